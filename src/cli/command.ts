@@ -1,0 +1,8 @@
+/** @module The shape of one CLI command: its flag table and what it runs. */
+import type { CommandSpec, FlagValues } from './flags.ts';
+
+export interface CliCommand {
+  spec: CommandSpec;
+  /** Start the role with fully resolved flags; resolves once it listens. Throws UsageError for bad values. */
+  run(flags: FlagValues, env: NodeJS.ProcessEnv): Promise<void>;
+}

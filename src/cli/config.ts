@@ -1,0 +1,31 @@
+/** @module Reads the layers of a command's configuration: defaults < --config file < FERRY_* env < flags. */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from '../errors.ts';
+import { argvLayer, configLayer, envLayer, resolveFlags, type CommandSpec, type FlagValues } from './flags.ts';
+
+export function loadConfigFile(command: CommandSpec, file: string): ReturnType<typeof configLayer> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let data: unknown;
+  try {
+    data = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`config file ${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return configLayer(command, data, file);
+}
+
+/** Resolve every flag of `command` from argv and env (and the config file they name). */
+export function resolveCommandFlags(command: CommandSpec, argv: readonly string[], env: NodeJS.ProcessEnv): FlagValues {
+  const fromArgv = argvLayer(command, argv);
+  const fromEnv = envLayer(command, env);
+  const early = resolveFlags(command, [fromEnv, fromArgv]);
+  if (early.help === true) return early;
+  const layers = typeof early.config === 'string' ? [loadConfigFile(command, early.config), fromEnv, fromArgv] : [fromEnv, fromArgv];
+  return resolveFlags(command, layers);
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/** @module The `ferry` command: picks the role, resolves its flags, runs it. Usage errors exit 2, runtime failures 1. */
+import { FerryError, UsageError } from '../errors.ts';
+import type { CliCommand } from './command.ts';
+import { resolveCommandFlags } from './config.ts';
+import { formatHelp } from './flags.ts';
+import { demoCommand } from './commands/demo.ts';
+import { originCommand } from './commands/origin.ts';
+import { proxyCommand } from './commands/proxy.ts';
+import { relayClientCommand } from './commands/relay-client.ts';
+import { relayServerCommand } from './commands/relay-server.ts';
+
+const COMMANDS: readonly CliCommand[] = [proxyCommand, originCommand, relayClientCommand, relayServerCommand, demoCommand];
+
+function topHelp(): string {
+  const rows = COMMANDS.map((c) => `  ${c.spec.name.padEnd(14)} ${c.spec.summary.split('\n')[0]}`);
+  return ['Usage: ferry <command> [flags]', '', 'ferry is a streaming HTTP proxy suite.', '', 'Commands:', ...rows, '',
+    'Run `ferry <command> --help` for the flags of a command.', ''].join('\n');
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(topHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.spec.name === name);
+  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.spec.name).join(', ')})`);
+  const flags = resolveCommandFlags(command.spec, rest, env);
+  if (flags.help === true) {
+    process.stdout.write(formatHelp(command.spec));
+    return 0;
+  }
+  await command.run(flags, env);
+  return undefined; // the role keeps running until a signal stops it
+}
+
+function fail(err: unknown): void {
+  if (err instanceof UsageError) {
+    process.stderr.write(`ferry: ${err.message}\n`);
+    process.exitCode = 2;
+  } else if (err instanceof FerryError && err.source === 'config') {
+    process.stderr.write(`ferry: ${err.message}\n`);
+    process.exitCode = err.code === 'FERRY_ERR_LISTEN' ? 1 : 2;
+  } else {
+    process.stderr.write(`ferry: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+  // Servers may already be listening when a later step fails: do not linger.
+  setImmediate(() => process.exit());
+}
+
+main(process.argv.slice(2), process.env).then((code) => {
+  if (code !== undefined) process.exitCode = code;
+}, fail);

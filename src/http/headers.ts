@@ -1,0 +1,75 @@
+/** @module HeaderList: ordered [name, value] pairs with lowercase names, and the few operations on it. Pure; no I/O. */
+
+/** Field names are lowercase; order and duplicates are kept as received (RFC 9110 §5.3). */
+export type HeaderList = Array<[name: string, value: string]>;
+
+/** From Node's `rawHeaders` (alternating name, value). Names are lowercased; values kept as they are. */
+export function fromRawHeaders(raw: readonly string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return out;
+}
+
+/** First value of a field, or undefined. */
+export function getHeader(headers: HeaderList, name: string): string | undefined {
+  for (const [n, v] of headers) if (n === name) return v;
+  return undefined;
+}
+
+export function getAllHeaders(headers: HeaderList, name: string): string[] {
+  const out: string[] = [];
+  for (const [n, v] of headers) if (n === name) out.push(v);
+  return out;
+}
+
+/** All values of a list-based field joined the way RFC 9110 §5.3 allows (`, `). */
+export function getJoinedHeader(headers: HeaderList, name: string): string | undefined {
+  const all = getAllHeaders(headers, name);
+  return all.length === 0 ? undefined : all.join(', ');
+}
+
+export function hasHeader(headers: HeaderList, name: string): boolean {
+  return headers.some(([n]) => n === name);
+}
+
+/** A copy without every field named in `names` (lowercase). */
+export function withoutHeaders(headers: HeaderList, names: ReadonlySet<string> | readonly string[]): HeaderList {
+  const set = names instanceof Set ? names : new Set(names as readonly string[]);
+  return headers.filter(([n]) => !set.has(n));
+}
+
+/** A copy where `name` has exactly the one given value (appended at the end if it was absent). */
+export function withHeader(headers: HeaderList, name: string, value: string): HeaderList {
+  const i = headers.findIndex(([n]) => n === name);
+  if (i < 0) return [...headers, [name, value]];
+  const out: HeaderList = [];
+  headers.forEach((h, j) => {
+    if (h[0] !== name) out.push(h);
+    else if (j === i) out.push([name, value]);
+  });
+  return out;
+}
+
+/** A copy with one more field appended. */
+export function appendHeader(headers: HeaderList, name: string, value: string): HeaderList {
+  return [...headers, [name, value]];
+}
+
+/** Flat [name, value, name, value, …] for `res.writeHead` / undici, which keep duplicates and order. */
+export function toFlatHeaders(headers: HeaderList): string[] {
+  const out: string[] = [];
+  for (const [n, v] of headers) out.push(n, v);
+  return out;
+}
+
+/** Node's OutgoingHttpHeaders shape (duplicates become arrays). */
+export function toHeaderObject(headers: HeaderList): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const [n, v] of headers) {
+    const prev = out[n];
+    if (prev === undefined) out[n] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[n] = [prev, v];
+  }
+  return out;
+}

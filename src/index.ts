@@ -1,0 +1,6 @@
+/** @module ferry as a library: the same roles the CLI runs, for embedding. */
+export type { HeaderList } from './http/headers.ts';
+export type { RequestHead, ResponseHead, LocalReply, PhaseResult, ProxyFilter, ProxiedResponse, Fetch } from './proxy/phases.ts';
+export type { RequestContext, UpstreamTarget } from './proxy/context.ts';
+export type { ProxyOptions } from './proxy/options.ts';
+export { FerryError, UsageError } from './errors.ts';

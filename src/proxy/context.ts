@@ -1,0 +1,44 @@
+/** @module RequestContext: what the pipeline knows about one request as it moves through the phases. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FerryError } from '../errors.ts';
+import type { Logger } from '../server/logger.ts';
+import type { RequestHead } from './phases.ts';
+
+/** Where a request goes: the upstream origin (reverse mode) or the absolute-form target (forward mode). */
+export interface UpstreamTarget {
+  /** e.g. `http://127.0.0.1:8081` — scheme, host and port only. */
+  origin: string;
+  /** The request-target to send upstream (origin-form `/path?query`, byte-exact). */
+  path: string;
+}
+
+export interface RequestContext {
+  readonly id: string;
+  /** Wall clock at accept (ms since epoch). */
+  readonly startedAt: number;
+  /** Monotonic clock at accept (performance.now(), ms). */
+  readonly startedMono: number;
+  readonly log: Logger;
+  /** The client's head, validated; filters may replace it in requestFilter. */
+  request: RequestHead;
+  /** Peer address of the client socket. */
+  readonly clientAddress: string;
+  /** True when the client connection is TLS (ferry behind a TLS terminator reports false). */
+  readonly secure: boolean;
+  /** Set in route. Undefined means no upstream: the request gets 404/502 unless a filter answered. */
+  upstream?: UpstreamTarget;
+  /** Request body bytes read from the client, response body bytes written to it. */
+  bytesIn: number;
+  bytesOut: number;
+  status?: number;
+  /** ms from sending the head upstream to receiving the response head. */
+  upstreamTimeMs?: number;
+  /** RFC 9211 Cache-Status value, set by the cache phase. */
+  cacheStatus?: string;
+  error?: FerryError;
+  /** Per-filter state, keyed by filter name. */
+  readonly locals: Map<string, unknown>;
+  /** Shell objects; filters should not need them (the runner owns the I/O). */
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+}

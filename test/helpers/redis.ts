@@ -1,0 +1,50 @@
+/** @module A real redis-server on a free loopback port for one test file. CI (CI=true) must have it; elsewhere a missing binary skips loudly. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RunningRedis { url: string; port: number; stop(): Promise<void> }
+
+/** Why Redis tests cannot run here, or null when they can. In CI a missing redis-server is an error, not a skip. */
+export function redisUnavailable(): string | null {
+  const found = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (found) return null;
+  if (process.env.CI) throw new Error('redis-server is not installed, but CI must run the Redis tests (.ci/run installs it)');
+  return 'redis-server is not installed (apt-get install redis-server); .ci/run installs it and CI runs these tests';
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRedis(): Promise<RunningRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-redis-'));
+  const proc: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
+    proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      if (out.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); }
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited with ${code}: ${out}`)); });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () => new Promise<void>((resolve) => {
+      proc.once('exit', () => { rmSync(dir, { recursive: true, force: true }); resolve(); });
+      proc.kill('SIGTERM');
+    }),
+  };
+}
