@@ -1,0 +1,54 @@
+/**
+ * @module The statistics of one proxy process: the pure counters, the prom-client metrics, and — under
+ * `--workers N` — totals over every worker. What HTTP paths show them is stats-filter.ts.
+ */
+import { createCounterState, formatSnapshot, mergeCounters, recordFinish, recordStart, type FinishedRequest, type StatsSnapshot } from './counters.ts';
+import { joinStatsAggregation, type WorkerPart } from './cluster.ts';
+import { createPrometheusMetrics, formatPrometheus } from './prometheus.ts';
+
+export interface ProxyStatsOptions {
+  /** Wall clock, ms; injected for tests. */
+  now?: () => number;
+  /** The proxy caches: show `cache.*` from the start. */
+  cache?: boolean;
+}
+
+export interface ProxyStats {
+  recordStart(): void;
+  recordFinish(r: FinishedRequest): void;
+  /** GET /stats: totals over all workers when running under --workers. */
+  snapshot(): Promise<StatsSnapshot>;
+  /** GET /metrics: Prometheus text, totals over all workers. */
+  metrics(): Promise<{ contentType: string; text: string }>;
+  close(): void;
+}
+
+export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
+  const now = options.now ?? Date.now;
+  const state = createCounterState(now());
+  const prom = createPrometheusMetrics(state.startedAtMs);
+  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json() });
+  const cluster = joinStatsAggregation(local);
+  const parts = async (): Promise<WorkerPart[]> => (await cluster.collect()) ?? [await local()];
+  return {
+    recordStart() {
+      recordStart(state);
+      prom.onStart();
+    },
+    recordFinish(r) {
+      recordFinish(state, r);
+      prom.onFinish(r, r.cacheResult);
+    },
+    async snapshot() {
+      const all = await parts();
+      const merged = all.length > 0 ? mergeCounters(all.map((p) => p.counters)) : state;
+      const snap = formatSnapshot(merged, now(), { cache: options.cache ?? false });
+      if (all.length > 1) snap.workers = all.length;
+      return snap;
+    },
+    async metrics() {
+      return formatPrometheus((await parts()).map((p) => p.metrics));
+    },
+    close() { cluster.stop(); },
+  };
+}

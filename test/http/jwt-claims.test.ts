@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkSecretLength, createJwtClaims, formatUtcDate, isUuidV4, MIN_SECRET_BYTES, parseExtraClaims, secretFromFileBytes, toNumericDate } from '../../src/http/jwt-claims.ts';
+
+const UUID = '1b4e28ba-2fa1-4d2e-a3c4-5f6a7b8c9d0e';
+
+const DATES: Array<[string, string, number]> = [
+  // [instant, UTC date, iat]
+  ['2026-11-21T23:59:59.999Z', '2026-11-21', 1795305599],
+  ['2026-11-22T00:00:00.000Z', '2026-11-22', 1795305600],
+  ['2024-02-29T12:00:00.500Z', '2024-02-29', 1709208000],
+  ['1999-12-31T23:59:59.999Z', '1999-12-31', 946684799],
+];
+for (const [iso, date, iat] of DATES) {
+  test(`at ${iso} the claims carry date ${date} and iat ${iat}`, () => {
+    const now = Date.parse(iso);
+    const c = createJwtClaims({ nowMs: now, uuid: UUID, user: 'alice' });
+    assert.deepEqual(c, { jti: UUID, iat, payload: { user: 'alice', date } });
+    assert.equal(formatUtcDate(now), date);
+    assert.equal(toNumericDate(now), iat);
+  });
+}
+
+test('extra claims are added, reserved ones never override the fresh ones', () => {
+  const c = createJwtClaims({ nowMs: 0, uuid: UUID, user: 'u', extra: { iss: 'ferry', jti: 'x', iat: 1, payload: {} } });
+  assert.deepEqual(c, { iss: 'ferry', jti: UUID, iat: 0, payload: { user: 'u', date: '1970-01-01' } });
+});
+
+test('--jwt-claims must be a JSON object without reserved names', () => {
+  assert.deepEqual(parseExtraClaims('{"iss":"ferry","aud":["a"]}'), { ok: true, claims: { iss: 'ferry', aud: ['a'] } });
+  for (const bad of ['[1]', '"s"', 'null', '{', '{"jti":"x"}', '{"payload":{}}']) assert.equal(parseExtraClaims(bad).ok, false, bad);
+});
+
+test('secrets shorter than the hash output are refused with the minimum named (RFC 7518 §3.2)', () => {
+  for (const [alg, min] of Object.entries(MIN_SECRET_BYTES) as Array<['HS256' | 'HS384' | 'HS512', number]>) {
+    assert.deepEqual(checkSecretLength(new Uint8Array(min), alg), { ok: true });
+    const r = checkSecretLength(new Uint8Array(min - 1), alg);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, new RegExp(`at least ${min} bytes`));
+  }
+});
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+for (const [input, out] of [['abc\n', 'abc'], ['abc\r\n', 'abc'], ['abc\n\n', 'abc\n'], ['abc', 'abc'], ['\n', ''], ['a b \n', 'a b '], ['abc\r', 'abc\r']]) {
+  test(`secret file ${JSON.stringify(input)} gives key ${JSON.stringify(out)}`, () => {
+    assert.equal(dec(secretFromFileBytes(enc(input!))), out);
+  });
+}
+
+test('isUuidV4 accepts v4 and refuses other versions and variants', () => {
+  assert.equal(isUuidV4(UUID), true);
+  assert.equal(isUuidV4(crypto.randomUUID()), true);
+  assert.equal(isUuidV4('1b4e28ba-2fa1-1d2e-a3c4-5f6a7b8c9d0e'), false);
+  assert.equal(isUuidV4('1b4e28ba-2fa1-4d2e-c3c4-5f6a7b8c9d0e'), false);
+});

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPrometheusMetrics, formatPrometheus } from '../../src/stats/prometheus.ts';
+import { parsePrometheusText } from './prometheus-parse.ts';
+
+const T0 = Date.parse('2026-11-22T00:00:00.000Z');
+
+test('metrics count finished requests, bytes, errors and durations', async () => {
+  const m = createPrometheusMetrics(T0);
+  for (const [status, ms, err] of [[200, 3, false], [200, 40, false], [502, 1500, true]] as const) {
+    m.onStart();
+    m.onFinish({ status, bytesIn: 5, bytesOut: 50, durationMs: ms, upstreamError: err }, status === 200 ? 'hit' : undefined);
+  }
+  m.onStart();
+  const { contentType, text } = await formatPrometheus([await m.json()]);
+  assert.match(contentType, /^text\/plain; version=0\.0\.4/);
+  const samples = parsePrometheusText(text);
+  const v = (name: string, labels = '') => samples.get(`${name}${labels}`);
+  assert.equal(v('ferry_requests_total', '{code="200"}'), 2);
+  assert.equal(v('ferry_requests_total', '{code="502"}'), 1);
+  assert.equal(v('ferry_requests_in_flight'), 1);
+  assert.equal(v('ferry_request_body_bytes_total'), 15);
+  assert.equal(v('ferry_response_body_bytes_total'), 150);
+  assert.equal(v('ferry_upstream_errors_total'), 1);
+  assert.equal(v('ferry_cache_requests_total', '{result="hit"}'), 2);
+  assert.equal(v('ferry_request_duration_seconds_count'), 3);
+  assert.equal(v('ferry_request_duration_seconds_bucket', '{le="0.005"}'), 1);
+  assert.equal(v('ferry_request_duration_seconds_bucket', '{le="0.05"}'), 2);
+  assert.equal(v('ferry_request_duration_seconds_bucket', '{le="+Inf"}'), 3);
+  assert.ok(Math.abs(v('ferry_request_duration_seconds_sum')! - 1.543) < 1e-9);
+  assert.equal(v('ferry_start_time_seconds'), T0 / 1000);
+});
+
+test('workers aggregate: counters and histograms sum, the start time is the earliest', async () => {
+  const a = createPrometheusMetrics(T0 + 5000);
+  const b = createPrometheusMetrics(T0);
+  for (const m of [a, b, b]) { m.onStart(); m.onFinish({ status: 200, bytesIn: 1, bytesOut: 2, durationMs: 10, upstreamError: false }); }
+  const samples = parsePrometheusText((await formatPrometheus([await a.json(), await b.json()])).text);
+  assert.equal(samples.get('ferry_requests_total{code="200"}'), 3);
+  assert.equal(samples.get('ferry_request_duration_seconds_count'), 3);
+  assert.equal(samples.get('ferry_requests_in_flight'), 0);
+  assert.equal(samples.get('ferry_start_time_seconds'), T0 / 1000);
+});
