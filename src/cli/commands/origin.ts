@@ -1,5 +1,10 @@
 /** @module `ferry origin`: resolves flags into options and starts the role. */
-import { FerryError } from '../../errors.ts';
+import { createOrigin } from '../../origin/create-origin.ts';
+import { closeServer } from '../../server/http-server.ts';
+import { listen, logListening } from '../../server/listen.ts';
+import { createLogger, type LogLevel } from '../../server/logger.ts';
+import { onShutdownSignal } from '../../server/shutdown.ts';
+import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
 import { ORIGIN_FLAGS } from './origin-flags.ts';
 
@@ -9,8 +14,23 @@ export const originCommand: CliCommand = {
     summary: 'Demo application server: files under --root with full Range and conditional support, plus test endpoints (/echo, /headers, /bytes/N, /status/CODE, /delay/MS).',
     usage: 'ferry origin [--root DIR] [--listen HOST:PORT] [flags]',
     flags: ORIGIN_FLAGS,
+    examples: [
+      'ferry origin --root ./public',
+      'ferry origin --listen 127.0.0.1:9000            # test endpoints only',
+      'curl -r 0-99,200-299 http://127.0.0.1:8081/bytes/1000',
+    ],
   },
-  async run() {
-    throw new FerryError('FERRY_ERR_NOT_BUILT', 'ferry origin is not built yet', { source: 'config' });
+  async run(flags) {
+    const log = createLogger('origin', flags.logLevel as LogLevel);
+    // A bad --root is a UsageError here, before anything listens (exit 2).
+    const origin = createOrigin({
+      ...(typeof flags.root === 'string' ? { root: flags.root } : {}),
+      maxRanges: flags.maxRanges as number,
+      log,
+    });
+    const server = origin.createServer({ headersTimeoutMs: flags.headersTimeout as number, idleTimeoutMs: flags.idleTimeout as number });
+    const address = await listen(server, flags.listen as HostPort);
+    logListening(log, 'origin', address, { root: origin.root ?? null });
+    onShutdownSignal(log, { close: () => closeServer(server), destroy: () => server.closeAllConnections() }, flags.shutdownGrace as number);
   },
 };

@@ -1,0 +1,47 @@
+/**
+ * @module Request path → file path under the root, refusing every way out: `..` (raw or
+ * percent-encoded), encoded slashes and backslashes, NUL. Pure; the symlink check (which needs
+ * the file system) is in file-responder.ts.
+ */
+import path from 'node:path';
+
+export type ResolvedPath =
+  | { kind: 'ok'; segments: string[] }
+  /** Never the file; answered 404 so the response says nothing about what exists outside. */
+  | { kind: 'refused'; status: 400 | 404; reason: string };
+
+/**
+ * Split the path of a request-target (query removed) into decoded segments.
+ * RFC 3986 §3.3: each segment is percent-decoded on its own, so `%2f` stays inside one segment — and is refused.
+ */
+export function resolveRequestPath(target: string): ResolvedPath {
+  const q = target.indexOf('?');
+  const raw = q >= 0 ? target.slice(0, q) : target;
+  if (!raw.startsWith('/')) return { kind: 'refused', status: 400, reason: 'request-target is not an absolute path' };
+  const segments: string[] = [];
+  for (const encoded of raw.split('/')) {
+    if (encoded === '') continue; // `//` and the leading slash
+    let seg: string;
+    try {
+      seg = decodeURIComponent(encoded);
+    } catch {
+      return { kind: 'refused', status: 400, reason: 'bad percent-encoding' };
+    }
+    if (seg === '.' || seg === '..') return { kind: 'refused', status: 404, reason: 'dot segment' };
+    if (/[/\\\0]/.test(seg)) return { kind: 'refused', status: 404, reason: 'slash, backslash or NUL inside a segment' };
+    segments.push(seg);
+  }
+  return { kind: 'ok', segments };
+}
+
+/** The absolute path of `segments` under `root`, or undefined if it would leave it (belt and braces). */
+export function joinUnderRoot(root: string, segments: readonly string[]): string | undefined {
+  const full = path.resolve(root, ...segments);
+  return isInside(root, full) ? full : undefined;
+}
+
+/** True if `candidate` is `root` or below it (both absolute, normalised). */
+export function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
