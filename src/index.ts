@@ -4,3 +4,4 @@ export type { RequestHead, ResponseHead, LocalReply, PhaseResult, ProxyFilter, P
 export type { RequestContext, UpstreamTarget } from './proxy/context.ts';
 export type { ProxyOptions } from './proxy/options.ts';
 export { FerryError, UsageError } from './errors.ts';
+export { createOrigin, type Origin, type OriginOptions } from './origin/create-origin.ts';
