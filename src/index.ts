@@ -5,3 +5,5 @@ export type { RequestContext, UpstreamTarget } from './proxy/context.ts';
 export type { ProxyOptions } from './proxy/options.ts';
 export { FerryError, UsageError } from './errors.ts';
 export { createOrigin, type Origin, type OriginOptions } from './origin/create-origin.ts';
+export { createProxy, createProxyServer, type Proxy, type ProxyServer } from './proxy/create-proxy.ts';
+export { resolveProxyOptions, type ProxyInit } from './proxy/options.ts';

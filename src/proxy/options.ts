@@ -2,7 +2,9 @@
  * @module ProxyOptions: every option of `createProxy`, typed, with the defaults the CLI flags show.
  * Each feature owns the validation of its own group (see the filter modules); `resolveProxyOptions` runs them once.
  */
-import type { Logger } from '../server/logger.ts';
+import { FerryError } from '../errors.ts';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
+import { createSilentLogger, type Logger } from '../server/logger.ts';
 
 export interface JwtOptions {
   /** Raw key bytes (never derived from a password; RFC 8725 §3.5). */
@@ -59,3 +61,53 @@ export const DEFAULT_JWT_HEADER = 'x-my-jwt';
 export const DEFAULT_JWT_USER = 'username';
 export const DEFAULT_STATS_PATH = '/stats';
 export const DEFAULT_METRICS_PATH = '/metrics';
+
+/** What `createProxy` accepts: every field optional (defaults as the CLI flags), upstreams as strings or URLs. */
+export type ProxyInit = Partial<Omit<ProxyOptions, 'upstreams'>> & {
+  /** One upstream (shorthand for `upstreams: [x]`). */
+  upstream?: string | URL;
+  upstreams?: Array<string | URL>;
+};
+
+/** Fill in the defaults and validate once; a bad value is a FerryError (source config) naming the option. */
+export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
+  const bad = (what: string): never => { throw new FerryError('FERRY_ERR_CONFIG', `invalid proxy option: ${what}`, { source: 'config' }); };
+  const upstreams = [...(init.upstream !== undefined ? [init.upstream] : []), ...(init.upstreams ?? [])].map((u) => {
+    let url: URL;
+    try { url = typeof u === 'string' ? new URL(u) : u; } catch { return bad(`upstream "${String(u)}" is not a URL`); }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') bad(`upstream ${url.href} must be http:// or https://`);
+    if (url.search !== '' || url.hash !== '') bad(`upstream ${url.href} may not have a query or fragment`);
+    return url;
+  });
+  const positive = (name: string, v: number | undefined, dflt: number): number => {
+    const x = v ?? dflt;
+    if (!Number.isFinite(x) || x <= 0) bad(`${name} must be a positive number`);
+    return x;
+  };
+  const maxBody = init.maxBodyBytes ?? null;
+  if (maxBody !== null && (!Number.isFinite(maxBody) || maxBody < 0)) bad('maxBodyBytes must be a size in bytes');
+  const via = init.viaName ?? DEFAULT_VIA_NAME;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(via)) bad('viaName must be a token (RFC 9110 §7.6.3)');
+  for (const p of [init.statsPath, init.metricsPath]) if (p !== undefined && p !== '' && !p.startsWith('/')) bad(`path "${p}" must start with /`);
+  return {
+    upstreams,
+    forward: init.forward ?? null,
+    forwarded: init.forwarded ?? false,
+    upstreamTimeoutMs: positive('upstreamTimeoutMs', init.upstreamTimeoutMs, DEFAULT_UPSTREAM_TIMEOUT_MS),
+    connectTimeoutMs: positive('connectTimeoutMs', init.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
+    maxHeaderBytes: positive('maxHeaderBytes', init.maxHeaderBytes, DEFAULT_MAX_HEADER_BYTES),
+    maxHeadersCount: positive('maxHeadersCount', init.maxHeadersCount, DEFAULT_MAX_HEADERS_COUNT),
+    maxBodyBytes: maxBody,
+    headersTimeoutMs: positive('headersTimeoutMs', init.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS),
+    idleTimeoutMs: positive('idleTimeoutMs', init.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
+    maxConnections: positive('maxConnections', init.maxConnections, DEFAULT_MAX_CONNECTIONS),
+    statsPath: init.statsPath ?? DEFAULT_STATS_PATH,
+    metricsPath: init.metricsPath ?? DEFAULT_METRICS_PATH,
+    jwt: init.jwt ?? null,
+    cache: init.cache ?? null,
+    cachePurgeToken: init.cachePurgeToken ?? null,
+    upstreamProxy: init.upstreamProxy ?? null,
+    viaName: via,
+    log: init.log ?? createSilentLogger(),
+  };
+}

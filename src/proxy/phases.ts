@@ -24,6 +24,8 @@ export interface ResponseHead {
   status: number;
   statusText?: string;
   headers: HeaderList;
+  /** HTTP version of the upstream response ('1.1', '1.0'); undefined for local replies. Used for Via. */
+  httpVersion?: string;
 }
 
 /** An answer produced by ferry itself (stats page, 407, 416, a cache hit, an error page). */

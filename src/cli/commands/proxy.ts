@@ -1,7 +1,38 @@
-/** @module `ferry proxy`: resolves flags into options and starts the role. */
-import { FerryError } from '../../errors.ts';
+/** @module `ferry proxy`: resolves flags into ProxyOptions (validated once) and starts the role. */
+import type { HostPort } from '../../util/units.ts';
+import { createProxyServer } from '../../proxy/create-proxy.ts';
+import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from '../../proxy/options.ts';
+import { listen, logListening } from '../../server/listen.ts';
+import { createLogger, type Logger, type LogLevel } from '../../server/logger.ts';
+import { onShutdownSignal } from '../../server/shutdown.ts';
+import { runWorkers } from '../../server/workers.ts';
 import type { CliCommand } from '../command.ts';
+import type { FlagValues } from '../flags.ts';
 import { PROXY_FLAGS } from './proxy-flags.ts';
+
+/**
+ * Flags → ProxyOptions. Each feature maps its own flags in its marked block (its own resolveX function does the
+ * checks and throws UsageError); core flags are mapped here.
+ */
+export function resolveProxyFlags(flags: FlagValues, _env: NodeJS.ProcessEnv, log: Logger): ProxyOptions {
+  const init: ProxyInit = {
+    upstreams: (flags.upstream as URL[] | undefined) ?? [],
+    forwarded: flags.forwarded === true,
+    upstreamTimeoutMs: flags.upstreamTimeout as number,
+    connectTimeoutMs: flags.connectTimeout as number,
+    maxHeaderBytes: flags.maxHeaderSize as number,
+    maxHeadersCount: flags.maxHeadersCount as number,
+    maxBodyBytes: (flags.maxBody as number | undefined) ?? null,
+    headersTimeoutMs: flags.headersTimeout as number,
+    idleTimeoutMs: flags.idleTimeout as number,
+    maxConnections: flags.maxConnections as number,
+    statsPath: flags.statsPath as string,
+    metricsPath: flags.metricsPath as string,
+    log,
+  };
+  // ── feature options (forward proxy, JWT, cache, upstream proxy): one block each below ──
+  return resolveProxyOptions(init);
+}
 
 export const proxyCommand: CliCommand = {
   spec: {
@@ -9,8 +40,24 @@ export const proxyCommand: CliCommand = {
     summary: 'Streaming reverse proxy to --upstream and/or forward proxy (--forward), with Range, JWT signing, statistics and an optional RFC 9111 cache.',
     usage: 'ferry proxy [--listen HOST:PORT] [--upstream URL] [--forward] [flags]',
     flags: PROXY_FLAGS,
+    examples: [
+      'ferry proxy --upstream http://127.0.0.1:8081',
+      'ferry proxy --listen 0.0.0.0:8080 --upstream http://10.0.0.5:8081 --max-body 100MiB --workers 4',
+    ],
   },
-  async run() {
-    throw new FerryError('FERRY_ERR_NOT_BUILT', 'ferry proxy is not built yet', { source: 'config' });
+  async run(flags, env) {
+    const log = createLogger('proxy', flags.logLevel as LogLevel);
+    const options = resolveProxyFlags(flags, env, log); // validated once, before any fork
+    await runWorkers({
+      count: flags.workers as number,
+      log,
+      async startWorker() {
+        const proxyServer = createProxyServer(options);
+        await proxyServer.proxy.ready();
+        const address = await listen(proxyServer.server, flags.listen as HostPort);
+        logListening(log, 'proxy', address, { upstreams: options.upstreams.map((u) => u.href), pid: process.pid });
+        onShutdownSignal(log, proxyServer, flags.shutdownGrace as number);
+      },
+    });
   },
 };

@@ -1,0 +1,24 @@
+/** @module The Via field (RFC 9110 §7.6.3): each intermediary appends `protocol-version pseudonym`. Pure. */
+import type { HeaderList } from './headers.ts';
+
+/** `1.1 ferry` for HTTP/1.1; the protocol name is omitted for HTTP (RFC 9110 §7.6.3: `received-protocol`). */
+export function formatViaEntry(httpVersion: string, pseudonym: string): string {
+  return `${httpVersion} ${pseudonym}`;
+}
+
+/**
+ * A copy with our entry appended to the end of the Via list. Existing lines are joined into one so that readers
+ * that only look at the first line still see the whole chain in order.
+ */
+export function addVia(headers: HeaderList, httpVersion: string, pseudonym: string): HeaderList {
+  const entry = formatViaEntry(httpVersion, pseudonym);
+  const prior: string[] = [];
+  const out: HeaderList = [];
+  for (const h of headers) {
+    if (h[0] === 'via') prior.push(h[1]);
+    else out.push(h);
+  }
+  prior.push(entry);
+  out.push(['via', prior.join(', ')]);
+  return out;
+}

@@ -1,0 +1,144 @@
+/**
+ * @module createProxy: options → filter list → pipeline, plus the server factory. The filter list is composed in ONE
+ * place (composeFilters below); a feature adds one line there.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createHardenedServer } from '../server/http-server.ts';
+import { createAccessLogFilter } from './filters/access-log.ts';
+import { createForwardedFilter } from './filters/forwarded.ts';
+import { createHopByHopFilter } from './filters/hop-by-hop.ts';
+import { createRequestIdFilter } from './filters/request-id.ts';
+import { createReverseRouteFilter } from './filters/reverse-route.ts';
+import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
+import type { ProxyFilter } from './phases.ts';
+import { createPipeline } from './pipeline.ts';
+import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
+
+export interface Proxy {
+  readonly options: ProxyOptions;
+  /** Request handler for node:http, Express (`app.use(proxy.handler)`) or Fastify (`reply.hijack()` first). */
+  handler(req: IncomingMessage, res: ServerResponse): void;
+  /** `server.on('upgrade', proxy.upgrade)` */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `server.on('connect', proxy.connect)` */
+  connect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Resolves when the filters (some load keys or open stores) are ready; requests before that wait. */
+  ready(): Promise<void>;
+  /** Close pooled upstream connections and filter resources. */
+  close(): Promise<void>;
+}
+
+/** Shared things a filter may need beside the options. */
+export interface FilterDeps {
+  client: UpstreamClient;
+}
+
+/**
+ * THE FILTER LIST. Order matters within each phase: route and requestFilter run top to bottom; `cache` phases nest
+ * (first outermost); upstreamRequestFilter runs top to bottom, so hop-by-hop removal comes BEFORE every filter that
+ * adds a field (RELIABILITY S7: strip first, then add). Add one line for your feature at the marked spot.
+ */
+function composeFilters(options: ProxyOptions, _deps: FilterDeps): Array<ProxyFilter | Promise<ProxyFilter>> {
+  return [
+    // ── route: local endpoints first (stats/metrics/purge), then the forward proxy, then the reverse route ──
+    // (stats filter here)
+    // (forward-proxy route filter here)
+    createReverseRouteFilter(options.upstreams),
+    // ── requestFilter: auth, ?range=, limits ──
+    // (range-param filter here)
+    // ── cache: wraps the upstream fetch ──
+    // (cache filter here)
+    // ── upstreamRequestFilter / upstreamResponseFilter: strip first … ──
+    createHopByHopFilter(),
+    // … then add: Via, X-Forwarded-*, X-Request-Id, JWT
+    createForwardedFilter({ viaName: options.viaName, forwarded: options.forwarded }),
+    createRequestIdFilter(),
+    // (jwt filter here)
+    // ── logging ──
+    createAccessLogFilter(),
+  ];
+}
+
+export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
+  const options = resolveProxyOptions(init);
+  const client = createUpstreamClient({
+    connectTimeoutMs: options.connectTimeoutMs,
+    headersTimeoutMs: options.upstreamTimeoutMs,
+    bodyTimeoutMs: options.idleTimeoutMs,
+    maxHeaderBytes: options.maxHeaderBytes,
+  });
+  let run: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  let filters: ProxyFilter[] = [];
+  const ready = Promise.all(composeFilters(options, { client })).then((list) => {
+    filters = list;
+    run = createPipeline({ filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes });
+  });
+  ready.catch(() => { /* reported to whoever awaits ready(); requests get 500 */ });
+  return {
+    options,
+    handler(req, res) {
+      if (run) { run(req, res); return; }
+      ready.then(() => run!(req, res), (err: unknown) => {
+        options.log.error({ event: 'internal-error', err }, 'proxy filters failed to start');
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('Internal Server Error\n');
+      });
+    },
+    upgrade(_req, socket) {
+      // The forward-proxy engineer wires WebSocket/Upgrade relaying here.
+      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    },
+    connect(_req, socket) {
+      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    },
+    ready: () => ready,
+    async close() {
+      await client.close();
+      for (const f of filters) {
+        const closable = f as ProxyFilter & { close?: () => Promise<void> | void };
+        if (typeof closable.close === 'function') await closable.close();
+      }
+    },
+  };
+}
+
+export interface ProxyServer {
+  server: Server;
+  proxy: Proxy;
+  /** Stop accepting, finish in-flight requests, close upstream pools. */
+  close(): Promise<void>;
+  /** Cut every connection (end of a shutdown grace period). */
+  destroy(): void;
+}
+
+/** The proxy in ferry's hardened node:http server (strict parser, bounded heads, timeouts, --max-connections). */
+export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
+  const proxy = createProxy(init);
+  const { options } = proxy;
+  const server = createHardenedServer(proxy.handler, {
+    maxHeaderBytes: options.maxHeaderBytes,
+    maxHeadersCount: options.maxHeadersCount,
+    headersTimeoutMs: options.headersTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    log: options.log,
+  });
+  server.maxConnections = options.maxConnections;
+  // Without this listener Node answers 100 Continue itself before the upstream was even asked (RELIABILITY S13).
+  server.on('checkContinue', proxy.handler);
+  server.on('upgrade', proxy.upgrade);
+  server.on('connect', proxy.connect);
+  return {
+    server,
+    proxy,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await proxy.close();
+    },
+    destroy() {
+      server.closeAllConnections();
+    },
+  };
+}
