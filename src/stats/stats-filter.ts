@@ -1,7 +1,7 @@
 /**
  * @module The statistics filter (SPEC: Statistics). route: GET/HEAD of --stats-path (JSON, or HTML for browsers) and
  * --metrics-path (Prometheus) are answered here, never forwarded and never counted. logging: every other request
- * that passed route is counted once, when it ends.
+ * is counted once, when it ends. Put it first in the filter list so its route sees every request.
  */
 import { performance } from 'node:perf_hooks';
 import { getHeader, type HeaderList } from '../http/headers.ts';
@@ -69,7 +69,11 @@ export function createStatsFilter(stats: ProxyStats, paths: StatsPaths): ProxyFi
       return CONTINUE;
     },
     logging(ctx) {
-      if (ctx.locals.get(LOCALS_KEY) !== 'counted') return;
+      const mark = ctx.locals.get(LOCALS_KEY);
+      if (mark === 'local' || mark === 'done') return;
+      // No mark: answered before this filter's route ran (a framing error, an earlier local endpoint). Still a
+      // request to the proxy, so it is counted, in flight for no time.
+      if (mark === undefined) stats.recordStart();
       ctx.locals.set(LOCALS_KEY, 'done'); // exactly once, whatever the runner does
       const cacheResult = parseCacheResult(ctx.cacheStatus);
       stats.recordFinish({
@@ -81,5 +85,6 @@ export function createStatsFilter(stats: ProxyStats, paths: StatsPaths): ProxyFi
         ...(cacheResult === undefined ? {} : { cacheResult }),
       });
     },
-  };
+    close() { stats.close(); },
+  } as ProxyFilter & { close(): void };
 }

@@ -4,21 +4,19 @@
  * 400. Decisions are http/range-param.ts; this file only edits the head and, when needed, asks the upstream for the
  * representation length with one HEAD request.
  */
-import { request } from 'undici';
 import { getHeader, withHeader, type HeaderList } from '../../http/headers.ts';
 import { decideRangeParam, parseRangeParam } from '../../http/range-param.ts';
 import { formatUnsatisfiedRange } from '../../http/range.ts';
 import type { RequestContext, UpstreamTarget } from '../context.ts';
 import { CONTINUE, type LocalReply, type PhaseResult, type ProxyFilter } from '../phases.ts';
+import type { UpstreamClient } from '../upstream-client.ts';
 
 /** Learns the representation length of `path` at the upstream; undefined when it cannot tell. */
 export type SizeProbe = (upstream: UpstreamTarget, headers: HeaderList) => Promise<number | undefined>;
 
 export interface RangeParamFilterOptions {
-  /** Bound on the HEAD request that learns the size. */
-  probeTimeoutMs: number;
-  /** Injected in tests; default: HEAD to the upstream with undici. */
-  probe?: SizeProbe;
+  /** How the representation length is learned when it matters (see createHeadSizeProbe). */
+  probe: SizeProbe;
 }
 
 /** Fields of the client's request that can change which representation (and so which length) the HEAD sees. */
@@ -28,19 +26,23 @@ function textReply(status: number, message: string, extra: HeaderList = []): Loc
   return { status, headers: [['content-type', 'text/plain; charset=utf-8'], ['cache-control', 'no-store'], ...extra], body: `${message}\n` };
 }
 
-/** RFC 9110 §9.3.2: a HEAD answers with the Content-Length a GET would have; only a 200 tells the full length. */
-export function createHeadSizeProbe(timeoutMs: number): SizeProbe {
+/**
+ * RFC 9110 §9.3.2: a HEAD answers with the Content-Length a GET would have; only a 200 tells the full length.
+ * Sent through the proxy's own upstream client (same pool, same connect timeout), bounded by `timeoutMs`.
+ */
+export function createHeadSizeProbe(client: UpstreamClient, timeoutMs: number): SizeProbe {
   return async (upstream, headers) => {
     try {
-      const res = await request(`${upstream.origin}${upstream.path}`, {
-        method: 'HEAD',
-        headers: headers.filter(([n]) => PROBE_HEADERS.has(n)).flat(),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+      const res = await client.send({
+        origin: upstream.origin,
+        path: upstream.path,
+        head: { method: 'HEAD', target: upstream.path, httpVersion: '1.1', headers: headers.filter(([n]) => PROBE_HEADERS.has(n)) },
+        body: null,
+        signal: AbortSignal.timeout(timeoutMs),
       });
-      res.body.resume();
-      const len = res.headers['content-length'];
-      if (res.statusCode !== 200 || typeof len !== 'string' || !/^\d{1,15}$/.test(len)) return undefined;
+      res.body?.destroy();
+      const len = getHeader(res.head.headers, 'content-length');
+      if (res.head.status !== 200 || len === undefined || !/^\d{1,15}$/.test(len)) return undefined;
       return Number(len);
     } catch {
       return undefined;
@@ -49,7 +51,7 @@ export function createHeadSizeProbe(timeoutMs: number): SizeProbe {
 }
 
 export function createRangeParamFilter(options: RangeParamFilterOptions): ProxyFilter {
-  const probe = options.probe ?? createHeadSizeProbe(options.probeTimeoutMs);
+  const { probe } = options;
   return {
     name: 'range-param',
     async requestFilter(ctx: RequestContext): Promise<PhaseResult> {
