@@ -5,9 +5,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
+import { createStatsFilter } from '../stats/stats-filter.ts';
+import { createProxyStats } from '../stats/proxy-stats.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
 import { createForwardedFilter } from './filters/forwarded.ts';
 import { createHopByHopFilter } from './filters/hop-by-hop.ts';
+import { createJwtFilter } from './filters/jwt.ts';
+import { createHeadSizeProbe, createRangeParamFilter } from './filters/range-param.ts';
 import { createRequestIdFilter } from './filters/request-id.ts';
 import { createReverseRouteFilter } from './filters/reverse-route.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
@@ -39,14 +43,14 @@ export interface FilterDeps {
  * (first outermost); upstreamRequestFilter runs top to bottom, so hop-by-hop removal comes BEFORE every filter that
  * adds a field (RELIABILITY S7: strip first, then add). Add one line for your feature at the marked spot.
  */
-function composeFilters(options: ProxyOptions, _deps: FilterDeps): Array<ProxyFilter | Promise<ProxyFilter>> {
+function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFilter | Promise<ProxyFilter>> {
   return [
     // ── route: local endpoints first (stats/metrics/purge), then the forward proxy, then the reverse route ──
-    // (stats filter here)
+    ...(options.statsPath !== '' || options.metricsPath !== '' ? [createStatsFilter(createProxyStats({ cache: options.cache !== null }), options)] : []),
     // (forward-proxy route filter here)
     createReverseRouteFilter(options.upstreams),
     // ── requestFilter: auth, ?range=, limits ──
-    // (range-param filter here)
+    createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
     // ── cache: wraps the upstream fetch ──
     // (cache filter here)
     // ── upstreamRequestFilter / upstreamResponseFilter: strip first … ──
@@ -54,7 +58,7 @@ function composeFilters(options: ProxyOptions, _deps: FilterDeps): Array<ProxyFi
     // … then add: Via, X-Forwarded-*, X-Request-Id, JWT
     createForwardedFilter({ viaName: options.viaName, forwarded: options.forwarded }),
     createRequestIdFilter(),
-    // (jwt filter here)
+    ...(options.jwt ? [createJwtFilter(options.jwt)] : []),
     // ── logging ──
     createAccessLogFilter(),
   ];

@@ -9,12 +9,14 @@ import { runWorkers } from '../../server/workers.ts';
 import type { CliCommand } from '../command.ts';
 import type { FlagValues } from '../flags.ts';
 import { PROXY_FLAGS } from './proxy-flags.ts';
+import { resolveJwtOptions, type JwtFlags } from '../../proxy/filters/jwt-config.ts';
+import { installStatsAggregator } from '../../stats/cluster.ts';
 
 /**
  * Flags → ProxyOptions. Each feature maps its own flags in its marked block (its own resolveX function does the
  * checks and throws UsageError); core flags are mapped here.
  */
-export function resolveProxyFlags(flags: FlagValues, _env: NodeJS.ProcessEnv, log: Logger): ProxyOptions {
+export function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEnv, log: Logger): ProxyOptions {
   const init: ProxyInit = {
     upstreams: (flags.upstream as URL[] | undefined) ?? [],
     forwarded: flags.forwarded === true,
@@ -31,6 +33,8 @@ export function resolveProxyFlags(flags: FlagValues, _env: NodeJS.ProcessEnv, lo
     log,
   };
   // ── feature options (forward proxy, JWT, cache, upstream proxy): one block each below ──
+  // JWT: secret from --jwt-secret-file or FERRY_JWT_SECRET only (RELIABILITY J3); checked once, before any fork.
+  init.jwt = resolveJwtOptions(flags as JwtFlags, env, log);
   return resolveProxyOptions(init);
 }
 
@@ -51,6 +55,7 @@ export const proxyCommand: CliCommand = {
     await runWorkers({
       count: flags.workers as number,
       log,
+      onPrimary: installStatsAggregator, // /stats and /metrics totals over workers
       async startWorker() {
         const proxyServer = createProxyServer(options);
         await proxyServer.proxy.ready();
