@@ -5,6 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
+import { createCacheFilterFromOptions } from '../cache/create-cache.ts';
 import { createStatsFilter } from '../stats/stats-filter.ts';
 import { createProxyStats } from '../stats/proxy-stats.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
@@ -52,7 +53,7 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
     // ── cache: wraps the upstream fetch ──
-    // (cache filter here)
+    ...(options.cache !== null ? [createCacheFilterFromOptions({ cache: options.cache, cachePurgeToken: options.cachePurgeToken })] : []),
     // ── upstreamRequestFilter / upstreamResponseFilter: strip first … ──
     createHopByHopFilter(),
     // … then add: Via, X-Forwarded-*, X-Request-Id, JWT

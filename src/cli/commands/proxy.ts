@@ -11,6 +11,7 @@ import type { FlagValues } from '../flags.ts';
 import { PROXY_FLAGS } from './proxy-flags.ts';
 import { resolveJwtOptions, type JwtFlags } from '../../proxy/filters/jwt-config.ts';
 import { installStatsAggregator } from '../../stats/cluster.ts';
+import { resolveCacheOptions, type CacheFlags } from '../../cache/create-cache.ts';
 
 /**
  * Flags → ProxyOptions. Each feature maps its own flags in its marked block (its own resolveX function does the
@@ -35,6 +36,8 @@ export function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEnv, log
   // ── feature options (forward proxy, JWT, cache, upstream proxy): one block each below ──
   // JWT: secret from --jwt-secret-file or FERRY_JWT_SECRET only (RELIABILITY J3); checked once, before any fork.
   init.jwt = resolveJwtOptions(flags as JwtFlags, env, log);
+  // Cache: --cache store spec and --cache-purge-token-file, checked once.
+  Object.assign(init, resolveCacheOptions(flags as CacheFlags));
   return resolveProxyOptions(init);
 }
 

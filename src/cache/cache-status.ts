@@ -1,0 +1,41 @@
+/**
+ * @module The Cache-Status response field (RFC 9211). Pure.
+ *
+ * Each cache appends its own list member (§2: "the first member is the cache closest to the origin"), so ferry's
+ * entry goes after any the upstream already sent.
+ */
+import { getJoinedHeader, withHeader, type HeaderList } from '../http/headers.ts';
+
+/** RFC 9211 §2.2 forward reasons ferry reports. */
+export type ForwardReason = 'bypass' | 'method' | 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale' | 'partial';
+
+export type CacheOutcome =
+  /** Served from the store (§2.1). `ttl` seconds of freshness left (§2.7; negative when served stale). */
+  | { kind: 'hit'; ttl?: number; detail?: string }
+  /** Forwarded (§2.2); `fwdStatus` the status the upstream sent (§2.3); `stored` whether it went into the store (§2.5). */
+  | { kind: 'forward'; reason: ForwardReason; fwdStatus?: number; stored?: boolean; collapsed?: boolean; ttl?: number; detail?: string };
+
+export const CACHE_NAME = 'ferry';
+
+/** `ferry; hit; ttl=42`, `ferry; fwd=miss; fwd-status=200; stored`. */
+export function formatCacheStatus(outcome: CacheOutcome, name: string = CACHE_NAME): string {
+  const params: string[] = [name];
+  if (outcome.kind === 'hit') {
+    params.push('hit');
+  } else {
+    params.push(`fwd=${outcome.reason}`);
+    if (outcome.fwdStatus !== undefined) params.push(`fwd-status=${outcome.fwdStatus}`);
+    if (outcome.stored) params.push('stored');
+    if (outcome.collapsed) params.push('collapsed');
+  }
+  if (outcome.ttl !== undefined && Number.isFinite(outcome.ttl)) params.push(`ttl=${Math.round(outcome.ttl)}`);
+  // §2.8: detail is a String or Token; ours are tokens made of letters and '-'.
+  if (outcome.detail !== undefined) params.push(`detail=${/^[A-Za-z][\w.-]*$/.test(outcome.detail) ? outcome.detail : JSON.stringify(outcome.detail)}`);
+  return params.join('; ');
+}
+
+/** Append ferry's member to any Cache-Status the response already carries. */
+export function appendCacheStatus(headers: HeaderList, value: string): HeaderList {
+  const prior = getJoinedHeader(headers, 'cache-status');
+  return withHeader(headers, 'cache-status', prior === undefined ? value : `${prior}, ${value}`);
+}

@@ -1,0 +1,136 @@
+/**
+ * @module Disk store on cacache: content-addressed files written through a temp file while the body streams
+ * (so a crash or an abort never leaves a visible partial entry), SHA-512 integrity checked on every read, and an
+ * index that survives restarts. cacache has no size bound, so an in-process LRU (rebuilt from the index at start)
+ * tracks bytes and evicts the least recently used entries past the bound.
+ */
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import cacache from 'cacache';
+import contentWrite from 'cacache/lib/content/write.js';
+import { LRUCache } from 'lru-cache';
+import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
+
+/** What ferry keeps as cacache metadata. */
+interface DiskMeta { record: CacheRecord; expiresAt: number }
+interface Held { integrity: string; size: number }
+
+const META_BYTES = 1024;
+
+function isDiskMeta(v: unknown): v is DiskMeta {
+  return typeof v === 'object' && v !== null && 'record' in v && 'expiresAt' in v;
+}
+
+export async function createDiskStore(dir: string, maxBytes: number, clock: () => number = Date.now): Promise<CacheStore> {
+  await mkdir(dir, { recursive: true });
+  const maxEntryBytes = Math.max(1024, Math.floor(maxBytes / 4));
+  // Several keys may hold the same bytes (content addressing): content goes when its last key goes.
+  const refs = new Map<string, number>();
+  const ref = (integrity: string, d: number): void => {
+    const n = (refs.get(integrity) ?? 0) + d;
+    if (n > 0) { refs.set(integrity, n); return; }
+    refs.delete(integrity);
+    cacache.rm.content(dir, integrity).catch(() => {});
+  };
+  const lru = new LRUCache<string, Held>({
+    maxSize: maxBytes,
+    sizeCalculation: (h) => h.size + META_BYTES,
+    dispose: (held, key, reason) => {
+      if (reason === 'evict' || reason === 'delete') cacache.rm.entry(dir, key, { removeFully: true }).catch(() => {});
+      ref(held.integrity, -1);
+    },
+  });
+  const hold = (key: string, held: Held): void => {
+    ref(held.integrity, +1);
+    lru.set(key, held);
+  };
+
+  // Restart: rebuild the bound from the on-disk index, oldest first so the LRU order matches use order roughly.
+  const listed = Object.values(await cacache.ls(dir)).sort((a, b) => a.time - b.time);
+  for (const e of listed) {
+    if (!isDiskMeta(e.metadata) || e.metadata.expiresAt <= clock()) { cacache.rm.entry(dir, e.key, { removeFully: true }).catch(() => {}); continue; }
+    hold(e.key, { integrity: e.integrity, size: e.size });
+  }
+
+  const meta = (record: CacheRecord, ttlMs: number): DiskMeta => ({ record, expiresAt: clock() + Math.max(ttlMs, 1) });
+
+  async function lookup(key: string): Promise<{ record: CacheRecord; held: Held } | null> {
+    const info = await cacache.get.info(dir, key);
+    if (info === null || !isDiskMeta(info.metadata)) { lru.delete(key); return null; }
+    if (info.metadata.expiresAt <= clock()) { lru.delete(key); return null; }
+    const held = lru.get(key);
+    // Another worker sharing the directory may have written it: adopt it into our bound.
+    if (held === undefined || held.integrity !== info.integrity) hold(key, { integrity: info.integrity, size: info.size });
+    return { record: info.metadata.record, held: { integrity: info.integrity, size: info.size } };
+  }
+
+  return {
+    kind: 'disk',
+    maxEntryBytes,
+    get: async (key) => (await lookup(key))?.record ?? null,
+    openBody: async (key, record: EntryRecord): Promise<Readable> => {
+      const found = await lookup(key);
+      if (found === null) throw new Error('entry gone');
+      // Integrity (SHA-512) and size are verified as the stream is read; a mismatch errors the stream.
+      return cacache.get.stream.byDigest(dir, found.held.integrity, { size: record.size });
+    },
+    createWriter(key, record: EntryRecord, ttlMs): BodyWriter {
+      const ws = contentWrite.stream(dir, {});
+      let integrity: string | undefined;
+      let size = 0;
+      let state: 'open' | 'done' = 'open';
+      let failed: unknown = null;
+      ws.on('integrity', (i: unknown) => { integrity = String(i); });
+      ws.on('error', (e: unknown) => { failed = e; });
+      const drop = (): void => {
+        if (state === 'done') return;
+        state = 'done';
+        // Erroring the input makes cacache delete its temp file; nothing reaches the index.
+        if (size > 0) ws.inputStream.emit('error', new Error('cache write aborted'));
+      };
+      return {
+        async write(chunk) {
+          if (state !== 'open') return;
+          size += chunk.length;
+          if (size > maxEntryBytes || failed !== null) { drop(); return; }
+          if (!ws.write(chunk)) await Promise.race([once(ws, 'drain'), once(ws, 'error')]).catch(() => {});
+        },
+        async commit() {
+          if (state !== 'open' || failed !== null) { drop(); return false; }
+          state = 'done';
+          try {
+            if (size === 0) integrity = await cacache.put(dir, key, new Uint8Array(0), { metadata: meta({ ...record, size }, ttlMs) });
+            else {
+              ws.end();
+              await ws.promise();
+              if (integrity === undefined) return false;
+              await cacache.index.insert(dir, key, integrity, { metadata: meta({ ...record, size }, ttlMs), size });
+            }
+            hold(key, { integrity: integrity ?? '', size });
+            return lru.has(key);
+          } catch {
+            return false;
+          }
+        },
+        abort: drop,
+      };
+    },
+    async putRecord(key, record, ttlMs) {
+      if (record.kind === 'entry') {
+        const found = await lookup(key);
+        if (found === null || found.record.kind !== 'entry') return;
+        await cacache.index.insert(dir, key, found.held.integrity, { metadata: meta({ ...record, size: found.held.size }, ttlMs), size: found.held.size });
+        return;
+      }
+      const integrity = await cacache.put(dir, key, new Uint8Array(0), { metadata: meta(record, ttlMs) });
+      hold(key, { integrity, size: 0 });
+    },
+    async delete(key) {
+      lru.delete(key);
+      await cacache.rm.entry(dir, key, { removeFully: true }).catch(() => {});
+    },
+    stats: (): StoreStats => ({ entries: lru.size, bytes: lru.calculatedSize, maxBytes }),
+    close: async () => {},
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * @module Cache keys. Pure; no I/O.
+ *
+ * Primary key (RFC 9111 §2, RELIABILITY C1): method + scheme + lower-cased host (default port dropped) + the exact
+ * path and query ferry forwards. No other normalisation: whatever the origin sees decides the key, so the cache and
+ * the origin cannot disagree on what a path is (cache deception, C4).
+ * Secondary key (RFC 9111 §4.1): the request fields a stored response nominates in `Vary`, normalised (C5) so that
+ * equivalent requests share one variant.
+ */
+import { getAllHeaders, type HeaderList } from '../http/headers.ts';
+
+/** Longest Vary value we accept; longer → not stored (nginx and Varnish refuse these too; C3). */
+export const MAX_VARY_LENGTH = 128;
+
+export interface KeyParts {
+  scheme: 'http' | 'https';
+  /** Host as the client named it (Host header or absolute-form authority). */
+  host: string;
+  /** Origin-form target ferry forwards: `/path?query`, byte-exact. */
+  path: string;
+}
+
+/** `http://example.com/a?b`: lower-cased host, default port dropped, path untouched. */
+export function formatCacheUri(parts: KeyParts): string {
+  let host = parts.host.toLowerCase();
+  const defaultPort = parts.scheme === 'https' ? ':443' : ':80';
+  if (host.endsWith(defaultPort)) host = host.slice(0, -defaultPort.length);
+  return `${parts.scheme}://${host}${parts.path}`;
+}
+
+/**
+ * The primary key. GET and HEAD share the GET key: a stored GET answers a HEAD (RFC 9110 §9.3.2); only GET
+ * responses are stored.
+ */
+export function cacheKey(parts: KeyParts): string {
+  return `GET ${formatCacheUri(parts)}`;
+}
+
+export type ParsedVary =
+  | { kind: 'none' }
+  | { kind: 'fields'; names: string[] }
+  /** `Vary: *` or an over-long value: never matches (RFC 9111 §4.1), so not stored (C3). */
+  | { kind: 'unstorable'; reason: string };
+
+export function parseVary(values: readonly string[]): ParsedVary {
+  const joined = values.join(', ');
+  if (joined.length > MAX_VARY_LENGTH) return { kind: 'unstorable', reason: `Vary longer than ${MAX_VARY_LENGTH} bytes` };
+  const names = [...new Set(joined.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0))];
+  if (names.includes('*')) return { kind: 'unstorable', reason: 'Vary: *' };
+  if (names.length === 0) return { kind: 'none' };
+  return { kind: 'fields', names: names.sort() };
+}
+
+/**
+ * One request field's value as the secondary key sees it (C5): all field lines joined, list members trimmed and
+ * whitespace collapsed; Accept-Encoding members lower-cased and sorted (Fastly's normalisation), since their
+ * order carries no meaning. An absent field is distinct from an empty one.
+ */
+export function normalizeVaryValue(name: string, headers: HeaderList): string | undefined {
+  const lines = getAllHeaders(headers, name);
+  if (lines.length === 0) return undefined;
+  const members = lines.join(',').split(',').map((m) => m.trim().replace(/\s+/g, ' ')).filter((m) => m.length > 0);
+  if (name === 'accept-encoding') return members.map((m) => m.toLowerCase().replace(/\s*;\s*/g, ';')).sort().join(', ');
+  return members.join(', ');
+}
+
+/** The secondary key suffix: `name=value` pairs for the nominated fields (absent fields marked distinctly). */
+export function varyKey(names: readonly string[], headers: HeaderList): string {
+  return names.map((n) => {
+    const v = normalizeVaryValue(n, headers);
+    return v === undefined ? `${n}!` : `${n}=${JSON.stringify(v)}`;
+  }).join('&');
+}
+
+/** Variant key: primary + index generation + secondary; a purge drops the index, so its variants become unreachable. */
+export function variantKey(primary: string, generation: string, suffix: string): string {
+  return `${primary}\n${generation}\n${suffix}`;
+}

@@ -1,0 +1,202 @@
+/**
+ * @module Cache policy glue: ferry's heads in, http-cache-semantics decisions out, plus the few rules a shared cache
+ * in front of real sites adds on top (RELIABILITY C3). Pure: the clock is passed in.
+ *
+ * http-cache-semantics does the RFC 9111 work (storability §3, freshness §4.2 incl. heuristics §4.2.2, Age §4.2.3,
+ * reuse §4, revalidation headers §4.3.1, 304 update §4.3.4, stale-while-revalidate / stale-if-error RFC 5861).
+ */
+import CachePolicy from 'http-cache-semantics';
+import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
+import { normalizeVaryValue, parseVary } from './key.ts';
+
+export type PolicyObject = CachePolicy.CachePolicyObject;
+export type Clock = () => number;
+
+/** Request fields the cache evaluates itself against the stored response; never forwarded on a cache fill. */
+export const CLIENT_CONDITIONALS = ['if-none-match', 'if-modified-since'] as const;
+
+export interface PolicyKit {
+  create(req: CachePolicy.HttpRequest, res: CachePolicy.HttpResponse): CachePolicy;
+  restore(obj: PolicyObject): CachePolicy;
+}
+
+/** A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`). */
+export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
+  class ClockedPolicy extends CachePolicy {
+    // Not in @types/http-cache-semantics, but the library reads the time only through this method.
+    now(): number { return clock(); }
+  }
+  return {
+    create: (req, res) => new ClockedPolicy(req, res, { shared: true }),
+    restore: (obj) => ClockedPolicy.fromObject(obj),
+  };
+}
+
+/**
+ * The request as the policy sees it: GET (a HEAD is answered from the GET entry), the key's URI and host, and every
+ * field normalised like the secondary key (C5), so the library's own Vary check agrees with ours.
+ */
+export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: string }): CachePolicy.HttpRequest {
+  const out: CachePolicy.Headers = {};
+  for (const [name] of headers) {
+    if (name in out) continue;
+    out[name] = normalizeVaryValue(name, headers);
+  }
+  out.host = uri.host;
+  return { method: 'GET', url: uri.path, headers: out };
+}
+
+export function toPolicyResponse(status: number, headers: HeaderList): CachePolicy.HttpResponse {
+  const out: CachePolicy.Headers = {};
+  for (const [name] of headers) {
+    if (name in out) continue;
+    out[name] = getJoinedHeader(headers, name);
+  }
+  return { status, headers: out };
+}
+
+/** Back to a HeaderList (set-cookie never reaches the store, so joined values are safe). */
+export function fromPolicyHeaders(headers: CachePolicy.Headers): HeaderList {
+  const out: HeaderList = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
+    else out.push([name, value]);
+  }
+  return out;
+}
+
+function directives(value: string | undefined): Map<string, string | true> {
+  const out = new Map<string, string | true>();
+  if (value === undefined) return out;
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    if (name === '') continue;
+    out.set(name, eq < 0 ? true : part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+  }
+  return out;
+}
+
+export function requestDirectives(headers: HeaderList): Map<string, string | true> {
+  return directives(getJoinedHeader(headers, 'cache-control'));
+}
+
+/** Explicitly shareable: `public` or `s-maxage` (RFC 9111 §5.2.2.9, §5.2.2.10). */
+export function isExplicitlyShared(responseHeaders: HeaderList): boolean {
+  const cc = directives(getJoinedHeader(responseHeaders, 'cache-control'));
+  return cc.has('public') || cc.has('s-maxage');
+}
+
+export type StoreDecision =
+  | { kind: 'store'; policy: CachePolicy; ttlMs: number; varyNames: string[] }
+  | { kind: 'no-store'; reason: string };
+
+/**
+ * May this GET response be stored (RFC 9111 §3 via the library, plus C3)? Only complete 200-class answers to
+ * GET; no Set-Cookie (Varnish, nginx); no `Vary: *` or over-long Vary; requests with Cookie only when the response
+ * is explicitly shareable; and something to reuse: freshness left, or a validator to revalidate with.
+ */
+export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList): StoreDecision {
+  if (status === 206) return { kind: 'no-store', reason: 'partial content' };
+  if (hasHeader(resHeaders, 'set-cookie')) return { kind: 'no-store', reason: 'set-cookie' };
+  if (hasHeader(resHeaders, 'content-range')) return { kind: 'no-store', reason: 'content-range' };
+  const vary = parseVary(getAllHeaders(resHeaders, 'vary'));
+  if (vary.kind === 'unstorable') return { kind: 'no-store', reason: vary.reason };
+  if (hasHeader(reqHeaders, 'cookie') && !isExplicitlyShared(resHeaders)) return { kind: 'no-store', reason: 'cookie' };
+  const policy = kit.create(req, toPolicyResponse(status, resHeaders));
+  if (!policy.storable()) return { kind: 'no-store', reason: 'not storable' };
+  const ttlMs = policy.timeToLive();
+  const validator = hasHeader(resHeaders, 'etag') || hasHeader(resHeaders, 'last-modified');
+  if (ttlMs <= 0 && !validator) return { kind: 'no-store', reason: 'stale on arrival' };
+  return { kind: 'store', policy, ttlMs, varyNames: vary.kind === 'fields' ? vary.names : [] };
+}
+
+/** How long the store should keep an entry: freshness plus stale-* windows, and a validator grace to revalidate. */
+export function retentionMs(policy: CachePolicy, hasValidator: boolean): number {
+  const ttl = policy.timeToLive();
+  return hasValidator ? Math.max(ttl, 0) + 3_600_000 : ttl;
+}
+
+export type ReuseDecision =
+  /** Serve the stored response; `headers` carry the current Age. */
+  | { kind: 'fresh'; headers: HeaderList; ttl: number }
+  /** Serve it stale and revalidate in the background (stale-while-revalidate, RFC 5861 §3). */
+  | { kind: 'stale-while-revalidate'; headers: HeaderList; ttl: number }
+  /** Must revalidate before use (stale, no-cache, request max-age=0 …). */
+  | { kind: 'revalidate'; stale: boolean }
+  /** The stored response may not answer this request at all (Cookie without an explicitly shared entry). */
+  | { kind: 'unusable'; reason: string };
+
+/** Seconds of freshness left (negative once stale): RFC 9211 §2.7 ttl. */
+export function freshnessLeft(policy: CachePolicy): number {
+  return policy.maxAge() - policy.age();
+}
+
+export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList): ReuseDecision {
+  const stored = fromPolicyHeaders(policy.responseHeaders());
+  if (hasHeader(reqHeaders, 'cookie') && !isExplicitlyShared(stored)) return { kind: 'unusable', reason: 'cookie' };
+  let view = policy;
+  const obj = policy.toObject();
+  // Deviation (library): http-cache-semantics 4.3 forces revalidation whenever must-revalidate is present, but
+  // RFC 9111 §5.2.2.2 only forbids reusing the response *once it is stale*. A fresh one is evaluated without it.
+  if (obj.rescc['must-revalidate'] !== undefined && !policy.stale()) {
+    const { 'must-revalidate': _dropped, ...rescc } = obj.rescc;
+    view = kit.restore({ ...obj, rescc });
+  }
+  const result = view.evaluateRequest(req);
+  const ttl = freshnessLeft(policy);
+  if (result.response === undefined) return { kind: 'revalidate', stale: policy.stale() };
+  const headers = fromPolicyHeaders(result.response.headers);
+  if (result.revalidation === undefined) return { kind: 'fresh', headers, ttl };
+  if (!result.revalidation.synchronous) return { kind: 'stale-while-revalidate', headers, ttl };
+  return { kind: 'revalidate', stale: policy.stale() };
+}
+
+/** Validators to add when revalidating the stored response (RFC 9111 §4.3.1): If-None-Match / If-Modified-Since. */
+export function validatorHeaders(policy: CachePolicy, req: CachePolicy.HttpRequest): HeaderList {
+  const withoutClient: CachePolicy.HttpRequest = { ...req, headers: { ...req.headers } };
+  for (const n of CLIENT_CONDITIONALS) delete withoutClient.headers[n];
+  const h = policy.revalidationHeaders(withoutClient);
+  const out: HeaderList = [];
+  for (const n of CLIENT_CONDITIONALS) {
+    const v = h[n];
+    if (typeof v === 'string') out.push([n, v]);
+  }
+  return out;
+}
+
+/** Does `stale-if-error` (RFC 5861 §4) let the stored response stand in for an error or an unreachable origin? */
+export function staleIfErrorAllows(policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList): boolean {
+  // The library answers this inside revalidatedPolicy: an error answer within the window returns the same policy.
+  if (policy.revalidatedPolicy(req, { status: 502, headers: {} }).policy === policy) return true;
+  // The request may also ask for it (RFC 5861 §4: "in a request").
+  const sie = requestDirectives(reqHeaders).get('stale-if-error');
+  if (sie === undefined || sie === true) return false;
+  const n = Number(sie);
+  return Number.isFinite(n) && policy.age() - policy.maxAge() <= n;
+}
+
+export type RevalidationOutcome =
+  /** 304 matched: serve the stored body with the updated policy (RFC 9111 §4.3.4). */
+  | { kind: 'not-modified'; policy: CachePolicy }
+  /** An error within stale-if-error: serve the stored response as it is. */
+  | { kind: 'stale-if-error' }
+  /** 304 that selects nothing we hold: fetch again without validators. */
+  | { kind: 'refetch' }
+  /** A full new response replaces the stored one (store it like a miss). */
+  | { kind: 'replaced' };
+
+export function decideRevalidation(policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList): RevalidationOutcome {
+  if (status >= 500 && staleIfErrorAllows(policy, req, reqHeaders)) return { kind: 'stale-if-error' };
+  if (status !== 304) return { kind: 'replaced' };
+  const r = policy.revalidatedPolicy(req, toPolicyResponse(304, resHeaders));
+  if (!r.matches) return { kind: 'refetch' };
+  return { kind: 'not-modified', policy: r.policy };
+}
+
+/** Does the stored response nominate request fields (then its key is a variant key)? */
+export function storedVaryNames(policy: CachePolicy): string[] {
+  const vary = parseVary(getAllHeaders(fromPolicyHeaders(policy.responseHeaders()), 'vary'));
+  return vary.kind === 'fields' ? vary.names : [];
+}

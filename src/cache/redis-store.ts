@@ -1,0 +1,134 @@
+/**
+ * @module Redis store (ioredis), for several ferry instances sharing one cache. Bodies are stored in bounded chunks
+ * (256 KiB each, up to `maxEntryBytes`, default 16 MiB; bigger bodies stream through uncached) written while the body
+ * streams; the record that makes an entry visible is written last, so a reader never sees a partial body.
+ * Every key carries a TTL (the entry's retention); Redis's own maxmemory policy bounds the total.
+ *
+ * Keys: `<prefix>r:<sha256(key)>` → JSON {record, body, chunks}; `<prefix>b:<body id>:<i>` → chunk i.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Redis } from 'ioredis';
+import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
+
+export const REDIS_CHUNK_BYTES = 256 * 1024;
+export const DEFAULT_REDIS_MAX_ENTRY_BYTES = 16 * 1024 * 1024;
+/** Chunks outlive their record a little, so a reader that just fetched the record can still read the body. */
+const CHUNK_GRACE_MS = 60_000;
+
+interface Stored { record: CacheRecord; body: string | null; chunks: number }
+
+export interface RedisStoreOptions { prefix?: string; maxEntryBytes?: number }
+
+export function createRedisStore(url: string, options: RedisStoreOptions = {}): CacheStore {
+  const prefix = options.prefix ?? 'ferry:cache:';
+  const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_REDIS_MAX_ENTRY_BYTES;
+  // Fail fast when Redis is down: the cache then answers "miss" and requests go to the origin.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false, connectTimeout: 2000 });
+  redis.on('error', () => { /* reported per command; reconnects on its own */ });
+  const recordKey = (key: string): string => `${prefix}r:${createHash('sha256').update(key).digest('base64url')}`;
+  const chunkKey = (body: string, i: number): string => `${prefix}b:${body}:${i}`;
+  const ttl = (ms: number): number => Math.max(1, Math.ceil(ms));
+
+  async function read(key: string): Promise<Stored | null> {
+    const raw = await redis.get(recordKey(key)).catch(() => null);
+    if (raw === null) return null;
+    try { return JSON.parse(raw) as Stored; } catch { return null; }
+  }
+
+  return {
+    kind: 'redis',
+    maxEntryBytes,
+    get: async (key) => (await read(key))?.record ?? null,
+    async openBody(key, record: EntryRecord) {
+      const stored = await read(key);
+      if (stored === null || stored.body === null || stored.record.kind !== 'entry') throw new Error('entry gone');
+      const { body, chunks } = stored;
+      let i = 0;
+      let seen = 0;
+      return new Readable({
+        async read() {
+          try {
+            if (i >= chunks) {
+              if (seen !== record.size) throw new Error(`cached body has ${seen} bytes, expected ${record.size}`);
+              this.push(null);
+              return;
+            }
+            const buf = await redis.getBuffer(chunkKey(body, i++));
+            if (buf === null) throw new Error('cached body chunk expired');
+            seen += buf.length;
+            this.push(buf);
+          } catch (err) {
+            this.destroy(err as Error);
+          }
+        },
+      });
+    },
+    createWriter(key, record: EntryRecord, ttlMs): BodyWriter {
+      const body = randomUUID();
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let written = 0;
+      let chunks = 0;
+      let state: 'open' | 'done' = 'open';
+      const flush = async (): Promise<void> => {
+        if (pendingBytes === 0) return;
+        const buf = Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        await redis.set(chunkKey(body, chunks++), buf, 'PX', ttl(ttlMs + CHUNK_GRACE_MS));
+      };
+      const drop = (): void => {
+        if (state === 'done') return;
+        state = 'done';
+        pending = [];
+        const keys = Array.from({ length: chunks }, (_, i) => chunkKey(body, i));
+        if (keys.length > 0) redis.del(...keys).catch(() => {});
+      };
+      return {
+        async write(chunk) {
+          if (state !== 'open') return;
+          written += chunk.length;
+          if (written > maxEntryBytes) { drop(); return; }
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          if (pendingBytes >= REDIS_CHUNK_BYTES) {
+            try { await flush(); } catch { drop(); }
+          }
+        },
+        async commit() {
+          if (state !== 'open') return false;
+          try {
+            await flush();
+            const stored: Stored = { record: { ...record, size: written }, body, chunks };
+            await redis.set(recordKey(key), JSON.stringify(stored), 'PX', ttl(ttlMs));
+            state = 'done';
+            return true;
+          } catch {
+            drop();
+            return false;
+          }
+        },
+        abort: drop,
+      };
+    },
+    async putRecord(key, record, ttlMs) {
+      if (record.kind === 'entry') {
+        const stored = await read(key);
+        if (stored === null || stored.record.kind !== 'entry' || stored.body === null) return;
+        const next: Stored = { record: { ...record, size: stored.record.size }, body: stored.body, chunks: stored.chunks };
+        // The chunks must live as long as the refreshed record.
+        const multi = redis.multi().set(recordKey(key), JSON.stringify(next), 'PX', ttl(ttlMs));
+        for (let i = 0; i < stored.chunks; i++) multi.pexpire(chunkKey(stored.body, i), ttl(ttlMs + CHUNK_GRACE_MS));
+        await multi.exec();
+        return;
+      }
+      await redis.set(recordKey(key), JSON.stringify({ record, body: null, chunks: 0 } satisfies Stored), 'PX', ttl(ttlMs));
+    },
+    async delete(key) {
+      await redis.del(recordKey(key)).catch(() => {});
+    },
+    stats: (): StoreStats => ({ entries: null, bytes: null, maxBytes: null }),
+    close: async () => { redis.disconnect(); },
+  };
+}

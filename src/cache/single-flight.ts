@@ -1,0 +1,64 @@
+/**
+ * @module Collapsed forwarding (RELIABILITY C7): concurrent misses for one key make one upstream request.
+ * The first request leads; the others wait until the leader knows whether the answer was stored (then they read it
+ * from the store) or not (then they go to the origin themselves). Waiters give up after `waitMs` (nginx
+ * proxy_cache_lock_timeout 5 s). An uncacheable answer is remembered for `hitForMissMs` (Varnish hit-for-miss,
+ * 120 s) so later requests for that key are not serialised behind a leader. Bounded: at most `maxKeys` remembered.
+ */
+import { LRUCache } from 'lru-cache';
+
+/** `failed`: the leader's transfer broke (client or upstream abort): waiters retry, nothing is remembered. */
+export type FlightOutcome = 'stored' | 'not-stored' | 'failed';
+
+export type FlightTicket =
+  | { kind: 'lead'; settle(outcome: FlightOutcome): void }
+  | { kind: 'wait'; result: Promise<FlightOutcome | 'timeout'> }
+  /** Recently uncacheable: go straight to the origin, no lock. */
+  | { kind: 'pass' };
+
+export interface SingleFlightOptions { waitMs?: number; hitForMissMs?: number; maxKeys?: number }
+
+export interface SingleFlight {
+  join(key: string): FlightTicket;
+  /** Forget the hit-for-miss mark (the key was purged or a stored answer arrived). */
+  forget(key: string): void;
+  readonly inFlight: number;
+}
+
+export const DEFAULT_WAIT_MS = 5_000;
+export const DEFAULT_HIT_FOR_MISS_MS = 120_000;
+
+export function createSingleFlight(options: SingleFlightOptions = {}): SingleFlight {
+  const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
+  const flights = new Map<string, Promise<FlightOutcome>>();
+  const hitForMiss = new LRUCache<string, true>({ max: options.maxKeys ?? 10_000, ttl: options.hitForMissMs ?? DEFAULT_HIT_FOR_MISS_MS });
+  return {
+    join(key) {
+      if (hitForMiss.has(key)) return { kind: 'pass' };
+      const running = flights.get(key);
+      if (running !== undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, waitMs, 'timeout'); timer.unref(); });
+        const result = Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+        return { kind: 'wait', result };
+      }
+      let settle!: (o: FlightOutcome) => void;
+      const p = new Promise<FlightOutcome>((resolve) => { settle = resolve; });
+      flights.set(key, p);
+      let done = false;
+      return {
+        kind: 'lead',
+        settle(outcome) {
+          if (done) return;
+          done = true;
+          if (flights.get(key) === p) flights.delete(key);
+          if (outcome === 'not-stored') hitForMiss.set(key, true);
+          else if (outcome === 'stored') hitForMiss.delete(key);
+          settle(outcome);
+        },
+      };
+    },
+    forget(key) { hitForMiss.delete(key); },
+    get inFlight() { return flights.size; },
+  };
+}
