@@ -1,0 +1,180 @@
+/**
+ * Statistics end to end (SPEC: Statistics): a spawned `ferry proxy` in front of a spawned `ferry origin`. The figures
+ * must count exactly the proxied requests — /stats and /metrics themselves are answered locally and never counted —
+ * and under --workers 2 they are totals over both processes.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { jwtVerify } from 'jose';
+import { startRole, type RunningRole } from '../helpers/cli.ts';
+import { parsePrometheusText } from './prometheus-parse.ts';
+
+let origin: RunningRole;
+let proxy: RunningRole;
+
+before(async () => {
+  origin = await startRole(['origin', '--listen', '127.0.0.1:0']);
+  proxy = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url]);
+});
+after(async () => { await Promise.all([proxy?.stop(), origin?.stop()]); });
+
+/** One request on its own connection (so --workers spreads them), body read whole. */
+function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+interface Stats {
+  startedAt: string;
+  uptimeSeconds: number;
+  requests: { total: number; inFlight: number; byStatus: Record<string, number> };
+  bytes: { in: number; out: number };
+  upstream: { errors: number };
+  latencyMs: Record<string, number>;
+  workers?: number;
+}
+const stats = async (url: string, path = '/stats'): Promise<Stats> => {
+  const r = await request(`${url}${path}`);
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers['content-type']), /^application\/json/);
+  return JSON.parse(r.body.toString()) as Stats;
+};
+
+test('a fresh proxy reports its boot time and nothing counted', async () => {
+  const s = await stats(proxy.url);
+  assert.match(s.startedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(Math.abs(Date.parse(s.startedAt) - Date.now()) < 60_000);
+  assert.ok(Number.isInteger(s.uptimeSeconds) && s.uptimeSeconds >= 0);
+  assert.deepEqual(s.requests, { total: 0, inFlight: 0, byStatus: {} });
+  assert.deepEqual(s.bytes, { in: 0, out: 0 });
+  assert.deepEqual(s.upstream, { errors: 0 });
+});
+
+test('stats count exactly the proxied requests, with status, bytes and latency; stats pages are not counted', async () => {
+  const before = await stats(proxy.url);
+  const upload = Buffer.alloc(12_345, 7);
+  const results = [
+    await request(`${proxy.url}/bytes/1000`),
+    await request(`${proxy.url}/bytes/2500`),
+    await request(`${proxy.url}/status/404`),
+    await request(`${proxy.url}/echo`, { method: 'POST', body: upload, headers: { 'content-type': 'application/octet-stream' } }),
+    await request(`${proxy.url}/bytes/100?range=0-9`),
+  ];
+  assert.deepEqual(results.map((r) => r.status), [200, 200, 404, 200, 206]);
+  // Local pages, several times and in every flavour: none of them may be counted.
+  await stats(proxy.url);
+  await request(`${proxy.url}/stats`, { headers: { accept: 'text/html' } });
+  await request(`${proxy.url}/stats?format=json`);
+  await request(`${proxy.url}/metrics`);
+  await request(`${proxy.url}/stats`, { method: 'HEAD' });
+  const after = await stats(proxy.url);
+  assert.equal(after.startedAt, before.startedAt);
+  assert.equal(after.requests.total - before.requests.total, 5);
+  assert.equal(after.requests.inFlight, 0);
+  const delta = (code: string) => (after.requests.byStatus[code] ?? 0) - (before.requests.byStatus[code] ?? 0);
+  assert.deepEqual([delta('200'), delta('404'), delta('206')], [3, 1, 1]);
+  assert.equal(after.bytes.in - before.bytes.in, upload.length);
+  const bodies = results.reduce((n, r) => n + r.body.length, 0);
+  assert.equal(after.bytes.out - before.bytes.out, bodies);
+  assert.ok(after.latencyMs.count! >= 5 && after.latencyMs.p50! > 0 && after.latencyMs.p99! <= after.latencyMs.max!);
+});
+
+test('a browser gets an HTML page of the same figures; other methods get 405 and are not counted', async () => {
+  const html = await request(`${proxy.url}/stats`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+  assert.equal(html.status, 200);
+  assert.match(String(html.headers['content-type']), /^text\/html/);
+  assert.match(html.body.toString(), /<th>requests\.total<\/th>/);
+  const before = (await stats(proxy.url)).requests.total;
+  const post = await request(`${proxy.url}/stats`, { method: 'POST', body: Buffer.from('x') });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.allow, 'GET, HEAD');
+  assert.equal((await stats(proxy.url)).requests.total, before);
+});
+
+test('/metrics is Prometheus text with the same totals and a duration histogram', async () => {
+  const s = await stats(proxy.url);
+  const r = await request(`${proxy.url}/metrics`);
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  const m = parsePrometheusText(r.body.toString());
+  let total = 0;
+  for (const [k, v] of m) if (k.startsWith('ferry_requests_total{')) total += v;
+  assert.equal(total, s.requests.total);
+  assert.equal(m.get('ferry_request_duration_seconds_count'), s.requests.total);
+  assert.equal(m.get('ferry_request_duration_seconds_bucket{le="+Inf"}'), s.requests.total);
+  assert.equal(m.get('ferry_response_body_bytes_total'), s.bytes.out);
+  assert.equal(m.get('ferry_requests_in_flight'), 0);
+  assert.equal(m.get('ferry_start_time_seconds'), Math.floor(Date.parse(s.startedAt) / 1000));
+});
+
+test('an unreachable upstream counts as an upstream error (502)', async () => {
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', `http://127.0.0.1:${port}`]);
+  try {
+    assert.equal((await request(`${p.url}/x`)).status, 502);
+    const s = await stats(p.url);
+    assert.deepEqual([s.requests.total, s.requests.byStatus['502'], s.upstream.errors], [1, 1, 1]);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('--stats-path moves the page, an empty --stats-path disables it (then /stats is proxied)', async () => {
+  const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url, '--stats-path', '/_ferry/stats', '--metrics-path', '']);
+  try {
+    assert.equal((await stats(p.url, '/_ferry/stats')).requests.total, 0);
+    // Now /stats and /metrics are ordinary paths: forwarded to the origin (404 there) and counted.
+    assert.equal((await request(`${p.url}/stats`)).status, 404);
+    assert.equal((await request(`${p.url}/metrics`)).status, 404);
+    const s = await stats(p.url, '/_ferry/stats');
+    assert.deepEqual([s.requests.total, s.requests.byStatus['404']], [2, 2]);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('with --workers 2 the figures are totals over both workers, and JWT ids stay unique across them', async () => {
+  const secret = 'w'.repeat(64);
+  const tokens: string[] = [];
+  const upstream = http.createServer((req, res) => {
+    const t = req.headers['x-my-jwt'];
+    if (typeof t === 'string') tokens.push(t);
+    res.end('ok');
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+  const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--workers', '2'], { env: { FERRY_JWT_SECRET: secret }, listeningCount: 2 });
+  try {
+    const pids = new Set(p.logs.filter((l) => l.event === 'listening').map((l) => l.pid));
+    assert.equal(pids.size, 2, 'two worker processes listening');
+    const N = 60;
+    for (let i = 0; i < N; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => request(`${p.url}/w${i + j}`)));
+    // Each /stats call is a fresh connection, answered by either worker: every one must see the total.
+    for (let i = 0; i < 4; i++) {
+      const s = await stats(p.url);
+      assert.equal(s.requests.total, N);
+      assert.equal(s.workers, 2);
+    }
+    const m = parsePrometheusText((await request(`${p.url}/metrics`)).body.toString());
+    assert.equal(m.get('ferry_requests_total{code="200"}'), N);
+    assert.equal(tokens.length, N);
+    const jtis = new Set<string>();
+    for (const t of tokens) jtis.add((await jwtVerify(t, new TextEncoder().encode(secret), { algorithms: ['HS512'] })).payload.jti!);
+    assert.equal(jtis.size, N);
+  } finally {
+    await p.stop();
+    await new Promise<void>((r) => upstream.close(() => r()));
+  }
+});
