@@ -1,5 +1,12 @@
 /** @module `ferry relay-client`: resolves flags into options and starts the role. */
-import { FerryError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
+import { createRelayClient } from '../../relay/relay-client.ts';
+import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
+import { loadAwsCredentials } from '../../relay/sigv4.ts';
+import { listen, logListening } from '../../server/listen.ts';
+import { createLogger, type LogLevel } from '../../server/logger.ts';
+import { onShutdownSignal } from '../../server/shutdown.ts';
+import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
 import { RELAY_CLIENT_FLAGS } from './relay-flags.ts';
 
@@ -9,8 +16,33 @@ export const relayClientCommand: CliCommand = {
     summary: 'Local HTTP proxy that carries HTTP and CONNECT traffic through a size-limited gateway in small signed chunks.',
     usage: 'ferry relay-client --gateway URL [--listen HOST:PORT] [flags]',
     flags: RELAY_CLIENT_FLAGS,
+    examples: [
+      'FERRY_RELAY_SECRET=$(cat secret) ferry relay-client --gateway https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+      'ferry relay-client --gateway https://gw.example --secret-file relay.secret --sigv4 --region eu-west-1 --max-message 2MB',
+      'curl -x http://127.0.0.1:8888 https://example.com/',
+    ],
   },
-  async run() {
-    throw new FerryError('FERRY_ERR_NOT_BUILT', 'ferry relay-client is not built yet', { source: 'config' });
+  async run(flags, env) {
+    const log = createLogger('relay-client', flags.logLevel as LogLevel);
+    const common = resolveCommonRelayFlags(flags);
+    const gateway = flags.gateway as URL | undefined;
+    if (!gateway) throw new UsageError('relay-client needs --gateway URL (the gateway in front of relay-server)');
+    if (gateway.protocol !== 'http:' && gateway.protocol !== 'https:') throw new UsageError('--gateway must be an http:// or https:// URL');
+    const secret = loadRelaySecret(flags, env);
+    const insecure = flags.insecureGatewayAuthOnly === true;
+    if (!secret && !insecure) {
+      throw new UsageError('relay-client needs the relay secret: --secret-file FILE or env FERRY_RELAY_SECRET (or --insecure-gateway-auth-only)');
+    }
+    let sigv4;
+    if (flags.sigv4 === true) {
+      const region = flags.region as string | undefined;
+      if (!region) throw new UsageError('--sigv4 needs --region');
+      sigv4 = { credentials: loadAwsCredentials(env), region, service: flags.service as string };
+    }
+    const retries = flags.retries as number;
+    const client = createRelayClient({ ...common, gateway, secret, sigv4, retries, log });
+    const address = await listen(client.server, flags.listen as HostPort);
+    logListening(log, 'relay-client', address, { gateway: `${gateway.origin}${gateway.pathname}`, maxMessage: common.maxMessage, sigv4: sigv4 !== undefined });
+    onShutdownSignal(log, client, flags.shutdownGrace as number);
   },
 };

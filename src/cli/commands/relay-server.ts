@@ -1,5 +1,14 @@
 /** @module `ferry relay-server`: resolves flags into options and starts the role. */
-import { FerryError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
+import { MemorySessionStore } from '../../relay/memory-session-store.ts';
+import { RedisSessionStore } from '../../relay/redis-session-store.ts';
+import { createRelayServer } from '../../relay/relay-server.ts';
+import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
+import type { SessionStore } from '../../relay/session-store.ts';
+import { listen, logListening } from '../../server/listen.ts';
+import { createLogger, type LogLevel } from '../../server/logger.ts';
+import { onShutdownSignal } from '../../server/shutdown.ts';
+import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
 import { RELAY_SERVER_FLAGS } from './relay-flags.ts';
 
@@ -9,8 +18,41 @@ export const relayServerCommand: CliCommand = {
     summary: 'Far end of the relay, behind the gateway: reassembles chunked traffic and talks to the real targets.',
     usage: 'ferry relay-server [--listen HOST:PORT] [--store memory|redis://...] [flags]',
     flags: RELAY_SERVER_FLAGS,
+    examples: [
+      'FERRY_RELAY_SECRET=$(cat secret) ferry relay-server --listen 0.0.0.0:9090',
+      'ferry relay-server --secret-file /etc/ferry/relay.secret --store redis://10.0.0.7:6379 --connect-ports 443',
+    ],
   },
-  async run() {
-    throw new FerryError('FERRY_ERR_NOT_BUILT', 'ferry relay-server is not built yet', { source: 'config' });
+  async run(flags, env) {
+    const log = createLogger('relay-server', flags.logLevel as LogLevel);
+    const common = resolveCommonRelayFlags(flags);
+    const secret = loadRelaySecret(flags, env);
+    const insecure = flags.insecureGatewayAuthOnly === true;
+    if (!secret && !insecure) {
+      throw new UsageError('relay-server needs a secret: --secret-file FILE or env FERRY_RELAY_SECRET (or --insecure-gateway-auth-only when the gateway alone authenticates)');
+    }
+    if (!secret) log.warn({ event: 'relay-insecure' }, 'no relay secret: relay messages are NOT authenticated by ferry (--insecure-gateway-auth-only)');
+    const ports = flags.connectPorts as string[] | undefined;
+    let connectPorts: number[] | undefined;
+    if (ports !== undefined && ports.length > 0) {
+      connectPorts = ports.map((p) => {
+        if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new UsageError(`--connect-ports: "${p}" is not a port`);
+        return Number(p);
+      });
+    }
+    const storeSpec = flags.store as string;
+    let store: SessionStore;
+    if (storeSpec === 'memory') store = new MemorySessionStore({ ttlMs: common.sessionTtlMs });
+    else if (/^rediss?:\/\//.test(storeSpec)) {
+      try { store = await RedisSessionStore.connect(storeSpec, common.sessionTtlMs); } catch (err) {
+        throw new UsageError(`--store ${storeSpec.replace(/\/\/[^@/]*@/, '//***@')}: cannot connect to Redis (${(err as Error).message})`);
+      }
+    } else throw new UsageError(`--store must be "memory" or a redis:// URL, not "${storeSpec}"`);
+    const relay = createRelayServer({
+      ...common, store, secret, insecureGatewayAuthOnly: insecure, connectPorts, log,
+    });
+    const address = await listen(relay.server, flags.listen as HostPort);
+    logListening(log, 'relay-server', address, { store: store.kind, maxMessage: common.maxMessage, authenticated: secret !== undefined });
+    onShutdownSignal(log, relay, flags.shutdownGrace as number);
   },
 };

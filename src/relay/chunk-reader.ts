@@ -1,0 +1,58 @@
+/**
+ * @module Cutting a byte stream into relay chunks, with backpressure: bytes are only read when the
+ * caller asks for the next chunk, so a full window leaves data in the source (and in TCP), not in memory.
+ *
+ * A chunk is sent when it is full or when the source has been quiet for `lingerMs` (interactive traffic
+ * such as a TLS handshake must not wait for a megabyte to gather).
+ */
+import type { Readable } from 'node:stream';
+
+export class ChunkReader {
+  readonly #src: Readable;
+  #ended = false;
+  #error: Error | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(src: Readable) {
+    this.#src = src;
+    const wake = () => { const w = this.#wake; this.#wake = undefined; w?.(); };
+    src.on('readable', wake);
+    src.on('end', () => { this.#ended = true; wake(); });
+    src.on('error', (err) => { this.#error = err; wake(); });
+    src.on('close', () => {
+      if (!this.#ended && !this.#error) this.#error = new Error('source closed before its end');
+      wake();
+    });
+  }
+
+  /** The next chunk of at most `max` bytes, or null at the end of the stream. Rejects if the source fails. */
+  async read(max: number, lingerMs: number): Promise<Buffer | null> {
+    const parts: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      let b: Buffer | null;
+      while (n < max && (b = this.#src.read() as Buffer | null) !== null) {
+        if (typeof b === 'string') b = Buffer.from(b);
+        if (n + b.length > max) {
+          this.#src.unshift(b.subarray(max - n));
+          b = b.subarray(0, max - n);
+        }
+        parts.push(b);
+        n += b.length;
+      }
+      if (n >= max) return Buffer.concat(parts, n);
+      if (this.#error) throw this.#error;
+      if (this.#ended) return n > 0 ? Buffer.concat(parts, n) : null;
+      const woke = await this.#waitData(n > 0 ? lingerMs : -1);
+      if (!woke && n > 0) return Buffer.concat(parts, n);
+    }
+  }
+
+  #waitData(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      this.#wake = () => { if (timer) clearTimeout(timer); resolve(true); };
+      if (timeoutMs >= 0) timer = setTimeout(() => { this.#wake = undefined; resolve(false); }, timeoutMs);
+    });
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * @module One relay session seen from relay-client: open it, stream the up bytes as a window of chunks,
+ * fetch the down chunks with a window of long polls, deliver them in order with backpressure, close.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { FerryError } from '../errors.ts';
+import { ChunkReader } from './chunk-reader.ts';
+import type { GatewayTransport, RelayReply } from './gateway-transport.ts';
+import { formatOpenRequest, H, parseIndex, RELAY_PATHS, type DownType, type ErrorPayload, type OpenRequest } from './protocol.ts';
+import type { RelayCounters } from './relay-stats.ts';
+
+/** How long a partly filled up chunk waits for more bytes before it is sent. */
+const LINGER_MS = 3;
+
+export interface ClientSessionOptions {
+  transport: GatewayTransport;
+  window: number;
+  chunkSize: number;
+  counters: RelayCounters;
+}
+
+export interface DownSink {
+  head(status: number, headers: Array<[string, string]>): void;
+  /** Resolves when the bytes may be followed by more (the application drained them). */
+  data(bytes: Buffer): Promise<void>;
+  end(): void;
+}
+
+export interface ReceivedChunk { type: DownType; fin: boolean; data: Buffer }
+
+function refusal(r: RelayReply, what: string): FerryError {
+  let reason = r.headers[H.error] ?? `status ${r.status}`;
+  try { reason = (JSON.parse(r.body.toString('utf8')) as { error?: string }).error ?? reason; } catch { /* keep */ }
+  const status = r.status === 410 ? 502 : r.status >= 500 ? r.status : r.status === 403 ? 403 : 502;
+  return new FerryError(r.status === 410 ? 'FERRY_ERR_RELAY_EXPIRED' : 'FERRY_ERR_RELAY', `${what}: ${reason}`, { source: 'upstream', status });
+}
+
+export class ClientSession {
+  readonly id = randomUUID();
+  readonly #o: ClientSessionOptions;
+  readonly #abort = new AbortController();
+
+  constructor(options: ClientSessionOptions) {
+    this.#o = options;
+  }
+
+  get signal(): AbortSignal { return this.#abort.signal; }
+
+  abort(reason: Error): void {
+    if (!this.#abort.signal.aborted) this.#abort.abort(reason);
+  }
+
+  /** Open on the server; resolves on success, throws a FerryError carrying the status to show otherwise. */
+  async open(open: OpenRequest): Promise<void> {
+    const body = formatOpenRequest(open);
+    if (body.length > this.#o.chunkSize) {
+      throw new FerryError('FERRY_ERR_RELAY_HEAD', `request head of ${body.length} bytes does not fit in one relay message (--max-message)`, { source: 'downstream', status: 431 });
+    }
+    const r = await this.#o.transport.call(RELAY_PATHS.open, { [H.session]: this.id }, body, this.signal);
+    if (r.status !== 200) throw refusal(r, 'relay open refused');
+    this.#o.counters.sessionsOpened++;
+  }
+
+  /** Stream `src` up as numbered chunks, `window` in flight; the last one (possibly empty) has fin. */
+  async sendUp(src: Readable): Promise<void> {
+    const reader = new ChunkReader(src);
+    const inflight = new Set<Promise<void>>();
+    let failure: unknown;
+    let index = 0;
+    for (;;) {
+      while (inflight.size >= this.#o.window) await Promise.race(inflight);
+      if (failure !== undefined) throw failure;
+      if (this.signal.aborted) return;
+      const data = await reader.read(this.#o.chunkSize, LINGER_MS);
+      const fin = data === null;
+      const p: Promise<void> = this.#sendChunk(index++, data ?? Buffer.alloc(0), fin).then(
+        () => { inflight.delete(p); },
+        (err: unknown) => { inflight.delete(p); failure ??= err; this.abort(err as Error); },
+      );
+      inflight.add(p);
+      if (fin) break;
+    }
+    await Promise.all(inflight);
+    if (failure !== undefined) throw failure;
+  }
+
+  async #sendChunk(index: number, data: Buffer, fin: boolean): Promise<void> {
+    const r = await this.#o.transport.call(RELAY_PATHS.up, { [H.session]: this.id, [H.index]: String(index), [H.fin]: fin ? '1' : '0' }, data, this.signal);
+    if (r.status !== 200) throw refusal(r, `up chunk ${index} refused`);
+    this.#o.counters.chunksUp++;
+    this.#o.counters.bytesUp += data.length;
+  }
+
+  /** Fetch down chunks in order with `window` long polls in flight; feed the sink; resolve at fin. */
+  async receiveDown(sink: DownSink, expectHead: boolean): Promise<void> {
+    const prefetch = new AbortController();
+    const onAbort = () => prefetch.abort();
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    const fetches = new Map<number, Promise<ReceivedChunk>>();
+    let next = 0;
+    try {
+      for (;;) {
+        for (let i = next; i < next + this.#o.window; i++) {
+          if (fetches.has(i)) continue;
+          const p = this.#fetchChunk(i, () => next, prefetch.signal);
+          p.catch(() => { /* awaited below, or abandoned after the end */ });
+          fetches.set(i, p);
+        }
+        const c = await fetches.get(next)!;
+        fetches.delete(next);
+        next++;
+        if (c.type === 'error') {
+          let e: ErrorPayload = { status: 502, reason: 'relay error' };
+          try { e = JSON.parse(c.data.toString('utf8')) as ErrorPayload; } catch { /* default */ }
+          throw new FerryError('FERRY_ERR_RELAY_TARGET', e.reason, { source: 'upstream', status: e.status });
+        }
+        if (c.type === 'head') {
+          if (!expectHead || next !== 1) throw new FerryError('FERRY_ERR_RELAY', 'unexpected response head chunk', { source: 'upstream', status: 502 });
+          const head = JSON.parse(c.data.toString('utf8')) as { status: number; headers: Array<[string, string]> };
+          sink.head(head.status, head.headers);
+        } else {
+          if (expectHead && next === 1) throw new FerryError('FERRY_ERR_RELAY', 'response data before its head', { source: 'upstream', status: 502 });
+          if (c.data.length > 0) await sink.data(c.data);
+          this.#o.counters.bytesDown += c.data.length;
+        }
+        if (c.fin) { sink.end(); return; }
+      }
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+      prefetch.abort();
+    }
+  }
+
+  async #fetchChunk(index: number, ack: () => number, signal: AbortSignal): Promise<ReceivedChunk> {
+    for (;;) {
+      const r = await this.#o.transport.call(RELAY_PATHS.down, { [H.session]: this.id, [H.index]: String(index), [H.ack]: String(Math.min(ack(), index)) }, Buffer.alloc(0), signal);
+      if (r.status === 204) { continue; } // the long poll ended without data: ask again
+      if (r.status !== 200) throw refusal(r, `down chunk ${index} refused`);
+      const type = r.headers[H.type];
+      if (parseIndex(r.headers[H.index]) !== index || (type !== 'head' && type !== 'data' && type !== 'error')) {
+        throw new FerryError('FERRY_ERR_RELAY', `down chunk ${index}: malformed answer`, { source: 'upstream', status: 502 });
+      }
+      this.#o.counters.chunksDown++;
+      return { type, fin: r.headers[H.fin] === '1', data: r.body };
+    }
+  }
+
+  /** Tell the server to free the session (best effort: the TTL frees it otherwise). */
+  async close(): Promise<void> {
+    try {
+      await this.#o.transport.call(RELAY_PATHS.close, { [H.session]: this.id }, Buffer.alloc(0));
+    } catch { /* expiry will free it */ }
+  }
+}

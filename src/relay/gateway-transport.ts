@@ -1,0 +1,150 @@
+/**
+ * @module The relay client's side of the gateway hop: one signed POST per relay message, with retries.
+ *
+ * The hop is at-least-once: a lost answer, a gateway 502/504, a reset or a corrupted chunk (460) is
+ * simply sent again with a fresh nonce; the server's dedup on (session, direction, index, SHA-256)
+ * makes the repeat harmless. Retries are bounded (`retries` attempts after the first, exponential
+ * backoff 100 ms × 2ⁿ capped at 2 s, jittered); when they run out the transfer fails loudly.
+ * A server saying "busy" (window full, long poll over) is not a failure and costs no retry.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import { FerryError } from '../errors.ts';
+import type { Logger } from '../server/logger.ts';
+import { signRelayRequest, verifyRelayResponse } from './hmac.ts';
+import { formatContentDigest, H, parseContentDigest, STATUS_CHECKSUM_MISMATCH, type RelayPath } from './protocol.ts';
+import type { RelayCounters } from './relay-stats.ts';
+import { signSigV4, type AwsCredentials } from './sigv4.ts';
+
+export interface SigV4Config { credentials: AwsCredentials; region: string; service: string }
+
+export interface GatewayTransportOptions {
+  gateway: URL;
+  secret: Buffer | undefined;
+  sigv4: SigV4Config | undefined;
+  retries: number;
+  pollTimeoutMs: number;
+  maxMessage: number;
+  counters: RelayCounters;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface RelayReply { status: number; headers: Record<string, string>; body: Buffer }
+
+const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504, STATUS_CHECKSUM_MISMATCH]);
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 2_000;
+
+class TransientError extends Error {}
+
+export class GatewayTransport {
+  readonly #o: GatewayTransportOptions;
+  readonly #agent: Agent;
+  readonly #now: () => number;
+
+  constructor(options: GatewayTransportOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#agent = new Agent({
+      connections: 256,
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.pollTimeoutMs + 15_000,
+      bodyTimeout: 60_000,
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+
+  #url(endpoint: RelayPath): URL {
+    const u = new URL(this.#o.gateway.href);
+    u.pathname = `${u.pathname.replace(/\/+$/, '')}${endpoint}`;
+    return u;
+  }
+
+  /** One attempt: sign, send, read the (bounded) answer, check its signature and digest. */
+  async once(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal): Promise<RelayReply> {
+    const url = this.#url(endpoint);
+    const digest = formatContentDigest(body);
+    const signedFields: Record<string, string> = { ...fields, [H.digest]: digest };
+    const headers: Record<string, string> = { ...signedFields, 'content-type': 'application/octet-stream', 'cache-control': 'no-store' };
+    let nonce = '';
+    if (this.#o.secret) {
+      nonce = randomBytes(18).toString('base64url');
+      headers[H.auth] = signRelayRequest(this.#o.secret, { method: 'POST', path: endpoint, fields: signedFields, nowMs: this.#now(), nonce });
+    }
+    if (this.#o.sigv4) {
+      const hex = createHash('sha256').update(body).digest('hex');
+      Object.assign(headers, signSigV4({
+        method: 'POST', url, headers: { 'content-type': headers['content-type']!, [H.digest]: digest }, payloadHash: hex,
+        region: this.#o.sigv4.region, service: this.#o.sigv4.service,
+      }, this.#o.sigv4.credentials, this.#now()));
+    }
+    let res;
+    try {
+      res = await request(url, { method: 'POST', headers, body, dispatcher: this.#agent, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new TransientError(`gateway request failed: ${(err as Error).message}`);
+    }
+    const resHeaders: Record<string, string> = {};
+    for (const [n, v] of Object.entries(res.headers)) if (v !== undefined) resHeaders[n] = Array.isArray(v) ? v.join(',') : v;
+    const declared = Number(resHeaders['content-length'] ?? '0');
+    if (declared > this.#o.maxMessage) {
+      res.body.destroy();
+      throw new TransientError(`answer of ${declared} bytes is over --max-message`);
+    }
+    let data: Buffer;
+    try {
+      data = Buffer.from(await res.body.arrayBuffer());
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new TransientError(`gateway answer broke: ${(err as Error).message}`);
+    }
+    const reply = { status: res.statusCode, headers: resHeaders, body: data };
+    const fromRelay = resHeaders[H.responseAuth] !== undefined || !this.#o.secret;
+    if (this.#o.secret && fromRelay) {
+      const ok = verifyRelayResponse(this.#o.secret, res.statusCode, nonce, Object.keys(resHeaders), (n) => resHeaders[n]);
+      if (!ok) throw new TransientError('relay answer failed its signature check');
+    }
+    // Only a signed (or, without a secret, any) 2xx counts; a gateway cannot forge an acknowledgement.
+    if (res.statusCode >= 200 && res.statusCode < 300 && this.#o.secret && !fromRelay) throw new TransientError(`unsigned ${res.statusCode} answer`);
+    if (res.statusCode === 200 && parseContentDigest(resHeaders[H.digest]) !== formatContentDigest(data)) {
+      throw new TransientError('answer body does not match its Content-Digest');
+    }
+    return reply;
+  }
+
+  /** Send until a definitive answer: 2xx or a non-retryable refusal. Throws FerryError when retries run out. */
+  async call(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal): Promise<RelayReply> {
+    let failures = 0;
+    for (;;) {
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      let why: string;
+      try {
+        const r = await this.once(endpoint, fields, body, signal);
+        const kind = r.headers[H.error];
+        if (r.status === 503 && kind === 'busy' && r.headers[H.responseAuth] !== undefined) continue; // long wait ended; not a failure
+        if (r.status === 401 && kind === 'skew') {
+          throw new FerryError('FERRY_ERR_RELAY_CLOCK', 'relay-server refused our timestamp: this clock is more than 300 s away from the server clock', { source: 'upstream', status: 502 });
+        }
+        if (!RETRYABLE.has(r.status) && !(r.status === 401 && kind === 'replay')) return r;
+        why = `${endpoint} answered ${r.status}${kind ? ` (${kind})` : ''}`;
+      } catch (err) {
+        if (!(err instanceof TransientError)) throw err;
+        why = err.message;
+      }
+      failures++;
+      if (failures > this.#o.retries) {
+        throw new FerryError('FERRY_ERR_RELAY', `relay message failed after ${failures} attempts: ${why}`, { source: 'upstream', status: 502 });
+      }
+      this.#o.counters.retries++;
+      this.#o.log.debug({ event: 'relay-retry', endpoint, attempt: failures, why }, 'retrying relay message');
+      const delay = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
+      await sleep(delay / 2 + Math.random() * (delay / 2), undefined, signal ? { signal } : undefined);
+    }
+  }
+}

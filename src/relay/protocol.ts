@@ -1,0 +1,136 @@
+/**
+ * @module The relay wire protocol: endpoints, metadata headers, message budget, the open request and
+ * down-chunk descriptors. Pure; no I/O.
+ *
+ * One relay *session* carries one application exchange (an absolute-form HTTP request or a CONNECT
+ * tunnel) as two byte streams: `up` (client → server) and `down` (server → client). Each stream is cut
+ * into numbered chunks; every chunk is one small signed POST through the gateway. Vocabulary is
+ * borrowed from tus 1.0 (offsets, 460 Checksum Mismatch, 409 on conflict, `Cache-Control: no-store`)
+ * and S3 multipart (numbered parts, idempotent re-send), and the digest uses the RFC 9530
+ * `Content-Digest` field.
+ */
+import { createHash } from 'node:crypto';
+import type { HeaderList } from '../http/headers.ts';
+
+export const RELAY_PATHS = {
+  open: '/relay/v1/open',
+  up: '/relay/v1/up',
+  down: '/relay/v1/down',
+  close: '/relay/v1/close',
+} as const;
+export type RelayPath = (typeof RELAY_PATHS)[keyof typeof RELAY_PATHS];
+
+export const H = {
+  session: 'x-ferry-session',
+  index: 'x-ferry-index',
+  fin: 'x-ferry-fin',
+  ack: 'x-ferry-ack',
+  type: 'x-ferry-type',
+  error: 'x-ferry-error',
+  auth: 'x-ferry-auth',
+  responseAuth: 'x-ferry-response-auth',
+  digest: 'content-digest',
+} as const;
+
+/** tus 1.0 checksum extension: the chunk did not match its checksum; discarded, resend it. */
+export const STATUS_CHECKSUM_MISMATCH = 460;
+
+/**
+ * Bytes of every relay message kept for the request line and headers (ours, the gateway's and SigV4's:
+ * `Authorization`, `X-Amz-Date`, a 1-2 KB `X-Amz-Security-Token`). Real gateways cap the head on
+ * its own (AWS HTTP APIs: 10 240 bytes), so the head budget stays under that whatever --max-message is.
+ */
+export const HEAD_BUDGET = 8 * 1024;
+export const MIN_MAX_MESSAGE = 16 * 1024;
+
+/** Largest chunk payload that keeps a whole message (head + body) under `maxMessage`. */
+export function chunkPayloadSize(maxMessage: number): number {
+  if (maxMessage < MIN_MAX_MESSAGE) throw new RangeError(`max-message must be at least ${MIN_MAX_MESSAGE} bytes`);
+  return maxMessage - HEAD_BUDGET;
+}
+
+/** RFC 9530 §2: `Content-Digest: sha-256=:BASE64:`. */
+export function formatContentDigest(body: Uint8Array): string {
+  return `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
+}
+
+/** The sha-256 member of a Content-Digest value, or undefined (other algorithms are ignored, RFC 9530 §2). */
+export function parseContentDigest(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /(?:^|,)\s*sha-256=:([A-Za-z0-9+/]+={0,2}):\s*(?:,|$)/.exec(value);
+  return m ? `sha-256=:${m[1]}:` : undefined;
+}
+
+export function isSessionId(text: string | undefined): text is string {
+  return text !== undefined && /^[A-Za-z0-9_-]{16,64}$/.test(text);
+}
+
+/** A chunk index: a non-negative safe integer written in decimal without leading zeros. */
+export function parseIndex(text: string | undefined): number | undefined {
+  if (text === undefined || !/^(0|[1-9]\d{0,14})$/.test(text)) return undefined;
+  return Number(text);
+}
+
+/** What the client asks the server to open: the application's request head travels here, in the body. */
+export type OpenRequest =
+  | { kind: 'http'; method: string; url: string; headers: HeaderList; hasBody: boolean }
+  | { kind: 'connect'; host: string; port: number };
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export function formatOpenRequest(open: OpenRequest): Buffer {
+  return Buffer.from(JSON.stringify(open), 'utf8');
+}
+
+/** Validate an open body: only well-formed heads reach a target (RFC 9110 §5.1 token names, §5.5 values). */
+export function parseOpenRequest(body: Buffer): { ok: true; value: OpenRequest } | { ok: false; reason: string } {
+  let data: unknown;
+  try { data = JSON.parse(body.toString('utf8')); } catch { return { ok: false, reason: 'open body is not JSON' }; }
+  if (data === null || typeof data !== 'object') return { ok: false, reason: 'open body is not an object' };
+  const o = data as Record<string, unknown>;
+  if (o.kind === 'connect') {
+    if (typeof o.host !== 'string' || !/^[A-Za-z0-9.\-:]{1,253}$/.test(o.host)) return { ok: false, reason: 'bad CONNECT host' };
+    if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65535) return { ok: false, reason: 'bad CONNECT port' };
+    return { ok: true, value: { kind: 'connect', host: o.host, port: o.port } };
+  }
+  if (o.kind === 'http') {
+    if (typeof o.method !== 'string' || !TOKEN.test(o.method)) return { ok: false, reason: 'bad method' };
+    if (typeof o.url !== 'string') return { ok: false, reason: 'bad url' };
+    let url: URL;
+    try { url = new URL(o.url); } catch { return { ok: false, reason: 'bad url' }; }
+    if (url.protocol !== 'http:') return { ok: false, reason: 'only http: URLs travel as requests (use CONNECT for https)' };
+    if (!Array.isArray(o.headers)) return { ok: false, reason: 'bad headers' };
+    const headers: HeaderList = [];
+    for (const h of o.headers as unknown[]) {
+      if (!Array.isArray(h) || h.length !== 2 || typeof h[0] !== 'string' || typeof h[1] !== 'string') return { ok: false, reason: 'bad header entry' };
+      if (!TOKEN.test(h[0]) || !FIELD_VALUE.test(h[1])) return { ok: false, reason: `invalid header ${JSON.stringify(h[0])}` };
+      headers.push([h[0].toLowerCase(), h[1]]);
+    }
+    if (typeof o.hasBody !== 'boolean') return { ok: false, reason: 'bad hasBody' };
+    return { ok: true, value: { kind: 'http', method: o.method, url: o.url, headers, hasBody: o.hasBody } };
+  }
+  return { ok: false, reason: 'unknown open kind' };
+}
+
+/** The kinds of down chunk: the target's response head (JSON), body bytes, or a failure (JSON). */
+export type DownType = 'head' | 'data' | 'error';
+export const DOWN_TYPES: readonly DownType[] = ['head', 'data', 'error'];
+
+export interface ResponseHeadPayload { status: number; headers: HeaderList }
+export interface ErrorPayload { status: number; reason: string }
+
+/**
+ * RFC 9110 §7.6.1 hop-by-hop fields, plus the proxy credentials of this hop: never carried across the
+ * relay in either direction. (A local copy: the relay keeps its own accept side.)
+ */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'proxy-authorization', 'proxy-authenticate'];
+
+export function stripHopByHop(headers: HeaderList): HeaderList {
+  const drop = new Set(HOP_BY_HOP);
+  for (const [n, v] of headers) {
+    if (n === 'connection') for (const t of v.split(',')) if (t.trim() !== '') drop.add(t.trim().toLowerCase());
+  }
+  return headers.filter(([n]) => !drop.has(n));
+}

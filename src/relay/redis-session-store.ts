@@ -1,0 +1,207 @@
+/**
+ * @module The Redis session store: several relay-server instances behind one gateway share sessions.
+ *
+ * Hand-off design (keys + pub/sub, not Redis streams): chunk bytes and session state live in plain keys
+ * with TTLs, written atomically by small Lua scripts (dedup, window and counters decided in one step);
+ * a PUBLISH on one channel carries only "session X changed". Each instance keeps a single subscriber
+ * connection and wakes its local waiters (the owner's pumps, long polls), which then re-read the keys.
+ * Why not streams: XREAD BLOCK needs a blocking connection per waiting reader, and stream entries
+ * would duplicate what the per-index keys already give (random access for re-fetches, idempotent
+ * re-sends, deletion on ack). Pub/sub loses messages when nobody listens, which is harmless here:
+ * state is in the keys and every wait is bounded, so a lost hint costs one wait bound, never data.
+ */
+import { Redis } from 'ioredis';
+import type { DownType } from './protocol.ts';
+import type { SessionMeta, SessionPatch } from './session.ts';
+import { Waiters, type CreateResult, type DownChunk, type PutUpResult, type SessionStore, type UpChunk } from './session-store.ts';
+
+const PREFIX = 'ferry:relay:';
+const CHANNEL = 'ferry:relay:events';
+const k = {
+  meta: (id: string) => `${PREFIX}s:${id}:meta`,
+  upfp: (id: string) => `${PREFIX}s:${id}:upfp`,
+  up: (id: string, i: number) => `${PREFIX}s:${id}:up:${i}`,
+  down: (id: string, i: number) => `${PREFIX}s:${id}:down:${i}`,
+  nonce: (n: string) => `${PREFIX}nonce:${n}`,
+};
+
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 'created'`;
+
+/** ARGV: ttl, then (field, value, mode) triples; mode 'max' only raises a counter. */
+const PATCH = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 2, #ARGV, 3 do
+  local f, v, mode = ARGV[i], ARGV[i+1], ARGV[i+2]
+  if mode == 'max' then
+    local old = tonumber(redis.call('HGET', KEYS[1], f) or '0')
+    if tonumber(v) > old then redis.call('HSET', KEYS[1], f, v) end
+  else
+    redis.call('HSET', KEYS[1], f, v)
+  end
+end
+return 1`;
+
+/** KEYS: meta, upfp, up:i. ARGV: index, fingerprint, data, window, chunk ttl. Mirrors session.decideUpChunk. */
+const PUT_UP = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
+local prev = redis.call('HGET', KEYS[2], ARGV[1])
+if prev then
+  if prev == ARGV[2] then return 'duplicate' else return 'conflict' end
+end
+local delivered = tonumber(redis.call('HGET', KEYS[1], 'upDelivered') or '0')
+if tonumber(ARGV[1]) >= delivered + tonumber(ARGV[4]) then return 'busy' end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[5])
+return 'stored'`;
+
+const NUMERIC = new Set(['failStatus', 'upDelivered', 'downProduced', 'downAcked']);
+
+function metaFromHash(h: Record<string, string>): SessionMeta | undefined {
+  if (!h.id) return undefined;
+  const out: Record<string, string | number> = {};
+  for (const [f, v] of Object.entries(h)) out[f] = NUMERIC.has(f) ? Number(v) : v;
+  return out as unknown as SessionMeta;
+}
+
+export class RedisSessionStore implements SessionStore {
+  readonly kind = 'redis' as const;
+  readonly #redis: Redis;
+  readonly #sub: Redis;
+  readonly #waiters = new Waiters();
+  readonly #ttlMs: number;
+
+  private constructor(redis: Redis, sub: Redis, ttlMs: number) {
+    this.#redis = redis;
+    this.#sub = sub;
+    this.#ttlMs = ttlMs;
+  }
+
+  static async connect(url: string, ttlMs: number): Promise<RedisSessionStore> {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    await redis.connect();
+    const sub = redis.duplicate();
+    await sub.subscribe(CHANNEL);
+    const store = new RedisSessionStore(redis, sub, ttlMs);
+    sub.on('message', (_channel: string, id: string) => store.#waiters.wake(id));
+    return store;
+  }
+
+  get #chunkTtl(): number { return 2 * this.#ttlMs; }
+
+  async create(meta: SessionMeta): Promise<CreateResult> {
+    const fields = Object.entries(meta).flatMap(([f, v]) => [f, String(v)]);
+    const r = await this.#redis.eval(CREATE, 1, k.meta(meta.id), this.#ttlMs, ...fields) as string | string[];
+    if (r === 'created') return { kind: 'created' };
+    const h: Record<string, string> = {};
+    const arr = r as string[];
+    for (let i = 0; i + 1 < arr.length; i += 2) h[arr[i]!] = arr[i + 1]!;
+    const existing = metaFromHash(h);
+    return existing ? { kind: 'exists', meta: existing } : { kind: 'created' };
+  }
+
+  async get(id: string): Promise<SessionMeta | undefined> {
+    return metaFromHash(await this.#redis.hgetall(k.meta(id)));
+  }
+
+  async update(id: string, patch: SessionPatch): Promise<void> {
+    const args: Array<string | number> = [];
+    for (const [f, v] of Object.entries(patch)) {
+      if (v === undefined) continue;
+      args.push(f, String(v), ['upDelivered', 'downProduced', 'downAcked'].includes(f) ? 'max' : 'set');
+    }
+    await this.#redis.eval(PATCH, 1, k.meta(id), this.#ttlMs, ...args);
+    this.notify(id);
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.#redis.multi().pexpire(k.meta(id), this.#ttlMs).pexpire(k.upfp(id), this.#chunkTtl).exec();
+  }
+
+  async putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number): Promise<PutUpResult> {
+    const r = await this.#redis.eval(PUT_UP, 3, k.meta(id), k.upfp(id), k.up(id, index), index, fingerprint, data, window, this.#chunkTtl) as string;
+    if (r === 'stored') { this.notify(id); return { kind: 'stored' }; }
+    if (r === 'duplicate' || r === 'conflict' || r === 'busy' || r === 'gone') return { kind: r };
+    throw new Error(`unexpected store answer ${r}`);
+  }
+
+  async takeUp(id: string, index: number): Promise<UpChunk | undefined> {
+    const [data, fp] = await Promise.all([this.#redis.getBuffer(k.up(id, index)), this.#redis.hget(k.upfp(id), String(index))]);
+    if (data === null || fp === null) return undefined;
+    await this.#redis.del(k.up(id, index));
+    return { data, fin: fp.endsWith(';fin') };
+  }
+
+  async putDown(id: string, index: number, chunk: DownChunk): Promise<void> {
+    await this.#redis.multi()
+      .hset(k.down(id, index), { type: chunk.type, fin: chunk.fin ? '1' : '0', digest: chunk.digest, data: chunk.data })
+      .pexpire(k.down(id, index), this.#chunkTtl)
+      .exec();
+    await this.update(id, { downProduced: index + 1 });
+  }
+
+  async getDown(id: string, index: number): Promise<DownChunk | undefined> {
+    const h = await this.#redis.hgetallBuffer(k.down(id, index));
+    if (!h.type || !h.data || !h.digest) return undefined;
+    return { type: h.type.toString() as DownType, fin: h.fin?.toString() === '1', digest: h.digest.toString(), data: h.data };
+  }
+
+  async ackDown(id: string, ackedBelow: number): Promise<void> {
+    const meta = await this.get(id);
+    if (!meta || ackedBelow <= meta.downAcked) return;
+    const keys: string[] = [];
+    for (let i = meta.downAcked; i < ackedBelow; i++) keys.push(k.down(id, i));
+    if (keys.length) await this.#redis.del(...keys);
+    await this.update(id, { downAcked: ackedBelow });
+  }
+
+  async remove(id: string): Promise<void> {
+    const meta = await this.get(id);
+    const keys = [k.meta(id), k.upfp(id)];
+    if (meta) {
+      for (let i = meta.downAcked; i < meta.downProduced; i++) keys.push(k.down(id, i));
+      for (let i = meta.upDelivered; i < meta.upDelivered + 64; i++) keys.push(k.up(id, i));
+    }
+    await this.#redis.del(...keys);
+    this.notify(id);
+  }
+
+  async claimNonce(nonce: string, ttlMs: number): Promise<boolean> {
+    return (await this.#redis.set(k.nonce(nonce), '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  notify(id: string): void {
+    this.#waiters.wake(id);
+    this.#redis.publish(CHANNEL, id).catch(() => { /* a lost hint costs one wait bound */ });
+  }
+
+  wait(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return this.#waiters.wait(id, ms, signal);
+  }
+
+  async sweep(): Promise<void> { /* key TTLs expire idle sessions */ }
+
+  async census(): Promise<{ sessions: number; chunks: number; bytes: number }> {
+    let sessions = 0;
+    let chunks = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.#redis.scan(cursor, 'MATCH', `${PREFIX}s:*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        if (key.endsWith(':meta')) sessions++;
+        else if (/:(up|down):\d+$/.test(key)) chunks++;
+      }
+    } while (cursor !== '0');
+    return { sessions, chunks, bytes: -1 };
+  }
+
+  async close(): Promise<void> {
+    this.#sub.disconnect();
+    await this.#redis.quit().catch(() => undefined);
+  }
+}

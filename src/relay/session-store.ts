@@ -1,0 +1,75 @@
+/**
+ * @module Where relay sessions live: the contract shared by the in-memory store (one instance) and the
+ * Redis store (several relay-server instances behind one gateway).
+ *
+ * The instance that handled the open holds the target connection (the owner). Any instance may receive
+ * any message: up chunks are handed to the owner through the store, down chunks are read from it, and
+ * `notify`/`wait` wake whoever waits on a session (long polls, the owner's pumps). Notifications are only
+ * hints: every waiter re-reads the state, so a lost notification costs at most one `wait` bound.
+ */
+import type { SessionMeta, SessionPatch, UpDecision } from './session.ts';
+import type { DownType } from './protocol.ts';
+
+export interface DownChunk { type: DownType; fin: boolean; digest: string; data: Buffer }
+export interface UpChunk { fin: boolean; data: Buffer }
+
+export type CreateResult = { kind: 'created' } | { kind: 'exists'; meta: SessionMeta };
+export type PutUpResult = Exclude<UpDecision, { kind: 'store' }> | { kind: 'stored' } | { kind: 'gone' };
+
+export interface SessionStore {
+  readonly kind: 'memory' | 'redis';
+  /** Create the session unless one with this id exists (then returns it). */
+  create(meta: SessionMeta): Promise<CreateResult>;
+  get(id: string): Promise<SessionMeta | undefined>;
+  /** Apply a patch (counters only grow) and notify waiters. */
+  update(id: string, patch: SessionPatch): Promise<void>;
+  /** A client message arrived: the session is not idle. */
+  touch(id: string): Promise<void>;
+  /** Record and keep an up chunk, deciding idempotency and the window atomically. */
+  putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number): Promise<PutUpResult>;
+  /** The owner takes the up chunk at `index` (its bytes are freed; the fingerprint stays for dedup). */
+  takeUp(id: string, index: number): Promise<UpChunk | undefined>;
+  putDown(id: string, index: number, chunk: DownChunk): Promise<void>;
+  getDown(id: string, index: number): Promise<DownChunk | undefined>;
+  /** The client confirmed every chunk below `ackedBelow`: free them. */
+  ackDown(id: string, ackedBelow: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** True the first time a nonce is seen within `ttlMs`. */
+  claimNonce(nonce: string, ttlMs: number): Promise<boolean>;
+  notify(id: string): void;
+  /** Resolves on a notification for `id`, or after `ms`. */
+  wait(id: string, ms: number, signal?: AbortSignal): Promise<void>;
+  /** Expire idle sessions (the Redis store lets key TTLs do it). */
+  sweep(nowMs: number): Promise<void>;
+  /** Sessions and chunk buffers currently held (for /stats and the expiry test). */
+  census(): Promise<{ sessions: number; chunks: number; bytes: number }>;
+  close(): Promise<void>;
+}
+
+/** One waiter registry used by both stores: a notification wakes every waiter of that session. */
+export class Waiters {
+  readonly #map = new Map<string, Set<() => void>>();
+
+  wake(id: string): void {
+    const set = this.#map.get(id);
+    if (!set) return;
+    this.#map.delete(id);
+    for (const f of set) f();
+  }
+
+  wait(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.#map.get(id);
+      if (!set) { set = new Set(); this.#map.set(id, set); }
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.#map.get(id)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal?.addEventListener('abort', done, { once: true });
+      set.add(done);
+    });
+  }
+}

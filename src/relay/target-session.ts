@@ -1,0 +1,190 @@
+/**
+ * @module The owner side of a session on relay-server: the one connection to the real target, and the two
+ * pumps that move bytes between it and the session store.
+ *
+ * Up chunks are written to the target in index order as they arrive, waiting for `drain` (a slow target
+ * slows the client through the window). Down bytes are cut into chunks as they come; at most `window`
+ * unconfirmed chunks are kept, after which the target is simply not read (TCP backpressure).
+ * The target hop is one stream that is never replayed: if it breaks, the client gets an error chunk
+ * and the application a failed request (RELIABILITY L7).
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { Writable } from 'node:stream';
+import type { Logger } from '../server/logger.ts';
+import { ChunkReader } from './chunk-reader.ts';
+import { formatContentDigest, stripHopByHop, type DownType, type ErrorPayload, type OpenRequest, type ResponseHeadPayload } from './protocol.ts';
+import { fromRawHeaders, toFlatHeaders } from '../http/headers.ts';
+import { mayProduce } from './session.ts';
+import type { SessionStore } from './session-store.ts';
+import type { RelayCounters } from './relay-stats.ts';
+
+/** Longest a pump sleeps before re-reading the store (notifications are hints; see session-store). */
+const PUMP_WAIT_MS = 250;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a partly filled down chunk waits for more bytes before it is published. */
+const LINGER_MS = 3;
+
+export interface TargetSessionOptions {
+  id: string;
+  open: OpenRequest;
+  store: SessionStore;
+  window: number;
+  chunkSize: number;
+  agent: http.Agent;
+  log: Logger;
+  counters: RelayCounters;
+  onEnd: (id: string) => void;
+}
+
+export class TargetSession {
+  readonly id: string;
+  readonly #o: TargetSessionOptions;
+  readonly #abort = new AbortController();
+  #downIndex = 0;
+  #target: http.ClientRequest | net.Socket | undefined;
+  #ended = false;
+
+  constructor(options: TargetSessionOptions) {
+    this.id = options.id;
+    this.#o = options;
+  }
+
+  get signal(): AbortSignal { return this.#abort.signal; }
+
+  /** Connect (CONNECT) or send the request head (HTTP); the session state tells the open handler. */
+  start(): void {
+    const open = this.#o.open;
+    if (open.kind === 'connect') this.#startTunnel(open.host, open.port);
+    else this.#startHttp(open);
+  }
+
+  /** Free everything: the target connection, the pumps. Idempotent. */
+  destroy(reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#abort.abort(new Error(reason));
+    this.#target?.destroy();
+    this.#o.onEnd(this.id);
+  }
+
+  #startTunnel(host: string, port: number): void {
+    const { store, id } = this.#o;
+    const socket = net.connect({ host, port });
+    this.#target = socket;
+    socket.setTimeout(CONNECT_TIMEOUT_MS);
+    const fail = (status: number, reason: string) => {
+      void store.update(id, { state: 'failed', failStatus: status, failReason: reason }).finally(() => this.destroy(reason));
+    };
+    socket.once('timeout', () => fail(504, `connect to ${host}:${port} timed out`));
+    socket.once('error', (err) => fail(502, `connect to ${host}:${port} failed: ${err.message}`));
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      socket.removeAllListeners('timeout');
+      socket.removeAllListeners('error');
+      socket.on('error', (err) => this.#o.log.debug({ event: 'relay-target-error', session: id, err: err.message }, 'tunnel target error'));
+      void store.update(id, { state: 'open' }).then(() => {
+        void this.#upPump(socket);
+        void this.#downPump(socket);
+      });
+    });
+  }
+
+  #startHttp(open: Extract<OpenRequest, { kind: 'http' }>): void {
+    const { store, id } = this.#o;
+    const url = new URL(open.url);
+    const req = http.request({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port || 80,
+      method: open.method,
+      path: `${url.pathname}${url.search}`,
+      headers: toFlatHeaders(stripHopByHop(open.headers)),
+      agent: this.#o.agent,
+      setHost: false,
+    });
+    this.#target = req;
+    let responded = false;
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (responded) return; // the response reader sees the failure and sends the error chunk
+      const status = err.code === 'ETIMEDOUT' ? 504 : 502;
+      void this.#produce('error', Buffer.from(JSON.stringify({ status, reason: `target ${url.host}: ${err.message}` } satisfies ErrorPayload)), true)
+        .finally(() => this.#o.log.info({ event: 'relay-target-error', session: id, err: err.message }, 'target request failed'));
+    });
+    req.on('response', (res) => {
+      responded = true;
+      const head: ResponseHeadPayload = { status: res.statusCode ?? 502, headers: stripHopByHop(fromRawHeaders(res.rawHeaders)) };
+      void this.#produce('head', Buffer.from(JSON.stringify(head)), false).then((ok) => { if (ok) void this.#downPump(res); });
+    });
+    void store.update(id, { state: 'open' });
+    if (open.hasBody) void this.#upPump(req);
+    else req.end();
+  }
+
+  /** Write up chunks to the target in order, each once. */
+  async #upPump(dest: Writable): Promise<void> {
+    const { store, id, counters } = this.#o;
+    let index = 0;
+    try {
+      while (!this.#ended) {
+        const c = await store.takeUp(id, index);
+        if (!c) {
+          if (!(await store.get(id))) { this.destroy('session gone'); return; }
+          await store.wait(id, PUMP_WAIT_MS, this.signal);
+          continue;
+        }
+        if (c.data.length > 0 && !dest.write(c.data)) await drained(dest);
+        if (dest.destroyed) return;
+        index++;
+        counters.bytesUp += c.data.length;
+        await store.update(id, { upDelivered: index });
+        if (c.fin) { dest.end(); return; }
+      }
+    } catch (err) {
+      this.#o.log.debug({ event: 'relay-up-pump', session: id, err: (err as Error).message }, 'up pump stopped');
+    }
+  }
+
+  /** Cut the target's bytes into down chunks; an error chunk if the target breaks mid-way. */
+  async #downPump(src: NodeJS.ReadableStream & import('node:stream').Readable): Promise<void> {
+    const reader = new ChunkReader(src);
+    try {
+      for (;;) {
+        if (!(await this.#waitWindow())) return;
+        const data = await reader.read(this.#o.chunkSize, LINGER_MS);
+        if (data === null) { await this.#produce('data', Buffer.alloc(0), true); return; }
+        if (!(await this.#produce('data', data, false))) return;
+      }
+    } catch (err) {
+      const reason = `target connection broke mid-stream: ${(err as Error).message}`;
+      await this.#produce('error', Buffer.from(JSON.stringify({ status: 502, reason } satisfies ErrorPayload)), true);
+    }
+  }
+
+  /** Wait until the client has confirmed enough chunks for one more; false when the session is gone. */
+  async #waitWindow(): Promise<boolean> {
+    const { store, id, window } = this.#o;
+    for (;;) {
+      if (this.#ended) return false;
+      const meta = await store.get(id);
+      if (!meta) { this.destroy('session gone'); return false; }
+      if (mayProduce(this.#downIndex, meta.downAcked, window)) return true;
+      await store.wait(id, PUMP_WAIT_MS, this.signal);
+    }
+  }
+
+  async #produce(type: DownType, data: Buffer, fin: boolean): Promise<boolean> {
+    if (!(await this.#waitWindow())) return false;
+    const index = this.#downIndex++;
+    await this.#o.store.putDown(this.#o.id, index, { type, fin, digest: formatContentDigest(data), data });
+    if (type === 'data') this.#o.counters.bytesDown += data.length;
+    return true;
+  }
+}
+
+function drained(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { w.off('drain', done); w.off('close', done); resolve(); };
+    w.on('drain', done);
+    w.on('close', done);
+  });
+}
