@@ -11,7 +11,7 @@ export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } 
 
 export type FramingResult =
   | { kind: 'ok'; headers: HeaderList; body: BodyFraming }
-  | { kind: 'reject'; status: 400 | 413 | 501; reason: string };
+  | { kind: 'reject'; status: 400 | 413 | 431 | 501; reason: string };
 
 /**
  * Fields that must appear at most once: Host (RFC 9112 §3.2 "MUST respond with 400"), Content-Length (RFC 9112 §6.3

@@ -77,7 +77,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
   let filters: ProxyFilter[] = [];
   const ready = Promise.all(composeFilters(options, { client })).then((list) => {
     filters = list;
-    run = createPipeline({ filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes });
+    run = createPipeline({ filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount });
   });
   ready.catch(() => { /* reported to whoever awaits ready(); requests get 500 */ });
   return {
@@ -122,7 +122,8 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
   const { options } = proxy;
   const server = createHardenedServer(proxy.handler, {
     maxHeaderBytes: options.maxHeaderBytes,
-    maxHeadersCount: options.maxHeadersCount,
+    // one more than allowed, so that the pipeline sees the excess and answers 431 instead of Node truncating silently
+    maxHeadersCount: options.maxHeadersCount + 1,
     headersTimeoutMs: options.headersTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     log: options.log,

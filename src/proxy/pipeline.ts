@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
-import { checkRequestFraming, type BodyFraming } from '../http/framing.ts';
+import { checkRequestFraming, type BodyFraming, type FramingResult } from '../http/framing.ts';
 import { normalizeAddress } from '../http/forwarded.ts';
 import { fromRawHeaders, getHeader, hasHeader, toFlatHeaders, type HeaderList } from '../http/headers.ts';
 import type { Logger } from '../server/logger.ts';
@@ -25,6 +25,8 @@ export interface PipelineDeps {
   client: UpstreamClient;
   log: Logger;
   maxBodyBytes: number | null;
+  /** More fields than this → 431 (Node would silently drop the extra ones; RELIABILITY R2). */
+  maxHeadersCount: number;
 }
 
 /** What the runner keeps per request beside the public context. */
@@ -183,7 +185,9 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       finish(ctx);
     });
     // IO: accept — the raw head is checked before any filter sees it (RFC 9112 §6, RELIABILITY S1–S7)
-    const checked = checkRequestFraming(req.httpVersion, headers, deps.maxBodyBytes);
+    const checked: FramingResult = headers.length > deps.maxHeadersCount
+      ? { kind: 'reject', status: 431, reason: `more than ${deps.maxHeadersCount} header fields` }
+      : checkRequestFraming(req.httpVersion, headers, deps.maxBodyBytes);
     if (checked.kind === 'reject') {
       ctx.error = new FerryError('FERRY_ERR_FRAMING', checked.reason, { source: 'downstream', status: checked.status });
       ctx.log.info({ event: 'client-error', requestId: ctx.id, status: checked.status, reason: checked.reason }, 'rejected request');
