@@ -23,6 +23,9 @@ export function loadConfigFile(command: CommandSpec, file: string): ReturnType<t
 /** Resolve every flag of `command` from argv and env (and the config file they name). */
 export function resolveCommandFlags(command: CommandSpec, argv: readonly string[], env: NodeJS.ProcessEnv): FlagValues {
   const fromArgv = argvLayer(command, argv);
+  // --help on the command line wins over any bad value elsewhere: a broken env or config must not hide the help.
+  const help = fromArgv.entries.filter(([spec]) => spec.name === 'help').at(-1);
+  if (help !== undefined && resolveFlags(command, [{ from: fromArgv.from, entries: [help] }]).help === true) return { help: true };
   const fromEnv = envLayer(command, env);
   const early = resolveFlags(command, [fromEnv, fromArgv]);
   if (early.help === true) return early;
