@@ -32,8 +32,12 @@ export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry');
 }
 
-export function sampleFileName(size: number): string {
-  return `sample-${size}.txt`;
+/** The file every demo serves, as `/sample.txt`. */
+export const SAMPLE_FILE_NAME = 'sample.txt';
+
+/** One folder per size, so a small test sample never replaces the 100 MiB one. */
+export function sampleDir(dataDir: string, size: number): string {
+  return join(dataDir, `sample-${size}`);
 }
 
 async function* sampleChunks(size: number, onProgress: (done: number) => void): AsyncGenerator<Buffer> {
@@ -54,7 +58,7 @@ async function* sampleChunks(size: number, onProgress: (done: number) => void): 
  * Written to a temporary name and renamed, so an interrupted run never leaves a short file behind.
  */
 export async function ensureSampleFile(dir: string, size: number, onProgress: (done: number, size: number) => void): Promise<{ path: string; created: boolean }> {
-  const path = join(dir, sampleFileName(size));
+  const path = join(dir, SAMPLE_FILE_NAME);
   if (existsSync(path) && statSync(path).size === size) return { path, created: false };
   mkdirSync(dir, { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
