@@ -7,3 +7,7 @@ export { FerryError, UsageError } from './errors.ts';
 export { createOrigin, type Origin, type OriginOptions } from './origin/create-origin.ts';
 export { createProxy, createProxyServer, type Proxy, type ProxyServer } from './proxy/create-proxy.ts';
 export { resolveProxyOptions, type ProxyInit } from './proxy/options.ts';
+export type { JwtOptions } from './proxy/options.ts';
+export { createJwtSigner, type JwtSigner } from './proxy/filters/jwt.ts';
+export { parseRangeParam, type RangeParam } from './http/range-param.ts';
+export type { StatsSnapshot } from './stats/counters.ts';
