@@ -1,0 +1,50 @@
+/**
+ * The published shape: `npm pack` (which runs `prepare`, i.e. tsc → dist/) gives a tarball that
+ * installs into an empty folder, whose `ferry` bin runs and whose library entry imports.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+// Node 24 (the pinned devDependency) first, so `#!/usr/bin/env node` and npm's scripts use it.
+const env = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`, npm_config_update_notifier: 'false' };
+
+let dir: string;
+before(() => { dir = mkdtempSync(path.join(tmpdir(), 'ferry-pack-')); });
+after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+describe('npm pack → npm install → ferry', () => {
+  it('installs into an empty folder and runs', async () => {
+    const packed = await run('npm', ['pack', '--pack-destination', dir, '--json', '--no-audit', '--no-fund'], { cwd: REPO, env, maxBuffer: 64 * 1024 * 1024 });
+    const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    assert.ok(info, 'npm pack printed its result');
+    const files = info.files.map((f) => f.path);
+    assert.ok(files.includes('dist/cli/main.js'), 'the bin is in the package');
+    assert.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts'), 'the library and its types are in the package');
+    assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'no sources or tests shipped');
+    const tarball = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
+
+    const app = path.join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
+    await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app, env, maxBuffer: 64 * 1024 * 1024 });
+
+    const bin = path.join(app, 'node_modules', '.bin', 'ferry');
+    assert.ok(statSync(bin).mode & 0o111, 'bin is executable');
+    const help = await run(bin, ['--help'], { cwd: app, env });
+    assert.match(help.stdout, /Usage: ferry <command>/);
+    const originHelp = await run(bin, ['origin', '--help'], { cwd: app, env });
+    assert.match(originHelp.stdout, /--root DIR/);
+
+    const lib = await run(process.execPath, ['--input-type=module', '-e',
+      "import('ferry').then((m) => console.log(typeof m.createOrigin, typeof m.FerryError))"], { cwd: app, env });
+    assert.equal(lib.stdout.trim(), 'function function');
+  });
+});
