@@ -18,7 +18,7 @@ import { clientWantsNotModified, notModifiedHeaders } from './conditional.ts';
 import { cacheKey, formatCacheUri, varyKey, variantKey, type KeyParts } from './key.ts';
 import {
   CLIENT_CONDITIONALS, createPolicyKit, decideReuse, decideRevalidation, decideStore, requestDirectives, retentionMs,
-  fromPolicyHeaders, staleIfErrorAllows, toPolicyRequest, validatorHeaders, type Clock,
+  fromPolicyHeaders, staleIfErrorAllows, UNKEYED_REQUEST_FIELDS, toPolicyRequest, validatorHeaders, type Clock,
 } from './policy.ts';
 import type CachePolicy from 'http-cache-semantics';
 
@@ -38,6 +38,8 @@ export interface CacheFilterOptions {
   lockTimeoutMs?: number;
   /** How long an uncacheable answer lets later requests skip the lock (default 120 s). */
   hitForMissMs?: number;
+  /** Request fields whose presence keeps a response out of the store (default UNKEYED_REQUEST_FIELDS). */
+  unkeyedRequestFields?: readonly string[];
 }
 
 export interface CacheStats {
@@ -87,6 +89,7 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
   const { store } = options;
   const clock = options.clock ?? Date.now;
   const kit = createPolicyKit(clock);
+  const unkeyed = options.unkeyedRequestFields ?? UNKEYED_REQUEST_FIELDS;
   const flights = createSingleFlight({
     ...(options.lockTimeoutMs === undefined ? {} : { waitMs: options.lockTimeoutMs }),
     ...(options.hitForMissMs === undefined ? {} : { hitForMissMs: options.hitForMissMs }),
@@ -153,13 +156,13 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
 
   async function storeResponse(head: RequestHead, ctx: RequestContext, l: Lookup, res: ProxiedResponse, settle: (o: 'stored' | 'not-stored' | 'failed') => void, outcome: CacheOutcome & { kind: 'forward' }): Promise<ProxiedResponse> {
     const preq = toPolicyRequest(head.headers, { host: hostOf(l.parts), path: l.parts.path });
-    const decision = decideStore(kit, preq, head.headers, res.head.status, res.head.headers);
+    const decision = decideStore(kit, preq, head.headers, res.head.status, res.head.headers, unkeyed);
     const fwd: CacheOutcome = { ...outcome, fwdStatus: res.head.status };
     const notModified = res.head.status === 200 && clientWantsNotModified(head.headers, res.head.headers);
     if (decision.kind === 'no-store') {
       settle('not-stored');
       if (l.entryKey !== null && res.head.status < 500 && res.head.status !== 304) store.delete(l.entryKey).catch(() => {});
-      if (notModified) { res.body?.destroy(); return mark(ctx, { head: { status: 304, headers: notModifiedHeaders(res.head.headers) }, body: null }, fwd); }
+      if (notModified) { discard(res.body); return mark(ctx, { head: { status: 304, headers: notModifiedHeaders(res.head.headers) }, body: null }, fwd); }
       return mark(ctx, res, fwd);
     }
     const retention = retentionMs(decision.policy, hasHeader(res.head.headers, 'etag') || hasHeader(res.head.headers, 'last-modified'));
@@ -213,10 +216,10 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
     const out = decideRevalidation(policy, preq, head.headers, res.head.status, res.head.headers);
     switch (out.kind) {
       case 'stale-if-error':
-        res.body?.destroy();
+        discard(res.body);
         return serveStale(res.head.status);
       case 'not-modified': {
-        res.body?.destroy();
+        discard(res.body);
         s.revalidated++;
         const record: EntryRecord = { ...l.record, policy: out.policy.toObject() };
         const validator = hasHeader(fromPolicy(out.policy), 'etag') || hasHeader(fromPolicy(out.policy), 'last-modified');
@@ -225,7 +228,7 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
         return mark(ctx, served, { kind: 'forward', reason, fwdStatus: 304, ttl: out.policy.maxAge() - out.policy.age() });
       }
       case 'refetch':
-        res.body?.destroy();
+        discard(res.body);
         return fetchAndStore(head, ctx, fetch, l, () => {}, { kind: 'forward', reason });
       case 'replaced':
         if (head.method === 'HEAD' || getHeader(head.headers, 'range') !== undefined) {
@@ -241,40 +244,45 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
     backgroundRevalidations.add(l.entryKey);
     const bgHead: RequestHead = { ...head, method: 'GET', headers: withoutHeaders(head.headers, ['range', 'if-range']) };
     revalidate(bgHead, ctx, fetch, l, 'stale')
-      .then((res) => {
-        if (res.body) pipeline(res.body, async function* sink(src) { for await (const _ of src) { /* drained into the store by the tee */ } }, () => {});
-      })
+      // Nobody reads this body but the store: drain it (the tee stores it) before the next revalidation may start.
+      .then((res) => res.body === null ? undefined : new Promise<void>((resolve) => { res.body!.on('error', () => resolve()).on('end', resolve).resume(); }))
       .catch((err: unknown) => ctx.log.info({ event: 'cache-background-revalidation-failed', requestId: ctx.id, err }, 'background revalidation failed'))
       .finally(() => backgroundRevalidations.delete(l.entryKey));
+  }
+
+  /** A collapsed waiter: after the leader stored its answer, serve it from the store (null: go to the origin). */
+  async function serveAfterFlight(head: RequestHead, ctx: RequestContext, l: Lookup, result: string): Promise<ProxiedResponse | null> {
+    if (result !== 'stored') return null;
+    const again = await lookup(head, l.parts, ctx);
+    if (again.record === null || again.entryKey === null) return null;
+    const policy = kit.restore(again.record.policy);
+    const d = decideReuse(kit, policy, toPolicyRequest(head.headers, { host: hostOf(l.parts), path: l.parts.path }), head.headers);
+    if (d.kind !== 'fresh') return null;
+    try {
+      const served = await serveEntry(head, again.entryKey, again.record, d.headers);
+      s.collapsed++;
+      s.misses--;
+      s.hits++;
+      return mark(ctx, served, { kind: 'hit', ttl: d.ttl, detail: 'collapsed' });
+    } catch {
+      return null;
+    }
   }
 
   async function miss(head: RequestHead, ctx: RequestContext, fetch: Fetch, l: Lookup): Promise<ProxiedResponse> {
     s.misses++;
     const reason = l.varyMiss ? 'vary-miss' : 'miss';
-    // A Range miss goes upstream as it is; the cache is not filled from it (a later full GET fills it).
+    // A Range (or HEAD) miss goes upstream as it is; the cache is not filled from it (a later full GET fills it).
+    // If a full GET for the key is in flight, wait for it (bounded) and answer from what it stored.
     if (head.method === 'HEAD' || getHeader(head.headers, 'range') !== undefined) {
-      return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason, detail: head.method === 'HEAD' ? 'head' : 'range' });
+      const running = flights.waitFor(l.key);
+      const served = running === null ? null : await serveAfterFlight(head, ctx, l, await running);
+      return served ?? mark(ctx, await fetch(head, ctx), { kind: 'forward', reason, detail: head.method === 'HEAD' ? 'head' : 'range' });
     }
     const ticket = flights.join(l.key);
     if (ticket.kind === 'wait') {
-      const result = await ticket.result;
-      if (result === 'stored') {
-        const again = await lookup(head, l.parts, ctx);
-        if (again.record !== null && again.entryKey !== null) {
-          const policy = kit.restore(again.record.policy);
-          const d = decideReuse(kit, policy, toPolicyRequest(head.headers, { host: hostOf(l.parts), path: l.parts.path }), head.headers);
-          if (d.kind === 'fresh') {
-            try {
-              const served = await serveEntry(head, again.entryKey, again.record, d.headers);
-              s.collapsed++;
-              s.misses--;
-              s.hits++;
-              return mark(ctx, served, { kind: 'hit', ttl: d.ttl, detail: 'collapsed' });
-            } catch { /* gone meanwhile: fetch below */ }
-          }
-        }
-      }
-      return fetchAndStore(head, ctx, fetch, l, () => {}, { kind: 'forward', reason });
+      const served = await serveAfterFlight(head, ctx, l, await ticket.result);
+      return served ?? fetchAndStore(head, ctx, fetch, l, () => {}, { kind: 'forward', reason });
     }
     const settle = ticket.kind === 'lead' ? ticket.settle : () => {};
     try {
@@ -392,4 +400,11 @@ function gatewayTimeout(): ProxiedResponse {
   const body = Buffer.from('not in cache, and the request said only-if-cached\n');
   const headers: HeaderList = [['content-type', 'text/plain; charset=utf-8'], ['content-length', String(body.length)], ['cache-control', 'no-store']];
   return { head: { status: 504, headers }, body: Readable.from([body]) };
+}
+
+/** Drop an upstream body nobody will read (304 bodies, errors replaced by stale-if-error, answers turned into 304). */
+function discard(body: Readable | null): void {
+  if (body === null) return;
+  body.on('error', () => { /* the abort we cause here is expected */ });
+  body.destroy();
 }

@@ -8,6 +8,7 @@ import { createCacheFilter, type CacheFilter } from './cache-filter.ts';
 import { createDiskStore } from './disk-store.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { createRedisStore } from './redis-store.ts';
+import { UNKEYED_REQUEST_FIELDS } from './policy.ts';
 import { parseStoreSpec, type CacheStore, type StoreSpec } from './store.ts';
 
 export interface CacheFlags { cache?: string; cachePurgeTokenFile?: string }
@@ -37,7 +38,11 @@ export async function createStore(spec: StoreSpec): Promise<CacheStore> {
 }
 
 /** The filter createProxy puts in its list when `options.cache` is set. */
-export async function createCacheFilterFromOptions(options: { cache: string; cachePurgeToken: string | null }): Promise<CacheFilter> {
+export async function createCacheFilterFromOptions(options: { cache: string; cachePurgeToken: string | null; forwarded?: boolean }): Promise<CacheFilter> {
   const store = await createStore(parseStoreSpec(options.cache));
-  return createCacheFilter({ store, purgeToken: options.cachePurgeToken });
+  // With --forwarded, ferry appends to the client's Forwarded and leaves its X-Forwarded-* alone: unkeyed too.
+  const unkeyed = options.forwarded === true
+    ? [...UNKEYED_REQUEST_FIELDS, 'x-forwarded-host', 'x-forwarded-proto']
+    : UNKEYED_REQUEST_FIELDS;
+  return createCacheFilter({ store, purgeToken: options.cachePurgeToken, unkeyedRequestFields: unkeyed });
 }

@@ -97,7 +97,19 @@ export type StoreDecision =
  * GET; no Set-Cookie (Varnish, nginx); no `Vary: *` or over-long Vary; requests with Cookie only when the response
  * is explicitly shareable; and something to reuse: freshness left, or a validator to revalidate with.
  */
-export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList): StoreDecision {
+/**
+ * Request fields that change what many origins send but are neither in the key nor rewritten by ferry (RELIABILITY
+ * C2, PortSwigger "Practical Web Cache Poisoning"): a response to a request carrying one is forwarded, never stored.
+ * X-Forwarded-Host/-Proto are absent: ferry overwrites them (unless --forwarded, see createCacheFilterFromOptions).
+ */
+export const UNKEYED_REQUEST_FIELDS: readonly string[] = [
+  'forwarded', 'x-forwarded-scheme', 'x-forwarded-port', 'x-forwarded-server', 'x-forwarded-prefix', 'x-host',
+  'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override',
+];
+
+export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList, unkeyed: readonly string[] = UNKEYED_REQUEST_FIELDS): StoreDecision {
+  const probe = unkeyed.find((n) => hasHeader(reqHeaders, n));
+  if (probe !== undefined) return { kind: 'no-store', reason: `unkeyed request field ${probe}` };
   if (status === 206) return { kind: 'no-store', reason: 'partial content' };
   if (hasHeader(resHeaders, 'set-cookie')) return { kind: 'no-store', reason: 'set-cookie' };
   if (hasHeader(resHeaders, 'content-range')) return { kind: 'no-store', reason: 'content-range' };

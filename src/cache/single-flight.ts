@@ -20,6 +20,8 @@ export interface SingleFlightOptions { waitMs?: number; hitForMissMs?: number; m
 
 export interface SingleFlight {
   join(key: string): FlightTicket;
+  /** Wait for a running flight without leading one (Range and HEAD misses); null when none runs. */
+  waitFor(key: string): Promise<FlightOutcome | 'timeout'> | null;
   /** Forget the hit-for-miss mark (the key was purged or a stored answer arrived). */
   forget(key: string): void;
   readonly inFlight: number;
@@ -32,16 +34,19 @@ export function createSingleFlight(options: SingleFlightOptions = {}): SingleFli
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const flights = new Map<string, Promise<FlightOutcome>>();
   const hitForMiss = new LRUCache<string, true>({ max: options.maxKeys ?? 10_000, ttl: options.hitForMissMs ?? DEFAULT_HIT_FOR_MISS_MS });
+  const wait = (key: string): Promise<FlightOutcome | 'timeout'> | null => {
+    const running = flights.get(key);
+    if (running === undefined) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, waitMs, 'timeout'); timer.unref(); });
+    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+  };
   return {
+    waitFor: wait,
     join(key) {
       if (hitForMiss.has(key)) return { kind: 'pass' };
-      const running = flights.get(key);
-      if (running !== undefined) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, waitMs, 'timeout'); timer.unref(); });
-        const result = Promise.race([running, timeout]).finally(() => clearTimeout(timer));
-        return { kind: 'wait', result };
-      }
+      const result = wait(key);
+      if (result !== null) return { kind: 'wait', result };
       let settle!: (o: FlightOutcome) => void;
       const p = new Promise<FlightOutcome>((resolve) => { settle = resolve; });
       flights.set(key, p);

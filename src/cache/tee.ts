@@ -19,12 +19,23 @@ export function createCacheTee(writer: BodyWriter, expectedLength: number | unde
     finished = true;
     onDone(r);
   };
+  let committed = false;
+  const commit = async (): Promise<void> => {
+    committed = true;
+    const ok = await writer.commit().catch(() => false);
+    finish(ok ? 'stored' : 'not-stored');
+  };
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       bytes += chunk.length;
-      writer.write(chunk).then(() => cb(null, chunk), () => { writer.abort(); cb(null, chunk); });
+      const written = writer.write(chunk).catch(() => writer.abort());
+      // With a Content-Length, commit before the last byte goes out: a client that has the whole body and asks
+      // again is then a hit, even if it did not wait for our end of stream.
+      const last = expectedLength !== undefined && bytes === expectedLength;
+      (last ? written.then(() => commit()) : written).then(() => cb(null, chunk), () => cb(null, chunk));
     },
     flush(cb: TransformCallback) {
+      if (committed) { cb(); return; }
       if (expectedLength !== undefined && bytes !== expectedLength) {
         writer.abort();
         finish('failed');
@@ -32,7 +43,7 @@ export function createCacheTee(writer: BodyWriter, expectedLength: number | unde
         return;
       }
       // Commit before the client sees the end, so the very next request is a hit.
-      writer.commit().then((ok) => { finish(ok ? 'stored' : 'not-stored'); cb(); }, () => { finish('not-stored'); cb(); });
+      commit().then(() => cb(), () => cb());
     },
     destroy(err, cb) {
       writer.abort();

@@ -53,7 +53,7 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
     // ── cache: wraps the upstream fetch ──
-    ...(options.cache !== null ? [createCacheFilterFromOptions({ cache: options.cache, cachePurgeToken: options.cachePurgeToken })] : []),
+    ...(options.cache !== null ? [createCacheFilterFromOptions({ cache: options.cache, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded })] : []),
     // ── upstreamRequestFilter / upstreamResponseFilter: strip first … ──
     createHopByHopFilter(),
     // … then add: Via, X-Forwarded-*, X-Request-Id, JWT
