@@ -1,0 +1,53 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { isInside, joinUnderRoot, resolveRequestPath } from '../../src/origin/resolve-path.ts';
+import { decideResponse } from '../../src/origin/decide-response.ts';
+
+describe('resolveRequestPath', () => {
+  it('decodes segments and refuses escapes', () => {
+    assert.deepEqual(resolveRequestPath('/a/b%20c/d.txt?x=1'), { kind: 'ok', segments: ['a', 'b c', 'd.txt'] });
+    assert.deepEqual(resolveRequestPath('//a///b'), { kind: 'ok', segments: ['a', 'b'] });
+    for (const bad of ['/../x', '/a/%2e%2e/x', '/a%2fb', '/a%5cb', '/a%00', '/./x', '/%2E']) {
+      assert.equal(resolveRequestPath(bad).kind, 'refused', bad);
+    }
+    assert.deepEqual(resolveRequestPath('/%zz'), { kind: 'refused', status: 400, reason: 'bad percent-encoding' });
+    assert.equal(resolveRequestPath('http://h/x').kind, 'refused');
+  });
+
+  it('names that merely start with dots are inside', () => {
+    assert.deepEqual(resolveRequestPath('/..a/...'), { kind: 'ok', segments: ['..a', '...'] });
+    assert.ok(isInside('/r', '/r/..a'));
+    assert.ok(isInside('/r', '/r'));
+    assert.ok(!isInside('/r', '/r/../x'.replace('/r/..', '')));
+    assert.ok(!isInside('/r', '/rx'));
+    assert.ok(!isInside('/r', '/'));
+  });
+
+  it('property: whatever the target, an accepted path stays under the root', () => {
+    const root = '/srv/www';
+    const piece = fc.constantFrom('..', '.', '%2e', '%2E', '%2f', '%5c', '%00', '/', 'a', 'b.txt', '%252e', '\\', '%c0%ae', '');
+    fc.assert(fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+      const r = resolveRequestPath(`/${pieces.join('')}`);
+      if (r.kind !== 'ok') return;
+      const full = joinUnderRoot(root, r.segments);
+      assert.ok(full !== undefined && isInside(root, full), `${pieces.join('')} → ${full}`);
+    }), { numRuns: 2000 });
+  });
+});
+
+describe('decideResponse', () => {
+  const meta = { size: 100, contentType: 'text/plain', etag: { weak: false, opaque: 'v1' }, lastModifiedMs: 1_700_000_000_000 };
+  it('follows preconditions, then If-Range, then Range', () => {
+    assert.deepEqual(decideResponse({ method: 'GET' }, meta, 100), { kind: 'full' });
+    assert.deepEqual(decideResponse({ method: 'GET', range: 'bytes=0-9' }, meta, 100), { kind: 'partial', range: { first: 0, last: 9 } });
+    assert.equal(decideResponse({ method: 'HEAD', range: 'bytes=0-9,20-29' }, meta, 100).kind, 'multipart');
+    assert.equal(decideResponse({ method: 'POST', range: 'bytes=0-9' }, meta, 100).kind, 'full');
+    assert.equal(decideResponse({ method: 'GET', range: 'bytes=0-9', rangeLines: 2 }, meta, 100).kind, 'full');
+    assert.equal(decideResponse({ method: 'GET', range: 'bytes=0-9', ifRange: '"v0"' }, meta, 100).kind, 'full');
+    assert.equal(decideResponse({ method: 'GET', range: 'bytes=0-9', ifNoneMatch: '"v1"' }, meta, 100).kind, 'not-modified');
+    assert.equal(decideResponse({ method: 'GET', range: 'bytes=0-9', ifMatch: '"v0"' }, meta, 100).kind, 'precondition-failed');
+    assert.equal(decideResponse({ method: 'GET', range: 'bytes=100-' }, meta, 100).kind, 'unsatisfiable');
+    assert.equal(decideResponse({ method: 'GET', range: 'bytes=0-1,3-4' }, meta, 1).kind, 'full');
+  });
+});
