@@ -71,6 +71,13 @@ describe('/headers', () => {
     assert.equal(got['user-agent'], 'ferry-test');
     assert.equal(got.host, new URL(base).host);
   });
+
+  it('keeps fields named __proto__ and constructor as plain keys', async () => {
+    const raw = await rawRequest(origin.port, 'GET /headers HTTP/1.1\r\nHost: x\r\n__proto__: p1\r\n__proto__: p2\r\nconstructor: c\r\nConnection: close\r\n\r\n');
+    const got = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    assert.deepEqual(Object.getOwnPropertyDescriptor(got, '__proto__')?.value, ['p1', 'p2']);
+    assert.equal(got.constructor, 'c');
+  });
 });
 
 describe('/bytes/N', () => {

@@ -4,7 +4,8 @@ import { drain, type Endpoint } from './context.ts';
 
 export const headersEndpoint: Endpoint = async (req, res) => {
   drain(req);
-  const out: Record<string, string | string[]> = {};
+  // No prototype: a field named __proto__ or constructor is just a key (RELIABILITY S12).
+  const out = Object.create(null) as Record<string, string | string[]>;
   for (const [name, value] of fromRawHeaders(req.rawHeaders)) {
     const prev = out[name];
     out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
