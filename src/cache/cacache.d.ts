@@ -7,7 +7,7 @@ declare module 'cacache' {
     info(cache: string, key: string): Promise<EntryInfo | null>;
     stream: { byDigest(cache: string, integrity: string, opts?: { size?: number }): Readable };
   };
-  export function put(cache: string, key: string, data: Uint8Array, opts?: { metadata?: unknown }): Promise<string>;
+  export function put(cache: string, key: string, data: Uint8Array, opts?: { metadata?: unknown }): Promise<{ toString(): string }>;
   export const index: { insert(cache: string, key: string, integrity: string, opts: { metadata?: unknown; size?: number }): Promise<unknown> };
   export const rm: {
     entry(cache: string, key: string, opts?: { removeFully?: boolean }): Promise<unknown>;

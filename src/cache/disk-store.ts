@@ -100,7 +100,7 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
           if (state !== 'open' || failed !== null) { drop(); return false; }
           state = 'done';
           try {
-            if (size === 0) integrity = await cacache.put(dir, key, new Uint8Array(0), { metadata: meta({ ...record, size }, ttlMs) });
+            if (size === 0) integrity = String(await cacache.put(dir, key, new Uint8Array(0), { metadata: meta({ ...record, size }, ttlMs) }));
             else {
               ws.end();
               await ws.promise();
@@ -123,7 +123,7 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
         await cacache.index.insert(dir, key, found.held.integrity, { metadata: meta({ ...record, size: found.held.size }, ttlMs), size: found.held.size });
         return;
       }
-      const integrity = await cacache.put(dir, key, new Uint8Array(0), { metadata: meta(record, ttlMs) });
+      const integrity = String(await cacache.put(dir, key, new Uint8Array(0), { metadata: meta(record, ttlMs) }));
       hold(key, { integrity, size: 0 });
     },
     async delete(key) {

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { cacheKey, formatCacheUri, normalizeVaryValue, parseVary, varyKey, MAX_VARY_LENGTH } from '../../src/cache/key.ts';
+
+test('C1: scheme + lower-cased host without default port + exact path and query', () => {
+  assert.equal(cacheKey({ scheme: 'http', host: 'Example.COM:80', path: '/a/%2e%2E/b?x=1&y' }), 'GET http://example.com/a/%2e%2E/b?x=1&y');
+  assert.equal(cacheKey({ scheme: 'https', host: 'example.com:443', path: '/' }), 'GET https://example.com/');
+  assert.equal(cacheKey({ scheme: 'http', host: 'example.com:8080', path: '/' }), 'GET http://example.com:8080/');
+  assert.equal(formatCacheUri({ scheme: 'https', host: 'h:80', path: '/p' }), 'https://h:80/p');
+});
+
+test('C1: keys differ whenever the forwarded path or query differ (no normalisation)', () => {
+  fc.assert(fc.property(fc.string(), fc.string(), (a, b) => {
+    fc.pre(a !== b);
+    return cacheKey({ scheme: 'http', host: 'h', path: `/${a}` }) !== cacheKey({ scheme: 'http', host: 'h', path: `/${b}` });
+  }));
+});
+
+test('Vary parsing: names lower-cased, sorted, deduplicated; * and over-long values are unstorable', () => {
+  assert.deepEqual(parseVary(['Accept-Encoding, accept-language', 'ACCEPT-ENCODING']), { kind: 'fields', names: ['accept-encoding', 'accept-language'] });
+  assert.deepEqual(parseVary([]), { kind: 'none' });
+  assert.deepEqual(parseVary([' , ']), { kind: 'none' });
+  assert.equal(parseVary(['accept, *']).kind, 'unstorable');
+  assert.equal(parseVary(['x'.repeat(MAX_VARY_LENGTH + 1)]).kind, 'unstorable');
+});
+
+test('C5: Vary values are normalised; Accept-Encoding members sorted and lower-cased', () => {
+  assert.equal(normalizeVaryValue('accept-encoding', [['accept-encoding', 'GZIP,  br ']]), 'br, gzip');
+  assert.equal(normalizeVaryValue('accept-encoding', [['accept-encoding', 'br'], ['accept-encoding', 'gzip']]), 'br, gzip');
+  assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'en ,  fr']]), 'en, fr');
+  assert.equal(normalizeVaryValue('accept-language', []), undefined);
+  assert.equal(normalizeVaryValue('x', [['x', '']]), '');
+});
+
+test('varyKey: an absent field differs from an empty one; equivalent encodings share a key', () => {
+  assert.notEqual(varyKey(['x'], []), varyKey(['x'], [['x', '']]));
+  assert.equal(varyKey(['accept-encoding'], [['accept-encoding', 'gzip, br']]), varyKey(['accept-encoding'], [['accept-encoding', 'br,gzip']]));
+  assert.notEqual(varyKey(['accept-encoding'], [['accept-encoding', 'gzip']]), varyKey(['accept-encoding'], [['accept-encoding', 'br']]));
+});
+
+test('varyKey never confuses values that contain separators', () => {
+  fc.assert(fc.property(fc.string(), fc.string(), (a, b) => {
+    fc.pre(a.trim() !== b.trim() && !a.includes(',') && !b.includes(','));
+    const ka = varyKey(['x-a', 'x-b'], [['x-a', a], ['x-b', b]]);
+    const kb = varyKey(['x-a', 'x-b'], [['x-a', b], ['x-b', a]]);
+    return normalizeVaryValue('x-a', [['x-a', a]]) === normalizeVaryValue('x-a', [['x-a', b]]) || ka !== kb;
+  }));
+});

@@ -1,0 +1,162 @@
+/** Policy glue with a fake clock: no sockets, no waiting. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { HeaderList } from '../../src/http/headers.ts';
+import {
+  createPolicyKit, decideReuse, decideRevalidation, decideStore, staleIfErrorAllows, toPolicyRequest, validatorHeaders,
+} from '../../src/cache/policy.ts';
+import { parseStoreSpec } from '../../src/cache/store.ts';
+import { UsageError } from '../../src/errors.ts';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+function setup(start = T0) {
+  let now = start;
+  const kit = createPolicyKit(() => now);
+  return { kit, advance: (s: number) => { now += s * 1000; }, at: () => now };
+}
+const uri = { host: 'example.com', path: '/a' };
+const date = (ms: number) => new Date(ms).toUTCString();
+
+function stored(kit: ReturnType<typeof createPolicyKit>, res: HeaderList, req: HeaderList = [], status = 200) {
+  const d = decideStore(kit, toPolicyRequest(req, uri), req, status, res);
+  assert.equal(d.kind, 'store', d.kind === 'no-store' ? d.reason : '');
+  return d.kind === 'store' ? d.policy : assert.fail();
+}
+
+test('storable: max-age, s-maxage, Expires, heuristics on default-cacheable statuses', () => {
+  const { kit } = setup();
+  stored(kit, [['cache-control', 'max-age=60']]);
+  stored(kit, [['cache-control', 's-maxage=60']]);
+  stored(kit, [['expires', date(T0 + 60_000)], ['date', date(T0)]]);
+  stored(kit, [['last-modified', date(T0 - 86400_000)], ['date', date(T0)]]);
+  stored(kit, [['last-modified', date(T0 - 86400_000)], ['date', date(T0)]], [], 404);
+});
+
+test('never stored (C3): no-store, private, Set-Cookie, Vary *, Authorization without public, 206, Cookie without public, unkeyed probes', () => {
+  const { kit } = setup();
+  const no = (res: HeaderList, req: HeaderList = [], status = 200) => {
+    const d = decideStore(kit, toPolicyRequest(req, uri), req, status, res);
+    assert.equal(d.kind, 'no-store', JSON.stringify(res));
+  };
+  no([['cache-control', 'no-store, max-age=60']]);
+  no([['cache-control', 'private, max-age=60']]);
+  no([['cache-control', 'max-age=60'], ['set-cookie', 'a=b']]);
+  no([['cache-control', 'max-age=60'], ['vary', '*']]);
+  no([['cache-control', 'max-age=60']], [['authorization', 'Basic x']]);
+  no([['cache-control', 'max-age=60'], ['content-range', 'bytes 0-1/2']], [], 206);
+  no([['cache-control', 'max-age=60']], [['cookie', 'a=b']]);
+  no([['cache-control', 'max-age=60']], [['x-original-url', '/admin']]);
+  no([['cache-control', 'max-age=60']], [['cache-control', 'no-store']]);
+  no([['location', '/x'], ['last-modified', date(T0 - 86400_000)]], [], 302);
+  no([]);
+  // Authorization with public / s-maxage / must-revalidate is storable (RFC 9111 §3.5).
+  stored(kit, [['cache-control', 'public, max-age=60']], [['authorization', 'Basic x']]);
+  stored(kit, [['cache-control', 's-maxage=60']], [['authorization', 'Basic x']]);
+  stored(kit, [['cache-control', 'max-age=60, public']], [['cookie', 'a=b']]);
+});
+
+test('freshness over time: fresh → stale → revalidate; Age counted', () => {
+  const { kit, advance } = setup();
+  const p = stored(kit, [['cache-control', 'max-age=60'], ['date', date(T0)]]);
+  const req = toPolicyRequest([], uri);
+  advance(30);
+  const d = decideReuse(kit, p, req, []);
+  assert.equal(d.kind, 'fresh');
+  if (d.kind === 'fresh') assert.ok(d.headers.some(([n, v]) => n === 'age' && v === '30'));
+  advance(31);
+  assert.deepEqual(decideReuse(kit, p, req, []), { kind: 'revalidate', stale: true });
+});
+
+test('request directives: no-cache, max-age=0, min-fresh force revalidation; max-stale accepts stale', () => {
+  const { kit, advance } = setup();
+  const p = stored(kit, [['cache-control', 'max-age=60']]);
+  const ask = (cc: string) => decideReuse(kit, p, toPolicyRequest([['cache-control', cc]], uri), [['cache-control', cc]]).kind;
+  assert.equal(ask('no-cache'), 'revalidate');
+  advance(10);
+  assert.equal(ask('max-age=0'), 'revalidate');
+  assert.equal(ask('min-fresh=55'), 'revalidate');
+  advance(100);
+  assert.equal(ask('max-stale'), 'fresh');
+  assert.equal(ask('max-stale=10'), 'revalidate');
+});
+
+test('must-revalidate: reused while fresh (RFC 9111 §5.2.2.2), revalidated once stale', () => {
+  const { kit, advance } = setup();
+  const p = stored(kit, [['cache-control', 'max-age=60, must-revalidate']]);
+  const req = toPolicyRequest([], uri);
+  assert.equal(decideReuse(kit, p, req, []).kind, 'fresh');
+  advance(61);
+  assert.equal(decideReuse(kit, p, req, []).kind, 'revalidate');
+});
+
+test('response no-cache: stored (it has a validator) but always revalidated', () => {
+  const { kit } = setup();
+  const p = stored(kit, [['cache-control', 'no-cache'], ['etag', '"v1"']]);
+  assert.equal(decideReuse(kit, p, toPolicyRequest([], uri), []).kind, 'revalidate');
+});
+
+test('validators: If-None-Match from ETag, If-Modified-Since from Last-Modified; client conditionals not mixed in', () => {
+  const { kit } = setup();
+  const p = stored(kit, [['cache-control', 'max-age=0'], ['etag', '"v1"'], ['last-modified', date(T0 - 1000)]]);
+  const req = [['if-none-match', '"client"']] as HeaderList;
+  assert.deepEqual(validatorHeaders(p, toPolicyRequest(req, uri)), [['if-none-match', '"v1"'], ['if-modified-since', date(T0 - 1000)]]);
+});
+
+test('304 handling: matching validator updates headers; a 304 for another validator asks for a refetch; errors replace', () => {
+  const { kit } = setup();
+  const p = stored(kit, [['cache-control', 'max-age=0'], ['etag', '"v1"'], ['x-v', '1']]);
+  const req = toPolicyRequest([], uri);
+  const ok = decideRevalidation(p, req, [], 304, [['etag', '"v1"'], ['x-v', '2'], ['cache-control', 'max-age=60']]);
+  assert.equal(ok.kind, 'not-modified');
+  if (ok.kind === 'not-modified') {
+    assert.equal(ok.policy.responseHeaders()['x-v'], '2');
+    assert.equal(decideReuse(kit, ok.policy, req, []).kind, 'fresh');
+  }
+  assert.equal(decideRevalidation(p, req, [], 304, [['etag', '"v2"']]).kind, 'refetch');
+  assert.equal(decideRevalidation(p, req, [], 200, [['etag', '"v2"']]).kind, 'replaced');
+  assert.equal(decideRevalidation(p, req, [], 500, []).kind, 'replaced');
+});
+
+test('stale-while-revalidate and stale-if-error windows', () => {
+  const { kit, advance } = setup();
+  const p = stored(kit, [['cache-control', 'max-age=10, stale-while-revalidate=20, stale-if-error=100']]);
+  const req = toPolicyRequest([], uri);
+  advance(15);
+  assert.equal(decideReuse(kit, p, req, []).kind, 'stale-while-revalidate');
+  advance(20);
+  assert.equal(decideReuse(kit, p, req, []).kind, 'revalidate');
+  assert.equal(staleIfErrorAllows(p, req, []), true);
+  assert.equal(decideRevalidation(p, req, [], 503, []).kind, 'stale-if-error');
+  advance(100);
+  assert.equal(staleIfErrorAllows(p, req, []), false);
+  // The request may ask for it too (RFC 5861 §4).
+  assert.equal(staleIfErrorAllows(p, req, [['cache-control', 'stale-if-error=1000']]), true);
+});
+
+test('Cookie requests reuse only explicitly shared responses', () => {
+  const { kit } = setup();
+  const p = stored(kit, [['cache-control', 'max-age=60']]);
+  const cookie: HeaderList = [['cookie', 'sid=1']];
+  assert.equal(decideReuse(kit, p, toPolicyRequest(cookie, uri), cookie).kind, 'unusable');
+  const pub = stored(kit, [['cache-control', 'public, max-age=60']]);
+  assert.equal(decideReuse(kit, pub, toPolicyRequest(cookie, uri), cookie).kind, 'fresh');
+});
+
+test('policy objects survive serialisation (what the stores keep)', () => {
+  const { kit, advance } = setup();
+  const p = stored(kit, [['cache-control', 'max-age=60'], ['vary', 'accept-encoding']], [['accept-encoding', 'gzip']]);
+  const back = kit.restore(JSON.parse(JSON.stringify(p.toObject())));
+  advance(10);
+  const d = decideReuse(kit, back, toPolicyRequest([['accept-encoding', 'gzip']], uri), []);
+  assert.equal(d.kind, 'fresh');
+  assert.equal(decideReuse(kit, back, toPolicyRequest([['accept-encoding', 'br']], uri), []).kind, 'revalidate');
+});
+
+test('--cache specs', () => {
+  assert.deepEqual(parseStoreSpec('memory'), { kind: 'memory', maxBytes: 64 * 1024 * 1024 });
+  assert.deepEqual(parseStoreSpec('memory:2MiB'), { kind: 'memory', maxBytes: 2 * 1024 * 1024 });
+  assert.deepEqual(parseStoreSpec('disk:/var/c'), { kind: 'disk', dir: '/var/c', maxBytes: 1024 ** 3 });
+  assert.deepEqual(parseStoreSpec('disk:/var/c:5GiB'), { kind: 'disk', dir: '/var/c', maxBytes: 5 * 1024 ** 3 });
+  assert.deepEqual(parseStoreSpec('redis://127.0.0.1:6379/2'), { kind: 'redis', url: 'redis://127.0.0.1:6379/2' });
+  for (const bad of ['memcached', 'memory:lots', 'memory:10', 'disk:', 'redis://[bad']) assert.throws(() => parseStoreSpec(bad), UsageError, bad);
+});
