@@ -52,7 +52,8 @@ async function statsReply(stats: ProxyStats, page: 'stats' | 'metrics', ctx: Req
     text = html ? formatStatsHtml(snap) : `${JSON.stringify(snap, null, 2)}\n`;
   }
   const vary: HeaderList = page === 'stats' ? [['vary', 'accept']] : [];
-  return { status: 200, headers: [['content-type', type], ...NO_STORE, ...vary], body: method === 'HEAD' ? '' : text };
+  // For HEAD the runner sends the head only, with the Content-Length a GET would have (RFC 9110 §9.3.2).
+  return { status: 200, headers: [['content-type', type], ...NO_STORE, ...vary], body: text };
 }
 
 export function createStatsFilter(stats: ProxyStats, paths: StatsPaths): ProxyFilter {

@@ -5,8 +5,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { startRole, type RunningRole } from '../helpers/cli.ts';
 import { parsePrometheusText } from './prometheus-parse.ts';
@@ -114,6 +117,37 @@ test('/metrics is Prometheus text with the same totals and a duration histogram'
   assert.equal(m.get('ferry_response_body_bytes_total'), s.bytes.out);
   assert.equal(m.get('ferry_requests_in_flight'), 0);
   assert.equal(m.get('ferry_start_time_seconds'), Math.floor(Date.parse(s.startedAt) / 1000));
+});
+
+test('HEAD of the stats page sends the head a GET would have, without a body', async () => {
+  const r = await request(`${proxy.url}/stats`, { method: 'HEAD' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.length, 0);
+  assert.ok(Number(r.headers['content-length']) > 100);
+  assert.equal(r.headers['cache-control'], 'no-store');
+});
+
+test('with --cache the stats show hits and misses from Cache-Status', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-stats-cache-'));
+  writeFileSync(join(dir, 'a.txt'), 'cached\n');
+  utimesSync(join(dir, 'a.txt'), new Date('2020-01-01'), new Date('2020-01-01')); // heuristic freshness
+  const o = await startRole(['origin', '--listen', '127.0.0.1:0', '--root', dir]);
+  const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', o.url, '--cache', 'memory']);
+  try {
+    assert.deepEqual((await stats(p.url) as Stats & { cache?: unknown }).cache, { hits: 0, misses: 0, hitRatio: 0, byResult: {} });
+    const statuses: string[] = [];
+    for (let i = 0; i < 3; i++) statuses.push(String((await request(`${p.url}/a.txt`)).headers['cache-status']));
+    const s = await stats(p.url) as Stats & { cache: { hits: number; misses: number; byResult: Record<string, number> } };
+    const hits = statuses.filter((v) => /; hit/.test(v)).length;
+    assert.ok(hits >= 1, statuses.join(' | '));
+    assert.equal(s.cache.hits, hits);
+    assert.equal(s.cache.hits + s.cache.misses, 3);
+    const m = parsePrometheusText((await request(`${p.url}/metrics`)).body.toString());
+    assert.equal(m.get('ferry_cache_requests_total{result="hit"}'), hits);
+  } finally {
+    await Promise.all([p.stop(), o.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an unreachable upstream counts as an upstream error (502)', async () => {
