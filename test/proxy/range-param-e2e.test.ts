@@ -170,6 +170,14 @@ test('the parameter leaves the forwarded query; every other byte and their order
   }
 });
 
+test('other methods than GET and HEAD keep the parameter in the query and get no Range', async () => {
+  const before = seen.length;
+  const r = await fetch(`${fixtureProxy.url}/up?range=0-9&x=1`, { method: 'POST', body: 'data' });
+  assert.equal(r.status, 200);
+  await r.arrayBuffer();
+  assert.deepEqual(seen.slice(before).map((s) => [s.method, s.url, s.range]), [['POST', '/up?range=0-9&x=1', []]]);
+});
+
 test('a malformed parameter is a 400 with a message, and the proxy keeps serving', async () => {
   for (const bad of ['abc', '9-1', '', '%zz', '1-2-3']) {
     const before = seen.length;

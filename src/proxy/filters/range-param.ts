@@ -19,6 +19,8 @@ export interface RangeParamFilterOptions {
   probe: SizeProbe;
 }
 
+const RANGE_METHODS = new Set(['GET', 'HEAD']);
+
 /** Fields of the client's request that can change which representation (and so which length) the HEAD sees. */
 const PROBE_HEADERS = new Set(['accept', 'accept-encoding', 'accept-language', 'authorization', 'cookie', 'user-agent']);
 
@@ -55,6 +57,11 @@ export function createRangeParamFilter(options: RangeParamFilterOptions): ProxyF
   return {
     name: 'range-param',
     async requestFilter(ctx: RequestContext): Promise<PhaseResult> {
+      // RFC 9110 §14.2: range handling is defined for GET only (HEAD answers as GET would); other methods keep
+      // their query untouched rather than lose a parameter the application may own.
+      if (!RANGE_METHODS.has(ctx.request.method)) return CONTINUE;
+      // Origin-form only: an absolute-form (forward proxy) request is for someone else's site and its query.
+      if (!ctx.request.target.startsWith('/')) return CONTINUE;
       const param = parseRangeParam(ctx.request.target);
       if (param.kind === 'absent') return CONTINUE;
       if (param.kind === 'invalid') {
