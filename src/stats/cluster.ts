@@ -8,7 +8,7 @@ import type { CounterState } from './counters.ts';
 import type { MetricsJson } from './prometheus.ts';
 
 /** A worker that does not answer in time is left out (the reply says how many answered). */
-export const COLLECT_TIMEOUT_MS = 2_000;
+export const COLLECT_TIMEOUT_MS = 5_000;
 
 export interface WorkerPart { counters: CounterState; metrics: MetricsJson }
 
