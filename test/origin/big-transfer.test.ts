@@ -3,22 +3,52 @@
  * RSS sampled: peak − idle must stay within 100 MiB (a buffering server would grow by the body size).
  * The numbers are printed as test diagnostics (`node --test` shows them).
  */
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { startRole, sampleRss, type RunningRole } from '../helpers/cli.ts';
+import { createReadStream, mkdtempSync, openSync, closeSync, writeSync, ftruncateSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createPatternStream } from '../../src/origin/pattern-stream.ts';
+import { multipartBody, planMultipart } from '../../src/http/multipart.ts';
+import { boundaryOf } from '../helpers/byteranges.ts';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const RSS_BUDGET = 100 * MiB;
 
 let origin: RunningRole;
-before(async () => { origin = await startRole(['origin', '--listen', '127.0.0.1:0']); });
-after(async () => { await origin?.stop(); });
+let dir: string;
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ferry-big-'));
+  // A sparse 1 GiB file with random blocks at a few offsets, so the content is not all zeros.
+  const fd = openSync(path.join(dir, 'big.bin'), 'w');
+  ftruncateSync(fd, GiB);
+  for (const at of [0, 300 * MiB + 17, GiB - MiB]) writeSync(fd, randomBytes(MiB), 0, MiB, at);
+  closeSync(fd);
+});
+after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+// A fresh server per test: memory a previous transfer left to the allocator would hide growth.
+beforeEach(async () => { origin = await startRole(['origin', '--listen', '127.0.0.1:0', '--root', dir]); });
+afterEach(async () => { await origin?.stop(); });
+
+/** GET `url` with headers, hash the body as it streams, sample the server's RSS meanwhile. */
+async function hashedGet(url: string, headers: Record<string, string>): Promise<{ digest: string; bytes: number; peak: number; seconds: number; res: http.IncomingMessage }> {
+  const got = createHash('sha256');
+  const count = { n: 0 };
+  const sampler = sampleRss(origin.proc.pid!);
+  const t0 = performance.now();
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http.get(url, { agent: false, headers }, (r) => {
+      pipeline(r, hashSink(got, count)).then(() => resolve(r), reject);
+    }).on('error', reject);
+  });
+  return { digest: got.digest('hex'), bytes: count.n, peak: sampler.stop(), seconds: (performance.now() - t0) / 1000, res };
+}
 
 function hashSink(hash: ReturnType<typeof createHash>, counter: { n: number }): Writable {
   return new Writable({ write(c: Buffer, _e, cb) { hash.update(c); counter.n += c.length; cb(); } });
@@ -58,6 +88,26 @@ describe('ferry origin: 1 GiB in each direction with constant memory', () => {
     assert.ok(peak - idle <= RSS_BUDGET, `RSS grew by ${((peak - idle) / MiB).toFixed(1)} MiB`);
   });
 
+  it('a 1 GiB file as a two-part multipart/byteranges: SHA-256 matches, RSS within 100 MiB of idle', async (t) => {
+    const file = path.join(dir, 'big.bin');
+    const idle = await idleRss();
+    // Two big parts with a one-byte gap; the expected body is rebuilt from the boundary the server chose.
+    const ranges = [{ first: 0, last: GiB / 2 - 1 }, { first: GiB / 2 + 1, last: GiB - 1 }];
+    const b = await hashedGet(`${origin.url}/big.bin`, { range: `bytes=0-${GiB / 2 - 1},${GiB / 2 + 1}-` });
+    assert.equal(b.res.statusCode, 206);
+    const boundary = boundaryOf(b.res.headers['content-type']);
+    const plan = planMultipart(ranges, GiB, { partContentType: 'application/octet-stream', randomBytes: () => Buffer.from(boundary.slice('ferry-'.length), 'hex') });
+    assert.equal(plan.boundary, boundary);
+    assert.equal(b.res.headers['content-length'], String(plan.contentLength));
+    assert.equal(b.bytes, plan.contentLength);
+    const expected = createHash('sha256');
+    await pipeline(multipartBody(plan, (r) => createReadStream(file, { start: r.first, end: r.last })), new Writable({ write(c: Buffer, _e, cb) { expected.update(c); cb(); } }));
+    assert.equal(b.digest, expected.digest('hex'));
+    const peak = b.peak;
+    t.diagnostic(`file multipart: idle RSS ${(idle / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ${((peak - idle) / MiB).toFixed(1)} MiB, ${(GiB / MiB / b.seconds).toFixed(0)} MiB/s`);
+    assert.ok(peak - idle <= RSS_BUDGET, `RSS grew by ${((peak - idle) / MiB).toFixed(1)} MiB`);
+  });
+
   it('POST /echo with 1 GiB: the echoed bytes hash the same, RSS stays within 100 MiB of idle', async (t) => {
     const idle = await idleRss();
     const block = randomBytes(MiB);
@@ -94,4 +144,5 @@ describe('ferry origin: 1 GiB in each direction with constant memory', () => {
     t.diagnostic(`upload+echo: idle RSS ${(idle / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ${((peak - idle) / MiB).toFixed(1)} MiB, ${(GiB / MiB / seconds).toFixed(0)} MiB/s each way`);
     assert.ok(peak - idle <= RSS_BUDGET, `RSS grew by ${((peak - idle) / MiB).toFixed(1)} MiB`);
   });
+
 });
