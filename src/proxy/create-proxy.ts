@@ -17,7 +17,7 @@ import { createRequestIdFilter } from './filters/request-id.ts';
 import { createReverseRouteFilter } from './filters/reverse-route.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
 import type { ProxyFilter } from './phases.ts';
-import { createPipeline } from './pipeline.ts';
+import { createPipeline, isClosing } from './pipeline.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 
 export interface Proxy {
@@ -129,6 +129,14 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
     log: options.log,
   });
   server.maxConnections = options.maxConnections;
+  // Once a request was refused with Connection: close, whatever else the parser finds on that socket is not a
+  // request: end the connection quietly instead of answering it (RELIABILITY S13).
+  const answerClientError = server.listeners('clientError') as Array<(err: Error, socket: Duplex) => void>;
+  server.removeAllListeners('clientError');
+  server.on('clientError', (err: Error, socket: Duplex) => {
+    if (isClosing(socket)) { socket.end(); return; }
+    for (const l of answerClientError) l.call(server, err, socket);
+  });
   // Without this listener Node answers 100 Continue itself before the upstream was even asked (RELIABILITY S13).
   server.on('checkContinue', proxy.handler);
   server.on('upgrade', proxy.upgrade);

@@ -117,6 +117,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     // An unread request body must not be parsed as the next request: close instead (RELIABILITY S13).
     const unreadBody = ctx.run.framing.kind !== 'none' && !req.complete && ctx.run.meter === null;
     if (reply.close === true || unreadBody) headers = [...headers.filter(([n]) => n !== 'connection'), ['connection', 'close']];
+    if (reply.close === true || unreadBody) markClosing(req.socket);
     const head = applyResponseFilters({ status: reply.status, headers }, ctx);
     ctx.status = head.status;
     res.writeHead(head.status, toFlatHeaders(head.headers));
@@ -235,6 +236,20 @@ function openRequestBody(ctx: RunContext, maxBodyBytes: number | null): Readable
   meter.once('error', () => req.unpipe(meter));
   req.once('close', () => { if (!req.complete) meter.destroy(CLIENT_GONE()); });
   return meter;
+}
+
+/**
+ * Sockets whose connection ends after the current reply. Bytes the parser still finds on them (the rest of a refused
+ * request) must not produce a second answer as if they were a new request (RELIABILITY S13): see createProxyServer.
+ */
+const CLOSING = new WeakSet<object>();
+
+function markClosing(socket: object | null): void {
+  if (socket) CLOSING.add(socket);
+}
+
+export function isClosing(socket: object): boolean {
+  return CLOSING.has(socket);
 }
 
 function isExpectContinue(headers: HeaderList): boolean {

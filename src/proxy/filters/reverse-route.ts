@@ -17,7 +17,7 @@ export function createReverseRouteFilter(upstreams: readonly URL[]): ProxyFilter
       const target = parseRequestTarget(ctx.request.target, ctx.request.method);
       if (target.kind !== 'origin') {
         const why = target.kind === 'invalid' ? target.reason : `${target.kind}-form request-target needs --forward`;
-        return { kind: 'respond', reply: { status: 400, body: `Bad Request: ${why}\n`, close: target.kind === 'invalid' } };
+        return { kind: 'respond', reply: { status: 400, body: `Bad Request: ${why}\n`, close: true } };
       }
       if (targets.length === 0) return CONTINUE;
       const t = targets[next]!;
