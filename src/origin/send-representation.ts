@@ -22,11 +22,20 @@ export interface SendOptions {
 /** The fields of the request that decide the answer (RFC 9110 §13, §14). */
 export function readRepresentationRequest(req: IncomingMessage): RepresentationRequest {
   const h = fromRawHeaders(req.rawHeaders);
-  const pick = (name: string) => getJoinedHeader(h, name);
   const out: RepresentationRequest = { method: req.method ?? 'GET', rangeLines: getAllHeaders(h, 'range').length };
-  const fields = { range: getHeader(h, 'range'), ifRange: getHeader(h, 'if-range'), ifMatch: pick('if-match'), ifNoneMatch: pick('if-none-match'),
-    ifModifiedSince: getHeader(h, 'if-modified-since'), ifUnmodifiedSince: getHeader(h, 'if-unmodified-since') };
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) (out as unknown as Record<string, string>)[k] = v;
+  // Single-valued fields take the first line; If-Match/If-None-Match are lists, so their lines are joined (§5.3).
+  const range = getHeader(h, 'range');
+  const ifRange = getHeader(h, 'if-range');
+  const ifMatch = getJoinedHeader(h, 'if-match');
+  const ifNoneMatch = getJoinedHeader(h, 'if-none-match');
+  const ifModifiedSince = getHeader(h, 'if-modified-since');
+  const ifUnmodifiedSince = getHeader(h, 'if-unmodified-since');
+  if (range !== undefined) out.range = range;
+  if (ifRange !== undefined) out.ifRange = ifRange;
+  if (ifMatch !== undefined) out.ifMatch = ifMatch;
+  if (ifNoneMatch !== undefined) out.ifNoneMatch = ifNoneMatch;
+  if (ifModifiedSince !== undefined) out.ifModifiedSince = ifModifiedSince;
+  if (ifUnmodifiedSince !== undefined) out.ifUnmodifiedSince = ifUnmodifiedSince;
   return out;
 }
 
