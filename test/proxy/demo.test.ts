@@ -29,8 +29,9 @@ after(async () => {
 
 async function startDemo(): Promise<RunningRole> {
   const d = await startRole(['demo', '--listen', '127.0.0.1:0', '--origin-listen', '127.0.0.1:0', '--sample-size', '256KiB', '--data-dir', dataDir], { listeningCount: 2 });
-  // The commands are printed right after both servers listen.
-  for (let i = 0; i < 200 && !d.logs.some((l) => typeof l.raw === 'string' && l.raw.startsWith('Press Ctrl-C')); i++) await new Promise((r) => setTimeout(r, 25));
+  // The commands are printed (and logged as one JSON line: pino writes on its own schedule) after both servers listen.
+  const ready = () => d.logs.some((l) => typeof l.raw === 'string' && l.raw.startsWith('Press Ctrl-C')) && d.logs.some((l) => l.event === 'demo-ready');
+  for (let i = 0; i < 400 && !ready(); i++) await new Promise((r) => setTimeout(r, 25));
   return d;
 }
 
@@ -57,7 +58,9 @@ function splitResponse(out: Buffer): { status: number; headers: Record<string, s
   return { status: Number(head[0]!.split(' ')[1]), headers, body: out.subarray(end + 4) };
 }
 
-test('the demo makes the sample with progress shown, prints a secret and nine curl commands', () => {
+test('the demo makes the sample with progress shown, prints a secret and nine curl commands', async () => {
+  // stderr is another pipe: its data may arrive after stdout's.
+  for (let i = 0; i < 200 && !/100%/.test(demo.stderr()); i++) await new Promise((r) => setTimeout(r, 25));
   assert.match(demo.stderr(), /generating the sample file: 100%/);
   assert.equal(statSync(join(dataDir, `sample-${SIZE}`, 'sample.txt')).size, SIZE);
   const lines = printed(demo);
