@@ -18,6 +18,7 @@ import { echoEndpoint } from './endpoints/echo.ts';
 import { headersEndpoint } from './endpoints/headers.ts';
 import { statusEndpoint } from './endpoints/status.ts';
 import { serveFile } from './file-responder.ts';
+import { toOriginForm } from './resolve-path.ts';
 
 export const DEFAULT_MAX_DELAY_MS = 600_000;
 
@@ -89,6 +90,8 @@ export function createOrigin(options: OriginOptions = {}): Origin {
 
   function handler(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
+    const target = req.url ?? '';
+    req.url = toOriginForm(target);
     const socket = req.socket;
     const before = seen.get(socket) ?? { read: 0, written: 0 };
     const ctx: EndpointContext = { maxRanges, maxDelayMs, log, note: {}, ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}) };
@@ -99,7 +102,7 @@ export function createOrigin(options: OriginOptions = {}): Origin {
       logAccess(log, {
         requestId: randomUUID(),
         method: req.method ?? '',
-        path: req.url ?? '',
+        path: target,
         status: res.statusCode,
         bytesIn: now.read - before.read,
         bytesOut: now.written - before.written,

@@ -11,6 +11,18 @@ export type ResolvedPath =
   | { kind: 'refused'; status: 400 | 404; reason: string };
 
 /**
+ * The origin-form (`/path?query`) of an absolute-form target (`http://host/path?query`), which a
+ * server must accept (RFC 9112 §3.2.2). Taken verbatim, not URL-normalised, so the checks below see
+ * the dot segments as sent. Other targets are returned unchanged.
+ */
+export function toOriginForm(target: string): string {
+  const m = /^https?:\/\/[^/?#]*([^#]*)/i.exec(target);
+  if (!m) return target;
+  const rest = m[1] ?? '';
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+/**
  * Split the path of a request-target (query removed) into decoded segments.
  * RFC 3986 §3.3: each segment is percent-decoded on its own, so `%2f` stays inside one segment — and is refused.
  */

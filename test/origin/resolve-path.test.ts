@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isInside, joinUnderRoot, resolveRequestPath } from '../../src/origin/resolve-path.ts';
+import { isInside, joinUnderRoot, resolveRequestPath, toOriginForm } from '../../src/origin/resolve-path.ts';
 import { decideResponse } from '../../src/origin/decide-response.ts';
 
 describe('resolveRequestPath', () => {
@@ -13,6 +13,14 @@ describe('resolveRequestPath', () => {
     }
     assert.deepEqual(resolveRequestPath('/%zz'), { kind: 'refused', status: 400, reason: 'bad percent-encoding' });
     assert.equal(resolveRequestPath('http://h/x').kind, 'refused');
+  });
+
+  it('takes the origin-form of an absolute-form target verbatim (RFC 9112 §3.2.2)', () => {
+    assert.equal(toOriginForm('http://h:81/a/../b?q=1'), '/a/../b?q=1');
+    assert.equal(toOriginForm('HTTPS://h'), '/');
+    assert.equal(toOriginForm('http://h?x'), '/?x');
+    assert.equal(toOriginForm('/plain'), '/plain');
+    assert.equal(toOriginForm('*'), '*');
   });
 
   it('names that merely start with dots are inside', () => {

@@ -72,6 +72,12 @@ describe('ferry origin: no path escapes the root (raw sockets)', () => {
     assert.ok(!res.includes(SECRET));
   });
 
+  it('accepts an absolute-form target (RFC 9112 §3.2.2)', async () => {
+    const res = await get(`http://127.0.0.1:${origin.port}/ok.txt`);
+    assert.equal(statusOf(res), 200);
+    assert.ok(res.endsWith('\r\n\r\ninside'));
+  });
+
   it('still serves files and symlinks that stay inside', async () => {
     for (const [target, body] of [['/ok.txt', 'inside'], ['/link-in', 'inside'], ['/sub/deep.txt', 'deep'], ['/sub/link-up-inside', 'inside'], ['/%6fk.txt', 'inside']]) {
       const res = await get(target!);
