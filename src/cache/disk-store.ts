@@ -4,9 +4,10 @@
  * index that survives restarts. cacache has no size bound, so an in-process LRU (rebuilt from the index at start)
  * tracks bytes and evicts the least recently used entries past the bound.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { mkdir, open } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
 import cacache from 'cacache';
 import contentWrite from 'cacache/lib/content/write.js';
 import { LRUCache } from 'lru-cache';
@@ -17,6 +18,30 @@ interface DiskMeta { record: CacheRecord; expiresAt: number }
 interface Held { integrity: string; size: number }
 
 const META_BYTES = 1024;
+
+/** Passes bytes on while hashing them; errors at the end if the SRI digest (`sha512-<base64>`) or size differ. */
+export function createIntegrityCheck(integrity: string, size: number): Transform {
+  const m = /^(sha512|sha384|sha256|sha1)-(\S+)/.exec(integrity.trim());
+  const hash = m ? createHash(m[1]!) : null;
+  let seen = 0;
+  // The latest chunk is held back until the check passed, so the client never gets a complete-looking bad body.
+  let last: Buffer | null = null;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      hash?.update(chunk);
+      if (seen > size) { cb(new Error(`cached body is longer than ${size} bytes`)); return; }
+      const out = last;
+      last = chunk;
+      cb(null, out ?? undefined);
+    },
+    flush(cb) {
+      if (seen !== size) { cb(new Error(`cached body has ${seen} bytes, expected ${size}`)); return; }
+      if (hash === null || hash.digest('base64') !== m![2]) { cb(new Error('cached body failed its integrity check')); return; }
+      cb(null, last ?? undefined);
+    },
+  });
+}
 
 function isDiskMeta(v: unknown): v is DiskMeta {
   return typeof v === 'object' && v !== null && 'record' in v && 'expiresAt' in v;
@@ -55,14 +80,14 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
 
   const meta = (record: CacheRecord, ttlMs: number): DiskMeta => ({ record, expiresAt: clock() + Math.max(ttlMs, 1) });
 
-  async function lookup(key: string): Promise<{ record: CacheRecord; held: Held } | null> {
+  async function lookup(key: string): Promise<{ record: CacheRecord; held: Held; path: string } | null> {
     const info = await cacache.get.info(dir, key);
     if (info === null || !isDiskMeta(info.metadata)) { lru.delete(key); return null; }
     if (info.metadata.expiresAt <= clock()) { lru.delete(key); return null; }
     const held = lru.get(key);
     // Another worker sharing the directory may have written it: adopt it into our bound.
     if (held === undefined || held.integrity !== info.integrity) hold(key, { integrity: info.integrity, size: info.size });
-    return { record: info.metadata.record, held: { integrity: info.integrity, size: info.size } };
+    return { record: info.metadata.record, held: { integrity: info.integrity, size: info.size }, path: info.path };
   }
 
   return {
@@ -72,8 +97,15 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
     openBody: async (key, record: EntryRecord): Promise<Readable> => {
       const found = await lookup(key);
       if (found === null) throw new Error('entry gone');
-      // Integrity (SHA-512) and size are verified as the stream is read; a mismatch errors the stream.
-      return cacache.get.stream.byDigest(dir, found.held.integrity, { size: record.size });
+      // Not cacache's read stream: it reads 64 MiB at a time. 64 KiB reads, with the SHA-512 and the size checked
+      // as the bytes pass; a mismatch errors the stream before its end, so a corrupt body never looks complete.
+      // Opened now: if the entry is replaced or evicted while we read, the open file stays readable (unlink).
+      const fh = await open(found.path, 'r');
+      const source = fh.createReadStream({ highWaterMark: 64 * 1024 });
+      const check = createIntegrityCheck(found.held.integrity, record.size);
+      source.on('error', (err) => check.destroy(err));
+      check.on('close', () => source.destroy());
+      return source.pipe(check);
     },
     createWriter(key, record: EntryRecord, ttlMs): BodyWriter {
       const ws = contentWrite.stream(dir, {});

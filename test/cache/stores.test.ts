@@ -112,6 +112,11 @@ test('disk store: a corrupted body fails its integrity check instead of being se
   const file = findFiles(join(dir, 'content-v2'))[0]!;
   writeFileSync(file, Buffer.alloc(10_000, 7));
   await assert.rejects(read(store, 'k'));
+  // The reader got fewer bytes than the entry's size before the error: never a complete-looking body.
+  const rec = await store.get('k');
+  let got = 0;
+  await assert.rejects(async () => { for await (const c of await store.openBody('k', rec as EntryRecord) as Readable) got += (c as Buffer).length; });
+  assert.ok(got < 10_000, `got ${got}`);
 });
 
 test('redis store: bodies are stored in bounded chunks', { skip: redisSkip }, async () => {
