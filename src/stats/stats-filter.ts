@@ -78,7 +78,9 @@ export function createStatsFilter(stats: ProxyStats, paths: StatsPaths): ProxyFi
       ctx.locals.set(LOCALS_KEY, 'done'); // exactly once, whatever the runner does
       const cacheResult = parseCacheResult(ctx.cacheStatus);
       stats.recordFinish({
-        status: ctx.status ?? 0,
+        // No head went out (the client left first, or the connection was cut): counted as status 0, not as the
+        // 200 Node's ServerResponse defaults to.
+        status: ctx.res.headersSent ? ctx.status ?? ctx.res.statusCode : 0,
         bytesIn: ctx.bytesIn,
         bytesOut: ctx.bytesOut,
         durationMs: performance.now() - ctx.startedMono,

@@ -150,6 +150,28 @@ test('with --cache the stats show hits and misses from Cache-Status', async () =
   }
 });
 
+test('a request in progress is in flight; a client that leaves before the answer counts as status 0', async () => {
+  const before = await stats(proxy.url);
+  const req = http.request(`${proxy.url}/delay/5000`, { agent: false });
+  req.on('error', () => {});
+  req.end();
+  let during = before;
+  for (let i = 0; i < 200 && during.requests.inFlight === 0; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    during = await stats(proxy.url);
+  }
+  assert.equal(during.requests.inFlight, 1);
+  req.destroy();
+  let after = during;
+  for (let i = 0; i < 200 && after.requests.inFlight !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    after = await stats(proxy.url);
+  }
+  assert.equal(after.requests.inFlight, 0);
+  assert.equal(after.requests.total - before.requests.total, 1);
+  assert.equal((after.requests.byStatus['0'] ?? 0) - (before.requests.byStatus['0'] ?? 0), 1);
+});
+
 test('an unreachable upstream counts as an upstream error (502)', async () => {
   const closed = net.createServer();
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
