@@ -63,7 +63,9 @@ export const proxyCommand: CliCommand = {
         const proxyServer = createProxyServer(options);
         await proxyServer.proxy.ready();
         const address = await listen(proxyServer.server, flags.listen as HostPort);
-        logListening(log, 'proxy', address, { upstreams: options.upstreams.map((u) => u.href), pid: process.pid });
+        // the "listening" line is printed whatever --log-level says: people and scripts wait for it
+        const announce = log.isLevelEnabled('info') ? log : createLogger('proxy', 'info');
+        logListening(announce, 'proxy', address, { upstreams: options.upstreams.map((u) => u.href), pid: process.pid });
         onShutdownSignal(log, proxyServer, flags.shutdownGrace as number);
       },
     });

@@ -1,0 +1,142 @@
+/**
+ * 1 GiB through the proxy (the CLI, a separate process) in both directions with SHA-256 equality, the receiving side
+ * pausing mid-transfer so that only backpressure keeps memory flat; the proxy's peak RSS stays within 100 MiB of idle.
+ * Then 500 concurrent keep-alive clients, all answered.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { sampleRss, startRole, type RunningRole } from '../helpers/cli.ts';
+
+const GIB = 1024 ** 3;
+/** A multiple of 251 bytes, so that every chunk of the i mod 251 pattern is the same buffer. */
+const BLOCK = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => i % 251));
+const PAUSE_MS = 3_000;
+const MIB = 1024 * 1024;
+
+function expectedDigest(total: number): string {
+  const h = createHash('sha256');
+  let left = total;
+  while (left > 0) { const n = Math.min(left, BLOCK.length); h.update(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n)); left -= n; }
+  return h.digest('hex');
+}
+
+/** Write `total` bytes of the pattern into `out` with backpressure. */
+function pump(out: NodeJS.WritableStream, total: number, done: () => void): void {
+  let left = total;
+  const go = () => {
+    while (left > 0) {
+      const n = Math.min(left, BLOCK.length);
+      left -= n;
+      if (!out.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) { out.once('drain', go); return; }
+    }
+    done();
+  };
+  go();
+}
+
+describe('large transfers and many clients through ferry proxy', () => {
+  let origin: http.Server;
+  let proxy: RunningRole;
+  let idleRss = 0;
+  before(async () => {
+    origin = http.createServer((req, res) => {
+      const m = /^\/bytes\/(\d+)/.exec(req.url ?? '');
+      if (m) {
+        const n = Number(m[1]);
+        res.writeHead(200, { 'content-length': n, 'content-type': 'application/octet-stream' });
+        pump(res, n, () => res.end());
+        return;
+      }
+      if (req.url === '/upload') {
+        const h = createHash('sha256');
+        let seen = 0;
+        let paused = false;
+        req.on('data', (c: Buffer) => {
+          h.update(c);
+          seen += c.length;
+          if (!paused && seen > 256 * MIB) { paused = true; req.pause(); setTimeout(() => req.resume(), PAUSE_MS); }
+        });
+        req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(`${seen} ${h.digest('hex')}`); });
+        return;
+      }
+      res.writeHead(200, { 'content-length': 2 });
+      res.end('ok');
+    });
+    origin.keepAliveTimeout = 30_000;
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+    const up = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    proxy = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', up, '--log-level', 'warn']);
+    // warm up, then take the idle reading
+    for (let i = 0; i < 20; i++) await (await fetch(`${proxy.url}/bytes/100000`)).arrayBuffer();
+    await new Promise((r) => setTimeout(r, 300));
+    idleRss = proxy.rss();
+  });
+  after(async () => {
+    await proxy?.stop();
+    origin?.closeAllConnections();
+    await new Promise<void>((r) => origin.close(() => r()));
+  });
+
+  it('1 GiB download: same SHA-256, client pausing mid-transfer, proxy RSS flat', async () => {
+    const rss = sampleRss(proxy.proc.pid!);
+    const digest = await new Promise<string>((resolve, reject) => {
+      http.get(`${proxy.url}/bytes/${GIB}`, (res) => {
+        assert.equal(res.statusCode, 200);
+        const h = createHash('sha256');
+        let seen = 0;
+        let paused = false;
+        res.on('data', (c: Buffer) => {
+          h.update(c);
+          seen += c.length;
+          if (!paused && seen > 256 * MIB) { paused = true; res.pause(); setTimeout(() => res.resume(), PAUSE_MS); }
+        });
+        res.on('end', () => (seen === GIB ? resolve(h.digest('hex')) : reject(new Error(`got ${seen} bytes`))));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    const peak = rss.stop();
+    assert.equal(digest, expectedDigest(GIB));
+    const growth = (peak - idleRss) / MIB;
+    console.log(`download: idle RSS ${(idleRss / MIB).toFixed(1)} MiB, peak ${(peak / MIB).toFixed(1)} MiB, growth ${growth.toFixed(1)} MiB`);
+    assert.ok(growth < 100, `proxy RSS grew by ${growth.toFixed(1)} MiB`);
+  });
+
+  it('1 GiB upload: same SHA-256 at the origin, origin pausing mid-transfer, proxy RSS flat', async () => {
+    const rss = sampleRss(proxy.proc.pid!);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const req = http.request(`${proxy.url}/upload`, { method: 'POST', headers: { 'content-length': GIB, 'content-type': 'application/octet-stream' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      pump(req, GIB, () => req.end());
+    });
+    const peak = rss.stop();
+    assert.equal(answer, `${GIB} ${expectedDigest(GIB)}`);
+    const growth = (peak - idleRss) / MIB;
+    console.log(`upload: idle RSS ${(idleRss / MIB).toFixed(1)} MiB, peak ${(peak / MIB).toFixed(1)} MiB, growth ${growth.toFixed(1)} MiB`);
+    assert.ok(growth < 100, `proxy RSS grew by ${growth.toFixed(1)} MiB`);
+  });
+
+  it('500 concurrent keep-alive clients are all answered, twice on the same connections', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 500, maxFreeSockets: 500 });
+    const sockets = new Set<unknown>();
+    const one = () => new Promise<number>((resolve, reject) => {
+      http.get(`${proxy.url}/x`, { agent }, (res) => {
+        sockets.add(res.socket);
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      }).on('error', reject);
+    });
+    try {
+      for (let round = 0; round < 2; round++) {
+        const statuses = await Promise.all(Array.from({ length: 500 }, one));
+        assert.equal(statuses.filter((s) => s === 200).length, 500);
+      }
+      assert.ok(sockets.size <= 500, `connections were reused (${sockets.size} sockets for 1000 requests)`);
+    } finally { agent.destroy(); }
+  });
+});
