@@ -146,8 +146,7 @@ export function freshnessLeft(policy: CachePolicy): number {
 }
 
 export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList): ReuseDecision {
-  const stored = fromPolicyHeaders(policy.responseHeaders());
-  if (hasHeader(reqHeaders, 'cookie') && !isExplicitlyShared(stored)) return { kind: 'unusable', reason: 'cookie' };
+  if (hasHeader(reqHeaders, 'cookie') && !isExplicitlyShared(fromPolicyHeaders(policy.responseHeaders()))) return { kind: 'unusable', reason: 'cookie' };
   let view = policy;
   const obj = policy.toObject();
   // Deviation (library): http-cache-semantics 4.3 forces revalidation whenever must-revalidate is present, but
