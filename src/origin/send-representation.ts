@@ -1,9 +1,9 @@
 /** @module Sends a representation (a file, /bytes/N) per a ResponseDecision: heads, 206/multipart bodies, HEAD. I/O. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { getAllHeaders, type HeaderList, toFlatHeaders, fromRawHeaders, getJoinedHeader, getHeader } from '../http/headers.ts';
-import { multipartBody, planMultipart } from '../http/multipart.ts';
+import { planMultipart } from '../http/multipart.ts';
+import { pipeExactly, pipeMultipart } from '../http/range-streams.ts';
 import { formatContentRange, formatUnsatisfiedRange, type ByteRange } from '../http/range.ts';
 import { decideResponse, formatValidatorHeaders, type RepresentationMeta, type RepresentationRequest, type ResponseDecision } from './decide-response.ts';
 
@@ -39,20 +39,6 @@ export function readRepresentationRequest(req: IncomingMessage): RepresentationR
   return out;
 }
 
-/**
- * The source's bytes, failing if it yields more or fewer than `want`: a file that shrinks while it
- * is sent must cut the connection, not end a response shorter than its Content-Length.
- */
-async function* exactly(source: AsyncIterable<Uint8Array>, want: number): AsyncGenerator<Uint8Array> {
-  let got = 0;
-  for await (const chunk of source) {
-    got += chunk.length;
-    if (got > want) throw new Error(`source gave more than the ${want} bytes announced`);
-    yield chunk;
-  }
-  if (got !== want) throw new Error(`source ended after ${got} of the ${want} bytes announced`);
-}
-
 function writeText(res: ServerResponse, status: number, head: HeaderList, text: string, isHead: boolean): void {
   const body = Buffer.from(text);
   res.writeHead(status, toFlatHeaders([...head, ['content-type', 'text/plain; charset=utf-8'], ['content-length', String(body.length)]]));
@@ -83,7 +69,7 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
     case 'full': {
       res.writeHead(200, toFlatHeaders([...validators, ['content-type', rep.contentType], ['content-length', String(rep.size)]]));
       if (isHead || rep.size === 0) res.end();
-      else await pipeline(exactly(rep.open({ first: 0, last: rep.size - 1 }), rep.size), res);
+      else await pipeExactly(rep.open({ first: 0, last: rep.size - 1 }), rep.size, res);
       return decision;
     }
     case 'partial': {
@@ -91,7 +77,7 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
       res.writeHead(206, toFlatHeaders([...validators, ['content-type', rep.contentType],
         ['content-range', formatContentRange(range, rep.size)], ['content-length', String(range.last - range.first + 1)]]));
       if (isHead) res.end();
-      else await pipeline(exactly(rep.open(range), range.last - range.first + 1), res);
+      else await pipeExactly(rep.open(range), range.last - range.first + 1, res);
       return decision;
     }
     case 'multipart': {
@@ -100,7 +86,7 @@ export async function sendRepresentation(req: IncomingMessage, res: ServerRespon
       });
       res.writeHead(206, toFlatHeaders([...validators, ['content-type', plan.contentType], ['content-length', String(plan.contentLength)]]));
       if (isHead) res.end();
-      else await pipeline(multipartBody(plan, (r) => rep.open(r)), res);
+      else await pipeMultipart(plan, (r) => rep.open(r), res);
       return decision;
     }
   }

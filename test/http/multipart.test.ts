@@ -4,6 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { createBoundary, multipartBody, planMultipart, type OpenRange } from '../../src/http/multipart.ts';
+import { pipeExactly, pipeMultipart } from '../../src/http/range-streams.ts';
 import { resolveRanges, type ByteRange, type RangeSpec } from '../../src/http/range.ts';
 import { boundaryOf, parseByteranges } from '../helpers/byteranges.ts';
 
@@ -86,5 +87,45 @@ describe('multipart properties (fast-check)', () => {
           assert.ok(p.body.equals(data.subarray(p.first, p.last + 1)));
         });
       }), { numRuns: 150 });
+  });
+});
+
+/** A Writable that collects and acknowledges each chunk on a later turn (so backpressure is real). */
+function slowSink(written: Buffer[]): Writable {
+  return new Writable({ highWaterMark: 64, write(c: Buffer, _e, cb) { written.push(Buffer.from(c)); setImmediate(cb); } });
+}
+
+describe('pipeMultipart / pipeExactly (stream to stream, no copies)', () => {
+  it('property: the reassembled parts equal the source; bytes written equal the planned Content-Length', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 1, max: 6000 }), fc.array(specArb, { minLength: 2, maxLength: 12 }), fc.integer({ min: 1, max: 4096 }),
+      async (size, specs, chunk) => {
+        const data = Buffer.alloc(size);
+        for (let i = 0; i < size; i++) data[i] = (i * 31) % 256;
+        const r = resolveRanges(specs, size);
+        fc.pre(r.kind === 'satisfiable');
+        if (r.kind !== 'satisfiable') return;
+        const plan = planMultipart(r.ranges, size, { partContentType: 'text/x' });
+        const written: Buffer[] = [];
+        await pipeMultipart(plan, (range) => Readable.from(sourceOf(data, chunk)(range)), slowSink(written));
+        const body = Buffer.concat(written);
+        assert.equal(body.length, plan.contentLength);
+        const parts = parseByteranges(body, boundaryOf(plan.contentType));
+        assert.deepEqual(parts.map((p) => ({ first: p.first, last: p.last })), r.ranges);
+        for (const p of parts) assert.ok(p.body.equals(data.subarray(p.first, p.last + 1)));
+      }), { numRuns: 100 });
+  });
+
+  it('rejects when a source breaks the plan, and when the destination goes away', async () => {
+    const data = Buffer.alloc(10);
+    const plan = planMultipart([{ first: 0, last: 4 }, { first: 6, last: 9 }], 10);
+    await assert.rejects(pipeMultipart(plan, (r) => Readable.from([data.subarray(r.first, r.last)]), slowSink([])), /ended after 4 of the 5 bytes/);
+    await assert.rejects(pipeMultipart(plan, (r) => Readable.from([data.subarray(r.first, r.last + 2)]), slowSink([])), /more than the 5 bytes/);
+    await assert.rejects(pipeExactly(Readable.from([Buffer.alloc(3)]), 4, slowSink([])), /ended after 3 of the 4/);
+    const broken = new Writable({ write(_c, _e, cb) { cb(new Error('client went away')); } });
+    await assert.rejects(pipeMultipart(plan, (r) => Readable.from([data.subarray(r.first, r.last + 1)]), broken), /client went away/);
+    const ok: Buffer[] = [];
+    await pipeExactly(Readable.from([Buffer.alloc(2), Buffer.alloc(2)]), 4, slowSink(ok));
+    assert.equal(Buffer.concat(ok).length, 4);
   });
 });
