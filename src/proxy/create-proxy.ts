@@ -5,13 +5,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
-import { createCacheFilterFromOptions } from '../cache/create-cache.ts';
 import { createStatsFilter } from '../stats/stats-filter.ts';
 import { createProxyStats } from '../stats/proxy-stats.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
 import { createForwardedFilter } from './filters/forwarded.ts';
 import { createHopByHopFilter } from './filters/hop-by-hop.ts';
-import { createJwtFilter } from './filters/jwt.ts';
 import { createHeadSizeProbe, createRangeParamFilter } from './filters/range-param.ts';
 import { createRequestIdFilter } from './filters/request-id.ts';
 import { createReverseRouteFilter } from './filters/reverse-route.ts';
@@ -53,13 +51,14 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
     // ── cache: wraps the upstream fetch ──
-    ...(options.cache !== null ? [createCacheFilterFromOptions({ cache: options.cache, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded })] : []),
+    // (cache and JWT modules are loaded only when enabled: together they cost ~22 MiB of RSS at idle)
+    ...(options.cache !== null ? [import('../cache/create-cache.ts').then((m) => m.createCacheFilterFromOptions({ cache: options.cache!, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded }))] : []),
     // ── upstreamRequestFilter / upstreamResponseFilter: strip first … ──
     createHopByHopFilter(),
     // … then add: Via, X-Forwarded-*, X-Request-Id, JWT
     createForwardedFilter({ viaName: options.viaName, forwarded: options.forwarded }),
     createRequestIdFilter(),
-    ...(options.jwt ? [createJwtFilter(options.jwt)] : []),
+    ...(options.jwt ? [import('./filters/jwt.ts').then((m) => m.createJwtFilter(options.jwt!))] : []),
     // ── logging ──
     createAccessLogFilter(),
   ];
