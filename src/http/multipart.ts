@@ -77,6 +77,8 @@ export type OpenRange = (range: ByteRange) => AsyncIterable<Uint8Array | string>
  * parts are opened one at a time, in order, and pulled only as fast as the destination drains.
  * A range source that yields a byte count other than its range's length is an error (the
  * Content-Length promise would be broken), so the stream fails instead of sending a wrong body.
+ * Note: async-iterating a byte Readable copies whenever several chunks are buffered (read()
+ * concatenates them); for large bodies from Node streams prefer range-streams.ts `pipeMultipart`.
  */
 export async function* multipartBody(plan: MultipartPlan, open: OpenRange): AsyncGenerator<Uint8Array | string> {
   for (const part of plan.parts) {
