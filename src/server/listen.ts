@@ -34,5 +34,7 @@ export function listen(server: Server, at: HostPort): Promise<ListeningAddress> 
 
 /** The line every server prints once bound; tests and people read `url` from it. */
 export function logListening(log: Logger, role: string, address: ListeningAddress, extra: Record<string, unknown> = {}): void {
-  log.info({ event: 'listening', url: address.url, host: address.host, port: address.port, ...extra }, `ferry ${role} listening on ${address.url}`);
+  // Printed even at --log-level warn/error/fatal (people and scripts need the address); only `silent` hides it.
+  const out = log.isLevelEnabled('info') || log.level === 'silent' ? log : log.child({}, { level: 'info' });
+  out.info({ event: 'listening', url: address.url, host: address.host, port: address.port, ...extra }, `ferry ${role} listening on ${address.url}`);
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { resolveCommandFlags } from '../../src/cli/config.ts';
 import { originCommand } from '../../src/cli/commands/origin.ts';
 import { startRole } from '../helpers/cli.ts';
-import { request } from '../origin/client.ts';
+import { request, waitForLines } from '../origin/client.ts';
 
 let dir: string;
 let root: string;
@@ -73,5 +73,19 @@ describe('flag layers, end to end through a running ferry origin', () => {
     try {
       assert.equal((await request(`${flagWins.url}/f.txt`, { headers: twoRanges })).status, 200);
     } finally { await flagWins.stop(); }
+  });
+});
+
+describe('--log-level', () => {
+  it('warn: still says where it listens, drops info access lines, keeps warn ones (5xx)', async () => {
+    const o = await startRole(['origin', '--listen', '127.0.0.1:0', '--log-level', 'warn']);
+    try {
+      await request(`${o.url}/status/200`);
+      await request(`${o.url}/status/500`);
+      const warned = await waitForLines(() => o.logs.filter((l) => l.event === 'access' && l.path === '/status/500'));
+      assert.equal(warned.length, 1);
+      assert.equal(warned[0]!.level, 'warn');
+      assert.equal(o.logs.filter((l) => l.event === 'access' && l.path === '/status/200').length, 0);
+    } finally { await o.stop(); }
   });
 });
