@@ -165,7 +165,7 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
       if (notModified) { discard(res.body); return mark(ctx, { head: { status: 304, headers: notModifiedHeaders(res.head.headers) }, body: null }, fwd); }
       return mark(ctx, res, fwd);
     }
-    const retention = retentionMs(decision.policy, hasHeader(res.head.headers, 'etag') || hasHeader(res.head.headers, 'last-modified'));
+    const retention = retentionMs(decision.policy);
     let writerKey: string;
     try { writerKey = await entryKeyFor(l.key, decision.varyNames, head, retention); } catch (err) {
       storeFailed(ctx, err);
@@ -222,8 +222,7 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
         discard(res.body);
         s.revalidated++;
         const record: EntryRecord = { ...l.record, policy: out.policy.toObject() };
-        const validator = hasHeader(fromPolicy(out.policy), 'etag') || hasHeader(fromPolicy(out.policy), 'last-modified');
-        await store.putRecord(l.entryKey, record, retentionMs(out.policy, validator)).catch((err: unknown) => storeFailed(ctx, err));
+        await store.putRecord(l.entryKey, record, retentionMs(out.policy)).catch((err: unknown) => storeFailed(ctx, err));
         const served = await serveEntry(head, l.entryKey, record, fromPolicy(out.policy));
         return mark(ctx, served, { kind: 'forward', reason, fwdStatus: 304, ttl: out.policy.maxAge() - out.policy.age() });
       }

@@ -42,6 +42,8 @@ export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: 
     if (name in out) continue;
     out[name] = normalizeVaryValue(name, headers);
   }
+  const cc = out['cache-control'];
+  if (typeof cc === 'string') out['cache-control'] = normalizeCacheControl(cc);
   out.host = uri.host;
   return { method: 'GET', url: uri.path, headers: out };
 }
@@ -52,7 +54,45 @@ export function toPolicyResponse(status: number, headers: HeaderList): CachePoli
     if (name in out) continue;
     out[name] = getJoinedHeader(headers, name);
   }
+  const cc = out['cache-control'];
+  if (typeof cc === 'string') out['cache-control'] = normalizeCacheControl(cc);
   return { status, headers: out };
+}
+
+/** Split a list on commas outside quoted strings (RFC 9110 §5.6.1, §5.6.4). */
+function splitOutsideQuotes(value: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (quoted && c === '\\' && i + 1 < value.length) { cur += c + value[++i]!; continue; }
+    if (c === '"') quoted = !quoted;
+    if (c === ',' && !quoted) { out.push(cur); cur = ''; continue; }
+    cur += c;
+  }
+  out.push(cur);
+  return out.map((p) => p.trim()).filter((p) => p.length > 0);
+}
+
+const DELTA_SECONDS_DIRECTIVES = new Set(['max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error', 'max-stale', 'min-fresh']);
+
+/**
+ * Cache-Control as RFC 9111 §5.2 reads it, before the library sees it: directive names are case-insensitive; a
+ * delta-seconds (§1.2.2) is digits only (the quoted form is accepted, §5.2); an invalid one (`100a`, `-1`, `a1`,
+ * `'1'`, `max-age =1`) makes the response stale rather than letting a lenient parse pick a number out of it.
+ */
+export function normalizeCacheControl(value: string): string {
+  return splitOutsideQuotes(value).map((part) => {
+    const m = /^([^=\s]+)(\s*=\s*)?(.*)$/.exec(part);
+    if (!m) return part;
+    const name = m[1]!.toLowerCase();
+    if (!DELTA_SECONDS_DIRECTIVES.has(name)) return m[2] === undefined ? name : `${name}=${m[3]}`;
+    if (m[2] === undefined) return name === 'max-stale' ? name : `${name}=0`;
+    const raw = m[3]!.replace(/^"(\d+)"$/, '$1');
+    const ok = m[2] === '=' && /^\d+$/.test(raw);
+    return `${name}=${ok ? String(Math.min(Number(raw), 2 ** 31)) : '0'}`;
+  }).join(', ');
 }
 
 /** Back to a HeaderList (set-cookie never reaches the store, so joined values are safe). */
@@ -124,10 +164,12 @@ export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHea
   return { kind: 'store', policy, ttlMs, varyNames: vary.kind === 'fields' ? vary.names : [] };
 }
 
-/** How long the store should keep an entry: freshness plus stale-* windows, and a validator grace to revalidate. */
-export function retentionMs(policy: CachePolicy, hasValidator: boolean): number {
-  const ttl = policy.timeToLive();
-  return hasValidator ? Math.max(ttl, 0) + 3_600_000 : ttl;
+/** Kept past its freshness so it can still be revalidated, or served to `max-stale` requests (LRU bounds the rest). */
+export const STALE_RETENTION_MS = 3_600_000;
+
+/** How long the store should keep an entry: freshness plus stale-* windows, plus STALE_RETENTION_MS. */
+export function retentionMs(policy: CachePolicy): number {
+  return Math.max(policy.timeToLive(), 0) + STALE_RETENTION_MS;
 }
 
 export type ReuseDecision =
@@ -153,7 +195,8 @@ export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolic
   // RFC 9111 §5.2.2.2 only forbids reusing the response *once it is stale*. A fresh one is evaluated without it.
   if (obj.rescc['must-revalidate'] !== undefined && !policy.stale()) {
     const { 'must-revalidate': _dropped, ...rescc } = obj.rescc;
-    view = kit.restore({ ...obj, rescc });
+    // `a: true`: it was stored, so it was storable; without must-revalidate an Authorization request would not be.
+    view = kit.restore({ ...obj, rescc, a: true });
   }
   const result = view.evaluateRequest(req);
   const ttl = freshnessLeft(policy);

@@ -160,3 +160,15 @@ test('--cache specs', () => {
   assert.deepEqual(parseStoreSpec('redis://127.0.0.1:6379/2'), { kind: 'redis', url: 'redis://127.0.0.1:6379/2' });
   for (const bad of ['memcached', 'memory:lots', 'memory:10', 'disk:', 'redis://[bad']) assert.throws(() => parseStoreSpec(bad), UsageError, bad);
 });
+
+test('Cache-Control normalisation: case, quoted delta-seconds, invalid values become 0, quoted strings left alone', async () => {
+  const { normalizeCacheControl } = await import('../../src/cache/policy.ts');
+  assert.equal(normalizeCacheControl('MaX-AgE=3600'), 'max-age=3600');
+  assert.equal(normalizeCacheControl('max-age="3600"'), 'max-age=3600');
+  for (const bad of ["max-age='3600'", 'max-age=100a', 'max-age=a100', 'max-age=-1', 'max-age =100', 'max-age= 100', 'max-age']) {
+    assert.equal(normalizeCacheControl(bad), 'max-age=0', bad);
+  }
+  assert.equal(normalizeCacheControl('extension="max-age=100, x", max-age=1'), 'extension="max-age=100, x", max-age=1');
+  assert.equal(normalizeCacheControl('no-cache, Private, s-maxage=99999999999'), `no-cache, private, s-maxage=${2 ** 31}`);
+  assert.equal(normalizeCacheControl('max-stale'), 'max-stale');
+});
