@@ -11,3 +11,6 @@ export type { JwtOptions } from './proxy/options.ts';
 export { createJwtSigner, type JwtSigner } from './proxy/filters/jwt.ts';
 export { parseRangeParam, type RangeParam } from './http/range-param.ts';
 export type { StatsSnapshot } from './stats/counters.ts';
+export { createCacheFilter, type CacheFilter, type CacheFilterOptions, type CacheStats } from './cache/cache-filter.ts';
+export { createStore } from './cache/create-cache.ts';
+export { parseStoreSpec, type CacheStore, type StoreSpec } from './cache/store.ts';
