@@ -1,0 +1,99 @@
+/**
+ * @module `--upstream-proxy URL`: ferry as a client of another HTTP proxy (a corporate proxy, or another ferry).
+ * Plain-HTTP requests go to it in absolute-form (undici ProxyAgent with proxyTunnel off), https targets and CONNECT
+ * tunnels through `CONNECT host:port` (RFC 9110 §9.3.6). Credentials in the URL become Proxy-Authorization: Basic.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { ProxyAgent } from 'undici';
+import { FerryError } from '../errors.ts';
+import { formatBasicCredentials } from './forward/basic-auth.ts';
+import { formatAuthority, type Authority } from './forward/request-target.ts';
+
+export const FERRY_ERR_UPSTREAM_PROXY = 'FERRY_ERR_UPSTREAM_PROXY';
+
+/** The Proxy-Authorization value for a proxy URL with userinfo, or undefined. */
+export function proxyAuthorizationFor(proxy: URL): string | undefined {
+  if (proxy.username === '') return undefined;
+  return formatBasicCredentials(decodeURIComponent(proxy.username), decodeURIComponent(proxy.password));
+}
+
+/** The proxy URL without credentials, safe for logs. */
+export function redactProxyUrl(proxy: URL): string {
+  return `${proxy.protocol}//${proxy.host}`;
+}
+
+export interface UpstreamProxyDispatcherOptions {
+  connectTimeoutMs: number;
+  /** Bound on sockets to the upstream proxy (per proxy origin; undici pools per origin). */
+  connections?: number;
+  keepAliveTimeoutMs?: number;
+}
+
+/** An undici dispatcher that sends every request through `proxy`: absolute-form for http:, CONNECT for https:. */
+export function createUpstreamProxyDispatcher(proxy: URL, options: UpstreamProxyDispatcherOptions): ProxyAgent {
+  const token = proxyAuthorizationFor(proxy);
+  return new ProxyAgent({
+    uri: redactProxyUrl(proxy),
+    ...(token === undefined ? {} : { token }),
+    proxyTunnel: false,
+    connectTimeout: options.connectTimeoutMs,
+    connections: options.connections ?? null,
+    ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeout: options.keepAliveTimeoutMs }),
+  });
+}
+
+/**
+ * Open a raw byte stream to `target` through `proxy` with CONNECT. Resolves with the socket once the upstream proxy
+ * said 2xx (bytes it sent after its head are put back into the socket); rejects with a FerryError (source upstream,
+ * status 502/504) otherwise. `signal` aborts the attempt (client went away).
+ */
+export function openProxyTunnel(proxy: URL, target: Authority, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Socket> {
+  const authority = formatAuthority(target);
+  const headers: Record<string, string> = { host: authority };
+  const token = proxyAuthorizationFor(proxy);
+  if (token !== undefined) headers['proxy-authorization'] = token;
+  const request = proxy.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const fail = (err: FerryError) => {
+      if (done) return;
+      done = true;
+      req.destroy();
+      reject(err);
+    };
+    const req = request({
+      host: proxy.hostname.replace(/^\[|\]$/g, ''),
+      port: proxy.port === '' ? (proxy.protocol === 'https:' ? 443 : 80) : Number(proxy.port),
+      method: 'CONNECT',
+      path: authority,
+      headers,
+      agent: false,
+      timeout: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    req.on('connect', (res: http.IncomingMessage, socket: Socket, head: Buffer) => {
+      if (done) { socket.destroy(); return; }
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        socket.destroy();
+        fail(new FerryError(FERRY_ERR_UPSTREAM_PROXY, `upstream proxy ${redactProxyUrl(proxy)} answered ${status} to CONNECT ${authority}`, { source: 'upstream', status: 502 }));
+        return;
+      }
+      done = true;
+      req.setTimeout(0);
+      socket.setTimeout(0);
+      if (head.length > 0) socket.unshift(head);
+      resolve(socket);
+    });
+    // A proxy that answers CONNECT with a normal response (not 2xx) arrives here on some Node versions.
+    req.on('response', (res) => {
+      res.resume();
+      fail(new FerryError(FERRY_ERR_UPSTREAM_PROXY, `upstream proxy ${redactProxyUrl(proxy)} answered ${res.statusCode} to CONNECT ${authority}`, { source: 'upstream', status: 502 }));
+    });
+    req.on('timeout', () => fail(new FerryError('FERRY_ERR_UPSTREAM_TIMEOUT', `upstream proxy ${redactProxyUrl(proxy)}: no answer to CONNECT within ${options.timeoutMs} ms`, { source: 'upstream', status: 504 })));
+    req.on('error', (err) => fail(new FerryError(FERRY_ERR_UPSTREAM_PROXY, `upstream proxy ${redactProxyUrl(proxy)}: ${(err as Error).message}`, { source: 'upstream', status: 502, cause: err })));
+    req.end();
+  });
+}
