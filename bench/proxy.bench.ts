@@ -1,0 +1,224 @@
+/**
+ * @module Reverse-proxy benchmark (issue 3): ferry vs node-http-proxy vs @fastify/http-proxy, and the origin direct.
+ * - small GET: autocannon (a separate process) req/s and p99, plus the proxy's CPU time per request from
+ *   /proc/<pid>/stat (the figure least disturbed by noise);
+ * - 1 GiB download and upload: throughput and the proxy's peak RSS (sampled every 50 ms).
+ * The proxy under test is pinned to CPU 0, origin + load generator + this process to CPU 1 (taskset). Candidates are
+ * interleaved and each figure is the median of REPS runs. ferry runs compiled (dist/, as `npm ci` installs it) with
+ * --log-level warn, like the peers which log nothing; a second ferry row keeps the access log on.
+ * Env: FERRY_BENCH_SECONDS (default 5), FERRY_BENCH_BYTES (default 1 GiB), FERRY_BENCH_REPS (default 3).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { BenchContext, BenchReport, BenchResult } from './run.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECONDS = Number(process.env.FERRY_BENCH_SECONDS ?? 5);
+const BYTES = Number(process.env.FERRY_BENCH_BYTES ?? 1024 ** 3);
+const REPS = Number(process.env.FERRY_BENCH_REPS ?? 3);
+const CONNECTIONS = 50;
+const PROXY_CPU = '0';
+const LOAD_CPU = '1';
+const MIB = 1024 * 1024;
+const BLOCK = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => i % 251));
+
+interface Running { name: string; url: string; proc: ChildProcess | null }
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
+
+function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), 20_000);
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) { clearTimeout(timer); proc.stdout!.removeAllListeners('data'); proc.stdout!.resume(); resolve({ proc, url: m[1]! }); }
+    });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
+  });
+}
+
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
+
+/** utime + stime of a process, in microseconds. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
+}
+
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function sampleRss(pid: number | undefined): { stop(): number } {
+  if (pid === undefined) return { stop: () => NaN };
+  let peak = rss(pid);
+  const t = setInterval(() => { try { peak = Math.max(peak, rss(pid)); } catch { /* gone */ } }, 50);
+  return { stop() { clearInterval(t); return peak; } };
+}
+
+/** autocannon as its own process on the load CPU; returns its JSON summary. */
+function autocannon(url: string, seconds: number): Promise<{ rps: number; p99: number; total: number; errors: number }> {
+  const bin = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const p = spawn('taskset', ['-c', LOAD_CPU, process.execPath, bin, '-c', String(CONNECTIONS), '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    p.on('exit', () => {
+      try {
+        const j = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p99: number }; errors: number; non2xx: number; timeouts: number };
+        resolve({ rps: j.requests.average, p99: j.latency.p99, total: j.requests.total, errors: j.errors + j.non2xx + j.timeouts });
+      } catch (err) { reject(new Error(`autocannon output: ${out.slice(0, 300)} (${String(err)})`)); }
+    });
+  });
+}
+
+function download(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    http.get(`${url}/bytes/${BYTES}`, (res) => {
+      let seen = 0;
+      res.on('data', (c: Buffer) => { seen += c.length; });
+      res.on('end', () => (seen === BYTES ? resolve(BYTES / MIB / ((performance.now() - started) / 1000)) : reject(new Error(`short download ${seen}`))));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+function upload(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = http.request(`${url}/upload`, { method: 'POST', headers: { 'content-length': BYTES } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => (text === String(BYTES) ? resolve(BYTES / MIB / ((performance.now() - started) / 1000)) : reject(new Error(`upload answer ${text}`))));
+    });
+    req.on('error', reject);
+    let left = BYTES;
+    const go = () => {
+      while (left > 0) {
+        const n = Math.min(left, BLOCK.length);
+        left -= n;
+        if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) { req.once('drain', go); return; }
+      }
+      req.end();
+    };
+    go();
+  });
+}
+
+interface Figures { rps: number[]; p99: number[]; cpuUs: number[]; errors: number; down: number[]; up: number[]; peakDown: number[]; peakUp: number[]; idle: number }
+
+export async function run(ctx: BenchContext): Promise<BenchReport> {
+  try { execFileSync('taskset', ['-pc', LOAD_CPU, String(process.pid)], { stdio: 'ignore' }); } catch { ctx.log('taskset unavailable: running unpinned'); }
+  ctx.log('building ferry (tsc → node_modules/.cache/ferry-bench/dist)');
+  const dist = `${ROOT}node_modules/.cache/ferry-bench/dist`;
+  rmSync(dist, { recursive: true, force: true });
+  try {
+    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', dist, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
+  } catch { /* type errors elsewhere still emit JavaScript */ }
+
+  const procs: ChildProcess[] = [];
+  try {
+    const origin = await startPinned(LOAD_CPU, ['bench/peers/origin.mjs']);
+    procs.push(origin.proc);
+    const up = origin.url;
+    const candidates: Running[] = [{ name: 'direct (no proxy)', url: up, proc: null }];
+    const add = async (name: string, args: string[]) => {
+      const r = await startPinned(PROXY_CPU, args);
+      procs.push(r.proc);
+      candidates.push({ name, url: r.url, proc: r.proc });
+    };
+    await add('ferry', [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', up, '--log-level', 'warn']);
+    await add('node-http-proxy', ['bench/peers/node-http-proxy.mjs', up]);
+    await add('@fastify/http-proxy', ['bench/peers/fastify-http-proxy.mjs', up]);
+    await add('ferry, access log on', [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', up]);
+    const transferNames = new Set(['direct (no proxy)', 'ferry', 'node-http-proxy', '@fastify/http-proxy']);
+
+    const figs = new Map<string, Figures>(candidates.map((c) => [c.name, { rps: [], p99: [], cpuUs: [], errors: 0, down: [], up: [], peakDown: [], peakUp: [], idle: NaN }]));
+    for (const c of candidates) {
+      ctx.log(`warm-up ${c.name}`);
+      await autocannon(`${c.url}/small`, 2);
+      if (c.proc) figs.get(c.name)!.idle = rss(c.proc.pid!);
+    }
+    for (let rep = 0; rep < REPS; rep++) {
+      // rotate the order each round so that no candidate always runs first or last
+      const order = candidates.map((_, i) => candidates[(i + rep) % candidates.length]!);
+      for (const c of order) {
+        const f = figs.get(c.name)!;
+        const cpu0 = c.proc ? cpuMicros(c.proc.pid!) : 0;
+        const r = await autocannon(`${c.url}/small`, SECONDS);
+        if (c.proc) f.cpuUs.push((cpuMicros(c.proc.pid!) - cpu0) / Math.max(1, r.total));
+        f.rps.push(r.rps); f.p99.push(r.p99); f.errors += r.errors;
+        ctx.log(`small GET  round ${rep + 1}  ${c.name.padEnd(22)} ${Math.round(r.rps)} req/s  p99 ${r.p99} ms${c.proc ? `  ${f.cpuUs.at(-1)!.toFixed(1)} µs CPU/req` : ''}`);
+      }
+    }
+    for (let rep = 0; rep < REPS; rep++) {
+      const order = candidates.filter((c) => transferNames.has(c.name)).map((_, i, arr) => arr[(i + rep) % arr.length]!);
+      for (const c of order) {
+        const f = figs.get(c.name)!;
+        let s = sampleRss(c.proc?.pid);
+        f.down.push(await download(c.url));
+        f.peakDown.push(s.stop());
+        s = sampleRss(c.proc?.pid);
+        f.up.push(await upload(c.url));
+        f.peakUp.push(s.stop());
+        ctx.log(`1 GiB      round ${rep + 1}  ${c.name.padEnd(22)} down ${f.down.at(-1)!.toFixed(0)} MiB/s, up ${f.up.at(-1)!.toFixed(0)} MiB/s, peak RSS ${(f.peakDown.at(-1)! / MIB).toFixed(0)}/${(f.peakUp.at(-1)! / MIB).toFixed(0)} MiB`);
+      }
+    }
+    return report(candidates.map((c) => c.name), figs, transferNames);
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+  }
+}
+
+function report(names: string[], figs: Map<string, Figures>, transfer: Set<string>): BenchReport {
+  const m = (name: string, k: 'rps' | 'p99' | 'cpuUs' | 'down' | 'up' | 'peakDown' | 'peakUp') => median(figs.get(name)![k]);
+  const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+  const rows = names.map((n) => {
+    const f = figs.get(n)!;
+    const t = transfer.has(n);
+    return `| ${n} | ${fmt(m(n, 'rps'))} | ${fmt(m(n, 'p99'))} | ${fmt(m(n, 'cpuUs'), 1)} | ${t ? fmt(m(n, 'down')) : ''} | ${t ? fmt(m(n, 'up')) : ''} | ${fmt(f.idle / MIB)} | ${t ? fmt(m(n, 'peakDown') / MIB) : ''} | ${t ? fmt(m(n, 'peakUp') / MIB) : ''} | ${f.errors} |`;
+  });
+  const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '–');
+  const lines = [
+    `Small GET: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run; transfers: ${(BYTES / MIB).toFixed(0)} MiB; median of ${REPS} interleaved runs. Proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
+    '',
+    '| candidate | small GET req/s | p99 ms | proxy CPU µs/req | download MiB/s | upload MiB/s | idle RSS MiB | peak RSS download MiB | peak RSS upload MiB | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    '| ratio (ferry ÷ peer) | node-http-proxy | @fastify/http-proxy | target |',
+    '|---|---:|---:|---|',
+    `| small GET req/s | ${ratio(m('ferry', 'rps'), m('node-http-proxy', 'rps'))} | ${ratio(m('ferry', 'rps'), m('@fastify/http-proxy', 'rps'))} | ≥ 1.5x / ≥ 1.2x |`,
+    `| CPU per request (lower is better) | ${ratio(m('ferry', 'cpuUs'), m('node-http-proxy', 'cpuUs'))} | ${ratio(m('ferry', 'cpuUs'), m('@fastify/http-proxy', 'cpuUs'))} | |`,
+    `| download throughput | ${ratio(m('ferry', 'down'), m('node-http-proxy', 'down'))} | ${ratio(m('ferry', 'down'), m('@fastify/http-proxy', 'down'))} | ≥ 1.2x node-http-proxy |`,
+    `| upload throughput | ${ratio(m('ferry', 'up'), m('node-http-proxy', 'up'))} | ${ratio(m('ferry', 'up'), m('@fastify/http-proxy', 'up'))} | ≥ 1.2x node-http-proxy |`,
+    `| peak RSS download | ${ratio(m('ferry', 'peakDown'), m('node-http-proxy', 'peakDown'))} | ${ratio(m('ferry', 'peakDown'), m('@fastify/http-proxy', 'peakDown'))} | < 1x both |`,
+    `| peak RSS upload | ${ratio(m('ferry', 'peakUp'), m('node-http-proxy', 'peakUp'))} | ${ratio(m('ferry', 'peakUp'), m('@fastify/http-proxy', 'peakUp'))} | < 1x both |`,
+    '',
+    `Direct download ${fmt(m('direct (no proxy)', 'down'))} MiB/s: ferry reaches ${ratio(m('ferry', 'down'), m('direct (no proxy)', 'down'))} of it, node-http-proxy ${ratio(m('node-http-proxy', 'down'), m('direct (no proxy)', 'down'))}.`,
+  ];
+  const results: BenchResult[] = [];
+  for (const n of names) {
+    results.push({ name: `${n}: small GET`, value: m(n, 'rps'), unit: 'req/s' });
+    if (figs.get(n)!.cpuUs.length) results.push({ name: `${n}: CPU per request`, value: m(n, 'cpuUs'), unit: 'µs' });
+    if (transfer.has(n)) {
+      results.push({ name: `${n}: download`, value: m(n, 'down'), unit: 'MiB/s' }, { name: `${n}: upload`, value: m(n, 'up'), unit: 'MiB/s' });
+    }
+  }
+  return { results, markdown: lines.join('\n') };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await run({ log: (s) => console.log(s) });
+  console.log(r.markdown);
+}
