@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startRole, type RunningRole } from '../helpers/cli.ts';
@@ -27,6 +28,7 @@ before(async () => {
   mkdirSync(path.join(dir, 'plain'));
   writeFileSync(path.join(dir, 'plain', 'x.txt'), 'x');
   utimesSync(path.join(dir, 'data.bin'), MTIME, MTIME);
+  writeFileSync(path.join(dir, 'large.bin'), Buffer.alloc(32 * 1024 * 1024, 7));
   origin = await startRole(['origin', '--root', dir, '--listen', '127.0.0.1:0']);
   base = origin.url;
 });
@@ -205,5 +207,30 @@ describe('ferry origin: files', () => {
     assert.equal(lines[0]!.status, 200);
     assert.equal(lines[0]!.method, 'GET');
     assert.ok((lines[0]!.bytesOut as number) > 12);
+  });
+
+  it('clients that leave mid-body leak no file descriptors and get logged', async () => {
+    const fds = () => readdirSync(`/proc/${origin.proc.pid}/fd`).length;
+    await request(`${base}/hello.txt`);
+    const baseline = fds();
+    const leave = (headers: Record<string, string>) => new Promise<void>((resolve, reject) => {
+      const req = http.get(`${base}/large.bin?leave`, { agent: false, headers }, (res) => {
+        res.once('data', () => { req.destroy(); resolve(); });
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'ECONNRESET') reject(e); });
+    });
+    for (let i = 0; i < 20; i++) {
+      await leave(i % 2 === 0 ? {} : { range: 'bytes=0-9999999,20000000-' });
+    }
+    const until = Date.now() + 5000;
+    while (fds() > baseline && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(fds() <= baseline, `fds ${fds()} > baseline ${baseline}`);
+    const cut = await waitForLines(() => {
+      const l = origin.logs.filter((x) => x.event === 'access' && x.path === '/large.bin?leave');
+      return l.length >= 20 ? l : [];
+    });
+    assert.equal(cut.length, 20);
+    assert.ok(cut.every((l) => typeof l.error === 'string'), 'each cut exchange is logged with an error');
+    assert.equal((await request(`${base}/hello.txt`)).status, 200);
   });
 });
