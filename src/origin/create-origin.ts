@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../errors.ts';
 import { logAccess } from '../server/access-log.ts';
-import { createHardenedServer, type HardenedServerOptions } from '../server/http-server.ts';
+import { createHardenedServer, DEFAULT_MAX_HEADERS_COUNT, type HardenedServerOptions } from '../server/http-server.ts';
 import { createSilentLogger, type Logger } from '../server/logger.ts';
 import { MAX_RANGES } from '../http/range.ts';
 import { bytesEndpoint } from './endpoints/bytes.ts';
@@ -31,6 +31,8 @@ export interface OriginOptions {
   maxDelayMs?: number;
   /** Access lines and errors go here (default: silent). */
   log?: Logger;
+  /** More request header fields than this → 431 (default 100, RELIABILITY R2). */
+  maxHeadersCount?: number;
   /** Randomness for multipart boundaries (default: Web Crypto). */
   randomBytes?: (n: number) => Uint8Array;
 }
@@ -76,6 +78,7 @@ export function createOrigin(options: OriginOptions = {}): Origin {
   const log = options.log ?? createSilentLogger();
   const maxRanges = options.maxRanges ?? MAX_RANGES;
   const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  const maxHeadersCount = options.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT;
 
   async function route(req: IncomingMessage, res: ServerResponse, ctx: EndpointContext): Promise<void> {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
@@ -112,6 +115,13 @@ export function createOrigin(options: OriginOptions = {}): Origin {
         ...(aborted && ctx.note.error === undefined ? { error: 'connection closed before the response was complete' } : {}),
       });
     });
+    if (req.rawHeaders.length / 2 > maxHeadersCount) {
+      // Node would silently drop the fields past its limit; say so instead (RELIABILITY R2, S12).
+      ctx.note.refused = `more than ${maxHeadersCount} header fields`;
+      res.shouldKeepAlive = false;
+      replyText(req, res, 431, 'too many header fields\n');
+      return;
+    }
     route(req, res, ctx).catch((err: unknown) => {
       ctx.note.error = (err as Error).message ?? String(err);
       if (!res.headersSent) {
@@ -126,6 +136,7 @@ export function createOrigin(options: OriginOptions = {}): Origin {
   return {
     handler,
     root,
-    createServer: (serverOptions = {}) => createHardenedServer(handler, { log, ...serverOptions }),
+    // One field more than allowed reaches the handler, so an excess is seen and refused rather than truncated.
+    createServer: (serverOptions = {}) => createHardenedServer(handler, { log, ...serverOptions, maxHeadersCount: maxHeadersCount + 1 }),
   };
 }

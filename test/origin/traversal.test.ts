@@ -86,6 +86,16 @@ describe('ferry origin: no path escapes the root (raw sockets)', () => {
     }
   });
 
+  it('hostile heads get 4xx, never a crash (RELIABILITY S12)', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) => `x-h${i}: v`).join('\r\n');
+    assert.equal(statusOf(await rawRequest(origin.port, `GET /ok.txt HTTP/1.1\r\nHost: x\r\n${many}\r\nConnection: close\r\n\r\n`)), 431);
+    const hundred = Array.from({ length: 98 }, (_, i) => `x-h${i}: v`).join('\r\n');
+    assert.equal(statusOf(await rawRequest(origin.port, `GET /ok.txt HTTP/1.1\r\nHost: x\r\n${hundred}\r\nConnection: close\r\n\r\n`)), 200, '100 fields are fine');
+    assert.equal(statusOf(await rawRequest(origin.port, `GET /ok.txt HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`)), 431);
+    assert.equal(statusOf(await rawRequest(origin.port, 'GET /ok.txt HTTP/1.1\r\nHost: x\r\n__proto__: y\r\nconstructor: z\r\nConnection: close\r\n\r\n')), 200);
+    assert.equal(statusOf(await rawRequest(origin.port, 'GET /%ff%fe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')), 400);
+  });
+
   it('the server is still healthy after the attempts', async () => {
     assert.equal(origin.proc.exitCode, null);
     assert.equal(statusOf(await get('/ok.txt')), 200);
