@@ -17,6 +17,11 @@ import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './option
 import type { ProxyFilter } from './phases.ts';
 import { createPipeline, isClosing } from './pipeline.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
+import { createCredentialChecker } from './forward/basic-auth.ts';
+import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
+import { createConnectTunnels } from './tunnel/connect-tunnel.ts';
+import { createTunnelStats, type TunnelStats } from './tunnel/tunnel-stats.ts';
+import { createUpgradeRelays } from './upgrade.ts';
 
 export interface Proxy {
   readonly options: ProxyOptions;
@@ -30,6 +35,8 @@ export interface Proxy {
   ready(): Promise<void>;
   /** Close pooled upstream connections and filter resources. */
   close(): Promise<void>;
+  /** CONNECT tunnels and upgraded (WebSocket) connections: open, total, bytes (read by stats and tests). */
+  readonly tunnelStats: { connect: TunnelStats; upgrade: TunnelStats };
 }
 
 /** Shared things a filter may need beside the options. */
@@ -46,7 +53,7 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
   return [
     // ── route: local endpoints first (stats/metrics/purge), then the forward proxy, then the reverse route ──
     ...(options.statsPath !== '' || options.metricsPath !== '' ? [createStatsFilter(createProxyStats({ cache: options.cache !== null }), options)] : []),
-    // (forward-proxy route filter here)
+    ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy })] : []),
     createReverseRouteFilter(options.upstreams),
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
@@ -71,6 +78,30 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     headersTimeoutMs: options.upstreamTimeoutMs,
     bodyTimeoutMs: options.idleTimeoutMs,
     maxHeaderBytes: options.maxHeaderBytes,
+    upstreamProxy: options.upstreamProxy,
+    // forward mode reaches any origin: bound the pool per origin and the number of origins (≤ 64 × 256 sockets)
+    ...(options.forward ? { connectionsPerOrigin: 64, maxOrigins: 256 } : {}),
+  });
+  const tunnelStats = { connect: createTunnelStats(), upgrade: createTunnelStats() };
+  const tunnels = options.forward ? createConnectTunnels({
+    connectPorts: options.forward.connectPorts,
+    auth: createCredentialChecker(options.forward.credentials),
+    deny: createDenyListFromOptions(options.forward),
+    connectTimeoutMs: options.connectTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    upstreamProxy: options.upstreamProxy,
+    stats: tunnelStats.connect,
+    log: options.log,
+  }) : null;
+  const upgrades = createUpgradeRelays({
+    filters: () => filters,
+    log: options.log,
+    upstreamProxy: options.upstreamProxy,
+    connectTimeoutMs: options.connectTimeoutMs,
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    viaName: options.viaName,
+    stats: tunnelStats.upgrade,
   });
   let run: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   let filters: ProxyFilter[] = [];
@@ -88,15 +119,20 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('Internal Server Error\n');
       });
     },
-    upgrade(_req, socket) {
-      // The forward-proxy engineer wires WebSocket/Upgrade relaying here.
-      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    tunnelStats,
+    upgrade(req, socket, head) {
+      if (run) { upgrades.onUpgrade(req, socket, head); return; }
+      ready.then(() => upgrades.onUpgrade(req, socket, head), () => socket.destroy());
     },
-    connect(_req, socket) {
-      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    connect(req, socket, head) {
+      // CONNECT is a forward-proxy method: without --forward it is refused, never tunnelled (RFC 9110 §9.3.6).
+      if (tunnels) { tunnels.onConnect(req, socket, head); return; }
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     },
     ready: () => ready,
     async close() {
+      tunnels?.destroyAll();
+      upgrades.destroyAll();
       await client.close();
       for (const f of filters) {
         const closable = f as ProxyFilter & { close?: () => Promise<void> | void };

@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import { Agent } from 'undici';
+import { Agent, type ProxyAgent } from 'undici';
+import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
 import { FerryError } from '../errors.ts';
 import { hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
 import type { ProxiedResponse, RequestHead } from './phases.ts';
@@ -18,6 +19,11 @@ export interface UpstreamClientOptions {
   /** Longest silence between two response body chunks. */
   bodyTimeoutMs: number;
   maxHeaderBytes: number;
+  /** Send everything through this HTTP proxy (--upstream-proxy): absolute-form for http, CONNECT for https. */
+  upstreamProxy?: URL | null;
+  /** Pool bounds (forward mode, where any origin may be asked): sockets per origin, and origins at once. */
+  connectionsPerOrigin?: number;
+  maxOrigins?: number;
 }
 
 export interface UpstreamCall {
@@ -47,14 +53,18 @@ const POOL_IDLE_MS = 4_000;
 const BODILESS_STATUS = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
-  const agent = new Agent({
+  const agentOptions = {
     connect: { timeout: options.connectTimeoutMs },
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs,
     keepAliveTimeout: POOL_IDLE_MS,
     maxHeaderSize: options.maxHeaderBytes,
     pipelining: 1,
-  });
+    ...(options.connectionsPerOrigin !== undefined ? { connections: options.connectionsPerOrigin } : {}),
+    ...(options.maxOrigins !== undefined ? { maxOrigins: options.maxOrigins } : {}),
+  };
+  // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
+  const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
   const nodeAgent = new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs });
 
   async function sendUndici(call: UpstreamCall): Promise<ProxiedResponse> {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { ProxyAgent } from 'undici';
-import { FerryError } from '../errors.ts';
+import { FerryError, UsageError } from '../errors.ts';
 import { formatBasicCredentials } from './forward/basic-auth.ts';
 import { formatAuthority, type Authority } from './forward/request-target.ts';
 
@@ -24,23 +24,15 @@ export function redactProxyUrl(proxy: URL): string {
   return `${proxy.protocol}//${proxy.host}`;
 }
 
-export interface UpstreamProxyDispatcherOptions {
-  connectTimeoutMs: number;
-  /** Bound on sockets to the upstream proxy (per proxy origin; undici pools per origin). */
-  connections?: number;
-  keepAliveTimeoutMs?: number;
-}
-
-/** An undici dispatcher that sends every request through `proxy`: absolute-form for http:, CONNECT for https:. */
-export function createUpstreamProxyDispatcher(proxy: URL, options: UpstreamProxyDispatcherOptions): ProxyAgent {
+/** An undici dispatcher that sends every request through `proxy`: absolute-form for http:, CONNECT for https:.
+ * `agentOptions` are the usual Agent options (timeouts, pool bounds), applied to the pool behind the proxy. */
+export function createUpstreamProxyDispatcher(proxy: URL, agentOptions: Omit<ProxyAgent.Options, 'uri'>): ProxyAgent {
   const token = proxyAuthorizationFor(proxy);
   return new ProxyAgent({
+    ...agentOptions,
     uri: redactProxyUrl(proxy),
     ...(token === undefined ? {} : { token }),
     proxyTunnel: false,
-    connectTimeout: options.connectTimeoutMs,
-    connections: options.connections ?? null,
-    ...(options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeout: options.keepAliveTimeoutMs }),
   });
 }
 
@@ -96,4 +88,14 @@ export function openProxyTunnel(proxy: URL, target: Authority, options: { timeou
     req.on('error', (err) => fail(new FerryError(FERRY_ERR_UPSTREAM_PROXY, `upstream proxy ${redactProxyUrl(proxy)}: ${(err as Error).message}`, { source: 'upstream', status: 502, cause: err })));
     req.end();
   });
+}
+
+/** `--upstream-proxy URL`: an http(s) proxy origin, optionally with USER:PASS; anything else is a usage error. */
+export function resolveUpstreamProxy(url: URL | undefined): URL | null {
+  if (url === undefined) return null;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--upstream-proxy: ${redactProxyUrl(url)} must be http:// or https://`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw new UsageError(`--upstream-proxy: ${redactProxyUrl(url)} must be a proxy origin (no path or query)`);
+  }
+  return url;
 }

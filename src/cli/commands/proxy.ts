@@ -12,6 +12,8 @@ import { PROXY_FLAGS } from './proxy-flags.ts';
 import { resolveJwtOptions, type JwtFlags } from '../../proxy/filters/jwt-config.ts';
 import { installStatsAggregator } from '../../stats/cluster.ts';
 import { resolveCacheOptions, type CacheFlags } from '../../cache/create-cache.ts';
+import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
+import { redactProxyUrl, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
 
 /**
  * Flags → ProxyOptions. Each feature maps its own flags in its marked block (its own resolveX function does the
@@ -38,6 +40,21 @@ export function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEnv, log
   init.jwt = resolveJwtOptions(flags as JwtFlags, env, log);
   // Cache: --cache store spec and --cache-purge-token-file, checked once.
   Object.assign(init, resolveCacheOptions(flags as CacheFlags));
+  // Forward proxy: --forward, --connect-ports, --proxy-auth[-file], --deny; refuses an open proxy unless --allow-open.
+  init.forward = resolveForwardOptions({
+    forward: flags.forward === true,
+    listenHost: (flags.listen as HostPort).host,
+    allowOpen: flags.allowOpen === true,
+    ...(flags.connectPorts !== undefined ? { connectPorts: flags.connectPorts as string[] } : {}),
+    ...(flags.proxyAuth !== undefined ? { proxyAuth: flags.proxyAuth as string } : {}),
+    ...(flags.proxyAuthFile !== undefined ? { proxyAuthFile: flags.proxyAuthFile as string } : {}),
+    ...(flags.deny !== undefined ? { deny: flags.deny as string[] } : {}),
+  });
+  if (init.forward?.allowOpen && init.forward.credentials.length === 0) {
+    log.warn({ event: 'open-proxy', listen: (flags.listen as HostPort).host }, 'running an OPEN forward proxy (--allow-open): anyone who can reach it can use it');
+  }
+  // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
+  init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
   return resolveProxyOptions(init);
 }
 
@@ -65,7 +82,11 @@ export const proxyCommand: CliCommand = {
         const address = await listen(proxyServer.server, flags.listen as HostPort);
         // the "listening" line is printed whatever --log-level says: people and scripts wait for it
         const announce = log.isLevelEnabled('info') ? log : createLogger('proxy', 'info');
-        logListening(announce, 'proxy', address, { upstreams: options.upstreams.map((u) => u.href), pid: process.pid });
+        logListening(announce, 'proxy', address, {
+          upstreams: options.upstreams.map((u) => u.href), pid: process.pid,
+          ...(options.forward ? { forward: true, connectPorts: options.forward.connectPorts, proxyAuth: options.forward.credentials.length > 0 } : {}),
+          ...(options.upstreamProxy ? { upstreamProxy: redactProxyUrl(options.upstreamProxy) } : {}),
+        });
         onShutdownSignal(log, proxyServer, flags.shutdownGrace as number);
       },
     });

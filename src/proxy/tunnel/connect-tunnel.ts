@@ -2,7 +2,7 @@
  * @module CONNECT tunnels (RFC 9110 §9.3.6): check the target (authority-form, proxy auth, allowed port, deny list
  * after DNS), connect directly or through --upstream-proxy, answer 200, then relay raw bytes both ways with
  * backpressure (pipe), half-close (a FIN from one side ends only that direction), an idle timeout over both
- * directions, and resets passed on as resets. A refused CONNECT never opens a connection to the target.
+ * directions, and resets passed on as resets (tunnel/relay.ts). A refused CONNECT never opens a connection to the target.
  */
 import http, { type IncomingMessage } from 'node:http';
 import net, { type Socket } from 'node:net';
@@ -16,6 +16,7 @@ import type { DenyList } from '../forward/cidr.ts';
 import { checkDestination, systemResolver, type Resolver } from '../forward/destination.ts';
 import { formatAuthority, parseAuthorityTarget, type Authority } from '../forward/request-target.ts';
 import { openProxyTunnel } from '../upstream-proxy.ts';
+import { relaySockets } from './relay.ts';
 import type { TunnelStats } from './tunnel-stats.ts';
 
 export interface ConnectTunnelOptions {
@@ -97,7 +98,6 @@ export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunn
     const startedMono = performance.now();
     const clientAddress = req.socket.remoteAddress ?? '';
     const record = { requestId: id, method: 'CONNECT', path: req.url ?? '', clientAddress };
-    const sock = client as Socket;
     live.add(client);
     client.on('error', () => { /* reported through 'close'; never crash on a client reset */ });
     const refuse = (r: Refusal, error?: string) => {
@@ -125,46 +125,19 @@ export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunn
     });
 
     function relay(c: Duplex, u: Socket, early: Buffer, to: Authority): void {
-      const stats = options.stats;
-      stats.open++;
-      stats.total++;
       live.add(u);
-      let bytesIn = 0;
-      let bytesOut = 0;
-      let error: string | undefined;
-      let closed = 0;
-      const onClosed = () => {
-        if (++closed < 2) return;
-        stats.open--;
-        if (error !== undefined) stats.errored++;
-        live.delete(c);
-        live.delete(u);
-        logAccess(options.log, { ...record, status: 200, bytesIn, bytesOut, durationMs: performance.now() - startedMono, target: formatAuthority(to), ...(error ? { error } : {}) });
-      };
-      c.on('data', (b: Buffer) => { bytesIn += b.length; stats.bytesIn += b.length; });
-      u.on('data', (b: Buffer) => { bytesOut += b.length; stats.bytesOut += b.length; });
-      // A reset on one side becomes a reset on the other, so neither peer mistakes a cut stream for a complete one.
-      u.on('error', (err: NodeJS.ErrnoException) => { error ??= `upstream ${err.code ?? err.message}`; resetOrDestroy(sock); });
-      c.on('error', (err: NodeJS.ErrnoException) => { error ??= `client ${err.code ?? err.message}`; resetOrDestroy(u); });
-      c.once('close', () => { if (!u.destroyed && !c.readableEnded) u.destroy(); onClosed(); });
-      u.once('close', () => { if (!c.destroyed && !u.readableEnded) c.destroy(); onClosed(); });
-      // Half-close: when one side has finished both ways, and the other side ended too, nothing is left to relay.
-      c.once('finish', () => { if (c.readableEnded) c.destroy(); });
-      u.once('finish', () => { if (u.readableEnded) u.destroy(); });
-      c.once('end', () => { if (c.writableFinished) c.destroy(); });
-      u.once('end', () => { if (u.writableFinished) u.destroy(); });
-      if (options.idleTimeoutMs > 0) {
-        // Reads and writes of the client socket cover both directions, so one timer watches the whole tunnel.
-        sock.setTimeout(options.idleTimeoutMs, () => {
-          error ??= 'idle timeout';
-          c.destroy();
-          u.destroy();
-        });
-      }
       c.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (early.length > 0) { bytesIn += early.length; stats.bytesIn += early.length; u.write(early); }
-      c.pipe(u);
-      u.pipe(c);
+      const earlyBytes = early.length;
+      if (earlyBytes > 0) { options.stats.bytesIn += earlyBytes; u.write(early); }
+      relaySockets(c, u, {
+        idleTimeoutMs: options.idleTimeoutMs,
+        stats: options.stats,
+        onDone({ bytesIn, bytesOut, error }) {
+          live.delete(c);
+          live.delete(u);
+          logAccess(options.log, { ...record, status: 200, bytesIn: bytesIn + earlyBytes, bytesOut, durationMs: performance.now() - startedMono, target: formatAuthority(to), ...(error !== undefined ? { error } : {}) });
+        },
+      });
     }
   }
 
@@ -173,9 +146,4 @@ export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunn
     destroyAll() { for (const s of live) s.destroy(); live.clear(); },
     get size() { return live.size; },
   };
-}
-
-function resetOrDestroy(s: Socket): void {
-  if (typeof s.resetAndDestroy === 'function' && !s.destroyed && s.readyState !== 'opening') s.resetAndDestroy();
-  else s.destroy();
 }

@@ -13,6 +13,11 @@ import { createConnectTunnels, type ConnectTunnelOptions, type ConnectTunnels } 
 import { createTunnelStats, type TunnelStats } from '../../../src/proxy/tunnel/tunnel-stats.ts';
 import { closeServer, connectThrough, rawExchange, listenLocal, makeSelfSignedCert, portOf, readAll, startTcp } from './helpers.ts';
 
+/** Wait (bounded by the test timeout) until every tunnel has closed and been counted. */
+async function untilClosed(stats: TunnelStats): Promise<void> {
+  while (stats.snapshot().open !== 0) await new Promise((r) => setTimeout(r, 5));
+}
+
 interface TestProxy { port: number; stats: TunnelStats; tunnels: ConnectTunnels; close(): Promise<void> }
 
 async function startTunnelProxy(opts: Partial<Omit<ConnectTunnelOptions, 'deny' | 'auth'>> & { deny?: string[]; users?: Array<{ user: string; pass: string }> }): Promise<TestProxy> {
@@ -98,7 +103,7 @@ describe('CONNECT tunnels', () => {
     cleanups.push(target.close);
     const proxy = await startTunnelProxy({ connectPorts: [target.port], users: [{ user: 'alice', pass: 'wonder:land' }] });
     cleanups.push(proxy.close);
-    for (const headers of [{}, { 'proxy-authorization': formatBasicCredentials('alice', 'wrong') }, { 'proxy-authorization': 'Bearer abc' }]) {
+    for (const headers of [{} as Record<string, string>, { 'proxy-authorization': formatBasicCredentials('alice', 'wrong') }, { 'proxy-authorization': 'Bearer abc' }]) {
       const r = await connectThrough(proxy.port, `127.0.0.1:${target.port}`, headers);
       assert.equal(r.status, 407);
       assert.equal(r.headers['proxy-authenticate'], 'Basic realm="ferry"');
@@ -143,7 +148,7 @@ describe('CONNECT tunnels', () => {
     socket.end(Buffer.alloc(100_000, 7));
     assert.equal((await readAll(socket)).toString(), 'got 100000 bytes;bye');
     await once(socket, 'close');
-    while (proxy.stats.open !== 0) await new Promise((r) => setTimeout(r, 5));
+    await untilClosed(proxy.stats);
     assert.equal(proxy.stats.errored, 0);
   });
 
@@ -163,7 +168,7 @@ describe('CONNECT tunnels', () => {
     const err = await errored;
     assert.equal(err.code, 'ECONNRESET');
     assert.equal(ended, false);
-    while (proxy.stats.open !== 0) await new Promise((r) => setTimeout(r, 5));
+    await untilClosed(proxy.stats);
     assert.equal(proxy.stats.errored, 1);
     // The proxy is still serving.
     const again = await connectThrough(proxy.port, `127.0.0.1:${target.port}`);
@@ -179,7 +184,7 @@ describe('CONNECT tunnels', () => {
     const { socket } = await connectThrough(proxy.port, `127.0.0.1:${target.port}`);
     socket.on('error', () => {});
     await once(socket, 'close');
-    while (proxy.stats.open !== 0) await new Promise((r) => setTimeout(r, 5));
+    await untilClosed(proxy.stats);
     assert.equal(proxy.stats.errored, 1);
   });
 
@@ -199,7 +204,7 @@ describe('CONNECT tunnels', () => {
       return p.then((b) => b.equals(payload));
     }));
     assert.equal(results.filter(Boolean).length, N);
-    while (proxy.stats.open !== 0) await new Promise((r) => setTimeout(r, 5));
+    await untilClosed(proxy.stats);
     assert.equal(proxy.stats.total, N);
     const expected = Array.from({ length: N }, (_, i) => 10_000 + i).reduce((a, b) => a + b, 0);
     assert.equal(proxy.stats.bytesIn, expected);
