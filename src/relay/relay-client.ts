@@ -125,7 +125,8 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     }
     const s = newSession();
     let failed = false;
-    sock.on('close', () => s.abort(new Error('application closed the tunnel')));
+    let appClosed = false;
+    sock.on('close', () => { appClosed = true; s.abort(new Error('application closed the tunnel')); });
     try {
       await s.open({ kind: 'connect', host: m[1]!.replace(/^\[|\]$/g, ''), port });
     } catch (err) {
@@ -149,6 +150,8 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     try {
       await Promise.all([s.sendUp(sock), s.receiveDown(sink, false)]);
     } catch (err) {
+      // The application closing its end is how a tunnel normally finishes; anything else is a failure.
+      if (appClosed && !(err instanceof FerryError)) return;
       failed = true;
       log.warn({ event: 'relay-tunnel-failed', session: s.id, target: req.url, err: (err as Error).message }, 'tunnel through the relay failed');
       sock.destroy();
