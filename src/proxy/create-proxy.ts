@@ -37,6 +37,8 @@ export interface Proxy {
   close(): Promise<void>;
   /** CONNECT tunnels and upgraded (WebSocket) connections: open, total, bytes (read by stats and tests). */
   readonly tunnelStats: { connect: TunnelStats; upgrade: TunnelStats };
+  /** Cut every CONNECT tunnel and upgraded connection (they are not HTTP connections the server can close). */
+  destroyTunnels(): void;
 }
 
 /** Shared things a filter may need beside the options. */
@@ -120,6 +122,10 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
       });
     },
     tunnelStats,
+    destroyTunnels() {
+      tunnels?.destroyAll();
+      upgrades.destroyAll();
+    },
     upgrade(req, socket, head) {
       if (run) { upgrades.onUpgrade(req, socket, head); return; }
       ready.then(() => upgrades.onUpgrade(req, socket, head), () => socket.destroy());
@@ -188,6 +194,7 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
     },
     destroy() {
       server.closeAllConnections();
+      proxy.destroyTunnels();
     },
   };
 }

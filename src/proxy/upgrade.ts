@@ -141,10 +141,11 @@ export function createUpgradeRelays(options: UpgradeOptions): UpgradeRelays {
     }
     const request = secure ? https.request : http.request;
     const req = request({
-      host, port, method: head.method, path, agent: false, setHost: false, signal: abort.signal,
+      host, port, method: head.method, path, setHost: false, signal: abort.signal,
       headers: toFlatHeaders(head.headers) as unknown as http.OutgoingHttpHeaders,
       // Through --upstream-proxy: the request goes over the CONNECT tunnel (TLS inside it for https origins).
-      ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel!, ...(isIP(host) === 0 ? { servername: host } : {}) }) : tunnel!) } : {}),
+      // (agent: false would make Node ignore createConnection and connect directly.)
+      ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel!, ...(isIP(host) === 0 ? { servername: host } : {}) }) : tunnel!) } : { agent: false }),
       timeout: options.upstreamTimeoutMs,
     });
     req.on('timeout', () => req.destroy(new FerryError('FERRY_ERR_UPSTREAM_TIMEOUT', 'no answer to the upgrade in time', { source: 'upstream', status: 504 })));

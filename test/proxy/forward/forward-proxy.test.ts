@@ -201,4 +201,18 @@ describe('ferry proxy --forward (CLI)', () => {
     assert.ok(farAccess.some((l) => l.method === 'CONNECT' && l.path === `localhost:${tlsPort}` && l.status === 200), JSON.stringify(farAccess));
     assert.ok(farAccess.some((l) => l.method === 'GET' && String(l.path).endsWith('/chained?z=1')), JSON.stringify(farAccess));
   });
+
+  test('shutdown with an open tunnel: the tunnel is cut after --shutdown-grace and the process exits 0', async () => {
+    const target = net.createServer((s) => s.on('error', () => {}));
+    await listenLocal(target);
+    const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--forward', '--connect-ports', String(portOf(target)), '--shutdown-grace', '300ms']);
+    roles.push(p);
+    const { status, socket } = await connectThrough(p.port, `127.0.0.1:${portOf(target)}`);
+    assert.equal(status, 200);
+    socket.on('error', () => {});
+    const closed = new Promise((r) => socket.once('close', r));
+    assert.equal(await p.stop(10_000), 0);
+    await closed;
+    await closeServer(target);
+  });
 });
