@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
 import { checkRequestFraming, type BodyFraming, type FramingResult } from '../http/framing.ts';
 import { normalizeAddress } from '../http/forwarded.ts';
@@ -18,7 +18,7 @@ import { BodyMeter } from './body-meter.ts';
 import type { RequestContext } from './context.ts';
 import { decideFailure, toFerryError } from './fail-to-proxy.ts';
 import type { Fetch, LocalReply, ProxiedResponse, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
-import type { UpstreamClient } from './upstream-client.ts';
+import { UpstreamAbort, type UpstreamClient } from './upstream-client.ts';
 
 export interface PipelineDeps {
   filters: readonly ProxyFilter[];
@@ -32,7 +32,9 @@ export interface PipelineDeps {
 /** What the runner keeps per request beside the public context. */
 interface RunState {
   framing: BodyFraming;
-  abort: AbortController;
+  abort: UpstreamAbort;
+  /** The response body being piped downstream, destroyed if the client goes away. */
+  body: Readable | null;
   meter: BodyMeter | null;
   logged: boolean;
 }
@@ -68,7 +70,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       path: target.path,
       head: out,
       body: openRequestBody(ctx, deps.maxBodyBytes),
-      signal: ctx.run.abort.signal,
+      signal: ctx.run.abort,
       ...(expect ? { onContinue: () => sendContinue(ctx.res) } : {}),
     });
     ctx.upstreamTimeMs = performance.now() - started;
@@ -120,12 +122,15 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     if (reply.close === true || unreadBody) markClosing(req.socket);
     const head = applyResponseFilters({ status: reply.status, headers }, ctx);
     ctx.status = head.status;
+    closeAtRequestLimit(res);
     res.writeHead(head.status, toFlatHeaders(head.headers));
     ctx.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : 0;
     if (body instanceof Readable) {
       if (ctx.request.method === 'HEAD') { body.destroy(); res.end(); return; }
+      ctx.run.body = body;
       body.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
-      pipeline(body, res, (err) => { if (err) { ctx.error ??= toFerryError(err); res.destroy(); } });
+      body.once('error', (err: Error) => { ctx.error ??= toFerryError(err); res.destroy(); });
+      body.pipe(res);
       return;
     }
     if (ctx.request.method === 'HEAD' || body === undefined) res.end();
@@ -138,18 +143,22 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const body = response.body;
     if (res.destroyed) { body?.destroy(); return; }
     ctx.status = head.status;
+    closeAtRequestLimit(res);
     // IO: send the head downstream, then pipe the body with backpressure
     if (head.statusText) res.writeHead(head.status, head.statusText, toFlatHeaders(head.headers));
     else res.writeHead(head.status, toFlatHeaders(head.headers));
     if (body === null) { res.end(); return; }
     if (ctx.request.method === 'HEAD') { body.destroy(); res.end(); return; }
+    // body.pipe rather than stream.pipeline: pipeline costs an AbortController and a DOMException per request, and
+    // every outcome is handled here anyway: client gone → body destroyed (close handler), body error → cut.
+    ctx.run.body = body;
     body.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
-    pipeline(body, res, (err) => {
-      if (!err) return;
+    body.once('error', (err: Error) => {
       // Mid-body failure: the head is out, so the only honest signal left is cutting the connection (S10).
       ctx.error ??= err instanceof FerryError ? err : new FerryError('FERRY_ERR_UPSTREAM_BODY', `response body failed: ${err.message}`, { source: 'upstream', cause: err });
       res.destroy();
     });
+    body.pipe(res);
   };
 
   const fail = (ctx: RunContext, err: unknown): void => {
@@ -182,7 +191,10 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const headers = fromRawHeaders(req.rawHeaders);
     const ctx = createContext(req, res, headers, log);
     res.once('close', () => {
-      if (!res.writableFinished) ctx.run.abort.abort(CLIENT_GONE());
+      if (!res.writableFinished) {
+        ctx.run.abort.abort(CLIENT_GONE());
+        ctx.run.body?.destroy();
+      }
       finish(ctx);
     });
     // IO: accept — the raw head is checked before any filter sees it (RFC 9112 §6, RELIABILITY S1–S7)
@@ -219,7 +231,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, headers: Heade
     locals: new Map(),
     req,
     res,
-    run: { framing: { kind: 'none' }, abort: new AbortController(), meter: null, logged: false },
+    run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false },
   };
 }
 
@@ -250,6 +262,15 @@ function markClosing(socket: object | null): void {
 
 export function isClosing(socket: object): boolean {
   return CLOSING.has(socket);
+}
+
+/**
+ * At server.maxRequestsPerSocket Node only writes `Connection: close` and then answers 503 to every further request
+ * on that connection, which it keeps open (documented behaviour). Really closing it (RELIABILITY R6) spares clients
+ * that ignore the header an endless run of 503s.
+ */
+function closeAtRequestLimit(res: ServerResponse): void {
+  if ((res as ServerResponse & { maxRequestsOnConnectionReached?: boolean }).maxRequestsOnConnectionReached) res.shouldKeepAlive = false;
 }
 
 function isExpectContinue(headers: HeaderList): boolean {

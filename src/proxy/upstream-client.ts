@@ -4,6 +4,7 @@
  * continue handshake must reach the origin: RFC 9110 §10.1.1). Bodies stream both ways with backpressure.
  */
 import http from 'node:http';
+import { EventEmitter } from 'node:events';
 import { pipeline, type Readable } from 'node:stream';
 import { Agent, type ProxyAgent } from 'undici';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
@@ -26,6 +27,22 @@ export interface UpstreamClientOptions {
   maxOrigins?: number;
 }
 
+/**
+ * Abort signal for one upstream call. An EventEmitter, which undici accepts as a signal, because an AbortController
+ * per request costs an EventTarget and, when it fires, a DOMException with a stack trace.
+ */
+export class UpstreamAbort extends EventEmitter {
+  /** Not named `aborted`: undici treats any object with that property as a native AbortSignal. */
+  done = false;
+  reason: unknown = undefined;
+  abort(reason: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
+
 export interface UpstreamCall {
   /** `http://host:port` */
   origin: string;
@@ -34,7 +51,7 @@ export interface UpstreamCall {
   path: string;
   /** Request body, or null when the request has none. */
   body: Readable | null;
-  signal: AbortSignal;
+  signal: UpstreamAbort;
   /** Expect: 100-continue: called once the upstream asks for the body (or stayed silent for CONTINUE_AFTER_MS). */
   onContinue?: () => void;
 }
@@ -76,7 +93,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
       headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
       body: call.body,
-      signal: call.signal,
+      signal: call.signal as unknown as AbortSignal, // undici takes EventEmitters as signals
       responseHeaders: 'raw',
     }).catch((err: unknown) => { throw toUpstreamError(err); });
     const headers = fromFlat(res.headers as unknown as string[]);
@@ -118,8 +135,11 @@ function sendExpect(call: UpstreamCall, agent: http.Agent, options: UpstreamClie
       setHost: false,
       insecureHTTPParser: false,
       maxHeaderSize: options.maxHeaderBytes,
-      signal: call.signal,
     });
+    const onAbort = () => req.destroy(call.signal.reason instanceof Error ? call.signal.reason : new Error('aborted'));
+    if (call.signal.done) queueMicrotask(onAbort);
+    else call.signal.once('abort', onAbort);
+    req.once('close', () => call.signal.off('abort', onAbort));
     let bodyStarted = false;
     let settled = false;
     const startBody = () => {
