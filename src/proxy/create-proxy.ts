@@ -44,6 +44,7 @@ export interface Proxy {
 /** Shared things a filter may need beside the options. */
 export interface FilterDeps {
   client: UpstreamClient;
+  tunnelStats: { connect: TunnelStats; upgrade: TunnelStats };
 }
 
 /**
@@ -54,7 +55,7 @@ export interface FilterDeps {
 function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFilter | Promise<ProxyFilter>> {
   return [
     // ── route: local endpoints first (stats/metrics/purge), then the forward proxy, then the reverse route ──
-    ...(options.statsPath !== '' || options.metricsPath !== '' ? [createStatsFilter(createProxyStats({ cache: options.cache !== null }), options)] : []),
+    ...(options.statsPath !== '' || options.metricsPath !== '' ? [createStatsFilter(createProxyStats({ cache: options.cache !== null, tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }) }), options)] : []),
     ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy })] : []),
     createReverseRouteFilter(options.upstreams),
     // ── requestFilter: auth, ?range=, limits ──
@@ -107,7 +108,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
   });
   let run: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   let filters: ProxyFilter[] = [];
-  const ready = Promise.all(composeFilters(options, { client })).then((list) => {
+  const ready = Promise.all(composeFilters(options, { client, tunnelStats })).then((list) => {
     filters = list;
     run = createPipeline({ filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount });
   });

@@ -5,12 +5,15 @@
 import { createCounterState, formatSnapshot, mergeCounters, recordFinish, recordStart, type FinishedRequest, type StatsSnapshot } from './counters.ts';
 import { joinStatsAggregation, type WorkerPart } from './cluster.ts';
 import { createPrometheusMetrics, formatPrometheus } from './prometheus.ts';
+import { formatTunnelJson, registerTunnelMetrics, sumTunnelTotals, type TunnelProvider, type TunnelTotals } from '../proxy/tunnel/tunnel-metrics.ts';
 
 export interface ProxyStatsOptions {
   /** Wall clock, ms; injected for tests. */
   now?: () => number;
   /** The proxy caches: show `cache.*` from the start. */
   cache?: boolean;
+  /** CONNECT tunnel and upgrade counters of this process (forward-proxy engineer): `tunnels` / `upgrades` in /stats. */
+  tunnels?: TunnelProvider;
 }
 
 export interface ProxyStats {
@@ -27,7 +30,9 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   const now = options.now ?? Date.now;
   const state = createCounterState(now());
   const prom = createPrometheusMetrics(state.startedAtMs);
-  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json() });
+  if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
+  // tunnel figures ride along with each worker's part (plain JSON over the cluster IPC)
+  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}) });
   const cluster = joinStatsAggregation(local);
   const parts = async (): Promise<WorkerPart[]> => (await cluster.collect()) ?? [await local()];
   return {
@@ -44,6 +49,11 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       const merged = all.length > 0 ? mergeCounters(all.map((p) => p.counters)) : state;
       const snap = formatSnapshot(merged, now(), { cache: options.cache ?? false });
       if (all.length > 1) snap.workers = all.length;
+      if (options.tunnels) {
+        const t = sumTunnelTotals(all.map((p) => (p as WorkerPart & { tunnels?: TunnelTotals }).tunnels));
+        snap.tunnels = formatTunnelJson(t.connect);
+        snap.upgrades = formatTunnelJson(t.upgrade);
+      }
       return snap;
     },
     async metrics() {

@@ -116,6 +116,18 @@ describe('WebSocket through ferry', () => {
       assert.equal(status, 200);
       const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/tunnelled`, { createConnection: () => socket } as WebSocket.ClientOptions);
       assert.deepEqual(await echoRound(ws, ['a', 'b', 'c']), ['a', 'b', 'c']);
+      while (p.ps.proxy.tunnelStats.connect.snapshot().open !== 0) await new Promise((r) => setTimeout(r, 5));
+      // GET /stats and /metrics count the tunnel
+      const stats = await (await fetch(`http://127.0.0.1:${p.port}/stats`)).json() as { tunnels: { open: number; total: number; bytes: { in: number; out: number } }; upgrades: { total: number } };
+      assert.equal(stats.tunnels.total, 1);
+      assert.equal(stats.tunnels.open, 0);
+      assert.equal(stats.tunnels.bytes.in, p.ps.proxy.tunnelStats.connect.bytesIn);
+      assert.ok(stats.tunnels.bytes.in > 0 && stats.tunnels.bytes.out > 0);
+      assert.equal(stats.upgrades.total, 0);
+      const metrics = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
+      assert.match(metrics, /^ferry_tunnels_total\{kind="connect"\} 1$/m);
+      assert.match(metrics, /^ferry_tunnels_open\{kind="connect"\} 0$/m);
+      assert.match(metrics, new RegExp(`^ferry_tunnel_bytes_total\\{kind="connect",direction="in"\\} ${stats.tunnels.bytes.in}$`, 'm'));
     } finally { await stopProxy(p); }
   });
 
