@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { createHardenedServer } from '../../../src/server/http-server.ts';
 import { createSilentLogger } from '../../../src/server/logger.ts';
 import { createCredentialChecker, formatBasicCredentials } from '../../../src/proxy/forward/basic-auth.ts';
@@ -248,5 +248,61 @@ describe('CONNECT tunnels', () => {
     const bad = await startTunnelProxy({ connectPorts: [target.port], upstreamProxy: new URL(`http://u:nope@127.0.0.1:${far.port}`) });
     cleanups.push(bad.close);
     assert.equal((await connectThrough(bad.port, `127.0.0.1:${target.port}`)).status, 502);
+  });
+});
+
+describe('CONNECT robustness', () => {
+  test('clients that vanish mid-CONNECT never crash the proxy (proxy-agents#102 class)', async () => {
+    let accepted = 0;
+    const target = await startTcp(() => { accepted++; });
+    const proxy = await startTunnelProxy({ connectPorts: [target.port] });
+    try {
+      for (let i = 0; i < 50; i++) {
+        const s = net.connect({ host: '127.0.0.1', port: proxy.port });
+        s.on('error', () => {});
+        s.write(`CONNECT 127.0.0.1:${target.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        if (i % 2 === 0) s.destroy(); else setImmediate(() => s.resetAndDestroy());
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      const ok = await connectThrough(proxy.port, `127.0.0.1:${target.port}`);
+      assert.equal(ok.status, 200);
+      ok.socket.destroy();
+      await untilClosed(proxy.stats);
+      assert.ok(accepted >= 1);
+    } finally {
+      await proxy.close();
+      await target.close();
+    }
+  });
+
+  test('an upstream proxy that was down is used as soon as it is back (no restart needed; proxy-chain#530)', async () => {
+    const target = await startTcp((s) => s.pipe(s));
+    const placeholder = net.createServer();
+    await listenLocal(placeholder);
+    const farPort = portOf(placeholder);
+    await closeServer(placeholder);
+    const near = await startTunnelProxy({ connectPorts: [target.port], upstreamProxy: new URL(`http://127.0.0.1:${farPort}`), connectTimeoutMs: 2000 });
+    try {
+      assert.equal((await connectThrough(near.port, `127.0.0.1:${target.port}`)).status, 502);
+      // the far proxy comes up on that port
+      const farServer = createHardenedServer((_q, r) => { r.statusCode = 404; r.end(); }, { log: createSilentLogger() });
+      const farStats = createTunnelStats();
+      const far = createConnectTunnels({ connectPorts: [target.port], auth: createCredentialChecker([]), deny: createDenyList([]), connectTimeoutMs: 2000, idleTimeoutMs: 10_000, upstreamProxy: null, stats: farStats, log: createSilentLogger() });
+      farServer.on('connect', far.onConnect);
+      await new Promise<void>((r) => farServer.listen(farPort, '127.0.0.1', r));
+      try {
+        const { status, socket } = await connectThrough(near.port, `127.0.0.1:${target.port}`);
+        assert.equal(status, 200);
+        socket.end('back');
+        assert.equal((await readAll(socket)).toString(), 'back');
+        assert.equal(farStats.total, 1);
+      } finally {
+        far.destroyAll();
+        await closeServer(farServer);
+      }
+    } finally {
+      await near.close();
+      await target.close();
+    }
   });
 });
