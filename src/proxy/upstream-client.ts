@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { Agent, type ProxyAgent } from 'undici';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
 import { FerryError } from '../errors.ts';
@@ -28,18 +28,19 @@ export interface UpstreamClientOptions {
 }
 
 /**
- * Abort signal for one upstream call. An EventEmitter, which undici accepts as a signal, because an AbortController
- * per request costs an EventTarget and, when it fires, a DOMException with a stack trace.
+ * Cancels one upstream call: the runner aborts it when the client goes away. A plain object rather than an
+ * AbortController, which costs an EventTarget per request and a DOMException with a stack trace when it fires.
  */
-export class UpstreamAbort extends EventEmitter {
-  /** Not named `aborted`: undici treats any object with that property as a native AbortSignal. */
+export class UpstreamAbort {
   done = false;
   reason: unknown = undefined;
+  /** Set by the client while the call is in flight. */
+  onAbort: ((reason: unknown) => void) | null = null;
   abort(reason: unknown): void {
     if (this.done) return;
     this.done = true;
     this.reason = reason;
-    this.emit('abort');
+    this.onAbort?.(reason);
   }
 }
 
@@ -84,26 +85,23 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
   const nodeAgent = new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs });
 
-  async function sendUndici(call: UpstreamCall): Promise<ProxiedResponse> {
+  function sendUndici(call: UpstreamCall): Promise<ProxiedResponse> {
     const { head } = call;
-    const res = await agent.request({
-      origin: call.origin,
-      path: call.path,
-      method: head.method,
-      // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
-      headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
-      body: call.body,
-      signal: call.signal as unknown as AbortSignal, // undici takes EventEmitters as signals
-      responseHeaders: 'raw',
-    }).catch((err: unknown) => { throw toUpstreamError(err); });
-    const headers = fromFlat(res.headers as unknown as string[]);
-    let body: Readable | null = res.body;
-    if (head.method === 'HEAD' || BODILESS_STATUS(res.statusCode)) {
-      res.body.resume(); // nothing to read; frees the connection
-      body = null;
-    }
-    const statusText = (res as { statusText?: string }).statusText;
-    return { head: { status: res.statusCode, ...(statusText ? { statusText } : {}), headers, httpVersion: '1.1' }, body };
+    return new Promise((resolve, reject) => {
+      const handler = new ResponseHandler(head.method === 'HEAD', call.signal, resolve, reject);
+      try {
+        agent.dispatch({
+          origin: call.origin,
+          path: call.path,
+          method: head.method,
+          // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
+          headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
+          body: call.body,
+        }, handler as never);
+      } catch (err) {
+        reject(toUpstreamError(err));
+      }
+    });
   }
 
   return {
@@ -138,8 +136,8 @@ function sendExpect(call: UpstreamCall, agent: http.Agent, options: UpstreamClie
     });
     const onAbort = () => req.destroy(call.signal.reason instanceof Error ? call.signal.reason : new Error('aborted'));
     if (call.signal.done) queueMicrotask(onAbort);
-    else call.signal.once('abort', onAbort);
-    req.once('close', () => call.signal.off('abort', onAbort));
+    else call.signal.onAbort = onAbort;
+    req.once('close', () => { call.signal.onAbort = null; });
     let bodyStarted = false;
     let settled = false;
     const startBody = () => {
@@ -185,6 +183,80 @@ function sendExpect(call: UpstreamCall, agent: http.Agent, options: UpstreamClie
     });
     req.flushHeaders();
   });
+}
+
+interface Controller {
+  pause(): void;
+  resume(): void;
+  abort(reason: unknown): void;
+  rawHeaders: Buffer[] | string[] | null;
+}
+
+/**
+ * undici dispatch handler: resolves with the response head and a plain Readable fed with backpressure (push() false →
+ * pause the socket; read() → resume). Leaner than undici.request(), whose body stream and promise plumbing cost
+ * several microseconds per request.
+ */
+class ResponseHandler {
+  #controller: Controller | null = null;
+  #body: Readable | null = null;
+  #settled = false;
+  readonly #head: boolean;
+  readonly #signal: UpstreamAbort;
+  readonly #resolve: (r: ProxiedResponse) => void;
+  readonly #reject: (e: unknown) => void;
+
+  constructor(head: boolean, signal: UpstreamAbort, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void) {
+    this.#head = head;
+    this.#signal = signal;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  onRequestStart(controller: Controller): void {
+    this.#controller = controller;
+    if (this.#signal.done) { controller.abort(this.#signal.reason); return; }
+    this.#signal.onAbort = (reason) => controller.abort(reason);
+  }
+
+  onResponseStart(controller: Controller, status: number, _headers: unknown, statusText: string): void {
+    if (status < 200) return; // interim responses (RFC 9110 §15.2) are not relayed on this path
+    const raw = controller.rawHeaders ?? [];
+    const headers: HeaderList = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1')]);
+    let body: Readable | null = null;
+    if (!this.#head && !BODILESS_STATUS(status)) {
+      body = new Readable({
+        read: () => controller.resume(),
+        destroy: (err, cb) => {
+          // the reader gave up (client gone, cache tee failed): stop the upstream transfer too
+          if (!this.#settled) controller.abort(err ?? new FerryError('FERRY_ERR_CLIENT_GONE', 'response body abandoned', { source: 'downstream' }));
+          cb(err);
+        },
+      });
+      this.#body = body;
+    }
+    this.#resolve({ head: { status, ...(statusText ? { statusText } : {}), headers, httpVersion: '1.1' }, body });
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.#body && !this.#body.push(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.#settled = true;
+    this.#signal.onAbort = null;
+    this.#body?.push(null);
+  }
+
+  onResponseError(_controller: Controller, err: Error): void {
+    const first = !this.#settled;
+    this.#settled = true;
+    this.#signal.onAbort = null;
+    const fe = toUpstreamError(err);
+    if (this.#body) { if (first) this.#body.destroy(fe); }
+    else this.#reject(fe);
+  }
 }
 
 function fromFlat(flat: string[]): HeaderList {
