@@ -3,7 +3,7 @@
  * the phase: parse → proxy auth (407, before any DNS work is done for an unauthenticated client) → deny list after
  * DNS (403) → ctx.upstream. Origin-form requests pass untouched to the reverse route.
  */
-import { withHeader, getHeader } from '../../http/headers.ts';
+import { getAllHeaders, getHeader, withHeader } from '../../http/headers.ts';
 import type { RequestContext } from '../context.ts';
 import type { ForwardOptions } from '../options.ts';
 import { CONTINUE, type PhaseResult, type ProxyFilter } from '../phases.ts';
@@ -17,6 +17,14 @@ export interface ForwardFilterOptions {
   /** With an upstream proxy, names our resolver cannot see are left to it. */
   upstreamProxy: URL | null;
   resolve?: Resolver;
+}
+
+/** More Via entries than this on an absolute-form request means it is going round in circles (e.g. to ferry itself). */
+export const MAX_VIA_HOPS = 16;
+
+/** Number of intermediaries listed in Via (RFC 9110 §7.6.3: a comma-separated list, possibly over several lines). */
+export function countViaHops(values: readonly string[]): number {
+  return values.reduce((n, v) => n + v.split(',').filter((e) => e.trim() !== '').length, 0);
 }
 
 export function createDenyListFromOptions(forward: ForwardOptions): DenyList {
@@ -41,6 +49,11 @@ export function createForwardFilter(options: ForwardFilterOptions): ProxyFilter 
       if (auth.kind === 'challenge') {
         ctx.log.debug({ event: 'proxy-auth', requestId: ctx.id, reason: auth.reason }, 'proxy authentication required');
         return { kind: 'respond', reply: { status: 407, headers: [['proxy-authenticate', PROXY_AUTHENTICATE], ['content-type', 'text/plain; charset=utf-8']], body: 'Proxy Authentication Required\n' } };
+      }
+      // RFC 9110 §7.6.3: Via exists to detect forwarding loops; an absolute-form request aimed at ferry itself would
+      // otherwise open connections to itself until it runs out of them.
+      if (countViaHops(getAllHeaders(ctx.request.headers, 'via')) >= MAX_VIA_HOPS) {
+        return { kind: 'respond', reply: { status: 508, headers: [['content-type', 'text/plain; charset=utf-8']], body: 'Loop Detected: too many proxies in Via\n' } };
       }
       let origin = target.origin;
       if (deny.cidrs.length > 0) {

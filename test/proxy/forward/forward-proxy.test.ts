@@ -123,6 +123,16 @@ describe('ferry proxy --forward (CLI)', () => {
     assert.ok(r.body.equals(body));
   });
 
+  test('forwarding loops are cut: 16 intermediaries in Via → 508 Loop Detected', async () => {
+    const before = seen.length;
+    const via = Array.from({ length: 16 }, (_, i) => `1.1 hop${i}`);
+    const r = await viaProxy(proxy.port, `http://127.0.0.1:${originPort}/loop`, { 'proxy-authorization': alice, via: via.join(', ') });
+    assert.equal(r.status, 508);
+    assert.equal(seen.length, before);
+    const ok = await viaProxy(proxy.port, `http://127.0.0.1:${originPort}/loop`, { 'proxy-authorization': alice, via: via.slice(1).join(', ') });
+    assert.equal(ok.status, 200);
+  });
+
   test('bad absolute-form targets get 400', async () => {
     for (const t of ['http://user:pw@127.0.0.1/', 'ftp://127.0.0.1/']) {
       const raw = await rawExchange(proxy.port, `GET ${t} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: ${alice}\r\n\r\n`);
