@@ -133,6 +133,39 @@ describe('ferry proxy --forward (CLI)', () => {
     assert.equal(ok.status, 200);
   });
 
+  test('HTTP/1.0 absolute-form without Host: Host is taken from the target', async () => {
+    const raw = await rawExchange(proxy.port, `GET http://127.0.0.1:${otherPort}/ten HTTP/1.0\r\nProxy-Authorization: ${alice}\r\n\r\n`, { halfClose: false });
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> };
+    assert.equal(body.headers.host, `127.0.0.1:${otherPort}`);
+    assert.equal(body.headers.via, '1.0 ferry');
+  });
+
+  test('upstream connections are pooled per origin (keep-alive reuse) and bounded (≤ 64 per origin)', async () => {
+    let open = 0;
+    let maxOpen = 0;
+    let connections = 0;
+    const slow = http.createServer((_req, res) => { setTimeout(() => res.end('ok'), 30); });
+    slow.on('connection', (s) => {
+      connections++;
+      open++;
+      maxOpen = Math.max(maxOpen, open);
+      s.on('close', () => { open--; });
+    });
+    await listenLocal(slow);
+    try {
+      const url = `http://127.0.0.1:${portOf(slow)}/`;
+      for (let i = 0; i < 5; i++) assert.equal((await viaProxy(proxy.port, url, { 'proxy-authorization': alice })).status, 200);
+      assert.equal(connections, 1, 'sequential requests reuse one pooled upstream connection');
+      const all = await Promise.all(Array.from({ length: 150 }, () => viaProxy(proxy.port, url, { 'proxy-authorization': alice })));
+      assert.ok(all.every((r) => r.status === 200));
+      assert.ok(maxOpen <= 64, `at most 64 upstream sockets to one origin, saw ${maxOpen}`);
+      assert.ok(maxOpen > 1, 'requests did run concurrently');
+    } finally {
+      await closeServer(slow);
+    }
+  });
+
   test('bad absolute-form targets get 400', async () => {
     for (const t of ['http://user:pw@127.0.0.1/', 'ftp://127.0.0.1/']) {
       const raw = await rawExchange(proxy.port, `GET ${t} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: ${alice}\r\n\r\n`);

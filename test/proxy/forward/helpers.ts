@@ -83,11 +83,12 @@ export function connectThrough(proxyPort: number, target: string, headers: Recor
 }
 
 /** Send raw bytes to the proxy and read its whole answer (for refusals, which close the connection). */
-export function rawExchange(port: number, request: string): Promise<string> {
+export function rawExchange(port: number, request: string, options: { halfClose?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: '127.0.0.1', port });
     s.on('error', reject);
-    s.end(request);
+    // Node's server drops a request whose client half-closed before the answer; keep the socket open when that matters.
+    if (options.halfClose === false) s.write(request); else s.end(request);
     readAll(s).then((b) => resolve(b.toString('utf8')), reject);
   });
 }
