@@ -13,6 +13,7 @@ import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { FerryError } from '../errors.ts';
+import { checkRequestFraming } from '../http/framing.ts';
 import { normalizeAddress } from '../http/forwarded.ts';
 import { fromRawHeaders, getJoinedHeader, toFlatHeaders, withHeader, withoutHeaders, type HeaderList } from '../http/headers.ts';
 import { HOP_BY_HOP_HEADERS } from '../http/hop-by-hop.ts';
@@ -104,6 +105,10 @@ export function createUpgradeRelays(options: UpgradeOptions): UpgradeRelays {
       writeRaw(client, status, [['content-type', 'text/plain; charset=utf-8']], `${message}\n`);
       log(status, error !== undefined ? { error } : {});
     };
+
+    // The same head checks as every other request (duplicate Host, invalid fields, ambiguous framing: RELIABILITY S1–S3).
+    const framing = checkRequestFraming(req.httpVersion, headers);
+    if (framing.kind === 'reject') { fail(framing.status, framing.reason, 'FERRY_ERR_FRAMING'); return; }
 
     runPhases(ctx).then(async (result) => {
       if (!('method' in result)) {

@@ -154,6 +154,22 @@ describe('WebSocket through ferry', () => {
     } finally { await stopProxy(q); }
   });
 
+  test('an upgrade request with a duplicate Host is refused (400) and never reaches the upstream', async () => {
+    const p = await startProxy({ upstream: `http://127.0.0.1:${wsPort}` });
+    try {
+      const before = handshakes.length;
+      const raw = await new Promise<string>((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port: p.port });
+        let d = '';
+        s.on('data', (c: Buffer) => { d += c.toString(); }).on('close', () => resolve(d)).on('error', reject);
+        s.write('GET /chat HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      });
+      assert.match(raw, /^HTTP\/1\.1 400 /);
+      assert.equal(handshakes.length, before);
+    } finally { await stopProxy(p); }
+  });
+
   test('reverse-mode upgrade through --upstream-proxy (CONNECT to the origin via another ferry)', async () => {
     const far = await startProxy({ forward: { connectPorts: [wsPort], credentials: [{ user: 'x', pass: 'y' }], deny: [], allowOpen: false } });
     const near = await startProxy({ upstream: `http://127.0.0.1:${wsPort}`, upstreamProxy: new URL(`http://x:y@127.0.0.1:${far.port}`) });
