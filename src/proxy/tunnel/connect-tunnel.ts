@@ -9,6 +9,8 @@ import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { FerryError } from '../../errors.ts';
+import { checkRequestFraming } from '../../http/framing.ts';
+import { fromRawHeaders, getHeader } from '../../http/headers.ts';
 import { logAccess } from '../../server/access-log.ts';
 import type { Logger } from '../../server/logger.ts';
 import { decideProxyAuth, PROXY_AUTHENTICATE, type CredentialChecker } from '../forward/basic-auth.ts';
@@ -66,7 +68,11 @@ export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunn
   function check(req: IncomingMessage): Refusal | Authority {
     const target = parseAuthorityTarget(req.url ?? '');
     if (target.kind === 'invalid') return { status: 400, reason: `bad CONNECT target: ${target.reason}` };
-    const auth = decideProxyAuth(req.headers['proxy-authorization'], options.auth);
+    // Same head checks as other requests: a second Proxy-Authorization (Node keeps only the first) is refused.
+    const headers = fromRawHeaders(req.rawHeaders);
+    const framing = checkRequestFraming(req.httpVersion, headers);
+    if (framing.kind === 'reject') return { status: framing.status, reason: framing.reason };
+    const auth = decideProxyAuth(getHeader(headers, 'proxy-authorization'), options.auth);
     if (auth.kind === 'challenge') return { status: 407, reason: 'proxy authentication required', headers: [`Proxy-Authenticate: ${PROXY_AUTHENTICATE}`] };
     if (!allowedPorts.has(target.authority.port)) return { status: 403, reason: `CONNECT to port ${target.authority.port} is not allowed (--connect-ports)` };
     return target.authority;
@@ -104,7 +110,7 @@ export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunn
       options.stats.refused++;
       live.delete(client);
       writeRefusal(client, r);
-      logAccess(options.log, { ...record, status: r.status, bytesIn: 0, bytesOut: 0, durationMs: performance.now() - startedMono, reason: r.reason, ...(error ? { error } : {}) });
+      logAccess(options.log, { ...record, status: r.status, bytesIn: 0, bytesOut: 0, durationMs: Math.round((performance.now() - startedMono) * 1000) / 1000, reason: r.reason, ...(error ? { error } : {}) });
     };
     const target = check(req);
     if ('status' in target) { refuse(target); return; }
@@ -135,7 +141,7 @@ export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunn
         onDone({ bytesIn, bytesOut, error }) {
           live.delete(c);
           live.delete(u);
-          logAccess(options.log, { ...record, status: 200, bytesIn: bytesIn + earlyBytes, bytesOut, durationMs: performance.now() - startedMono, target: formatAuthority(to), ...(error !== undefined ? { error } : {}) });
+          logAccess(options.log, { ...record, status: 200, bytesIn: bytesIn + earlyBytes, bytesOut, durationMs: Math.round((performance.now() - startedMono) * 1000) / 1000, target: formatAuthority(to), ...(error !== undefined ? { error } : {}) });
         },
       });
     }

@@ -109,6 +109,10 @@ describe('CONNECT tunnels', () => {
       assert.equal(r.headers['proxy-authenticate'], 'Basic realm="ferry"');
     }
     assert.equal(target.connections(), 0);
+    // a second Proxy-Authorization line (Node would keep only the first) is refused outright
+    const dup = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${target.port} HTTP/1.1\r\nHost: x\r\nProxy-Authorization: ${formatBasicCredentials('alice', 'wonder:land')}\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\n\r\n`);
+    assert.match(dup, /^HTTP\/1\.1 400 /);
+    assert.equal(target.connections(), 0);
     const ok = await connectThrough(proxy.port, `127.0.0.1:${target.port}`, { 'proxy-authorization': formatBasicCredentials('alice', 'wonder:land') });
     assert.equal(ok.status, 200);
     ok.socket.end('ping');
