@@ -258,4 +258,33 @@ describe('ferry proxy --forward (CLI)', () => {
     await closed;
     await closeServer(target);
   });
+
+  test('--workers 2: tunnels counted in GET /stats and /metrics summed over workers', async () => {
+    const echo = net.createServer((s) => { s.on('error', () => {}); s.pipe(s); });
+    await listenLocal(echo);
+    const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--forward', '--workers', '2', '--connect-ports', String(portOf(echo))], { listeningCount: 2 });
+    roles.push(p);
+    try {
+      const N = 6;
+      for (let i = 0; i < N; i++) {
+        const { status, socket } = await connectThrough(p.port, `127.0.0.1:${portOf(echo)}`);
+        assert.equal(status, 200);
+        socket.end('x'.repeat(100));
+        assert.equal((await readAll(socket)).length, 100);
+      }
+      let stats: { tunnels: { total: number; open: number; bytes: { in: number; out: number } }; workers?: number } | undefined;
+      // the last tunnel's close is counted a moment after the client saw its end
+      for (let tries = 0; tries < 50; tries++) {
+        stats = await (await fetch(`${p.url}/stats`)).json() as typeof stats;
+        if (stats!.tunnels.open === 0 && stats!.tunnels.total === N) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(stats!.workers, 2);
+      assert.deepEqual([stats!.tunnels.total, stats!.tunnels.open, stats!.tunnels.bytes.in, stats!.tunnels.bytes.out], [N, 0, N * 100, N * 100]);
+      const metrics = await (await fetch(`${p.url}/metrics`)).text();
+      assert.match(metrics, new RegExp(`^ferry_tunnels_total\\{kind="connect"\\} ${N}$`, 'm'));
+    } finally {
+      await closeServer(echo);
+    }
+  });
 });
