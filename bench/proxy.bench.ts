@@ -132,10 +132,12 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     procs.push(origin.proc);
     const up = origin.url;
     const candidates: Running[] = [{ name: 'direct (no proxy)', url: up, proc: null }];
+    const argsOf = new Map<string, string[]>();
     const add = async (name: string, args: string[]) => {
       const r = await startPinned(PROXY_CPU, args);
       procs.push(r.proc);
       candidates.push({ name, url: r.url, proc: r.proc });
+      argsOf.set(name, args);
     };
     await add('ferry', [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', up, '--log-level', 'warn']);
     await add('node-http-proxy', ['bench/peers/node-http-proxy.mjs', up]);
@@ -147,7 +149,6 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     for (const c of candidates) {
       ctx.log(`warm-up ${c.name}`);
       await autocannon(`${c.url}/small`, 2);
-      if (c.proc) figs.get(c.name)!.idle = rss(c.proc.pid!);
     }
     for (let rep = 0; rep < REPS; rep++) {
       // rotate the order each round so that no candidate always runs first or last
@@ -161,8 +162,22 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
         ctx.log(`small GET  round ${rep + 1}  ${c.name.padEnd(22)} ${Math.round(r.rps)} req/s  p99 ${r.p99} ms${c.proc ? `  ${f.cpuUs.at(-1)!.toFixed(1)} µs CPU/req` : ''}`);
       }
     }
+    // Transfers run on fresh processes: what the small-GET load left in the heap is not what streaming costs.
+    ctx.log('restarting the proxies for the transfers');
+    const fresh: Running[] = [];
+    for (const c of candidates) {
+      if (!transferNames.has(c.name)) continue;
+      if (!c.proc) { fresh.push(c); continue; }
+      c.proc.kill('SIGKILL');
+      const r = await startPinned(PROXY_CPU, argsOf.get(c.name)!);
+      procs.push(r.proc);
+      fresh.push({ name: c.name, url: r.url, proc: r.proc });
+      await (await fetch(`${r.url}/bytes/${16 * MIB}`)).arrayBuffer(); // warm the path once
+      await new Promise((res) => setTimeout(res, 200));
+      figs.get(c.name)!.idle = rss(r.proc.pid!);
+    }
     for (let rep = 0; rep < REPS; rep++) {
-      const order = candidates.filter((c) => transferNames.has(c.name)).map((_, i, arr) => arr[(i + rep) % arr.length]!);
+      const order = fresh.map((_, i, arr) => arr[(i + rep) % arr.length]!);
       for (const c of order) {
         const f = figs.get(c.name)!;
         let s = sampleRss(c.proc?.pid);
@@ -192,7 +207,7 @@ function report(names: string[], figs: Map<string, Figures>, transfer: Set<strin
   const lines = [
     `Small GET: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run; transfers: ${(BYTES / MIB).toFixed(0)} MiB; median of ${REPS} interleaved runs. Proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
     '',
-    '| candidate | small GET req/s | p99 ms | proxy CPU µs/req | download MiB/s | upload MiB/s | idle RSS MiB | peak RSS download MiB | peak RSS upload MiB | errors |',
+    '| candidate | small GET req/s | p99 ms | proxy CPU µs/req | download MiB/s | upload MiB/s | idle RSS MiB (fresh) | peak RSS download MiB | peak RSS upload MiB | errors |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
