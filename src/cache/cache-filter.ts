@@ -230,10 +230,7 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
         discard(res.body);
         return fetchAndStore(head, ctx, fetch, l, () => {}, { kind: 'forward', reason });
       case 'replaced':
-        if (head.method === 'HEAD' || getHeader(head.headers, 'range') !== undefined) {
-          // The conditional GET got a full answer: store it, and answer the HEAD/Range from the new entry later.
-          return storeResponse({ ...head, method: 'GET' }, ctx, l, res, () => {}, { kind: 'forward', reason });
-        }
+        // A full new answer (a Range request gets it whole: RFC 9110 §14.2 lets a server ignore Range).
         return storeResponse(head, ctx, l, res, () => {}, { kind: 'forward', reason });
     }
   }
@@ -357,12 +354,11 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
       const preq = toPolicyRequest(head.headers, { host: hostOf(parts), path: parts.path });
       const d = decideReuse(kit, policy, preq, head.headers);
       try {
-        if (d.kind === 'fresh' || d.kind === 'stale-while-revalidate' || (onlyIfCached && d.kind === 'revalidate')) {
-          const headers = d.kind === 'revalidate' ? fromPolicy(policy) : d.headers;
-          const served = await serveEntry(head, found.entryKey, found.record, headers);
+        if (d.kind === 'fresh' || d.kind === 'stale-while-revalidate') {
+          const served = await serveEntry(head, found.entryKey, found.record, d.headers);
           s.hits++;
           if (d.kind === 'stale-while-revalidate') { s.staleServed++; revalidateInBackground(head, ctx, fetch, found); }
-          return mark(ctx, served, { kind: 'hit', ttl: d.kind === 'revalidate' ? policy.maxAge() - policy.age() : d.ttl, ...(d.kind === 'stale-while-revalidate' ? { detail: 'stale-while-revalidate' } : {}) });
+          return mark(ctx, served, { kind: 'hit', ttl: d.ttl, ...(d.kind === 'stale-while-revalidate' ? { detail: 'stale-while-revalidate' } : {}) });
         }
       } catch (err) {
         // The stored body vanished or failed its check: drop it and go to the origin.
@@ -370,11 +366,15 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
         await store.delete(found.entryKey).catch(() => {});
         return miss(head, ctx, fetch, { ...l, entryKey: null, record: null });
       }
+      // RFC 9111 §5.2.1.7: nothing usable without contacting the origin → 504.
+      if (onlyIfCached) return mark(ctx, gatewayTimeout(), { kind: 'forward', reason: 'stale', detail: 'only-if-cached' });
       if (d.kind === 'unusable') {
         s.bypassed++;
         return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: 'bypass', detail: d.reason });
       }
       s.misses++;
+      // A HEAD that may not use the stored response goes upstream as a HEAD; only a GET refreshes the entry.
+      if (head.method === 'HEAD') return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: d.stale ? 'stale' : 'request', detail: 'head' });
       return revalidate(head, ctx, fetch, found, d.stale ? 'stale' : 'request');
     },
 

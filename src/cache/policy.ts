@@ -20,6 +20,22 @@ export interface PolicyKit {
   restore(obj: PolicyObject): CachePolicy;
 }
 
+/** Upper bound of heuristic freshness (RELIABILITY C4: "10 % of its age, capped"); Squid's default cap is 3 days. */
+export const MAX_HEURISTIC_SECONDS = 24 * 3600;
+
+/**
+ * RFC 9111 §4.2.2: 10 % of the time since Last-Modified, capped at MAX_HEURISTIC_SECONDS, expressed as the
+ * library's `cacheHeuristic` fraction (it applies the fraction only when nothing explicit is given).
+ */
+export function heuristicFraction(res: CachePolicy.HttpResponse): number {
+  const lm = Date.parse(String(res.headers['last-modified'] ?? ''));
+  const date = Date.parse(String(res.headers.date ?? ''));
+  const base = Number.isFinite(date) ? date : Date.now();
+  if (!Number.isFinite(lm) || base <= lm) return 0.1;
+  const ageSeconds = (base - lm) / 1000;
+  return Math.min(0.1, MAX_HEURISTIC_SECONDS / ageSeconds);
+}
+
 /** A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`). */
 export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
   class ClockedPolicy extends CachePolicy {
@@ -27,7 +43,7 @@ export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
     now(): number { return clock(); }
   }
   return {
-    create: (req, res) => new ClockedPolicy(req, res, { shared: true }),
+    create: (req, res) => new ClockedPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) }),
     restore: (obj) => ClockedPolicy.fromObject(obj),
   };
 }

@@ -7,6 +7,7 @@
  * Keys: `<prefix>r:<sha256(key)>` → JSON {record, body, chunks}; `<prefix>b:<body id>:<i>` → chunk i.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
@@ -20,12 +21,20 @@ interface Stored { record: CacheRecord; body: string | null; chunks: number }
 
 export interface RedisStoreOptions { prefix?: string; maxEntryBytes?: number }
 
-export function createRedisStore(url: string, options: RedisStoreOptions = {}): CacheStore {
+/** Connects (waiting up to `connectTimeoutMs` for Redis; if it is down, the store starts anyway and answers "miss"). */
+export async function createRedisStore(url: string, options: RedisStoreOptions & { connectTimeoutMs?: number } = {}): Promise<CacheStore> {
   const prefix = options.prefix ?? 'ferry:cache:';
   const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_REDIS_MAX_ENTRY_BYTES;
-  // Fail fast when Redis is down: the cache then answers "miss" and requests go to the origin.
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false, connectTimeout: 2000 });
+  // Fail fast when Redis is down or slow (no offline queue, 1 s per command): the cache then answers "miss" and
+  // requests go to the origin instead of waiting on reconnects.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 1000 });
   redis.on('error', () => { /* reported per command; reconnects on its own */ });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    once(redis, 'ready').catch(() => {}),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, options.connectTimeoutMs ?? 2000); }),
+  ]);
+  clearTimeout(timer);
   const recordKey = (key: string): string => `${prefix}r:${createHash('sha256').update(key).digest('base64url')}`;
   const chunkKey = (body: string, i: number): string => `${prefix}b:${body}:${i}`;
   const ttl = (ms: number): number => Math.max(1, Math.ceil(ms));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { closeAgent, get, httpDate, patternBytes, startCachingProxy, startOrigin, storeKinds, type CachingProxy, type Origin } from './helpers.ts';
+import { closeAgent, get, httpDate, patternBytes, sleep, startCachingProxy, startOrigin, storeKinds, type CachingProxy, type Origin } from './helpers.ts';
 
 after(() => closeAgent());
 
@@ -211,7 +211,10 @@ for (const kind of storeKinds()) {
       assert.match(b.headers['cache-status']!, /hit; ttl=-\d+; detail=stale-while-revalidate/);
       // The background revalidation lands; poll (bounded) until the new version is served.
       let body = '';
-      for (let i = 0; i < 100 && body !== 'swr 2'; i++) body = (await get(`${proxy.url}/swr`)).body.toString();
+      for (let i = 0; i < 200 && body !== 'swr 2'; i++) {
+        body = (await get(`${proxy.url}/swr`)).body.toString();
+        if (body !== 'swr 2') await sleep(10);
+      }
       assert.equal(body, 'swr 2');
       assert.equal(origin.count('/swr'), 2);
     });

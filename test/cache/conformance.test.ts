@@ -76,6 +76,8 @@ const CASES: Case[] = [
   { id: 'ccreq-min-fresh', steps: [{ resHeaders: [['cache-control', 'max-age=1500']] }, { reqHeaders: { 'cache-control': 'min-fresh=2000' }, expect: 'not_cached' }] },
   { id: 'ccreq-oic-hit', steps: [{ resHeaders: [['cache-control', 'max-age=3600']] }, { reqHeaders: { 'cache-control': 'only-if-cached' }, expect: 'cached' }] },
   { id: 'ccreq-oic-miss', steps: [{ reqHeaders: { 'cache-control': 'only-if-cached' }, expect: 'cached', expectStatus: 504 }] },
+  { id: 'ccreq-oic-stale', steps: [{ resHeaders: [['cache-control', 'max-age=1'], ['age', '5'], ['etag', '"s"']] }, { reqHeaders: { 'cache-control': 'only-if-cached' }, expect: 'cached', expectStatus: 504 }] },
+  { id: 'head-stale-forwarded-as-head', steps: [{ resHeaders: [['cache-control', 'max-age=1'], ['age', '5'], ['etag', '"h"']] }, { method: 'HEAD', expect: 'not_cached', expectBody: '' }] },
   // conditional
   { id: 'conditional-etag-stored', steps: [{ resHeaders: [['cache-control', 'max-age=1'], ['etag', '"abcdef"']], pauseAfter: true }, { expect: 'etag_validated', status: 304, resHeaders: [['etag', '"abcdef"']], expectBody: 'body 0' }] },
   { id: 'conditional-lm-stored', steps: [{ resHeaders: [['cache-control', 'max-age=1'], ['last-modified', LM]], pauseAfter: true }, { expect: 'lm_validated', status: 304, resHeaders: [['last-modified', LM]], expectBody: 'body 0' }] },

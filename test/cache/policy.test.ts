@@ -172,3 +172,13 @@ test('Cache-Control normalisation: case, quoted delta-seconds, invalid values be
   assert.equal(normalizeCacheControl('no-cache, Private, s-maxage=99999999999'), `no-cache, private, s-maxage=${2 ** 31}`);
   assert.equal(normalizeCacheControl('max-stale'), 'max-stale');
 });
+
+test('heuristic freshness is 10 % of the Last-Modified age, capped at a day (C4)', () => {
+  const { kit } = setup();
+  const young = stored(kit, [['last-modified', date(T0 - 10 * 3600_000)], ['date', date(T0)]]);
+  assert.equal(Math.round(young.maxAge()), 3600);
+  const old = stored(kit, [['last-modified', date(T0 - 365 * 86400_000)], ['date', date(T0)]]);
+  assert.equal(Math.round(old.maxAge()), 86400);
+  // Survives serialisation (the fraction travels with the entry).
+  assert.equal(Math.round(kit.restore(JSON.parse(JSON.stringify(old.toObject()))).maxAge()), 86400);
+});

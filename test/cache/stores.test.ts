@@ -73,7 +73,7 @@ const redisSkip = redisUnavailable() ?? false;
 after(async () => { await redis?.stop(); });
 contract('redis', async () => {
   redis ??= await startRedis();
-  return createRedisStore(`${redis.url}/${++db}`, { maxEntryBytes: 2 * 1024 * 1024 });
+  return await createRedisStore(`${redis.url}/${++db}`, { maxEntryBytes: 2 * 1024 * 1024 });
 }, redisSkip);
 
 test('memory store: evicts least recently used entries to stay under its byte bound', async () => {
@@ -121,7 +121,7 @@ test('disk store: a corrupted body fails its integrity check instead of being se
 
 test('redis store: bodies are stored in bounded chunks', { skip: redisSkip }, async () => {
   redis ??= await startRedis();
-  const store = createRedisStore(`${redis.url}/${++db}`);
+  const store = await createRedisStore(`${redis.url}/${++db}`);
   const body = patternBytes(REDIS_CHUNK_BYTES * 3 + 17);
   assert.equal(await put(store, 'big', body, 64 * 1024), true);
   assert.deepEqual(await read(store, 'big'), body);
@@ -157,3 +157,19 @@ function findFiles(dir: string): string[] {
 function duSync(dir: string): number {
   try { return findFiles(dir).reduce((n, f) => n + statSync(f).size, 0); } catch { return 0; }
 }
+
+test('Redis unreachable: requests are still answered from the origin (the cache degrades to misses)', async () => {
+  const origin = await startOrigin((_req, res, n) => { res.writeHead(200, { 'cache-control': 'max-age=3600' }); res.end(`v${n}`); });
+  // Port 1 on loopback: connection refused at once.
+  const proxy = await startCachingProxy(origin.url, 'redis://127.0.0.1:1');
+  try {
+    const a = await get(`${proxy.url}/r`);
+    const b = await get(`${proxy.url}/r`);
+    assert.equal(a.status, 200);
+    assert.equal(b.body.toString(), 'v2');
+    assert.match(b.headers['cache-status']!, /fwd=miss/);
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
