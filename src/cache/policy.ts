@@ -71,8 +71,28 @@ export function toPolicyResponse(status: number, headers: HeaderList): CachePoli
     out[name] = getJoinedHeader(headers, name);
   }
   const cc = out['cache-control'];
-  if (typeof cc === 'string') out['cache-control'] = normalizeCacheControl(cc);
+  if (typeof cc === 'string') {
+    // RFC 9111 §5.2.2.4 / §5.2.2.7: qualified no-cache="f" and private="f" only keep the listed fields out of what a
+    // shared cache stores or reuses; the rest of the response may be stored.
+    const { value, omit } = withoutQualifiedDirectives(cc);
+    for (const f of omit) delete out[f];
+    out['cache-control'] = normalizeCacheControl(value);
+    if (out['cache-control'] === '') delete out['cache-control'];
+  }
   return { status, headers: out };
+}
+
+/** Drop `no-cache="a, b"` and `private="a"` (qualified forms) from a Cache-Control value; return the fields named. */
+export function withoutQualifiedDirectives(value: string): { value: string; omit: string[] } {
+  const omit: string[] = [];
+  const kept = splitOutsideQuotes(value).filter((part) => {
+    const m = /^(no-cache|private)\s*=\s*(?:"([^"]*)"|([^\s"]+))$/i.exec(part);
+    if (!m) return true;
+    const list = (m[2] ?? m[3] ?? '').split(',').map((f) => f.trim().toLowerCase()).filter((f) => f.length > 0);
+    omit.push(...list);
+    return false;
+  });
+  return { value: kept.join(', '), omit };
 }
 
 /** Split a list on commas outside quoted strings (RFC 9110 §5.6.1, §5.6.4). */

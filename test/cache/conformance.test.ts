@@ -128,6 +128,7 @@ const CASES: Case[] = [
   { id: 'partial-use-stored-headers', steps: [{ reqHeaders: { range: 'bytes=-5' }, status: 206, resHeaders: [['cache-control', 'max-age=3600'], ['content-range', 'bytes 4-9/10']], body: '01234' }, { expect: 'not_cached', expectStatus: 200 }] },
   // headers, age
   { id: 'headers-omit-connection-nominated', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['connection', 'x-hop'], ['x-hop', '1'], ['x-keep', '1']] }, { expect: 'cached', expectHeaders: { 'x-hop': null, 'x-keep': '1' } }] },
+  { id: 'headers-omit-headers-listed-in-Cache-Control-no-cache', steps: [{ resHeaders: [['cache-control', 'no-cache="a, b"'], ['a', '1'], ['b', '2'], ['c', '3'], ['cache-control', 'max-age=3600'], ['date', 0]] }, { expect: 'cached', expectHeaders: { a: null, b: null, c: '3' } }] },
   { id: 'age-stored-added', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['age', '30'], ['date', -30]] }, { expect: 'cached', expectHeaders: { age: /^(3\d|[4-9]\d)$/ } }] },
   { id: 'head-from-stored-get', steps: [{ resHeaders: [['cache-control', 'max-age=3600']] }, { method: 'HEAD', expect: 'cached', expectBody: '' }] },
 ];

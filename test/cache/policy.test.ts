@@ -182,3 +182,15 @@ test('heuristic freshness is 10 % of the Last-Modified age, capped at a day (C4)
   // Survives serialisation (the fraction travels with the entry).
   assert.equal(Math.round(kit.restore(JSON.parse(JSON.stringify(old.toObject()))).maxAge()), 86400);
 });
+
+test('qualified no-cache="f" and private="f": the response is stored without the listed fields', () => {
+  const { kit } = setup();
+  const p = stored(kit, [['cache-control', 'no-cache="a, B", max-age=3600'], ['a', '1'], ['b', '2'], ['c', '3']]);
+  const d = decideReuse(kit, p, toPolicyRequest([], uri), []);
+  assert.equal(d.kind, 'fresh');
+  if (d.kind !== 'fresh') return;
+  const names = d.headers.map(([n]) => n);
+  assert.ok(!names.includes('a') && !names.includes('b') && names.includes('c'));
+  const q = stored(kit, [['cache-control', 'private="x", max-age=60'], ['x', 'secret']]);
+  assert.equal(q.responseHeaders().x, undefined);
+});
