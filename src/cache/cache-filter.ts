@@ -18,11 +18,9 @@ import { clientWantsNotModified, notModifiedHeaders } from './conditional.ts';
 import { cacheKey, formatCacheUri, varyKey, variantKey, type KeyParts } from './key.ts';
 import {
   CLIENT_CONDITIONALS, createPolicyKit, decideReuse, decideRevalidation, decideStore, requestDirectives, retentionMs,
-  fromPolicyHeaders, staleIfErrorAllows, UNKEYED_REQUEST_FIELDS, toPolicyRequest, validatorHeaders, type Clock,
+  servedHeaders, staleIfErrorAllows, UNKEYED_REQUEST_FIELDS, toPolicyRequest, validatorHeaders, type Clock,
 } from './policy.ts';
 import type CachePolicy from 'http-cache-semantics';
-
-type CachePolicyHeaders = CachePolicy.Headers;
 import { decidePurgeAuth, parsePurgeRequest } from './purge.ts';
 import { answerFromStore } from './serve-stored.ts';
 import { createSingleFlight } from './single-flight.ts';
@@ -391,8 +389,8 @@ function hostOf(parts: KeyParts): string {
   return formatCacheUri({ ...parts, path: '' }).replace(/^https?:\/\//, '');
 }
 
-function fromPolicy(policy: { responseHeaders(): CachePolicyHeaders }): HeaderList {
-  return fromPolicyHeaders(policy.responseHeaders());
+function fromPolicy(policy: CachePolicy): HeaderList {
+  return servedHeaders(policy);
 }
 
 function gatewayTimeout(): ProxiedResponse {

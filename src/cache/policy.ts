@@ -218,6 +218,21 @@ export type ReuseDecision =
   /** The stored response may not answer this request at all (Cookie without an explicitly shared entry). */
   | { kind: 'unusable'; reason: string };
 
+/**
+ * The library stamps `Date: now` on reused responses; RFC 9110 §6.6.1 makes Date the origin's generation time and
+ * caches must not change it (cache-tests other-date-update). Age carries the time spent in caches.
+ */
+export function keepStoredDate(headers: HeaderList, policy: CachePolicy): HeaderList {
+  const date = policy.toObject().resh.date;
+  if (typeof date !== 'string') return headers;
+  return headers.map(([n, v]): [string, string] => (n === 'date' ? [n, date] : [n, v]));
+}
+
+/** Stored headers ready to serve: current Age, the origin's Date. */
+export function servedHeaders(policy: CachePolicy): HeaderList {
+  return keepStoredDate(fromPolicyHeaders(policy.responseHeaders()), policy);
+}
+
 /** Seconds of freshness left (negative once stale): RFC 9211 §2.7 ttl. */
 export function freshnessLeft(policy: CachePolicy): number {
   return policy.maxAge() - policy.age();
@@ -237,7 +252,7 @@ export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolic
   const result = view.evaluateRequest(req);
   const ttl = freshnessLeft(policy);
   if (result.response === undefined) return { kind: 'revalidate', stale: policy.stale() };
-  const headers = fromPolicyHeaders(result.response.headers);
+  const headers = keepStoredDate(fromPolicyHeaders(result.response.headers), policy);
   if (result.revalidation === undefined) return { kind: 'fresh', headers, ttl };
   if (!result.revalidation.synchronous) return { kind: 'stale-while-revalidate', headers, ttl };
   return { kind: 'revalidate', stale: policy.stale() };

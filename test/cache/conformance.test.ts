@@ -28,6 +28,8 @@ interface Step {
 interface Case { id: string; steps: Step[] }
 
 const LM = httpDate(-86400);
+/** The origin's Date; the cached answer must carry that same Date, not a newer one (other-date-update). */
+const FIXED_DATE = httpDate();
 const DATE_FIELDS = new Set(['date', 'expires', 'last-modified']);
 
 const CASES: Case[] = [
@@ -129,6 +131,7 @@ const CASES: Case[] = [
   // headers, age
   { id: 'headers-omit-connection-nominated', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['connection', 'x-hop'], ['x-hop', '1'], ['x-keep', '1']] }, { expect: 'cached', expectHeaders: { 'x-hop': null, 'x-keep': '1' } }] },
   { id: 'headers-omit-headers-listed-in-Cache-Control-no-cache', steps: [{ resHeaders: [['cache-control', 'no-cache="a, b"'], ['a', '1'], ['b', '2'], ['c', '3'], ['cache-control', 'max-age=3600'], ['date', 0]] }, { expect: 'cached', expectHeaders: { a: null, b: null, c: '3' } }] },
+  { id: 'other-date-update', steps: [{ resHeaders: [['expires', 30 * 24 * 3600], ['date', FIXED_DATE]], pauseAfter: true }, { expect: 'cached', expectHeaders: { date: FIXED_DATE } }] },
   { id: 'age-stored-added', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['age', '30'], ['date', -30]] }, { expect: 'cached', expectHeaders: { age: /^(3\d|[4-9]\d)$/ } }] },
   { id: 'head-from-stored-get', steps: [{ resHeaders: [['cache-control', 'max-age=3600']] }, { method: 'HEAD', expect: 'cached', expectBody: '' }] },
 ];
