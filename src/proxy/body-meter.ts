@@ -1,6 +1,7 @@
 /** @module Counts request body bytes as they stream and stops at --max-body with 413 (RELIABILITY R11). */
 import { Transform, type TransformCallback } from 'node:stream';
 import { FerryError } from '../errors.ts';
+import { noteRelayedBytes } from './gc-pacer.ts';
 
 export class BodyMeter extends Transform {
   bytes = 0;
@@ -17,6 +18,7 @@ export class BodyMeter extends Transform {
       cb(new FerryError('FERRY_ERR_BODY_TOO_LARGE', `request body exceeds ${this.#max} bytes`, { source: 'downstream', status: 413 }));
       return;
     }
+    noteRelayedBytes(chunk.length);
     cb(null, chunk);
   }
 }

@@ -15,6 +15,7 @@ import { normalizeAddress } from '../http/forwarded.ts';
 import { fromRawHeaders, getHeader, hasHeader, toFlatHeaders, type HeaderList } from '../http/headers.ts';
 import type { Logger } from '../server/logger.ts';
 import { BodyMeter } from './body-meter.ts';
+import { noteRelayedBytes } from './gc-pacer.ts';
 import type { RequestContext } from './context.ts';
 import { decideFailure, toFerryError } from './fail-to-proxy.ts';
 import type { Fetch, LocalReply, ProxiedResponse, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
@@ -152,7 +153,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     // body.pipe rather than stream.pipeline: pipeline costs an AbortController and a DOMException per request, and
     // every outcome is handled here anyway: client gone → body destroyed (close handler), body error → cut.
     ctx.run.body = body;
-    body.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
+    body.on('data', (c: Buffer) => { ctx.bytesOut += c.length; noteRelayedBytes(c.length); });
     body.once('error', (err: Error) => {
       // Mid-body failure: the head is out, so the only honest signal left is cutting the connection (S10).
       ctx.error ??= err instanceof FerryError ? err : new FerryError('FERRY_ERR_UPSTREAM_BODY', `response body failed: ${err.message}`, { source: 'upstream', cause: err });
