@@ -211,7 +211,7 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
       if (staleIfErrorAllows(policy, preq, head.headers)) return serveStale(undefined);
       throw err;
     }
-    const out = decideRevalidation(policy, preq, head.headers, res.head.status, res.head.headers);
+    const out = decideRevalidation(kit, policy, preq, head.headers, res.head.status, res.head.headers);
     switch (out.kind) {
       case 'stale-if-error':
         discard(res.body);

@@ -7,6 +7,7 @@
  */
 import CachePolicy from 'http-cache-semantics';
 import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
+import { parseCdnCacheControl } from './cdn-cache-control.ts';
 import { normalizeVaryValue, parseVary } from './key.ts';
 
 export type PolicyObject = CachePolicy.CachePolicyObject;
@@ -64,22 +65,43 @@ export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: 
   return { method: 'GET', url: uri.path, headers: out };
 }
 
+/** The response as received, fields joined (set-cookie never reaches the store, so joined values are safe). */
 export function toPolicyResponse(status: number, headers: HeaderList): CachePolicy.HttpResponse {
   const out: CachePolicy.Headers = {};
   for (const [name] of headers) {
     if (name in out) continue;
     out[name] = getJoinedHeader(headers, name);
   }
-  const cc = out['cache-control'];
-  if (typeof cc === 'string') {
-    // RFC 9111 §5.2.2.4 / §5.2.2.7: qualified no-cache="f" and private="f" only keep the listed fields out of what a
-    // shared cache stores or reuses; the rest of the response may be stored.
-    const { value, omit } = withoutQualifiedDirectives(cc);
-    for (const f of omit) delete out[f];
-    out['cache-control'] = normalizeCacheControl(value);
-    if (out['cache-control'] === '') delete out['cache-control'];
-  }
   return { status, headers: out };
+}
+
+/**
+ * What the library should read (`view`) and what ferry stores and serves (`stored`):
+ * - CDN-Cache-Control (RFC 9213), when valid, replaces Cache-Control and Expires in the view; it is forwarded as is.
+ * - Cache-Control is read strictly (normalizeCacheControl) in the view; clients get the origin's text.
+ * - RFC 9111 §5.2.2.4 / §5.2.2.7: qualified no-cache="f" and private="f" keep only the listed fields out of what a
+ *   shared cache stores; the rest of the response may be stored.
+ */
+export function policyView(headers: CachePolicy.Headers): { view: CachePolicy.Headers; stored: CachePolicy.Headers } {
+  const view: CachePolicy.Headers = { ...headers };
+  const stored: CachePolicy.Headers = { ...headers };
+  const cdn = parseCdnCacheControl(typeof headers['cdn-cache-control'] === 'string' ? headers['cdn-cache-control'] : undefined);
+  let cc = cdn ?? (typeof headers['cache-control'] === 'string' ? headers['cache-control'] : undefined);
+  if (cdn !== null) { delete view.expires; delete view.pragma; }
+  if (cc !== undefined) {
+    const { value, omit } = withoutQualifiedDirectives(cc);
+    for (const f of omit) { delete view[f]; delete stored[f]; }
+    cc = normalizeCacheControl(value);
+    if (cc === '') delete view['cache-control']; else view['cache-control'] = cc;
+  }
+  return { view, stored };
+}
+
+/** A policy that decides from the view and keeps the stored headers (see policyView). */
+export function createStoredPolicy(kit: PolicyKit, req: CachePolicy.HttpRequest, status: number, headers: CachePolicy.Headers): CachePolicy {
+  const { view, stored } = policyView(headers);
+  const p = kit.create(req, { status, headers: view });
+  return kit.restore({ ...p.toObject(), resh: stored });
 }
 
 /** Drop `no-cache="a, b"` and `private="a"` (qualified forms) from a Cache-Control value; return the fields named. */
@@ -192,7 +214,7 @@ export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHea
   const vary = parseVary(getAllHeaders(resHeaders, 'vary'));
   if (vary.kind === 'unstorable') return { kind: 'no-store', reason: vary.reason };
   if (hasHeader(reqHeaders, 'cookie') && !isExplicitlyShared(resHeaders)) return { kind: 'no-store', reason: 'cookie' };
-  const policy = kit.create(req, toPolicyResponse(status, resHeaders));
+  const policy = createStoredPolicy(kit, req, status, toPolicyResponse(status, resHeaders).headers);
   if (!policy.storable()) return { kind: 'no-store', reason: 'not storable' };
   const ttlMs = policy.timeToLive();
   const validator = hasHeader(resHeaders, 'etag') || hasHeader(resHeaders, 'last-modified');
@@ -292,12 +314,14 @@ export type RevalidationOutcome =
   /** A full new response replaces the stored one (store it like a miss). */
   | { kind: 'replaced' };
 
-export function decideRevalidation(policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList): RevalidationOutcome {
+export function decideRevalidation(kit: PolicyKit, policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList): RevalidationOutcome {
   if (status >= 500 && staleIfErrorAllows(policy, req, reqHeaders)) return { kind: 'stale-if-error' };
   if (status !== 304) return { kind: 'replaced' };
   const r = policy.revalidatedPolicy(req, toPolicyResponse(304, resHeaders));
   if (!r.matches) return { kind: 'refetch' };
-  return { kind: 'not-modified', policy: r.policy };
+  // The merged headers are read again through the view (CDN-Cache-Control, strict Cache-Control).
+  const merged = r.policy.toObject();
+  return { kind: 'not-modified', policy: createStoredPolicy(kit, req, merged.st, merged.resh) };
 }
 
 /** Does the stored response nominate request fields (then its key is a variant key)? */

@@ -132,6 +132,16 @@ const CASES: Case[] = [
   { id: 'headers-omit-connection-nominated', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['connection', 'x-hop'], ['x-hop', '1'], ['x-keep', '1']] }, { expect: 'cached', expectHeaders: { 'x-hop': null, 'x-keep': '1' } }] },
   { id: 'headers-omit-headers-listed-in-Cache-Control-no-cache', steps: [{ resHeaders: [['cache-control', 'no-cache="a, b"'], ['a', '1'], ['b', '2'], ['c', '3'], ['cache-control', 'max-age=3600'], ['date', 0]] }, { expect: 'cached', expectHeaders: { a: null, b: null, c: '3' } }] },
   { id: 'other-date-update', steps: [{ resHeaders: [['expires', 30 * 24 * 3600], ['date', FIXED_DATE]], pauseAfter: true }, { expect: 'cached', expectHeaders: { date: FIXED_DATE } }] },
+  // cdn-cache-control (RFC 9213): ferry is the CDN here
+  { id: 'cdn-max-age', steps: [{ resHeaders: [['cdn-cache-control', 'max-age=3600']] }, { expect: 'cached', expectHeaders: { 'cdn-cache-control': 'max-age=3600' } }] },
+  { id: 'cdn-max-age-0-expires', steps: [{ resHeaders: [['cdn-cache-control', 'max-age=0'], ['expires', 10000], ['date', 0]] }, { expect: 'not_cached' }] },
+  { id: 'cdn-max-age-long-cc-max-age', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['cdn-cache-control', 'max-age=1']], pauseAfter: true }, { expect: 'not_cached' }] },
+  { id: 'cdn-private', steps: [{ resHeaders: [['cdn-cache-control', 'private'], ['cache-control', 'max-age=10000'], ['expires', 10000], ['date', 0]] }, { expect: 'not_cached' }] },
+  { id: 'cdn-no-cache', steps: [{ resHeaders: [['cdn-cache-control', 'no-cache'], ['cache-control', 'max-age=10000'], ['expires', 10000], ['date', 0]] }, { expect: 'not_cached' }] },
+  { id: 'cdn-no-store-cc-fresh', steps: [{ resHeaders: [['cache-control', 'max-age=10000'], ['cdn-cache-control', 'no-store'], ['expires', 10000], ['date', 0]] }, { expect: 'not_cached' }] },
+  { id: 'cdn-fresh-cc-nostore', steps: [{ resHeaders: [['cache-control', 'no-store'], ['cdn-cache-control', 'max-age=10000']] }, { expect: 'cached', expectHeaders: { 'cache-control': 'no-store' } }] },
+  { id: 'cdn-cc-invalid-sh-type-unknown', steps: [{ resHeaders: [['cdn-cache-control', 'max-age=10000, &&&&&'], ['cache-control', 'no-store']] }, { expect: 'not_cached' }] },
+  { id: 'cdn-cc-invalid-sh-type-wrong', steps: [{ resHeaders: [['cdn-cache-control', 'max-age="10000"'], ['cache-control', 'no-store']] }, { expect: 'not_cached' }] },
   { id: 'age-stored-added', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['age', '30'], ['date', -30]] }, { expect: 'cached', expectHeaders: { age: /^(3\d|[4-9]\d)$/ } }] },
   { id: 'head-from-stored-get', steps: [{ resHeaders: [['cache-control', 'max-age=3600']] }, { method: 'HEAD', expect: 'cached', expectBody: '' }] },
 ];

@@ -106,15 +106,15 @@ test('304 handling: matching validator updates headers; a 304 for another valida
   const { kit } = setup();
   const p = stored(kit, [['cache-control', 'max-age=0'], ['etag', '"v1"'], ['x-v', '1']]);
   const req = toPolicyRequest([], uri);
-  const ok = decideRevalidation(p, req, [], 304, [['etag', '"v1"'], ['x-v', '2'], ['cache-control', 'max-age=60']]);
+  const ok = decideRevalidation(kit, p, req, [], 304, [['etag', '"v1"'], ['x-v', '2'], ['cache-control', 'max-age=60']]);
   assert.equal(ok.kind, 'not-modified');
   if (ok.kind === 'not-modified') {
     assert.equal(ok.policy.responseHeaders()['x-v'], '2');
     assert.equal(decideReuse(kit, ok.policy, req, []).kind, 'fresh');
   }
-  assert.equal(decideRevalidation(p, req, [], 304, [['etag', '"v2"']]).kind, 'refetch');
-  assert.equal(decideRevalidation(p, req, [], 200, [['etag', '"v2"']]).kind, 'replaced');
-  assert.equal(decideRevalidation(p, req, [], 500, []).kind, 'replaced');
+  assert.equal(decideRevalidation(kit, p, req, [], 304, [['etag', '"v2"']]).kind, 'refetch');
+  assert.equal(decideRevalidation(kit, p, req, [], 200, [['etag', '"v2"']]).kind, 'replaced');
+  assert.equal(decideRevalidation(kit, p, req, [], 500, []).kind, 'replaced');
 });
 
 test('stale-while-revalidate and stale-if-error windows', () => {
@@ -126,7 +126,7 @@ test('stale-while-revalidate and stale-if-error windows', () => {
   advance(20);
   assert.equal(decideReuse(kit, p, req, []).kind, 'revalidate');
   assert.equal(staleIfErrorAllows(p, req, []), true);
-  assert.equal(decideRevalidation(p, req, [], 503, []).kind, 'stale-if-error');
+  assert.equal(decideRevalidation(kit, p, req, [], 503, []).kind, 'stale-if-error');
   advance(100);
   assert.equal(staleIfErrorAllows(p, req, []), false);
   // The request may ask for it too (RFC 5861 §4).
