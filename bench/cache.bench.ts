@@ -20,8 +20,9 @@ export interface BenchResult { name: string; value: number; unit: string; notes?
 const LOAD_SECONDS = 5;
 const CONNECTIONS = 32;
 const BODY = Buffer.alloc(1024, 'x');
+const ORIGIN_DELAY_MS = 20;
 
-/** Origin: /hit/* cacheable for an hour, /miss/* no-store (forwarded every time), /zipf/N sized by N. */
+/** Origin: /hit/* cacheable for an hour, /miss/* no-store (forwarded every time), /slow-* the same after 20 ms, /zipf/N sized by N. */
 async function startBenchOrigin(): Promise<{ url: string; count: () => number; close: () => void }> {
   let n = 0;
   const server = http.createServer((req, res) => {
@@ -33,8 +34,12 @@ async function startBenchOrigin(): Promise<{ url: string; count: () => number; c
       res.end(Buffer.alloc(512 + (id % 16) * 1024, 'z'));
       return;
     }
-    res.writeHead(200, { 'cache-control': url.startsWith('/hit') ? 'max-age=3600' : 'no-store', 'content-type': 'text/plain', 'content-length': String(BODY.length) });
-    res.end(BODY);
+    const answer = (): void => {
+      res.writeHead(200, { 'cache-control': url.includes('hit') ? 'max-age=3600' : 'no-store', 'content-type': 'text/plain', 'content-length': String(BODY.length) });
+      res.end(BODY);
+    };
+    // /slow-*: an origin that takes ORIGIN_DELAY_MS per answer, like a real application.
+    if (url.startsWith('/slow')) setTimeout(answer, ORIGIN_DELAY_MS); else answer();
   });
   server.keepAliveTimeout = 10_000;
   server.listen(0, '127.0.0.1');
@@ -111,6 +116,11 @@ export async function run(): Promise<BenchResult[]> {
       results.push({ name: `cache ${name} hit: GET 1 KiB, ${CONNECTIONS} connections`, value: Math.round(hit.rps), unit: 'req/s', notes: `p99 ${hit.p99} ms, ${hit.errors} errors` });
       const miss = await rps(`${role.url}/miss/${name}`);
       results.push({ name: `cache ${name} miss (no-store, forwarded): GET 1 KiB`, value: Math.round(miss.rps), unit: 'req/s', notes: `p99 ${miss.p99} ms, ${miss.errors} errors` });
+    }
+    const mem = await proxy(['--cache', 'memory:64MiB']);
+    for (const kind of ['hit', 'miss']) {
+      const r = await rps(`${mem.url}/slow-${kind}`);
+      results.push({ name: `cache memory ${kind}, origin answering in ${ORIGIN_DELAY_MS} ms: GET 1 KiB`, value: Math.round(r.rps), unit: 'req/s', notes: `p99 ${r.p99} ms, ${r.errors} errors` });
     }
     const ids = zipfWorkload(2000, 10_000);
     for (const spec of ['memory:64MiB', 'memory:2MiB']) {

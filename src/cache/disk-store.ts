@@ -16,6 +16,9 @@ import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } fro
 /** What ferry keeps as cacache metadata. */
 interface DiskMeta { record: CacheRecord; expiresAt: number }
 interface Held { integrity: string; size: number }
+interface Found { record: CacheRecord; held: Held; path: string; expiresAt: number }
+
+const RECENT_MS = 1000;
 
 const META_BYTES = 1024;
 
@@ -49,6 +52,11 @@ function isDiskMeta(v: unknown): v is DiskMeta {
 
 export async function createDiskStore(dir: string, maxBytes: number, clock: () => number = Date.now): Promise<CacheStore> {
   await mkdir(dir, { recursive: true });
+  // Index reads cost a file read and parse per request; remember recent ones for a second. Our own writes drop them
+  // at once; another worker's writes to a shared directory are seen within RECENT_MS.
+  const recent = new LRUCache<string, Found>({ max: 10_000, ttl: RECENT_MS, ttlAutopurge: false });
+  let writes = 0;
+  const touched = (key: string): void => { writes++; recent.delete(key); };
   const maxEntryBytes = Math.max(1024, Math.floor(maxBytes / 4));
   // Several keys may hold the same bytes (content addressing): content goes when its last key goes.
   const refs = new Map<string, number>();
@@ -62,11 +70,13 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
     maxSize: maxBytes,
     sizeCalculation: (h) => h.size + META_BYTES,
     dispose: (held, key, reason) => {
+      touched(key);
       if (reason === 'evict' || reason === 'delete') cacache.rm.entry(dir, key, { removeFully: true }).catch(() => {});
       ref(held.integrity, -1);
     },
   });
   const hold = (key: string, held: Held): void => {
+    touched(key);
     ref(held.integrity, +1);
     lru.set(key, held);
   };
@@ -80,14 +90,24 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
 
   const meta = (record: CacheRecord, ttlMs: number): DiskMeta => ({ record, expiresAt: clock() + Math.max(ttlMs, 1) });
 
-  async function lookup(key: string): Promise<{ record: CacheRecord; held: Held; path: string } | null> {
+  async function lookup(key: string): Promise<Found | null> {
+    const hit = recent.get(key);
+    if (hit !== undefined && hit.expiresAt > clock()) return hit;
+    const before = writes;
+    const found = await readIndex(key);
+    // A write that happened while we read may have made this answer old: do not remember it.
+    if (found !== null && writes === before) recent.set(key, found);
+    return found;
+  }
+
+  async function readIndex(key: string): Promise<Found | null> {
     const info = await cacache.get.info(dir, key);
     if (info === null || !isDiskMeta(info.metadata)) { lru.delete(key); return null; }
     if (info.metadata.expiresAt <= clock()) { lru.delete(key); return null; }
     const held = lru.get(key);
     // Another worker sharing the directory may have written it: adopt it into our bound.
     if (held === undefined || held.integrity !== info.integrity) hold(key, { integrity: info.integrity, size: info.size });
-    return { record: info.metadata.record, held: { integrity: info.integrity, size: info.size }, path: info.path };
+    return { record: info.metadata.record, held: { integrity: info.integrity, size: info.size }, path: info.path, expiresAt: info.metadata.expiresAt };
   }
 
   return {
@@ -153,12 +173,14 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
         const found = await lookup(key);
         if (found === null || found.record.kind !== 'entry') return;
         await cacache.index.insert(dir, key, found.held.integrity, { metadata: meta({ ...record, size: found.held.size }, ttlMs), size: found.held.size });
+        touched(key);
         return;
       }
       const integrity = String(await cacache.put(dir, key, new Uint8Array(0), { metadata: meta(record, ttlMs) }));
       hold(key, { integrity, size: 0 });
     },
     async delete(key) {
+      touched(key);
       lru.delete(key);
       await cacache.rm.entry(dir, key, { removeFully: true }).catch(() => {});
     },
