@@ -15,7 +15,7 @@ import autocannon from 'autocannon';
 import { startRole, type RunningRole } from '../test/helpers/cli.ts';
 import { redisUnavailable, startRedis } from '../test/helpers/redis.ts';
 
-export interface BenchResult { name: string; value: number; unit: string; notes?: string }
+import type { BenchContext, BenchResult } from './run.ts';
 
 const LOAD_SECONDS = 5;
 const CONNECTIONS = 32;
@@ -93,7 +93,7 @@ async function replay(proxyUrl: string, ids: number[], inFlight = 16): Promise<{
   return { hits, total: ids.length };
 }
 
-export async function run(): Promise<BenchResult[]> {
+export async function run(ctx: BenchContext = { log: (m) => console.log(m) }): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const origin = await startBenchOrigin();
   const dir = mkdtempSync(join(tmpdir(), 'ferry-cache-bench-'));
@@ -111,6 +111,7 @@ export async function run(): Promise<BenchResult[]> {
     const stores: Array<[string, string]> = [['memory', 'memory:64MiB'], ['disk', `disk:${join(dir, 'd')}:256MiB`]];
     if (redis) stores.push(['redis', redis.url]);
     for (const [name, spec] of stores) {
+      ctx.log(`${name} store: hits, then misses (${LOAD_SECONDS} s each)`);
       const role = await proxy(['--cache', spec]);
       const hit = await rps(`${role.url}/hit/${name}`);
       results.push({ name: `cache ${name} hit: GET 1 KiB, ${CONNECTIONS} connections`, value: Math.round(hit.rps), unit: 'req/s', notes: `p99 ${hit.p99} ms, ${hit.errors} errors` });
@@ -123,6 +124,7 @@ export async function run(): Promise<BenchResult[]> {
       results.push({ name: `cache memory ${kind}, origin answering in ${ORIGIN_DELAY_MS} ms: GET 1 KiB`, value: Math.round(r.rps), unit: 'req/s', notes: `p99 ${r.p99} ms, ${r.errors} errors` });
     }
     const ids = zipfWorkload(2000, 10_000);
+    ctx.log('hit ratio: Zipf replay');
     for (const spec of ['memory:64MiB', 'memory:2MiB']) {
       const role = await proxy(['--cache', spec]);
       const before = origin.count();
@@ -139,5 +141,5 @@ export async function run(): Promise<BenchResult[]> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const r of await run()) console.log(`${r.name.padEnd(80)} ${String(r.value).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
+  for (const r of await run({ log: (m) => console.log(m) })) console.log(`${r.name.padEnd(80)} ${String(r.value).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
 }
