@@ -15,7 +15,7 @@ import type { RequestContext } from '../proxy/context.ts';
 import { CONTINUE, type Fetch, type PhaseResult, type ProxiedResponse, type ProxyFilter, type RequestHead } from '../proxy/phases.ts';
 import { appendCacheStatus, formatCacheStatus, type CacheOutcome } from './cache-status.ts';
 import { clientWantsNotModified, notModifiedHeaders } from './conditional.ts';
-import { cacheKey, formatCacheUri, varyKey, variantKey, type KeyParts } from './key.ts';
+import { cacheKey, formatCacheUri, hasRequestBody, keyPartsOf, varyKey, variantKey, type KeyParts } from './key.ts';
 import {
   CLIENT_CONDITIONALS, createPolicyKit, decideReuse, decideRevalidation, decideStore, requestDirectives, retentionMs,
   servedHeaders, staleIfErrorAllows, UNKEYED_REQUEST_FIELDS, toPolicyRequest, validatorHeaders, type Clock,
@@ -65,23 +65,6 @@ export interface CacheFilter extends ProxyFilter {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 interface Lookup { key: string; parts: KeyParts; entryKey: string | null; record: EntryRecord | null; varyMiss: boolean }
-
-function hasRequestBody(headers: HeaderList): boolean {
-  const cl = getHeader(headers, 'content-length');
-  return hasHeader(headers, 'transfer-encoding') || (cl !== undefined && cl.trim() !== '0');
-}
-
-/** C1: scheme + host as the client named it + the path and query ferry forwards (after `?range=` removal). */
-export function keyPartsOf(head: RequestHead, ctx: RequestContext): KeyParts | null {
-  const absolute = /^(https?):\/\/([^/?#]+)(.*)$/i.exec(head.target);
-  if (absolute) {
-    const path = ctx.upstream?.path ?? (absolute[3] === '' ? '/' : absolute[3]!);
-    return { scheme: absolute[1]!.toLowerCase() === 'https' ? 'https' : 'http', host: absolute[2]!, path };
-  }
-  const host = getHeader(head.headers, 'host');
-  if (host === undefined || !head.target.startsWith('/')) return null;
-  return { scheme: ctx.secure ? 'https' : 'http', host, path: ctx.upstream?.path ?? head.target };
-}
 
 export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
   const { store } = options;

@@ -7,7 +7,9 @@
  * Secondary key (RFC 9111 §4.1): the request fields a stored response nominates in `Vary`, normalised (C5) so that
  * equivalent requests share one variant.
  */
-import { getAllHeaders, type HeaderList } from '../http/headers.ts';
+import { getAllHeaders, getHeader, hasHeader, type HeaderList } from '../http/headers.ts';
+import type { RequestContext } from '../proxy/context.ts';
+import type { RequestHead } from '../proxy/phases.ts';
 
 /** Longest Vary value we accept; longer → not stored (nginx and Varnish refuse these too; C3). */
 export const MAX_VARY_LENGTH = 128;
@@ -75,4 +77,22 @@ export function varyKey(names: readonly string[], headers: HeaderList): string {
 /** Variant key: primary + index generation + secondary; a purge drops the index, so its variants become unreachable. */
 export function variantKey(primary: string, generation: string, suffix: string): string {
   return `${primary}\n${generation}\n${suffix}`;
+}
+
+/** A GET with a body is never answered from or put in the store (C2: fat GETs are a poisoning vector). */
+export function hasRequestBody(headers: HeaderList): boolean {
+  const cl = getHeader(headers, 'content-length');
+  return hasHeader(headers, 'transfer-encoding') || (cl !== undefined && cl.trim() !== '0');
+}
+
+/** C1: scheme + host as the client named it + the path and query ferry forwards (after `?range=` removal). */
+export function keyPartsOf(head: RequestHead, ctx: RequestContext): KeyParts | null {
+  const absolute = /^(https?):\/\/([^/?#]+)(.*)$/i.exec(head.target);
+  if (absolute) {
+    const path = ctx.upstream?.path ?? (absolute[3] === '' ? '/' : absolute[3]!);
+    return { scheme: absolute[1]!.toLowerCase() === 'https' ? 'https' : 'http', host: absolute[2]!, path };
+  }
+  const host = getHeader(head.headers, 'host');
+  if (host === undefined || !head.target.startsWith('/')) return null;
+  return { scheme: ctx.secure ? 'https' : 'http', host, path: ctx.upstream?.path ?? head.target };
 }

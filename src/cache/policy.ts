@@ -7,6 +7,7 @@
  */
 import CachePolicy from 'http-cache-semantics';
 import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
+import { isExplicitlyShared, normalizeCacheControl, requestDirectives, withoutQualifiedDirectives } from './cache-control.ts';
 import { parseCdnCacheControl } from './cdn-cache-control.ts';
 import { normalizeVaryValue, parseVary } from './key.ts';
 
@@ -104,55 +105,6 @@ export function createStoredPolicy(kit: PolicyKit, req: CachePolicy.HttpRequest,
   return kit.restore({ ...p.toObject(), resh: stored });
 }
 
-/** Drop `no-cache="a, b"` and `private="a"` (qualified forms) from a Cache-Control value; return the fields named. */
-export function withoutQualifiedDirectives(value: string): { value: string; omit: string[] } {
-  const omit: string[] = [];
-  const kept = splitOutsideQuotes(value).filter((part) => {
-    const m = /^(no-cache|private)\s*=\s*(?:"([^"]*)"|([^\s"]+))$/i.exec(part);
-    if (!m) return true;
-    const list = (m[2] ?? m[3] ?? '').split(',').map((f) => f.trim().toLowerCase()).filter((f) => f.length > 0);
-    omit.push(...list);
-    return false;
-  });
-  return { value: kept.join(', '), omit };
-}
-
-/** Split a list on commas outside quoted strings (RFC 9110 §5.6.1, §5.6.4). */
-function splitOutsideQuotes(value: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (quoted && c === '\\' && i + 1 < value.length) { cur += c + value[++i]!; continue; }
-    if (c === '"') quoted = !quoted;
-    if (c === ',' && !quoted) { out.push(cur); cur = ''; continue; }
-    cur += c;
-  }
-  out.push(cur);
-  return out.map((p) => p.trim()).filter((p) => p.length > 0);
-}
-
-const DELTA_SECONDS_DIRECTIVES = new Set(['max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error', 'max-stale', 'min-fresh']);
-
-/**
- * Cache-Control as RFC 9111 §5.2 reads it, before the library sees it: directive names are case-insensitive; a
- * delta-seconds (§1.2.2) is digits only (the quoted form is accepted, §5.2); an invalid one (`100a`, `-1`, `a1`,
- * `'1'`, `max-age =1`) makes the response stale rather than letting a lenient parse pick a number out of it.
- */
-export function normalizeCacheControl(value: string): string {
-  return splitOutsideQuotes(value).map((part) => {
-    const m = /^([^=\s]+)(\s*=\s*)?(.*)$/.exec(part);
-    if (!m) return part;
-    const name = m[1]!.toLowerCase();
-    if (!DELTA_SECONDS_DIRECTIVES.has(name)) return m[2] === undefined ? name : `${name}=${m[3]}`;
-    if (m[2] === undefined) return name === 'max-stale' ? name : `${name}=0`;
-    const raw = m[3]!.replace(/^"(\d+)"$/, '$1');
-    const ok = m[2] === '=' && /^\d+$/.test(raw);
-    return `${name}=${ok ? String(Math.min(Number(raw), 2 ** 31)) : '0'}`;
-  }).join(', ');
-}
-
 /** Back to a HeaderList (set-cookie never reaches the store, so joined values are safe). */
 export function fromPolicyHeaders(headers: CachePolicy.Headers): HeaderList {
   const out: HeaderList = [];
@@ -164,27 +116,7 @@ export function fromPolicyHeaders(headers: CachePolicy.Headers): HeaderList {
   return out;
 }
 
-function directives(value: string | undefined): Map<string, string | true> {
-  const out = new Map<string, string | true>();
-  if (value === undefined) return out;
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    if (name === '') continue;
-    out.set(name, eq < 0 ? true : part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
-  }
-  return out;
-}
-
-export function requestDirectives(headers: HeaderList): Map<string, string | true> {
-  return directives(getJoinedHeader(headers, 'cache-control'));
-}
-
-/** Explicitly shareable: `public` or `s-maxage` (RFC 9111 §5.2.2.9, §5.2.2.10). */
-export function isExplicitlyShared(responseHeaders: HeaderList): boolean {
-  const cc = directives(getJoinedHeader(responseHeaders, 'cache-control'));
-  return cc.has('public') || cc.has('s-maxage');
-}
+export { isExplicitlyShared, normalizeCacheControl, requestDirectives, withoutQualifiedDirectives } from './cache-control.ts';
 
 export type StoreDecision =
   | { kind: 'store'; policy: CachePolicy; ttlMs: number; varyNames: string[] }

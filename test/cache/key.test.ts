@@ -47,3 +47,17 @@ test('varyKey never confuses values that contain separators', () => {
     return normalizeVaryValue('x-a', [['x-a', a]]) === normalizeVaryValue('x-a', [['x-a', b]]) || ka !== kb;
   }));
 });
+
+test('keyPartsOf: origin-form uses Host and the forwarded path; absolute-form its authority; no Host → no key', async () => {
+  const { keyPartsOf, hasRequestBody } = await import('../../src/cache/key.ts');
+  const ctx = (path?: string, secure = false) => ({ secure, ...(path ? { upstream: { origin: 'http://up:1', path } } : {}) }) as never;
+  const head = (target: string, headers: Array<[string, string]>) => ({ method: 'GET', target, httpVersion: '1.1', headers });
+  assert.deepEqual(keyPartsOf(head('/a?range=0-9&b', [['host', 'Site.example']]), ctx('/a?b')), { scheme: 'http', host: 'Site.example', path: '/a?b' });
+  assert.deepEqual(keyPartsOf(head('/a', [['host', 'h']]), ctx(undefined, true)), { scheme: 'https', host: 'h', path: '/a' });
+  assert.deepEqual(keyPartsOf(head('http://Other.example:8080', [['host', 'ignored']]), ctx()), { scheme: 'http', host: 'Other.example:8080', path: '/' });
+  assert.equal(keyPartsOf(head('/a', []), ctx()), null);
+  assert.equal(keyPartsOf(head('*', [['host', 'h']]), ctx()), null);
+  assert.equal(hasRequestBody([['content-length', '5']]), true);
+  assert.equal(hasRequestBody([['transfer-encoding', 'chunked']]), true);
+  assert.equal(hasRequestBody([['content-length', '0']]), false);
+});

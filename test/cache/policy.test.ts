@@ -162,7 +162,7 @@ test('--cache specs', () => {
 });
 
 test('Cache-Control normalisation: case, quoted delta-seconds, invalid values become 0, quoted strings left alone', async () => {
-  const { normalizeCacheControl } = await import('../../src/cache/policy.ts');
+  const { normalizeCacheControl } = await import('../../src/cache/cache-control.ts');
   assert.equal(normalizeCacheControl('MaX-AgE=3600'), 'max-age=3600');
   assert.equal(normalizeCacheControl('max-age="3600"'), 'max-age=3600');
   for (const bad of ["max-age='3600'", 'max-age=100a', 'max-age=a100', 'max-age=-1', 'max-age =100', 'max-age= 100', 'max-age']) {
