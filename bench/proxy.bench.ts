@@ -5,7 +5,8 @@
  * - 1 GiB download and upload: throughput and the proxy's peak RSS (sampled every 50 ms).
  * The proxy under test is pinned to CPU 0, origin + load generator + this process to CPU 1 (taskset). Candidates are
  * interleaved and each figure is the median of REPS runs. ferry runs compiled (dist/, as `npm ci` installs it) with
- * --log-level warn, like the peers which log nothing; a second ferry row keeps the access log on.
+ * --log-level warn, like the peers which log nothing; a second ferry row keeps the access log on, a third runs
+ * createProxyServer without the CLI (which also loads the modules of the other roles).
  * Env: FERRY_BENCH_SECONDS (default 5), FERRY_BENCH_BYTES (default 1 GiB), FERRY_BENCH_REPS (default 3).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -143,6 +144,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     await add('node-http-proxy', ['bench/peers/node-http-proxy.mjs', up]);
     await add('@fastify/http-proxy', ['bench/peers/fastify-http-proxy.mjs', up]);
     await add('ferry, access log on', [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', up]);
+    await add('ferry as a library', ['bench/peers/ferry-lib.mjs', dist, up]);
     const transferNames = new Set(['direct (no proxy)', 'ferry', 'node-http-proxy', '@fastify/http-proxy']);
 
     const figs = new Map<string, Figures>(candidates.map((c) => [c.name, { rps: [], p99: [], cpuUs: [], errors: 0, down: [], up: [], peakDown: [], peakUp: [], idle: NaN }]));

@@ -21,6 +21,12 @@ describe('reverse proxy: forwarding', () => {
         res.end('ok');
         return true;
       }
+      if (req.url === '/early-hints') {
+        res.writeEarlyHints({ link: '</a.css>; rel=preload' });
+        res.writeHead(200, { 'content-length': 5 });
+        res.end('final');
+        return true;
+      }
       if (req.url === '/via-response') {
         res.writeHead(200, { via: '1.1 origin-cdn', 'content-length': 2 });
         res.end('ok');
@@ -97,6 +103,17 @@ describe('reverse proxy: forwarding', () => {
     assert.equal(parts.length, 4);
     for (const p of parts.slice(0, 3)) assert.ok(p.endsWith('\r\n\r\n'), `no body after ${p.slice(0, 12)}`);
     assert.ok(parts[3]!.endsWith('\r\n\r\n\x00\x01\x02'));
+  });
+
+  it('an interim 1xx from upstream is not taken for the response: the final response and its body arrive', async () => {
+    const r = await rawRequest(proxy.port, 'GET /early-hints HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    assert.equal(r.statuses.at(-1), 200);
+    assert.ok(r.text.endsWith('\r\n\r\nfinal'));
+  });
+
+  it('never uses the lenient (insecure) HTTP parser', () => {
+    assert.equal((proxy.proxyServer.server as unknown as { insecureHTTPParser: boolean }).insecureHTTPParser, false);
+    assert.ok(!process.execArgv.includes('--insecure-http-parser'));
   });
 
   it('HTTP/1.0 clients: close by default, keep-alive when asked, bodies of unknown length close-delimited', async () => {
