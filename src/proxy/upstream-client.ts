@@ -65,6 +65,8 @@ export interface UpstreamClient {
 
 /** RELIABILITY S13: if the origin neither answers nor sends 100 within this time, ferry lets the body flow. */
 export const CONTINUE_AFTER_MS = 1_000;
+/** RFC 9110 §9.2.2 idempotent methods (undici RetryHandler's defaults). */
+const RETRYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** RELIABILITY R7: below the 5 s keep-alive of common origins (undici's default is 4 s). */
 const POOL_IDLE_MS = 4_000;
 
@@ -106,7 +108,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   return {
     send(call) {
-      return call.onContinue ? sendExpect(call, nodeAgent, options) : sendUndici(call);
+      if (call.onContinue) return sendExpect(call, nodeAgent, options);
+      const first = sendUndici(call);
+      if (call.body !== null || !RETRYABLE_METHODS.has(call.head.method)) return first;
+      // RELIABILITY R7: a pooled connection the origin closed just as it was reused fails before any response byte;
+      // an idempotent request without a body is sent once more, on a fresh connection.
+      return first.catch((err: unknown) => {
+        if (err instanceof FerryError && err.code === 'FERRY_ERR_UPSTREAM_CLOSED' && !call.signal.done) return sendUndici(call);
+        throw err;
+      });
     },
     async close() {
       nodeAgent.destroy();

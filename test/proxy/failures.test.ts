@@ -136,3 +136,30 @@ describe('failure semantics', () => {
     }
   });
 });
+
+describe('upstream keep-alive race (RELIABILITY R7)', () => {
+  it('a GET whose pooled connection dies on reuse is sent once more on a fresh connection; a POST is not', async () => {
+    // Each origin connection answers one request with keep-alive, then dies when the next request arrives on it:
+    // exactly what a reused connection that the origin had just closed looks like.
+    let served = 0;
+    const s = net.createServer((sock) => {
+      let n = 0;
+      sock.on('error', () => {});
+      sock.on('data', () => {
+        if (++n > 1) { sock.destroy(); return; }
+        served++;
+        sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=60\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const p = await startProxy({ upstream: `http://127.0.0.1:${(s.address() as net.AddressInfo).port}` });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push(...(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).statuses);
+      assert.deepEqual(statuses, [200, 200, 200, 200]);
+      assert.equal(served, 4);
+      const post = await rawRequest(p.port, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi');
+      assert.deepEqual(post.statuses, [502], 'a request with a body is never replayed');
+    } finally { await p.close(); await new Promise<void>((r) => s.close(() => r())); }
+  });
+});
