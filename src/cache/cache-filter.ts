@@ -12,7 +12,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { getHeader, hasHeader, withoutHeaders, type HeaderList } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
-import { CONTINUE, type Fetch, type PhaseResult, type ProxiedResponse, type ProxyFilter, type RequestHead } from '../proxy/phases.ts';
+import { CONTINUE, type Fetch, type PhaseResult, type ProxiedResponse, type ProxyFilter, type RequestHead, type ResponseHead } from '../proxy/phases.ts';
 import { appendCacheStatus, formatCacheStatus, type CacheOutcome } from './cache-status.ts';
 import { clientWantsNotModified, notModifiedHeaders } from './conditional.ts';
 import { cacheKey, formatCacheUri, hasRequestBody, keyPartsOf, varyKey, variantKey, type KeyParts } from './key.ts';
@@ -311,52 +311,19 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
     },
 
     async cache(head: RequestHead, ctx: RequestContext, fetch: Fetch): Promise<ProxiedResponse> {
-      const parts = keyPartsOf(head, ctx);
-      if (head.method !== 'GET' && head.method !== 'HEAD') {
-        const res = await fetch(head, ctx);
-        // RFC 9111 §4.4: a non-error response to an unsafe method invalidates the target URI and the URIs it names.
-        if (parts !== null && !SAFE_METHODS.has(head.method) && res.head.status >= 200 && res.head.status < 400) await invalidate(ctx, parts, res);
-        return mark(ctx, res, { kind: 'forward', reason: 'method' });
-      }
-      if (parts === null || hasRequestBody(head.headers)) {
-        // C2: a GET with a body (or no Host) is never answered from or stored in the cache.
-        s.bypassed++;
-        return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: 'bypass', detail: parts === null ? 'no-key' : 'request-body' });
-      }
-      const l = await lookup(head, parts, ctx);
-      const onlyIfCached = requestDirectives(head.headers).has('only-if-cached');
-      if (l.record === null || l.entryKey === null) {
-        // RFC 9111 §5.2.1.7: only-if-cached with nothing usable → 504.
-        if (onlyIfCached) return mark(ctx, gatewayTimeout(), { kind: 'forward', reason: 'miss', detail: 'only-if-cached' });
-        return miss(head, ctx, fetch, l);
-      }
-      const found = { ...l, entryKey: l.entryKey, record: l.record };
-      const policy = kit.restore(found.record.policy);
-      const preq = toPolicyRequest(head.headers, { host: hostOf(parts), path: parts.path });
-      const d = decideReuse(kit, policy, preq, head.headers);
       try {
-        if (d.kind === 'fresh' || d.kind === 'stale-while-revalidate') {
-          const served = await serveEntry(head, found.entryKey, found.record, d.headers);
-          s.hits++;
-          if (d.kind === 'stale-while-revalidate') { s.staleServed++; revalidateInBackground(head, ctx, fetch, found); }
-          return mark(ctx, served, { kind: 'hit', ttl: d.ttl, ...(d.kind === 'stale-while-revalidate' ? { detail: 'stale-while-revalidate' } : {}) });
-        }
+        return await cachePhase(head, ctx, fetch);
       } catch (err) {
-        // The stored body vanished or failed its check: drop it and go to the origin.
-        storeFailed(ctx, err);
-        await store.delete(found.entryKey).catch(() => {});
-        return miss(head, ctx, fetch, { ...l, entryKey: null, record: null });
+        // The upstream failed and nothing stored could stand in: the error reply still says the cache forwarded.
+        ctx.cacheStatus ??= formatCacheStatus({ kind: 'forward', reason: 'miss', detail: 'upstream-error' });
+        throw err;
       }
-      // RFC 9111 §5.2.1.7: nothing usable without contacting the origin → 504.
-      if (onlyIfCached) return mark(ctx, gatewayTimeout(), { kind: 'forward', reason: 'stale', detail: 'only-if-cached' });
-      if (d.kind === 'unusable') {
-        s.bypassed++;
-        return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: 'bypass', detail: d.reason });
-      }
-      s.misses++;
-      // A HEAD that may not use the stored response goes upstream as a HEAD; only a GET refreshes the entry.
-      if (head.method === 'HEAD') return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: d.stale ? 'stale' : 'request', detail: 'head' });
-      return revalidate(head, ctx, fetch, found, d.stale ? 'stale' : 'request');
+    },
+
+    /** Cache-Status on replies made after the cache phase failed (502/504 pages); others already carry it. */
+    responseFilter(head: ResponseHead, ctx: RequestContext): ResponseHead {
+      if (ctx.cacheStatus === undefined || hasHeader(head.headers, 'cache-status')) return head;
+      return { ...head, headers: appendCacheStatus(head.headers, ctx.cacheStatus) };
     },
 
     getCacheStats(): CacheStats {
@@ -366,6 +333,55 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
 
     close: () => store.close(),
   };
+
+  async function cachePhase(head: RequestHead, ctx: RequestContext, fetch: Fetch): Promise<ProxiedResponse> {
+    const parts = keyPartsOf(head, ctx);
+    if (head.method !== 'GET' && head.method !== 'HEAD') {
+      const res = await fetch(head, ctx);
+      // RFC 9111 §4.4: a non-error response to an unsafe method invalidates the target URI and the URIs it names.
+      if (parts !== null && !SAFE_METHODS.has(head.method) && res.head.status >= 200 && res.head.status < 400) await invalidate(ctx, parts, res);
+      return mark(ctx, res, { kind: 'forward', reason: 'method' });
+    }
+    if (parts === null || hasRequestBody(head.headers)) {
+      // C2: a GET with a body (or no Host) is never answered from or stored in the cache.
+      s.bypassed++;
+      return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: 'bypass', detail: parts === null ? 'no-key' : 'request-body' });
+    }
+    const l = await lookup(head, parts, ctx);
+    const onlyIfCached = requestDirectives(head.headers).has('only-if-cached');
+    if (l.record === null || l.entryKey === null) {
+      // RFC 9111 §5.2.1.7: only-if-cached with nothing usable → 504.
+      if (onlyIfCached) return mark(ctx, gatewayTimeout(), { kind: 'forward', reason: 'miss', detail: 'only-if-cached' });
+      return miss(head, ctx, fetch, l);
+    }
+    const found = { ...l, entryKey: l.entryKey, record: l.record };
+    const policy = kit.restore(found.record.policy);
+    const preq = toPolicyRequest(head.headers, { host: hostOf(parts), path: parts.path });
+    const d = decideReuse(kit, policy, preq, head.headers);
+    try {
+      if (d.kind === 'fresh' || d.kind === 'stale-while-revalidate') {
+        const served = await serveEntry(head, found.entryKey, found.record, d.headers);
+        s.hits++;
+        if (d.kind === 'stale-while-revalidate') { s.staleServed++; revalidateInBackground(head, ctx, fetch, found); }
+        return mark(ctx, served, { kind: 'hit', ttl: d.ttl, ...(d.kind === 'stale-while-revalidate' ? { detail: 'stale-while-revalidate' } : {}) });
+      }
+    } catch (err) {
+      // The stored body vanished or failed its check: drop it and go to the origin.
+      storeFailed(ctx, err);
+      await store.delete(found.entryKey).catch(() => {});
+      return miss(head, ctx, fetch, { ...l, entryKey: null, record: null });
+    }
+    // RFC 9111 §5.2.1.7: nothing usable without contacting the origin → 504.
+    if (onlyIfCached) return mark(ctx, gatewayTimeout(), { kind: 'forward', reason: 'stale', detail: 'only-if-cached' });
+    if (d.kind === 'unusable') {
+      s.bypassed++;
+      return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: 'bypass', detail: d.reason });
+    }
+    s.misses++;
+    // A HEAD that may not use the stored response goes upstream as a HEAD; only a GET refreshes the entry.
+    if (head.method === 'HEAD') return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: d.stale ? 'stale' : 'request', detail: 'head' });
+    return revalidate(head, ctx, fetch, found, d.stale ? 'stale' : 'request');
+  }
 }
 
 function hostOf(parts: KeyParts): string {

@@ -173,3 +173,14 @@ test('Redis unreachable: requests are still answered from the origin (the cache 
     await origin.close();
   }
 });
+
+test('origin unreachable on a miss: the 502 still says what the cache did', async () => {
+  const proxy = await startCachingProxy('http://127.0.0.1:1', 'memory');
+  try {
+    const r = await get(`${proxy.url}/down`);
+    assert.equal(r.status, 502);
+    assert.equal(r.headers['cache-status'], 'ferry; fwd=miss; detail=upstream-error');
+  } finally {
+    await proxy.close();
+  }
+});
