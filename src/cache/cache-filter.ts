@@ -137,7 +137,11 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
 
   async function storeResponse(head: RequestHead, ctx: RequestContext, l: Lookup, res: ProxiedResponse, settle: (o: 'stored' | 'not-stored' | 'failed') => void, outcome: CacheOutcome & { kind: 'forward' }): Promise<ProxiedResponse> {
     const preq = toPolicyRequest(head.headers, { host: hostOf(l.parts), path: l.parts.path });
-    const decision = decideStore(kit, preq, head.headers, res.head.status, res.head.headers, unkeyed);
+    const cl = getHeader(res.head.headers, 'content-length');
+    const expected = cl !== undefined && /^\d+$/.test(cl.trim()) ? Number(cl.trim()) : undefined;
+    let decision = decideStore(kit, preq, head.headers, res.head.status, res.head.headers, unkeyed);
+    // Known to be over the store's entry bound: do not even start a write (the body streams straight through).
+    if (decision.kind === 'store' && expected !== undefined && expected > store.maxEntryBytes) decision = { kind: 'no-store', reason: 'too big' };
     const fwd: CacheOutcome = { ...outcome, fwdStatus: res.head.status };
     const notModified = res.head.status === 200 && clientWantsNotModified(head.headers, res.head.headers);
     if (decision.kind === 'no-store') {
@@ -165,8 +169,6 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
       if (notModified) return mark(ctx, { head: { status: 304, headers: notModifiedHeaders(res.head.headers) }, body: null }, stored);
       return mark(ctx, res, stored);
     }
-    const cl = getHeader(res.head.headers, 'content-length');
-    const expected = cl !== undefined && /^\d+$/.test(cl.trim()) ? Number(cl.trim()) : undefined;
     const tee = createCacheTee(writer, expected, done);
     pipeline(res.body, tee, () => { /* errors reach the client through `tee`; the writer is aborted by it */ });
     if (notModified) {
@@ -204,12 +206,19 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
         s.revalidated++;
         const record: EntryRecord = { ...l.record, policy: out.policy.toObject() };
         await store.putRecord(l.entryKey, record, retentionMs(out.policy)).catch((err: unknown) => storeFailed(ctx, err));
-        const served = await serveEntry(head, l.entryKey, record, fromPolicy(out.policy));
+        let served: ProxiedResponse;
+        try {
+          served = await serveEntry(head, l.entryKey, record, fromPolicy(out.policy));
+        } catch (err) {
+          // The stored body is gone (evicted, corrupt): fetch it whole instead.
+          storeFailed(ctx, err);
+          return fetchAndStore(wholeOf(head), ctx, fetch, l, () => {}, { kind: 'forward', reason });
+        }
         return mark(ctx, served, { kind: 'forward', reason, fwdStatus: 304, ttl: out.policy.maxAge() - out.policy.age() });
       }
       case 'refetch':
         discard(res.body);
-        return fetchAndStore(head, ctx, fetch, l, () => {}, { kind: 'forward', reason });
+        return fetchAndStore(wholeOf(head), ctx, fetch, l, () => {}, { kind: 'forward', reason });
       case 'replaced':
         // A full new answer (a Range request gets it whole: RFC 9110 §14.2 lets a server ignore Range).
         return storeResponse(head, ctx, l, res, () => {}, { kind: 'forward', reason });
@@ -219,8 +228,7 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
   function revalidateInBackground(head: RequestHead, ctx: RequestContext, fetch: Fetch, l: Lookup & { entryKey: string; record: EntryRecord }): void {
     if (backgroundRevalidations.has(l.entryKey)) return;
     backgroundRevalidations.add(l.entryKey);
-    const bgHead: RequestHead = { ...head, method: 'GET', headers: withoutHeaders(head.headers, ['range', 'if-range']) };
-    revalidate(bgHead, ctx, fetch, l, 'stale')
+    revalidate(wholeOf(head), ctx, fetch, l, 'stale')
       // Nobody reads this body but the store: drain it (the tee stores it) before the next revalidation may start.
       .then((res) => res.body === null ? undefined : new Promise<void>((resolve) => { res.body!.on('error', () => resolve()).on('end', resolve).resume(); }))
       .catch((err: unknown) => ctx.log.info({ event: 'cache-background-revalidation-failed', requestId: ctx.id, err }, 'background revalidation failed'))
@@ -382,6 +390,11 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
     if (head.method === 'HEAD') return mark(ctx, await fetch(head, ctx), { kind: 'forward', reason: d.stale ? 'stale' : 'request', detail: 'head' });
     return revalidate(head, ctx, fetch, found, d.stale ? 'stale' : 'request');
   }
+}
+
+/** The request without Range/If-Range: a refill fetches the whole representation (the client then gets it whole). */
+function wholeOf(head: RequestHead): RequestHead {
+  return { ...head, method: 'GET', headers: withoutHeaders(head.headers, ['range', 'if-range']) };
 }
 
 function hostOf(parts: KeyParts): string {
