@@ -25,6 +25,11 @@ export class ChunkReader {
     });
   }
 
+  /** True once the source has ended and every byte was handed out: the chunk just read was the last. */
+  get done(): boolean {
+    return this.#ended && this.#src.readableLength === 0;
+  }
+
   /** The next chunk of at most `max` bytes, or null at the end of the stream. Rejects if the source fails. */
   async read(max: number, lingerMs: number): Promise<Buffer | null> {
     const parts: Buffer[] = [];

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
 import { ChunkReader } from './chunk-reader.ts';
-import type { GatewayTransport, RelayReply } from './gateway-transport.ts';
+import { replyText, type GatewayTransport, type RelayReply } from './gateway-transport.ts';
 import { formatOpenRequest, H, parseIndex, RELAY_PATHS, type DownType, type ErrorPayload, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
 
@@ -23,15 +23,15 @@ export interface ClientSessionOptions {
 export interface DownSink {
   head(status: number, headers: Array<[string, string]>): void;
   /** Resolves when the bytes may be followed by more (the application drained them). */
-  data(bytes: Buffer): Promise<void>;
+  data(pieces: readonly Buffer[]): Promise<void>;
   end(): void;
 }
 
-export interface ReceivedChunk { type: DownType; fin: boolean; data: Buffer }
+export interface ReceivedChunk { type: DownType; fin: boolean; parts: Buffer[]; length: number }
 
 function refusal(r: RelayReply, what: string): FerryError {
   let reason = r.headers[H.error] ?? `status ${r.status}`;
-  try { reason = (JSON.parse(r.body.toString('utf8')) as { error?: string }).error ?? reason; } catch { /* keep */ }
+  try { reason = (JSON.parse(replyText(r)) as { error?: string }).error ?? reason; } catch { /* keep */ }
   const status = r.status === 410 ? 502 : r.status >= 500 ? r.status : r.status === 403 ? 403 : 502;
   return new FerryError(r.status === 410 ? 'FERRY_ERR_RELAY_EXPIRED' : 'FERRY_ERR_RELAY', `${what}: ${reason}`, { source: 'upstream', status });
 }
@@ -73,7 +73,7 @@ export class ClientSession {
       if (failure !== undefined) throw failure;
       if (this.signal.aborted) return;
       const data = await reader.read(this.#o.chunkSize, LINGER_MS);
-      const fin = data === null;
+      const fin = data === null || reader.done;
       const p: Promise<void> = this.#sendChunk(index++, data ?? Buffer.alloc(0), fin).then(
         () => { inflight.delete(p); },
         (err: unknown) => { inflight.delete(p); failure ??= err; this.abort(err as Error); },
@@ -112,17 +112,17 @@ export class ClientSession {
         next++;
         if (c.type === 'error') {
           let e: ErrorPayload = { status: 502, reason: 'relay error' };
-          try { e = JSON.parse(c.data.toString('utf8')) as ErrorPayload; } catch { /* default */ }
+          try { e = JSON.parse(Buffer.concat(c.parts).toString('utf8')) as ErrorPayload; } catch { /* default */ }
           throw new FerryError('FERRY_ERR_RELAY_TARGET', e.reason, { source: 'upstream', status: e.status });
         }
         if (c.type === 'head') {
           if (!expectHead || next !== 1) throw new FerryError('FERRY_ERR_RELAY', 'unexpected response head chunk', { source: 'upstream', status: 502 });
-          const head = JSON.parse(c.data.toString('utf8')) as { status: number; headers: Array<[string, string]> };
+          const head = JSON.parse(Buffer.concat(c.parts).toString('utf8')) as { status: number; headers: Array<[string, string]> };
           sink.head(head.status, head.headers);
         } else {
           if (expectHead && next === 1) throw new FerryError('FERRY_ERR_RELAY', 'response data before its head', { source: 'upstream', status: 502 });
-          if (c.data.length > 0) await sink.data(c.data);
-          this.#o.counters.bytesDown += c.data.length;
+          if (c.length > 0) await sink.data(c.parts);
+          this.#o.counters.bytesDown += c.length;
         }
         if (c.fin) { sink.end(); return; }
       }
@@ -142,7 +142,7 @@ export class ClientSession {
         throw new FerryError('FERRY_ERR_RELAY', `down chunk ${index}: malformed answer`, { source: 'upstream', status: 502 });
       }
       this.#o.counters.chunksDown++;
-      return { type, fin: r.headers[H.fin] === '1', data: r.body };
+      return { type, fin: r.headers[H.fin] === '1', parts: r.parts, length: r.length };
     }
   }
 

@@ -31,7 +31,17 @@ export interface GatewayTransportOptions {
   now?: () => number;
 }
 
-export interface RelayReply { status: number; headers: Record<string, string>; body: Buffer }
+export interface RelayReply {
+  status: number;
+  headers: Record<string, string>;
+  /** The body as received, in pieces (not concatenated: a chunk is hashed and delivered without another copy). */
+  parts: Buffer[];
+  length: number;
+}
+
+export function replyText(r: RelayReply): string {
+  return Buffer.concat(r.parts, r.length).toString('utf8');
+}
 
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504, STATUS_CHECKSUM_MISMATCH]);
 const BACKOFF_BASE_MS = 100;
@@ -66,9 +76,9 @@ export class GatewayTransport {
   }
 
   /** One attempt: sign, send, read the (bounded) answer, check its signature and digest. */
-  async once(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal): Promise<RelayReply> {
+  async once(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal, bodyDigest?: string): Promise<RelayReply> {
     const url = this.#url(endpoint);
-    const digest = formatContentDigest(body);
+    const digest = bodyDigest ?? formatContentDigest(body);
     const signedFields: Record<string, string> = { ...fields, [H.digest]: digest };
     const headers: Record<string, string> = { ...signedFields, 'content-type': 'application/octet-stream', 'cache-control': 'no-store' };
     let nonce = '';
@@ -77,7 +87,8 @@ export class GatewayTransport {
       headers[H.auth] = signRelayRequest(this.#o.secret, { method: 'POST', path: endpoint, fields: signedFields, nowMs: this.#now(), nonce });
     }
     if (this.#o.sigv4) {
-      const hex = createHash('sha256').update(body).digest('hex');
+      // The same SHA-256 as the Content-Digest, in hex: each byte is hashed once.
+      const hex = Buffer.from(digest.slice('sha-256=:'.length, -1), 'base64').toString('hex');
       Object.assign(headers, signSigV4({
         method: 'POST', url, headers: { 'content-type': headers['content-type']!, [H.digest]: digest }, payloadHash: hex,
         region: this.#o.sigv4.region, service: this.#o.sigv4.service,
@@ -97,14 +108,23 @@ export class GatewayTransport {
       res.body.destroy();
       throw new TransientError(`answer of ${declared} bytes is over --max-message`);
     }
-    let data: Buffer;
+    const parts: Buffer[] = [];
+    const hash = createHash('sha256');
+    let length = 0;
     try {
-      data = Buffer.from(await res.body.arrayBuffer());
+      for await (const piece of res.body) {
+        const b = piece as Buffer;
+        length += b.length;
+        if (length > this.#o.maxMessage) throw new Error('answer longer than --max-message');
+        parts.push(b);
+        hash.update(b);
+      }
     } catch (err) {
       if (signal?.aborted) throw err;
+      res.body.destroy();
       throw new TransientError(`gateway answer broke: ${(err as Error).message}`);
     }
-    const reply = { status: res.statusCode, headers: resHeaders, body: data };
+    const reply: RelayReply = { status: res.statusCode, headers: resHeaders, parts, length };
     const fromRelay = resHeaders[H.responseAuth] !== undefined || !this.#o.secret;
     if (this.#o.secret && fromRelay) {
       const ok = verifyRelayResponse(this.#o.secret, res.statusCode, nonce, Object.keys(resHeaders), (n) => resHeaders[n]);
@@ -112,7 +132,7 @@ export class GatewayTransport {
     }
     // Only a signed (or, without a secret, any) 2xx counts; a gateway cannot forge an acknowledgement.
     if (res.statusCode >= 200 && res.statusCode < 300 && this.#o.secret && !fromRelay) throw new TransientError(`unsigned ${res.statusCode} answer`);
-    if (res.statusCode === 200 && parseContentDigest(resHeaders[H.digest]) !== formatContentDigest(data)) {
+    if (res.statusCode === 200 && parseContentDigest(resHeaders[H.digest]) !== `sha-256=:${hash.digest('base64')}:`) {
       throw new TransientError('answer body does not match its Content-Digest');
     }
     return reply;
@@ -121,11 +141,12 @@ export class GatewayTransport {
   /** Send until a definitive answer: 2xx or a non-retryable refusal. Throws FerryError when retries run out. */
   async call(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal): Promise<RelayReply> {
     let failures = 0;
+    const digest = formatContentDigest(body); // once, not per attempt
     for (;;) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       let why: string;
       try {
-        const r = await this.once(endpoint, fields, body, signal);
+        const r = await this.once(endpoint, fields, body, signal, digest);
         const kind = r.headers[H.error];
         if (r.status === 503 && kind === 'busy' && r.headers[H.responseAuth] !== undefined) continue; // long wait ended; not a failure
         if (r.status === 401 && kind === 'skew') {

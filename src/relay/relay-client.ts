@@ -78,17 +78,20 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     const s = newSession();
     let bytesOut = 0;
     let failed = false;
-    const appGone = () => { if (!res.writableFinished) s.abort(new Error('application went away')); };
-    res.on('close', appGone);
+    let appGone = false;
+    const onAppClose = () => { if (!res.writableFinished) { appGone = true; s.abort(new Error('application went away')); } };
+    res.on('close', onAppClose);
     try {
       await s.open({ kind: 'http', method: req.method ?? 'GET', url: url.href, headers: stripHopByHop(fromRawHeaders(req.rawHeaders)), hasBody });
       const up = hasBody ? s.sendUp(req) : Promise.resolve();
       up.catch(() => { /* surfaced through the session abort */ });
       const sink: DownSink = {
         head: (status, headers) => { res.writeHead(status, toFlatHeaders(headers)); },
-        data: (bytes) => {
-          bytesOut += bytes.length;
-          if (res.write(bytes)) return Promise.resolve();
+        data: (pieces) => {
+          // No cork here: a corked ServerResponse can miss its 'drain' (seen as a stalled /echo).
+          let ok = true;
+          for (const p of pieces) { bytesOut += p.length; ok = res.write(p) && ok; }
+          if (ok) return Promise.resolve();
           return new Promise((resolve, reject) => {
             const done = () => { res.off('drain', done); res.off('close', done); if (res.destroyed) reject(new Error('application went away')); else resolve(); };
             res.on('drain', done);
@@ -99,6 +102,12 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
       };
       await s.receiveDown(sink, true);
     } catch (err) {
+      if (appGone && !(err instanceof FerryError)) {
+        // The application left first (it may have had every byte it wanted): not a relay failure.
+        log.info({ event: 'relay-app-gone', session: s.id, url: url.href }, 'application closed the connection before the end');
+        res.destroy();
+        return;
+      }
       failed = true;
       const e = err instanceof FerryError ? err : new FerryError('FERRY_ERR_RELAY', (err as Error).message, { source: 'internal', status: 502 });
       log.warn({ event: 'relay-failed', session: s.id, url: url.href, err: e.message }, 'relayed request failed');
@@ -140,7 +149,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     if (head.length > 0) sock.unshift(head);
     const sink: DownSink = {
       head: () => { throw new Error('unexpected head in a tunnel'); },
-      data: (bytes) => (sock.write(bytes) ? Promise.resolve() : new Promise((resolve, reject) => {
+      data: (pieces) => (writeAll(sock, pieces) ? Promise.resolve() : new Promise((resolve, reject) => {
         const done = () => { sock.off('drain', done); sock.off('close', done); if (sock.destroyed) reject(new Error('tunnel closed')); else resolve(); };
         sock.on('drain', done);
         sock.on('close', done);
@@ -194,4 +203,10 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
       for (const s of open) s.abort(new Error('shutting down'));
     },
   };
+}
+
+function writeAll(sock: Socket, pieces: readonly Buffer[]): boolean {
+  let ok = true;
+  for (const p of pieces) ok = sock.write(p) && ok;
+  return ok;
 }

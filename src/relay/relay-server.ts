@@ -42,7 +42,10 @@ export interface RelayServer {
   destroy(): void;
 }
 
-interface Message { path: string; body: Buffer; nonce: string; get: (n: string) => string | undefined }
+const EMPTY = Buffer.alloc(0);
+const EMPTY_DIGEST = formatContentDigest(EMPTY);
+
+interface Message { path: string; body: Buffer; digest: string; nonce: string; get: (n: string) => string | undefined }
 
 export function createRelayServer(o: RelayServerOptions): RelayServer {
   if (!o.secret && !o.insecureGatewayAuthOnly) throw new Error('relay-server needs a secret (or insecureGatewayAuthOnly)');
@@ -73,9 +76,10 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     }
   }
 
-  function reply(res: ServerResponse, status: number, nonce: string, fields: Record<string, string>, body: Buffer = Buffer.alloc(0)): void {
+  /** `digest`: the body's Content-Digest when already known (down chunks carry theirs), to hash each byte once. */
+  function reply(res: ServerResponse, status: number, nonce: string, fields: Record<string, string>, body: Buffer = EMPTY, digest?: string): void {
     if (res.headersSent || res.destroyed) return;
-    const all: Record<string, string> = { ...fields, [H.digest]: formatContentDigest(body) };
+    const all: Record<string, string> = { ...fields, [H.digest]: digest ?? (body.length === 0 ? EMPTY_DIGEST : formatContentDigest(body)) };
     if (o.secret && nonce !== '') all[H.responseAuth] = signRelayResponse(o.secret, status, nonce, all);
     res.writeHead(status, {
       ...all,
@@ -121,7 +125,8 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
       nonce = v.nonce;
     }
     const claimed = parseContentDigest(get(H.digest));
-    if (claimed === undefined || claimed !== formatContentDigest(body)) {
+    const digest = body.length === 0 ? EMPTY_DIGEST : formatContentDigest(body);
+    if (claimed === undefined || claimed !== digest) {
       counters.corrupt++;
       log.info({ event: 'relay-checksum-mismatch', path }, 'chunk digest mismatch; client will resend');
       return refuse(res, STATUS_CHECKSUM_MISMATCH, nonce, 'checksum', 'Checksum Mismatch: resend the chunk');
@@ -133,7 +138,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     }
     const session = get(H.session);
     if (!isSessionId(session)) return refuse(res, 400, nonce, 'session', 'missing or invalid x-ferry-session');
-    const msg: Message = { path: endpoint, body, nonce, get };
+    const msg: Message = { path: endpoint, body, digest, nonce, get };
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     switch (endpoint) {
@@ -152,7 +157,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
       log.info({ event: 'relay-connect-refused', port: open.port }, 'CONNECT port not allowed');
       return refuse(res, 403, m.nonce, 'port', `CONNECT to port ${open.port} is not allowed`);
     }
-    const digest = formatContentDigest(m.body);
+    const digest = m.digest;
     const created = await o.store.create(newSessionMeta(id, open.kind, digest, instance));
     if (created.kind === 'created') {
       counters.sessionsOpened++;
@@ -187,7 +192,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     if (index === undefined) return refuse(res, 400, m.nonce, 'index', 'missing or invalid x-ferry-index');
     const fin = m.get(H.fin) === '1';
     await o.store.touch(id);
-    const fp = upFingerprint(formatContentDigest(m.body), fin);
+    const fp = upFingerprint(m.digest, fin);
     const deadline = now() + o.pollTimeoutMs;
     for (;;) {
       const r = await o.store.putUp(id, index, fp, m.body, o.window);
@@ -224,7 +229,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
         const c = await o.store.getDown(id, index);
         if (!c) return refuse(res, 410, m.nonce, 'gone', 'chunk no longer held');
         counters.chunksDown++;
-        return reply(res, 200, m.nonce, { [H.session]: id, [H.index]: String(index), [H.type]: c.type, [H.fin]: c.fin ? '1' : '0' }, c.data);
+        return reply(res, 200, m.nonce, { [H.session]: id, [H.index]: String(index), [H.type]: c.type, [H.fin]: c.fin ? '1' : '0' }, c.data, c.digest);
       }
       const left = deadline - now();
       if (left <= 0 || signal.aborted) {

@@ -152,7 +152,8 @@ export class TargetSession {
         if (!(await this.#waitWindow())) return;
         const data = await reader.read(this.#o.chunkSize, LINGER_MS);
         if (data === null) { await this.#produce('data', Buffer.alloc(0), true); return; }
-        if (!(await this.#produce('data', data, false))) return;
+        // The last bytes carry fin themselves: the client can end the response as it writes them.
+        if (!(await this.#produce('data', data, reader.done)) || reader.done) return;
       }
     } catch (err) {
       const reason = `target connection broke mid-stream: ${(err as Error).message}`;

@@ -1,0 +1,90 @@
+/**
+ * @module Relay benchmark (issue 7): a 100 MiB download and a 100 MiB upload (to /echo, so the bytes also come
+ * back) through relay-client → relay-server with 1 MiB messages on loopback, as a ratio of the same transfer
+ * straight to the origin. Also through the narrow-gateway test fixture (a buffering proxy in the middle, as a
+ * real gateway is). Median of 3 interleaved runs; every loop is bounded.
+ * Run alone: `node bench/relay.bench.ts`; bench/run.ts calls `run()`.
+ */
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { startRole, type RunningRole } from '../test/helpers/cli.ts';
+import { startGateway } from '../test/fixtures/gateway.ts';
+import { patternStream } from '../test/relay/harness.ts';
+
+export interface BenchResult { name: string; value: number; unit: string; notes?: string }
+
+const MiB = 1024 * 1024;
+const SIZE = 100 * MiB;
+const RUNS = 3;
+const SECRET = 'relay-bench-secret-0123456789abcdef';
+
+/** One transfer; resolves with MiB/s. `proxy` set: absolute-form through that proxy. */
+function transfer(kind: 'download' | 'upload', origin: string, proxy?: string): Promise<number> {
+  const target = new URL(kind === 'download' ? `/bytes/${SIZE}` : '/echo', origin);
+  const via = proxy ? new URL(proxy) : target;
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = http.request({
+      host: via.hostname, port: via.port, method: kind === 'download' ? 'GET' : 'POST', agent: false,
+      path: proxy ? target.href : target.pathname, headers: { host: target.host, ...(kind === 'upload' ? { 'content-length': String(SIZE) } : {}) },
+    }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => { n += c.length; });
+      res.on('end', () => {
+        if (res.statusCode !== 200 || n !== SIZE) reject(new Error(`${kind} via ${proxy ?? 'direct'}: status ${res.statusCode}, ${n} bytes`));
+        else resolve(SIZE / MiB / ((performance.now() - started) / 1000));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (kind === 'upload') patternStream(SIZE).pipe(req);
+    else req.end();
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]> {
+  const log = ctx?.log ?? ((m: string) => console.log(m));
+  const roles: RunningRole[] = [];
+  const env = { FERRY_RELAY_SECRET: SECRET };
+  const origin = await startRole(['origin', '--listen', '127.0.0.1:0', '--log-level', 'warn']);
+  roles.push(origin);
+  const server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--log-level', 'warn'], { env });
+  roles.push(server);
+  const gateway = await startGateway({ targets: [server.url], maxMessage: MiB });
+  try {
+    const direct = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', server.url, '--max-message', '1MiB', '--log-level', 'warn'], { env });
+    roles.push(direct);
+    const gated = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', gateway.url, '--max-message', '1MiB', '--log-level', 'warn'], { env });
+    roles.push(gated);
+    const results: BenchResult[] = [];
+    for (const kind of ['download', 'upload'] as const) {
+      const t: Record<'direct' | 'relay' | 'gateway', number[]> = { direct: [], relay: [], gateway: [] };
+      await transfer(kind, origin.url, direct.url); // warm-up
+      for (let i = 0; i < RUNS; i++) {
+        t.direct.push(await transfer(kind, origin.url));
+        t.relay.push(await transfer(kind, origin.url, direct.url));
+        t.gateway.push(await transfer(kind, origin.url, gated.url));
+        log(`${kind} run ${i + 1}: direct ${t.direct.at(-1)!.toFixed(0)}, relay ${t.relay.at(-1)!.toFixed(0)}, relay+gateway ${t.gateway.at(-1)!.toFixed(0)} MiB/s`);
+      }
+      const d = median(t.direct);
+      const r = median(t.relay);
+      const g = median(t.gateway);
+      results.push(
+        { name: `${kind} 100 MiB direct`, value: d, unit: 'MiB/s' },
+        { name: `${kind} 100 MiB through the relay (1 MiB messages)`, value: r, unit: 'MiB/s', notes: `ratio ${(r / d).toFixed(2)} of direct (target ≥ 0.5)` },
+        { name: `${kind} 100 MiB through the relay and the narrow gateway fixture`, value: g, unit: 'MiB/s', notes: `ratio ${(g / d).toFixed(2)} of direct` },
+      );
+    }
+    results.push({ name: 'largest message seen by the gateway', value: Math.max(gateway.largestRequest(), gateway.largestResponse()), unit: 'bytes', notes: `limit ${MiB}` });
+    return results;
+  } finally {
+    await gateway.close();
+    await Promise.all(roles.reverse().map((r) => r.stop()));
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const r of await run()) console.log(`${r.name.padEnd(70)} ${r.value.toFixed(1).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
+}
