@@ -262,7 +262,12 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
     if (head.method === 'HEAD' || getHeader(head.headers, 'range') !== undefined) {
       const running = flights.waitFor(l.key);
       const served = running === null ? null : await serveAfterFlight(head, ctx, l, await running);
-      return served ?? mark(ctx, await fetch(head, ctx), { kind: 'forward', reason, detail: head.method === 'HEAD' ? 'head' : 'range' });
+      if (served !== null) return served;
+      const res = await fetch(head, ctx);
+      const detail = head.method === 'HEAD' ? 'head' : 'range';
+      // An origin that ignores Range sends the whole 200: that one is worth storing.
+      if (head.method === 'GET' && res.head.status === 200 && !hasHeader(res.head.headers, 'content-range')) return storeResponse(head, ctx, l, res, () => {}, { kind: 'forward', reason, detail });
+      return mark(ctx, res, { kind: 'forward', reason, detail });
     }
     const ticket = flights.join(l.key);
     if (ticket.kind === 'wait') {

@@ -44,6 +44,7 @@ function route(req: http.IncomingMessage, res: http.ServerResponse, n: number): 
   }
   if (p.startsWith('/swr')) return send(200, { 'cache-control': 'max-age=10, stale-while-revalidate=600', age: n === 1 ? '11' : '0' }, `swr ${n}`);
   if (p.startsWith('/bytes')) return send(200, { 'cache-control': 'max-age=3600', 'content-type': 'application/octet-stream', etag: '"b"', 'content-length': String(BYTES.length) }, BYTES);
+  if (p.startsWith('/partial-only')) return send(206, { 'cache-control': 'max-age=3600', 'content-range': 'bytes 0-1/10' }, '01');
   if (p.startsWith('/reflect')) {
     return send(200, { 'cache-control': 'max-age=3600' }, JSON.stringify({ xfh: req.headers['x-forwarded-host'] ?? null, xfp: req.headers['x-forwarded-proto'] ?? null, fwd: req.headers.forwarded ?? null, n }));
   }
@@ -259,13 +260,17 @@ for (const kind of storeKinds()) {
       assert.equal(origin.count('/bytes'), 1);
     });
 
-    test('a Range miss is forwarded as is and not stored as a full response', async () => {
+    test('a Range miss is forwarded as is; a 206 is not stored, a whole 200 (Range ignored) is', async () => {
       const r = await get(`${proxy.url}/bytes-miss`, { range: 'bytes=0-9' });
       assert.equal(origin.seen.find((s) => s.url === '/bytes-miss')!.headers.range, 'bytes=0-9');
-      assert.equal(r.status, 200); // the fixture ignores Range; what matters is that it went upstream as is
+      assert.equal(r.status, 200); // this fixture ignores Range and sends everything
       const full = await get(`${proxy.url}/bytes-miss`);
       assert.equal(full.body.length, BYTES.length);
-      assert.equal(origin.count('/bytes-miss'), 2);
+      assert.equal(origin.count('/bytes-miss'), 1);
+      const part = await get(`${proxy.url}/partial-only`, { range: 'bytes=0-1' });
+      assert.equal(part.status, 206);
+      await get(`${proxy.url}/partial-only`, { range: 'bytes=0-1' });
+      assert.equal(origin.count('/partial-only'), 2);
     });
 
     test('100 concurrent misses make exactly 1 upstream request', async () => {
