@@ -113,7 +113,15 @@ export class TargetSession {
     req.on('response', (res) => {
       responded = true;
       const head: ResponseHeadPayload = { status: res.statusCode ?? 502, headers: stripHopByHop(fromRawHeaders(res.rawHeaders)) };
-      void this.#produce('head', Buffer.from(JSON.stringify(head)), false).then((ok) => { if (ok) void this.#downPump(res); });
+      const encoded = Buffer.from(JSON.stringify(head));
+      if (encoded.length > this.#o.chunkSize) {
+        // A head is never split (RELIABILITY L1): it must fit in one message, as at the gateway itself.
+        res.destroy();
+        const reason = `target response head of ${encoded.length} bytes does not fit in one relay message (--max-message)`;
+        void this.#produce('error', Buffer.from(JSON.stringify({ status: 502, reason } satisfies ErrorPayload)), true);
+        return;
+      }
+      void this.#produce('head', encoded, false).then((ok) => { if (ok) void this.#downPump(res); });
     });
     void store.update(id, { state: 'open' });
     if (open.hasBody) void this.#upPump(req);

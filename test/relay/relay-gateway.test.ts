@@ -210,3 +210,28 @@ describe('relay with a wrong secret', () => {
     }
   });
 });
+
+describe('relay with the smallest --max-message (16 KiB)', () => {
+  test('heads are never split: a request head over the budget gets 431, a response head over it 502; bodies still flow', async () => {
+    const target = await startTarget();
+    const bigHeads = http.createServer((req, res) => { res.writeHead(200, { 'x-big': 'y'.repeat(12_000) }); res.end('never'); });
+    await new Promise<void>((resolve) => bigHeads.listen(0, '127.0.0.1', resolve));
+    const pair = await startRelayPair({ maxMessage: 16 * 1024 });
+    try {
+      const tooBig = await viaProxy(pair.client.url, 'GET', `${target.url}/headers`, undefined, { 'x-app-big': 'z'.repeat(12_000) });
+      assert.equal(tooBig.status, 431);
+      const bigResponse = await viaProxy(pair.client.url, 'GET', `http://127.0.0.1:${(bigHeads.address() as AddressInfo).port}/`);
+      assert.equal(bigResponse.status, 502);
+      const size = 300_000;
+      const r = await viaProxy(pair.client.url, 'POST', `${target.url}/echo`, patternStream(size));
+      assert.equal(r.status, 200);
+      assert.equal(r.sha256, patternSha256(size));
+      assert.equal(pair.gateway.counts.tooLarge + pair.gateway.counts.responseTooLarge, 0);
+      assert.ok(pair.gateway.largestRequest() <= 16 * 1024 && pair.gateway.largestResponse() <= 16 * 1024);
+    } finally {
+      await pair.close();
+      await target.close();
+      await new Promise<void>((resolve) => { bigHeads.close(() => resolve()); bigHeads.closeAllConnections(); });
+    }
+  });
+});
