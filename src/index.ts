@@ -20,3 +20,9 @@ export { createForwardFilter, type ForwardFilterOptions } from './proxy/forward/
 export { createConnectTunnels, type ConnectTunnels, type ConnectTunnelOptions } from './proxy/tunnel/connect-tunnel.ts';
 export { createTunnelStats, type TunnelStats, type TunnelStatsSnapshot } from './proxy/tunnel/tunnel-stats.ts';
 export { createUpstreamProxyDispatcher, openProxyTunnel } from './proxy/upstream-proxy.ts';
+export { createRelayServer, type RelayServer, type RelayServerOptions } from './relay/relay-server.ts';
+export { createRelayClient, type RelayClient, type RelayClientOptions } from './relay/relay-client.ts';
+export { MemorySessionStore } from './relay/memory-session-store.ts';
+export { RedisSessionStore } from './relay/redis-session-store.ts';
+export type { SessionStore } from './relay/session-store.ts';
+export { signRelayRequest, verifyRelayRequest } from './relay/hmac.ts';
