@@ -4,16 +4,19 @@ import { FerryError, UsageError } from '../errors.ts';
 import type { CliCommand } from './command.ts';
 import { resolveCommandFlags } from './config.ts';
 import { formatHelp } from './flags.ts';
-import { demoCommand } from './commands/demo.ts';
-import { originCommand } from './commands/origin.ts';
-import { proxyCommand } from './commands/proxy.ts';
-import { relayClientCommand } from './commands/relay-client.ts';
-import { relayServerCommand } from './commands/relay-server.ts';
 
-const COMMANDS: readonly CliCommand[] = [proxyCommand, originCommand, relayClientCommand, relayServerCommand, demoCommand];
+/** Each role's module graph (undici, ioredis, prom-client, …) is loaded only when that role runs: idle RSS matters. */
+const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<CliCommand> }> = [
+  { name: 'proxy', load: async () => (await import('./commands/proxy.ts')).proxyCommand },
+  { name: 'origin', load: async () => (await import('./commands/origin.ts')).originCommand },
+  { name: 'relay-client', load: async () => (await import('./commands/relay-client.ts')).relayClientCommand },
+  { name: 'relay-server', load: async () => (await import('./commands/relay-server.ts')).relayServerCommand },
+  { name: 'demo', load: async () => (await import('./commands/demo.ts')).demoCommand },
+];
 
-function topHelp(): string {
-  const rows = COMMANDS.map((c) => `  ${c.spec.name.padEnd(14)} ${c.spec.summary.split('\n')[0]}`);
+async function topHelp(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
+  const rows = commands.map((c) => `  ${c.spec.name.padEnd(14)} ${c.spec.summary.split('\n')[0]}`);
   return ['Usage: ferry <command> [flags]', '', 'ferry is a streaming HTTP proxy suite.', '', 'Commands:', ...rows, '',
     'Run `ferry <command> --help` for the flags of a command.', ''].join('\n');
 }
@@ -21,7 +24,7 @@ function topHelp(): string {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(topHelp());
+    process.stdout.write(await topHelp());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
@@ -30,8 +33,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.spec.name === name);
-  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.spec.name).join(', ')})`);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+  const command = await entry.load();
   const flags = resolveCommandFlags(command.spec, rest, env);
   if (flags.help === true) {
     process.stdout.write(formatHelp(command.spec));
