@@ -32,6 +32,12 @@ export class ChunkReader {
 
   /** The next chunk of at most `max` bytes, or null at the end of the stream. Rejects if the source fails. */
   async read(max: number, lingerMs: number): Promise<Buffer | null> {
+    const parts = await this.readPieces(max, lingerMs);
+    return parts === null ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** Like read(), but the chunk is left in the pieces it arrived in (no copy). */
+  async readPieces(max: number, lingerMs: number): Promise<Buffer[] | null> {
     const parts: Buffer[] = [];
     let n = 0;
     for (;;) {
@@ -45,11 +51,11 @@ export class ChunkReader {
         parts.push(b);
         n += b.length;
       }
-      if (n >= max) return Buffer.concat(parts, n);
+      if (n >= max) return parts;
       if (this.#error) throw this.#error;
-      if (this.#ended) return n > 0 ? Buffer.concat(parts, n) : null;
+      if (this.#ended) return n > 0 ? parts : null;
       const woke = await this.#waitData(n > 0 ? lingerMs : -1);
-      if (!woke && n > 0) return Buffer.concat(parts, n);
+      if (!woke && n > 0) return parts;
     }
   }
 

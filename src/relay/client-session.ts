@@ -9,6 +9,7 @@ import { ChunkReader } from './chunk-reader.ts';
 import { replyText, type GatewayTransport, type RelayReply } from './gateway-transport.ts';
 import { formatOpenRequest, H, parseIndex, RELAY_PATHS, type DownType, type ErrorPayload, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
+import { noteRelayedBytes } from '../proxy/gc-pacer.ts';
 
 /** How long a partly filled up chunk waits for more bytes before it is sent. */
 const LINGER_MS = 3;
@@ -90,6 +91,7 @@ export class ClientSession {
     if (r.status !== 200) throw refusal(r, `up chunk ${index} refused`);
     this.#o.counters.chunksUp++;
     this.#o.counters.bytesUp += data.length;
+    noteRelayedBytes(data.length);
   }
 
   /** Fetch down chunks in order with `window` long polls in flight; feed the sink; resolve at fin. */
@@ -123,6 +125,7 @@ export class ClientSession {
           if (expectHead && next === 1) throw new FerryError('FERRY_ERR_RELAY', 'response data before its head', { source: 'upstream', status: 502 });
           if (c.length > 0) await sink.data(c.parts);
           this.#o.counters.bytesDown += c.length;
+          noteRelayedBytes(c.length);
         }
         if (c.fin) { sink.end(); return; }
       }

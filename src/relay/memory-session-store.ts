@@ -116,7 +116,7 @@ export class MemorySessionStore implements SessionStore {
     let bytes = 0;
     for (const e of this.#sessions.values()) {
       for (const c of e.up.values()) { chunks++; bytes += c.data.length; }
-      for (const c of e.down.values()) { chunks++; bytes += c.data.length; }
+      for (const c of e.down.values()) { chunks++; bytes += c.length; }
     }
     return { sessions: this.#sessions.size, chunks, bytes };
   }

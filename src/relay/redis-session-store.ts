@@ -138,7 +138,7 @@ export class RedisSessionStore implements SessionStore {
 
   async putDown(id: string, index: number, chunk: DownChunk): Promise<void> {
     await this.#redis.multi()
-      .hset(k.down(id, index), { type: chunk.type, fin: chunk.fin ? '1' : '0', digest: chunk.digest, data: chunk.data })
+      .hset(k.down(id, index), { type: chunk.type, fin: chunk.fin ? '1' : '0', digest: chunk.digest, data: Buffer.concat(chunk.data, chunk.length) })
       .pexpire(k.down(id, index), this.#chunkTtl)
       .exec();
     await this.update(id, { downProduced: index + 1 });
@@ -147,7 +147,7 @@ export class RedisSessionStore implements SessionStore {
   async getDown(id: string, index: number): Promise<DownChunk | undefined> {
     const h = await this.#redis.hgetallBuffer(k.down(id, index));
     if (!h.type || !h.data || !h.digest) return undefined;
-    return { type: h.type.toString() as DownType, fin: h.fin?.toString() === '1', digest: h.digest.toString(), data: h.data };
+    return { type: h.type.toString() as DownType, fin: h.fin?.toString() === '1', digest: h.digest.toString(), data: [h.data], length: h.data.length };
   }
 
   async ackDown(id: string, ackedBelow: number): Promise<void> {

@@ -77,17 +77,20 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   }
 
   /** `digest`: the body's Content-Digest when already known (down chunks carry theirs), to hash each byte once. */
-  function reply(res: ServerResponse, status: number, nonce: string, fields: Record<string, string>, body: Buffer = EMPTY, digest?: string): void {
+  function reply(res: ServerResponse, status: number, nonce: string, fields: Record<string, string>, body: Buffer | readonly Buffer[] = EMPTY, digest?: string): void {
     if (res.headersSent || res.destroyed) return;
-    const all: Record<string, string> = { ...fields, [H.digest]: digest ?? (body.length === 0 ? EMPTY_DIGEST : formatContentDigest(body)) };
+    const pieces = Buffer.isBuffer(body) ? [body] : body;
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    const all: Record<string, string> = { ...fields, [H.digest]: digest ?? (length === 0 ? EMPTY_DIGEST : formatContentDigest(Buffer.concat(pieces))) };
     if (o.secret && nonce !== '') all[H.responseAuth] = signRelayResponse(o.secret, status, nonce, all);
     res.writeHead(status, {
       ...all,
       'cache-control': 'no-store',
-      'content-type': body.length > 0 && fields[H.type] !== 'data' ? 'application/json' : 'application/octet-stream',
-      'content-length': String(body.length),
+      'content-type': length > 0 && fields[H.type] !== 'data' ? 'application/json' : 'application/octet-stream',
+      'content-length': String(length),
     });
-    res.end(body);
+    for (const p of pieces) res.write(p);
+    res.end();
   }
 
   function refuse(res: ServerResponse, status: number, nonce: string, error: string, detail = error): void {

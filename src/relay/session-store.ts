@@ -10,7 +10,8 @@
 import type { SessionMeta, SessionPatch, UpDecision } from './session.ts';
 import type { DownType } from './protocol.ts';
 
-export interface DownChunk { type: DownType; fin: boolean; digest: string; data: Buffer }
+/** A down chunk keeps the pieces it was read in (no concatenation copy); `length` is their total. */
+export interface DownChunk { type: DownType; fin: boolean; digest: string; data: readonly Buffer[]; length: number }
 export interface UpChunk { fin: boolean; data: Buffer }
 
 export type CreateResult = { kind: 'created' } | { kind: 'exists'; meta: SessionMeta };

@@ -8,14 +8,16 @@
  * The target hop is one stream that is never replayed: if it breaks, the client gets an error chunk
  * and the application a failed request (RELIABILITY L7).
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
 import type { Logger } from '../server/logger.ts';
 import { ChunkReader } from './chunk-reader.ts';
-import { formatContentDigest, stripHopByHop, type DownType, type ErrorPayload, type OpenRequest, type ResponseHeadPayload } from './protocol.ts';
+import { stripHopByHop, type DownType, type ErrorPayload, type OpenRequest, type ResponseHeadPayload } from './protocol.ts';
 import { fromRawHeaders, toFlatHeaders } from '../http/headers.ts';
 import { mayProduce } from './session.ts';
+import { noteRelayedBytes } from '../proxy/gc-pacer.ts';
 import type { SessionStore } from './session-store.ts';
 import type { RelayCounters } from './relay-stats.ts';
 
@@ -144,6 +146,7 @@ export class TargetSession {
         if (dest.destroyed) return;
         index++;
         counters.bytesUp += c.data.length;
+        noteRelayedBytes(c.data.length);
         await store.update(id, { upDelivered: index });
         if (c.fin) { dest.end(); return; }
       }
@@ -158,8 +161,8 @@ export class TargetSession {
     try {
       for (;;) {
         if (!(await this.#waitWindow())) return;
-        const data = await reader.read(this.#o.chunkSize, LINGER_MS);
-        if (data === null) { await this.#produce('data', Buffer.alloc(0), true); return; }
+        const data = await reader.readPieces(this.#o.chunkSize, LINGER_MS);
+        if (data === null) { await this.#produce('data', [], true); return; }
         // The last bytes carry fin themselves: the client can end the response as it writes them.
         if (!(await this.#produce('data', data, reader.done)) || reader.done) return;
       }
@@ -181,11 +184,16 @@ export class TargetSession {
     }
   }
 
-  async #produce(type: DownType, data: Buffer, fin: boolean): Promise<boolean> {
+  async #produce(type: DownType, body: Buffer | Buffer[], fin: boolean): Promise<boolean> {
     if (!(await this.#waitWindow())) return false;
     const index = this.#downIndex++;
-    await this.#o.store.putDown(this.#o.id, index, { type, fin, digest: formatContentDigest(data), data });
-    if (type === 'data') this.#o.counters.bytesDown += data.length;
+    const data = Array.isArray(body) ? body : [body];
+    const hash = createHash('sha256');
+    let length = 0;
+    for (const p of data) { hash.update(p); length += p.length; }
+    const digest = `sha-256=:${hash.digest('base64')}:`;
+    await this.#o.store.putDown(this.#o.id, index, { type, fin, digest, data, length });
+    if (type === 'data') { this.#o.counters.bytesDown += length; noteRelayedBytes(length); }
     return true;
   }
 }

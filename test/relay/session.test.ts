@@ -90,7 +90,7 @@ test('memory store: down chunks are freed on ack, nonces are single-use, idle se
   const store = new MemorySessionStore({ ttlMs: 5_000, now: () => now });
   await store.create(newSessionMeta('s', 'connect', 'd', 'o'));
   assert.equal((await store.create(newSessionMeta('s', 'connect', 'other', 'o'))).kind, 'exists');
-  for (let i = 0; i < 3; i++) await store.putDown('s', i, { type: 'data', fin: false, digest: 'x', data: Buffer.alloc(10) });
+  for (let i = 0; i < 3; i++) await store.putDown('s', i, { type: 'data', fin: false, digest: 'x', data: [Buffer.alloc(4), Buffer.alloc(6)], length: 10 });
   assert.deepEqual(await store.census(), { sessions: 1, chunks: 3, bytes: 30 });
   await store.ackDown('s', 2);
   assert.deepEqual(await store.census(), { sessions: 1, chunks: 1, bytes: 10 });
