@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { FerryError } from '../errors.ts';
-import { fromRawHeaders, toFlatHeaders } from '../http/headers.ts';
+import { fromRawHeaders, toFlatHeaders, withoutHeaders } from '../http/headers.ts';
 import { logAccess } from '../server/access-log.ts';
 import { closeServer, createHardenedServer } from '../server/http-server.ts';
 import type { Logger } from '../server/logger.ts';
@@ -74,6 +74,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     let url: URL;
     try { url = new URL(target); } catch { return plain(res, 400, 'invalid request target'); }
     if (url.protocol !== 'http:') return plain(res, 400, 'only http:// requests are relayed as requests; use CONNECT for https');
+    // Node already answered any `Expect: 100-continue` on this hop; the target must not wait for one.
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
     const s = newSession();
     let bytesOut = 0;
@@ -82,7 +83,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     const onAppClose = () => { if (!res.writableFinished) { appGone = true; s.abort(new Error('application went away')); } };
     res.on('close', onAppClose);
     try {
-      await s.open({ kind: 'http', method: req.method ?? 'GET', url: url.href, headers: stripHopByHop(fromRawHeaders(req.rawHeaders)), hasBody });
+      await s.open({ kind: 'http', method: req.method ?? 'GET', url: url.href, headers: withoutHeaders(stripHopByHop(fromRawHeaders(req.rawHeaders)), ['expect']), hasBody });
       const up = hasBody ? s.sendUp(req) : Promise.resolve();
       up.catch(() => { /* surfaced through the session abort */ });
       const sink: DownSink = {

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -141,6 +141,23 @@ describe('relay through a 1 MiB gateway', () => {
     }
   });
 
+  test('an unreachable target is a 502 for plain HTTP and for CONNECT, and nothing hangs', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const r = await viaProxy(pair.client.url, 'GET', `http://127.0.0.1:${port}/`);
+    assert.equal(r.status, 502);
+    const proxy = new URL(pair.client.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: `127.0.0.1:${port}`, agent: false });
+      req.on('connect', (res, sock) => { sock.destroy(); resolve(res.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 502);
+  });
+
   test('a replayed relay message is refused and has no second effect', async () => {
     const before = target.connections().accepted;
     const body = Buffer.from(JSON.stringify({ kind: 'connect', host: '127.0.0.1', port: target.port }));
@@ -171,7 +188,7 @@ describe('relay through a 1 MiB gateway', () => {
     assert.equal(r2.headers.get(H.error), 'skew');
   });
 
-  test('stats on both sides count sessions, chunks and bytes', async () => {
+  test('stats on both sides count sessions, chunks and bytes (the only failures: the two unreachable targets)', async () => {
     const client = await getJson(`${pair.client.url}/stats`);
     const server = await getJson(`${pair.servers[0]!.url}/stats`);
     assert.equal(client.role, 'relay-client');
@@ -180,7 +197,7 @@ describe('relay through a 1 MiB gateway', () => {
     assert.ok(client.bytes.down >= 200 * MiB);
     assert.ok(server.chunks.up >= 100);
     assert.ok(server.chunks.down >= 200);
-    assert.equal(client.sessions.failed, 0, JSON.stringify(pair.client.logs.filter((l) => l.level === 'warn' || l.level === 'error')));
+    assert.equal(client.sessions.failed, 2, JSON.stringify(pair.client.logs.filter((l) => l.level === 'warn' || l.level === 'error')));
   });
 
   test('the gateway never saw a message over its limit', () => {
