@@ -57,6 +57,9 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const chunkSize = chunkPayloadSize(o.maxMessage);
   const log = o.log;
+  /** Requests that may be waiting (long polls, full windows): shutdown ends them at once instead of after a poll. */
+  const waiting = new Set<AbortController>();
+  let closing = false;
 
   const sweepEvery = Math.min(Math.max(Math.floor(o.sessionTtlMs / 4), 100), 10_000);
   const sweeper = setInterval(() => { void sweep(); }, sweepEvery);
@@ -85,6 +88,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     if (o.secret && nonce !== '') all[H.responseAuth] = signRelayResponse(o.secret, status, nonce, all);
     res.writeHead(status, {
       ...all,
+      ...(closing ? { connection: 'close' } : {}), // shutting down: let keep-alive connections go
       'cache-control': 'no-store',
       'content-type': length > 0 && fields[H.type] !== 'data' ? 'application/json' : 'application/octet-stream',
       'content-length': String(length),
@@ -143,7 +147,8 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     if (!isSessionId(session)) return refuse(res, 400, nonce, 'session', 'missing or invalid x-ferry-session');
     const msg: Message = { path: endpoint, body, digest, nonce, get };
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    waiting.add(abort);
+    res.on('close', () => { waiting.delete(abort); abort.abort(); });
     switch (endpoint) {
       case RELAY_PATHS.open: return onOpen(res, session, msg);
       case RELAY_PATHS.up: return onUp(res, session, msg, abort.signal);
@@ -161,6 +166,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
       return refuse(res, 403, m.nonce, 'port', `CONNECT to port ${open.port} is not allowed`);
     }
     const digest = m.digest;
+    if (closing && !(await o.store.get(id))) return refuse(res, 503, m.nonce, 'closing', 'relay-server is shutting down; open the session elsewhere');
     const created = await o.store.create(newSessionMeta(id, open.kind, digest, instance));
     if (created.kind === 'created') {
       counters.sessionsOpened++;
@@ -273,14 +279,18 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     stats,
     async close() {
       clearInterval(sweeper);
+      // Graceful: no new sessions; open ones are served until they end (the grace timer calls destroy()).
+      closing = true;
+      while (owned.size > 0) await new Promise((r) => setTimeout(r, 100));
+      for (const a of waiting) a.abort();
       await closeServer(server);
-      for (const t of owned.values()) t.destroy('shutting down');
       agent.destroy();
       await o.store.close();
     },
     destroy() {
-      server.closeAllConnections();
       for (const t of owned.values()) t.destroy('shutting down');
+      for (const a of waiting) a.abort();
+      server.closeAllConnections();
       agent.destroy();
     },
   };

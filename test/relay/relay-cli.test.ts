@@ -59,3 +59,43 @@ test('--help lists every relay flag with its default', async () => {
   for (const f of ['--gateway', '--retries', '--sigv4', '--region', '--service', '--window']) assert.ok(client.stdout.includes(f), f);
   assert.match(client.stdout, /--max-message SIZE .*\(default: 1MiB\)/);
 });
+
+test('SIGTERM: no new sessions, open ones are served to their end, then a clean exit', async () => {
+  const { GatewayTransport } = await import('../../src/relay/gateway-transport.ts');
+  const { createSilentLogger } = await import('../../src/server/logger.ts');
+  const { newRelayCounters } = await import('../../src/relay/relay-stats.ts');
+  const { formatOpenRequest, H, RELAY_PATHS } = await import('../../src/relay/protocol.ts');
+  const net = await import('node:net');
+  const tcp = net.createServer((s) => s.on('data', (d) => s.write(d)));
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  const port = (tcp.address() as import('node:net').AddressInfo).port;
+  const secret = 's'.repeat(32);
+  const server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--shutdown-grace', '20s'], { env: { FERRY_RELAY_SECRET: secret } });
+  const transport = new GatewayTransport({
+    gateway: new URL(server.url), secret: Buffer.from(secret), sigv4: undefined, retries: 0, pollTimeoutMs: 20_000,
+    maxMessage: 1024 * 1024, counters: newRelayCounters(), log: createSilentLogger(),
+  });
+  try {
+    const id = 'shutdown-test-session-01';
+    assert.equal((await transport.call(RELAY_PATHS.open, { [H.session]: id }, formatOpenRequest({ kind: 'connect', host: '127.0.0.1', port }))).status, 200);
+    const exited = server.stop(30_000);
+    let refused = 0;
+    for (let i = 0; i < 50 && refused === 0; i++) { // the signal is asynchronous: wait until it is seen
+      const r = await transport.once(RELAY_PATHS.open, { [H.session]: `another-session-${i}-000000` }, formatOpenRequest({ kind: 'connect', host: '127.0.0.1', port }));
+      if (r.status === 503) { assert.equal(r.headers[H.error], 'closing'); refused++; }
+      else await transport.call(RELAY_PATHS.close, { [H.session]: `another-session-${i}-000000` }, Buffer.alloc(0));
+    }
+    assert.equal(refused, 1, 'a new session was refused during shutdown');
+    // The open session still works: one echo round trip through it, then the client closes it.
+    assert.equal((await transport.call(RELAY_PATHS.up, { [H.session]: id, [H.index]: '0', [H.fin]: '0' }, Buffer.from('ping'))).status, 200);
+    const down = await transport.call(RELAY_PATHS.down, { [H.session]: id, [H.index]: '0', [H.ack]: '0' }, Buffer.alloc(0));
+    assert.equal(down.status, 200);
+    assert.equal(Buffer.concat(down.parts).toString(), 'ping');
+    assert.equal((await transport.call(RELAY_PATHS.close, { [H.session]: id }, Buffer.alloc(0))).status, 204);
+    assert.equal(await exited, 0);
+  } finally {
+    await transport.close();
+    await server.stop();
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  }
+});
