@@ -83,4 +83,33 @@ describe('relay-server ×2 on one Redis behind a round-robin gateway', { skip: s
     assert.equal(replay.status, 401);
     assert.equal(replay.headers.get(H.error), 'replay');
   });
+
+  test('killing the instance that does not own a session mid-transfer: the transfer completes byte-exact', async (t) => {
+    const size = 60 * MiB;
+    const openNow = () => Promise.all(pair.servers.map((s) => getJson(`${s.url}/stats`).then((j) => j.sessions.open as number)));
+    const baseline = await openNow();
+    const transfer = viaProxy(pair.client.url, 'GET', `${target.url}/bytes/${size}`);
+    // Find the owner (the instance holding the target connection), then kill the other one.
+    let owner = -1;
+    for (let i = 0; i < 200 && owner < 0; i++) {
+      const open = await openNow();
+      owner = open.findIndex((n, i) => n > baseline[i]!);
+      if (owner < 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(owner >= 0, 'the session was seen open');
+    const other = pair.servers[1 - owner]!;
+    other.proc.kill('SIGKILL');
+    const t0 = performance.now();
+    const r = await transfer;
+    t.diagnostic(`transfer finished ${(performance.now() - t0).toFixed(0)} ms after the kill`);
+    t.diagnostic(`gateway ${JSON.stringify(pair.gateway.counts)}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.bytes, size);
+    assert.equal(r.sha256, patternSha256(size));
+    // Later transfers keep working: messages the gateway sends to the dead instance are retried.
+    const t1 = performance.now();
+    const after = await viaProxy(pair.client.url, 'POST', `${target.url}/echo`, patternStream(MiB));
+    t.diagnostic(`next transfer took ${(performance.now() - t1).toFixed(0)} ms`);
+    assert.equal(after.sha256, patternSha256(MiB));
+  });
 });
