@@ -86,6 +86,9 @@ export class RedisSessionStore implements SessionStore {
     await redis.connect();
     const sub = redis.duplicate();
     await sub.subscribe(CHANNEL);
+    // Connection trouble surfaces as failed commands (a 500 the client retries); ioredis reconnects by itself.
+    redis.on('error', () => { /* see above */ });
+    sub.on('error', () => { /* see above */ });
     const store = new RedisSessionStore(redis, sub, ttlMs);
     sub.on('message', (_channel: string, id: string) => store.#waiters.wake(id));
     return store;

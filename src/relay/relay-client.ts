@@ -79,13 +79,14 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     const s = newSession();
     let bytesOut = 0;
     let failed = false;
+    let upError: unknown;
     let appGone = false;
     const onAppClose = () => { if (!res.writableFinished) { appGone = true; s.abort(new Error('application went away')); } };
     res.on('close', onAppClose);
     try {
       await s.open({ kind: 'http', method: req.method ?? 'GET', url: url.href, headers: withoutHeaders(stripHopByHop(fromRawHeaders(req.rawHeaders)), ['expect']), hasBody });
       const up = hasBody ? s.sendUp(req) : Promise.resolve();
-      up.catch(() => { /* surfaced through the session abort */ });
+      up.catch((e: unknown) => { upError = e; }); // it aborts the session; reported below as the cause
       const sink: DownSink = {
         head: (status, headers) => { res.writeHead(status, toFlatHeaders(headers)); },
         data: (pieces) => {
@@ -102,7 +103,8 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
         end: () => { res.end(); },
       };
       await s.receiveDown(sink, true);
-    } catch (err) {
+    } catch (caught) {
+      const err = upError ?? caught;
       if (appGone && !(err instanceof FerryError)) {
         // The application left first (it may have had every byte it wanted): not a relay failure.
         log.info({ event: 'relay-app-gone', session: s.id, url: url.href }, 'application closed the connection before the end');

@@ -85,7 +85,7 @@ describe('relay-server ×2 on one Redis behind a round-robin gateway', { skip: s
   });
 
   test('killing the instance that does not own a session mid-transfer: the transfer completes byte-exact', async (t) => {
-    const size = 60 * MiB;
+    const size = 40 * MiB;
     const openNow = () => Promise.all(pair.servers.map((s) => getJson(`${s.url}/stats`).then((j) => j.sessions.open as number)));
     const baseline = await openNow();
     const transfer = viaProxy(pair.client.url, 'GET', `${target.url}/bytes/${size}`);
