@@ -48,7 +48,7 @@ describe('relay through a 1 MiB gateway', () => {
     assert.equal(seen['x-hop'], undefined);
   });
 
-  test('100 MiB GET arrives byte-exact; relay memory stays bounded', async () => {
+  test('100 MiB GET arrives byte-exact; relay memory stays bounded', async (t) => {
     const size = 100 * MiB;
     const serverBase = pair.servers[0]!.rss();
     const clientBase = pair.client.rss();
@@ -57,6 +57,7 @@ describe('relay through a 1 MiB gateway', () => {
     const r = await viaProxy(pair.client.url, 'GET', `${target.url}/bytes/${size}`);
     const serverPeak = s.stop();
     const clientPeak = c.stop();
+    t.diagnostic(`RSS growth: relay-server ${((serverPeak - serverBase) / MiB).toFixed(1)} MiB (peak ${(serverPeak / MiB).toFixed(0)}), relay-client ${((clientPeak - clientBase) / MiB).toFixed(1)} MiB (peak ${(clientPeak / MiB).toFixed(0)})`);
     assert.equal(r.status, 200);
     assert.equal(r.bytes, size);
     assert.equal(r.sha256, patternSha256(size));
@@ -64,6 +65,27 @@ describe('relay through a 1 MiB gateway', () => {
     // A 4-chunk window of 1 MiB messages per direction: growth far below the body size.
     assert.ok(serverPeak - serverBase < 100 * MiB, `relay-server RSS grew by ${((serverPeak - serverBase) / MiB).toFixed(1)} MiB`);
     assert.ok(clientPeak - clientBase < 100 * MiB, `relay-client RSS grew by ${((clientPeak - clientBase) / MiB).toFixed(1)} MiB`);
+  });
+
+  test('512 MiB download and 512 MiB upload: byte-exact, relay RSS growth stays under 100 MiB (bounded windows)', async (t) => {
+    const size = 512 * MiB;
+    for (const kind of ['GET', 'POST'] as const) {
+      const serverBase = pair.servers[0]!.rss();
+      const clientBase = pair.client.rss();
+      const s = sampleRss(pair.servers[0]!.proc.pid!);
+      const c = sampleRss(pair.client.proc.pid!);
+      const r = kind === 'GET'
+        ? await viaProxy(pair.client.url, 'GET', `${target.url}/bytes/${size}`)
+        : await viaProxy(pair.client.url, 'POST', `${target.url}/echo`, patternStream(size), { 'content-length': String(size) });
+      const serverGrowth = s.stop() - serverBase;
+      const clientGrowth = c.stop() - clientBase;
+      t.diagnostic(`${kind} 512 MiB: RSS growth relay-server ${(serverGrowth / MiB).toFixed(1)} MiB, relay-client ${(clientGrowth / MiB).toFixed(1)} MiB`);
+      assert.equal(r.status, 200);
+      assert.equal(r.bytes, size);
+      assert.equal(r.sha256, patternSha256(size));
+      assert.ok(serverGrowth < 100 * MiB, `relay-server RSS grew by ${(serverGrowth / MiB).toFixed(1)} MiB`);
+      assert.ok(clientGrowth < 100 * MiB, `relay-client RSS grew by ${(clientGrowth / MiB).toFixed(1)} MiB`);
+    }
   });
 
   test('100 MiB POST to /echo comes back byte-exact', async () => {
