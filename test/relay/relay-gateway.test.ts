@@ -41,6 +41,13 @@ describe('relay through a 1 MiB gateway', () => {
     assert.equal(small.text, 'hello /small?q=1');
   });
 
+  test('HEAD keeps the target\'s Content-Length and carries no body', async () => {
+    const r = await viaProxy(pair.client.url, 'HEAD', `${target.url}/bytes/100`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-length'], '100');
+    assert.equal(r.bytes, 0);
+  });
+
   test('hop-by-hop request headers are not relayed; end-to-end ones are', async () => {
     const r = await viaProxy(pair.client.url, 'GET', `${target.url}/headers`, undefined, { connection: 'x-hop', 'x-hop': '1', 'x-keep': 'yes' });
     const seen = JSON.parse(r.text) as Record<string, string>;
