@@ -146,8 +146,14 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     ctx.status = head.status;
     closeAtRequestLimit(res);
     // IO: send the head downstream, then pipe the body with backpressure
-    if (head.statusText) res.writeHead(head.status, head.statusText, toFlatHeaders(head.headers));
-    else res.writeHead(head.status, toFlatHeaders(head.headers));
+    try {
+      if (head.statusText) res.writeHead(head.status, head.statusText, toFlatHeaders(head.headers));
+      else res.writeHead(head.status, toFlatHeaders(head.headers));
+    } catch (err) {
+      // Node refused a field or reason phrase it would not put on the wire: release the upstream body, answer 502
+      body?.destroy();
+      throw new FerryError('FERRY_ERR_UPSTREAM_BAD_RESPONSE', `response head not relayable: ${(err as Error).message}`, { source: 'upstream', status: 502, cause: err });
+    }
     if (body === null) { res.end(); return; }
     if (ctx.request.method === 'HEAD') { body.destroy(); res.end(); return; }
     // body.pipe rather than stream.pipeline: pipeline costs an AbortController and a DOMException per request, and
