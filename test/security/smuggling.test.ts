@@ -54,6 +54,8 @@ const VECTORS: Vector[] = [
   { name: 'invalid HTTP version', raw: `GET / HTTP/1.x\r\n${H}\r\n`, status: [400, 505] },
   { name: 'absolute-form without --forward', raw: `GET http://evil.test/ HTTP/1.1\r\nHost: evil.test\r\n\r\n`, status: 400 },
   { name: 'fragment in request-target', raw: `GET /a#b HTTP/1.1\r\n${H}\r\n`, status: 400 },
+  { name: 'invalid UTF-8 in request-target', raw: `GET /\xff\xfe HTTP/1.1\r\n${H}\r\n`, status: 400 },
+  { name: '2000 header fields', raw: `GET / HTTP/1.1\r\n${H}${Array.from({ length: 2000 }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`, status: 431 },
 ];
 
 describe('smuggling corpus: invalid requests', () => {
@@ -81,6 +83,19 @@ describe('smuggling corpus: invalid requests', () => {
       assert.deepEqual(next.statuses, [200]);
     });
   }
+});
+
+describe('crash-proofing (RELIABILITY S12)', () => {
+  it('prototype-named header fields are plain data: forwarded, no crash', async () => {
+    const up = await startRecordingUpstream();
+    const proxy = await startProxy({ upstream: up.url });
+    try {
+      const r = await rawRequest(proxy.port, `GET /headers HTTP/1.1\r\n${H}__proto__: {"polluted":1}\r\nconstructor: x\r\nhasOwnProperty: y\r\nConnection: close\r\n\r\n`);
+      assert.deepEqual(r.statuses, [200]);
+      assert.match(r.text, /"__proto__","\{\\"polluted\\":1\}"/);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    } finally { await proxy.close(); await up.close(); }
+  });
 });
 
 describe('smuggling corpus: valid but risky requests are forwarded in canonical form only', () => {
