@@ -52,9 +52,20 @@ export interface UpstreamCall {
   path: string;
   /** Request body, or null when the request has none. */
   body: Readable | null;
-  signal: UpstreamAbort;
+  /** UpstreamAbort on the hot path; a standard AbortSignal (e.g. AbortSignal.timeout) is accepted too. */
+  signal: UpstreamAbort | AbortSignal;
   /** Expect: 100-continue: called once the upstream asks for the body (or stayed silent for CONTINUE_AFTER_MS). */
   onContinue?: () => void;
+}
+
+/** An UpstreamCall whose signal has been normalised. */
+type Call = UpstreamCall & { signal: UpstreamAbort };
+
+function fromAbortSignal(signal: AbortSignal): UpstreamAbort {
+  const abort = new UpstreamAbort();
+  if (signal.aborted) abort.abort(signal.reason);
+  else signal.addEventListener('abort', () => abort.abort(signal.reason), { once: true });
+  return abort;
 }
 
 export interface UpstreamClient {
@@ -87,7 +98,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
   const nodeAgent = new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs });
 
-  function sendUndici(call: UpstreamCall): Promise<ProxiedResponse> {
+  function sendUndici(call: Call): Promise<ProxiedResponse> {
     const { head } = call;
     return new Promise((resolve, reject) => {
       const handler = new ResponseHandler(head.method === 'HEAD', call.signal, resolve, reject);
@@ -107,7 +118,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   return {
-    send(call) {
+    send(given) {
+      const call: Call = given.signal instanceof UpstreamAbort ? given as Call : { ...given, signal: fromAbortSignal(given.signal) };
       if (call.onContinue) return sendExpect(call, nodeAgent, options);
       const first = sendUndici(call);
       if (call.body !== null || !RETRYABLE_METHODS.has(call.head.method)) return first;
@@ -130,7 +142,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 }
 
 /** The 100-continue handshake over node:http: head first, body only after `continue` (or silence). */
-function sendExpect(call: UpstreamCall, agent: http.Agent, options: UpstreamClientOptions): Promise<ProxiedResponse> {
+function sendExpect(call: Call, agent: http.Agent, options: UpstreamClientOptions): Promise<ProxiedResponse> {
   const url = new URL(call.origin);
   return new Promise((resolve, reject) => {
     const req = http.request({

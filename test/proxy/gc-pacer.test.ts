@@ -7,7 +7,7 @@ describe('gc pacer', () => {
   it('runs a scavenge after PACE_BYTES relayed, and not before', async () => {
     const kinds: number[] = [];
     const obs = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) kinds.push((e.detail as { kind: number }).kind);
+      for (const e of list.getEntries()) kinds.push((e as unknown as { detail: { kind: number } }).detail.kind);
     });
     obs.observe({ entryTypes: ['gc'] });
     try {
