@@ -59,6 +59,9 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   }
   // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
   init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
+  if ((init.upstreams?.length ?? 0) === 0 && !init.forward) {
+    log.warn({ event: 'no-route' }, 'neither --upstream nor --forward given: every proxied request will get 404');
+  }
   return resolveProxyOptions(init);
 }
 
