@@ -24,7 +24,8 @@ describe('re-serialisation property', () => {
 
   it('every request is refused whole or forwarded as one request with the same end-to-end fields and body', async () => {
     const name = fc.oneof(
-      fc.constantFrom('x-a', 'X-B', 'accept', 'cookie', 'connection', 'te', 'keep-alive', 'content-type', 'authorization', 'host', 'content-length', 'transfer-encoding', 'expect-ct', 'via'),
+      // framing fields (Content-Length, Transfer-Encoding) are the smuggling corpus' subject: here the body matches its framing
+      fc.constantFrom('x-a', 'X-B', 'accept', 'cookie', 'connection', 'te', 'keep-alive', 'content-type', 'authorization', 'host', 'expect-ct', 'via', 'proxy-authorization'),
       fc.stringMatching(/^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]{0,10}$/),
     );
     const value = fc.oneof(fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,20}[\x21-\x7e])?$/), fc.constantFrom('close', 'x-a', 'chunked', '5', 'a\x00b', ' lead', 'trail '));
