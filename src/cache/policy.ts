@@ -76,6 +76,19 @@ export function toPolicyResponse(status: number, headers: HeaderList): CachePoli
   return { status, headers: out };
 }
 
+/** delta-seconds cap (RFC 9111 §1.2.2): "the greatest positive integer it can represent", at least 2^31. */
+export const MAX_DELTA_SECONDS = 2147483648;
+
+/**
+ * RFC 9111 §5.1: a list-based Age uses its first member; a value that is not a non-negative integer (`abc`, `-7200`,
+ * `7200.0`) makes the response stale — the library's parseInt would read `abc` as 0 (fresh) and `-7200` as −7200.
+ */
+export function normalizeAge(value: string): string {
+  const first = value.split(',')[0]!.trim();
+  if (!/^\d+$/.test(first)) return String(MAX_DELTA_SECONDS);
+  return String(Math.min(Number(first), MAX_DELTA_SECONDS));
+}
+
 /**
  * What the library should read (`view`) and what ferry stores and serves (`stored`):
  * - CDN-Cache-Control (RFC 9213), when valid, replaces Cache-Control and Expires in the view; it is forwarded as is.
@@ -86,6 +99,8 @@ export function toPolicyResponse(status: number, headers: HeaderList): CachePoli
 export function policyView(headers: CachePolicy.Headers): { view: CachePolicy.Headers; stored: CachePolicy.Headers } {
   const view: CachePolicy.Headers = { ...headers };
   const stored: CachePolicy.Headers = { ...headers };
+  // The library reads Age from the stored headers, so the sanitised value goes into both.
+  if (typeof headers.age === 'string') view.age = stored.age = normalizeAge(headers.age);
   const cdn = parseCdnCacheControl(typeof headers['cdn-cache-control'] === 'string' ? headers['cdn-cache-control'] : undefined);
   let cc = cdn ?? (typeof headers['cache-control'] === 'string' ? headers['cache-control'] : undefined);
   if (cdn !== null) { delete view.expires; delete view.pragma; }

@@ -143,6 +143,12 @@ const CASES: Case[] = [
   { id: 'cdn-cc-invalid-sh-type-unknown', steps: [{ resHeaders: [['cdn-cache-control', 'max-age=10000, &&&&&'], ['cache-control', 'no-store']] }, { expect: 'not_cached' }] },
   { id: 'cdn-cc-invalid-sh-type-wrong', steps: [{ resHeaders: [['cdn-cache-control', 'max-age="10000"'], ['cache-control', 'no-store']] }, { expect: 'not_cached' }] },
   { id: 'age-stored-added', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['age', '30'], ['date', -30]] }, { expect: 'cached', expectHeaders: { age: /^(3\d|[4-9]\d)$/ } }] },
+  // age-parse (RFC 9111 §5.1): first member of a list; anything but a non-negative integer means stale
+  { id: 'age-parse-nonnumeric', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', 'abc']], pauseAfter: true }, { expect: 'not_cached' }] },
+  { id: 'age-parse-negative', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '-7200']], pauseAfter: true }, { expect: 'not_cached' }] },
+  { id: 'age-parse-parameter', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '7200;foo=bar']], pauseAfter: true }, { expect: 'not_cached' }] },
+  { id: 'age-parse-prefix', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '0,7200']], pauseAfter: true }, { expect: 'cached' }] },
+  { id: 'age-parse-suffix', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '7200,0']], pauseAfter: true }, { expect: 'not_cached' }] },
   { id: 'head-from-stored-get', steps: [{ resHeaders: [['cache-control', 'max-age=3600']] }, { method: 'HEAD', expect: 'cached', expectBody: '' }] },
 ];
 
