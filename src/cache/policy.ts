@@ -261,10 +261,18 @@ export type RevalidationOutcome =
   /** A full new response replaces the stored one (store it like a miss). */
   | { kind: 'replaced' };
 
+/**
+ * Fields that describe the stored bytes themselves, so a 304 must not replace them (RFC 9111 §3.2: not "header
+ * fields that the cache's stored response depends upon"; cache-tests 304-etag-update-response-Content-MD5). The
+ * library already keeps Content-Length, Content-Encoding, Transfer-Encoding and Content-Range.
+ */
+export const BODY_BOUND_FIELDS: ReadonlySet<string> = new Set(['content-md5', 'content-digest']);
+
 export function decideRevalidation(kit: PolicyKit, policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList): RevalidationOutcome {
   if (status >= 500 && staleIfErrorAllows(policy, req, reqHeaders)) return { kind: 'stale-if-error' };
   if (status !== 304) return { kind: 'replaced' };
-  const r = policy.revalidatedPolicy(req, toPolicyResponse(304, resHeaders));
+  const update = resHeaders.filter(([n]) => !BODY_BOUND_FIELDS.has(n));
+  const r = policy.revalidatedPolicy(req, toPolicyResponse(304, update));
   if (!r.matches) return { kind: 'refetch' };
   // The merged headers are read again through the view (CDN-Cache-Control, strict Cache-Control).
   const merged = r.policy.toObject();

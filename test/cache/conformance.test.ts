@@ -94,6 +94,13 @@ const CASES: Case[] = [
       { expect: 'cached', expectHeaders: { 'test-header': 'B' } },
     ],
   },
+  {
+    id: '304-etag-update-response-Content-MD5', steps: [
+      { resHeaders: [['cache-control', 'max-age=1'], ['date', 0], ['etag', '"m1"'], ['content-md5', 'rL0Y20zC+Fzt72VPzMSk2A==']], pauseAfter: true },
+      { status: 304, resHeaders: [['cache-control', 'max-age=3600'], ['date', 0], ['etag', '"m1"'], ['content-md5', 'N7UdGUp1E+RbVvZSTy1R8g==']], expect: 'etag_validated', expectHeaders: { 'content-md5': 'rL0Y20zC+Fzt72VPzMSk2A==' } },
+      { expect: 'cached', expectHeaders: { 'content-md5': 'rL0Y20zC+Fzt72VPzMSk2A==' } },
+    ],
+  },
   // vary
   { id: 'vary-match', steps: [{ reqHeaders: { foo: '1' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo']] }, { reqHeaders: { foo: '1' }, expect: 'cached' }] },
   { id: 'vary-no-match', steps: [{ reqHeaders: { foo: '1' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo']] }, { reqHeaders: { foo: '2' }, expect: 'not_cached' }] },
