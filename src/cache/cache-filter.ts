@@ -24,6 +24,7 @@ import type CachePolicy from 'http-cache-semantics';
 import { decidePurgeAuth, parsePurgeRequest } from './purge.ts';
 import { answerFromStore } from './serve-stored.ts';
 import { createSingleFlight } from './single-flight.ts';
+import { withSurrogateCapability } from './surrogate-control.ts';
 import type { CacheStore, EntryRecord, StoreStats } from './store.ts';
 import { createCacheTee } from './tee.ts';
 
@@ -347,7 +348,9 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
     close: () => store.close(),
   };
 
-  async function cachePhase(head: RequestHead, ctx: RequestContext, fetch: Fetch): Promise<ProxiedResponse> {
+  async function cachePhase(head: RequestHead, ctx: RequestContext, fetchUpstream: Fetch): Promise<ProxiedResponse> {
+    // Edge Architecture 1.0: announce ferry as a surrogate, so the origin may target Surrogate-Control at it.
+    const fetch: Fetch = (h, c) => fetchUpstream({ ...h, headers: withSurrogateCapability(h.headers) }, c);
     const parts = keyPartsOf(head, ctx);
     if (head.method !== 'GET' && head.method !== 'HEAD') {
       const res = await fetch(head, ctx);

@@ -9,6 +9,7 @@ import CachePolicy from 'http-cache-semantics';
 import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
 import { isExplicitlyShared, normalizeCacheControl, requestDirectives, withoutQualifiedDirectives } from './cache-control.ts';
 import { parseCdnCacheControl } from './cdn-cache-control.ts';
+import { parseSurrogateControl } from './surrogate-control.ts';
 import { normalizeVaryValue, parseVary } from './key.ts';
 
 export type PolicyObject = CachePolicy.CachePolicyObject;
@@ -92,6 +93,7 @@ export function normalizeAge(value: string): string {
 /**
  * What the library should read (`view`) and what ferry stores and serves (`stored`):
  * - CDN-Cache-Control (RFC 9213), when valid, replaces Cache-Control and Expires in the view; it is forwarded as is.
+ *   Failing that, Surrogate-Control (Edge Architecture 1.0) directives for ferry do the same (surrogate-control.ts).
  * - Cache-Control is read strictly (normalizeCacheControl) in the view; clients get the origin's text.
  * - RFC 9111 §5.2.2.4 / §5.2.2.7: qualified no-cache="f" and private="f" keep only the listed fields out of what a
  *   shared cache stores; the rest of the response may be stored.
@@ -101,7 +103,8 @@ export function policyView(headers: CachePolicy.Headers): { view: CachePolicy.He
   const stored: CachePolicy.Headers = { ...headers };
   // The library reads Age from the stored headers, so the sanitised value goes into both.
   if (typeof headers.age === 'string') view.age = stored.age = normalizeAge(headers.age);
-  const cdn = parseCdnCacheControl(typeof headers['cdn-cache-control'] === 'string' ? headers['cdn-cache-control'] : undefined);
+  const str = (name: string): string | undefined => (typeof headers[name] === 'string' ? headers[name] : undefined);
+  const cdn = parseCdnCacheControl(str('cdn-cache-control')) ?? parseSurrogateControl(str('surrogate-control'));
   let cc = cdn ?? (typeof headers['cache-control'] === 'string' ? headers['cache-control'] : undefined);
   if (cdn !== null) { delete view.expires; delete view.pragma; }
   if (cc !== undefined) {

@@ -149,6 +149,12 @@ const CASES: Case[] = [
   { id: 'cdn-fresh-cc-nostore', steps: [{ resHeaders: [['cache-control', 'no-store'], ['cdn-cache-control', 'max-age=10000']] }, { expect: 'cached', expectHeaders: { 'cache-control': 'no-store' } }] },
   { id: 'cdn-cc-invalid-sh-type-unknown', steps: [{ resHeaders: [['cdn-cache-control', 'max-age=10000, &&&&&'], ['cache-control', 'no-store']] }, { expect: 'not_cached' }] },
   { id: 'cdn-cc-invalid-sh-type-wrong', steps: [{ resHeaders: [['cdn-cache-control', 'max-age="10000"'], ['cache-control', 'no-store']] }, { expect: 'not_cached' }] },
+  // surrogate-control (Edge Architecture 1.0): ferry announces itself as `ferry` in Surrogate-Capability
+  { id: 'surrogate-max-age', steps: [{ resHeaders: [['surrogate-control', 'max-age=3600']] }, { expect: 'cached' }] },
+  { id: 'surrogate-max-age-other-target', steps: [{ resHeaders: [['date', 0], ['surrogate-control', 'max-age=3600;not-for-you'], ['age', '7200']] }, { expect: 'not_cached' }] },
+  { id: 'surrogate-max-age-long-cc-max-age', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['surrogate-control', 'max-age=1']], pauseAfter: true }, { expect: 'not_cached' }] },
+  { id: 'surrogate-no-store-cc-fresh', steps: [{ resHeaders: [['cache-control', 'max-age=10000'], ['surrogate-control', 'no-store'], ['expires', 10000], ['date', 0]] }, { expect: 'not_cached' }] },
+  { id: 'surrogate-fresh-cc-nostore', steps: [{ resHeaders: [['cache-control', 'no-store'], ['surrogate-control', 'max-age=10000;ferry']] }, { expect: 'cached', expectHeaders: { 'surrogate-control': 'max-age=10000;ferry' } }] },
   { id: 'age-stored-added', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['age', '30'], ['date', -30]] }, { expect: 'cached', expectHeaders: { age: /^(3\d|[4-9]\d)$/ } }] },
   // age-parse (RFC 9111 §5.1): first member of a list; anything but a non-negative integer means stale
   { id: 'age-parse-nonnumeric', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', 'abc']], pauseAfter: true }, { expect: 'not_cached' }] },
