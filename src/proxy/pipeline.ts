@@ -19,7 +19,7 @@ import { noteRelayedBytes } from './gc-pacer.ts';
 import type { RequestContext } from './context.ts';
 import { decideFailure, toFerryError } from './fail-to-proxy.ts';
 import type { Fetch, LocalReply, ProxiedResponse, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
-import { UpstreamAbort, type UpstreamClient } from './upstream-client.ts';
+import { UpstreamAbort, UpstreamBody, type UpstreamClient } from './upstream-client.ts';
 
 export interface PipelineDeps {
   filters: readonly ProxyFilter[];
@@ -159,6 +159,14 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     }
     if (body === null) { res.end(); return; }
     if (ctx.request.method === 'HEAD') { body.destroy(); res.end(); return; }
+    if (body instanceof UpstreamBody && body.complete && !body.readableFlowing) {
+      // The whole body already arrived and sits in the stream's buffer (bounded by its highWaterMark plus one socket
+      // read, since the handler pauses the upstream beyond it): hand it to res.end at once. Same bytes on the wire;
+      // spares the pipe's listeners and the flowing-mode ticks on the small-response path.
+      const chunk = body.read() as Buffer | null;
+      if (chunk !== null) { ctx.bytesOut += chunk.length; noteRelayedBytes(chunk.length); res.end(chunk); } else res.end();
+      return;
+    }
     // body.pipe rather than stream.pipeline: pipeline costs an AbortController and a DOMException per request, and
     // every outcome is handled here anyway: client gone → body destroyed (close handler), body error → cut.
     ctx.run.body = body;

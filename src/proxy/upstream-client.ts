@@ -207,6 +207,14 @@ function sendExpect(call: Call, agent: http.Agent, options: UpstreamClientOption
   });
 }
 
+/**
+ * The upstream response body. `complete` turns true once undici delivered its last byte: a small response usually
+ * arrives whole (head, body and end in one socket read) before anyone reads it, and is then still buffered here.
+ */
+export class UpstreamBody extends Readable {
+  complete = false;
+}
+
 interface Controller {
   pause(): void;
   resume(): void;
@@ -221,7 +229,7 @@ interface Controller {
  */
 class ResponseHandler {
   #controller: Controller | null = null;
-  #body: Readable | null = null;
+  #body: UpstreamBody | null = null;
   #settled = false;
   readonly #head: boolean;
   readonly #signal: UpstreamAbort;
@@ -246,9 +254,9 @@ class ResponseHandler {
     const raw = controller.rawHeaders ?? [];
     const headers: HeaderList = [];
     for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1')]);
-    let body: Readable | null = null;
+    let body: UpstreamBody | null = null;
     if (!this.#head && !BODILESS_STATUS(status)) {
-      body = new Readable({
+      body = new UpstreamBody({
         read: () => controller.resume(),
         destroy: (err, cb) => {
           // the reader gave up (client gone, cache tee failed): stop the upstream transfer too
@@ -268,7 +276,10 @@ class ResponseHandler {
   onResponseEnd(): void {
     this.#settled = true;
     this.#signal.onAbort = null;
-    this.#body?.push(null);
+    if (this.#body) {
+      this.#body.complete = true;
+      this.#body.push(null);
+    }
   }
 
   onResponseError(_controller: Controller, err: Error): void {
