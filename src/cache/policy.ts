@@ -275,6 +275,14 @@ export function decideRevalidation(kit: PolicyKit, policy: CachePolicy, req: Cac
   if (status >= 500 && staleIfErrorAllows(policy, req, reqHeaders)) return { kind: 'stale-if-error' };
   if (status !== 304) return { kind: 'replaced' };
   const update = resHeaders.filter(([n]) => !BODY_BOUND_FIELDS.has(n));
+  // RFC 9111 §4.3.4 selects stored responses by the 304's validators, and the library rejects a 304 without any
+  // when the stored response has one. But ferry sent exactly one stored response's validators, so a 304 carrying
+  // none (origins that leave ETag out of 304s, against RFC 9110 §15.4.5) can only be about that one: select it.
+  // (cache-tests cc-resp-must-revalidate-stale, conditional-lm-stale, conditional-etag-vary-headers)
+  if (!hasHeader(update, 'etag') && !hasHeader(update, 'last-modified')) {
+    const { resh } = policy.toObject();
+    for (const n of ['etag', 'last-modified']) if (typeof resh[n] === 'string') update.push([n, resh[n]]);
+  }
   const r = policy.revalidatedPolicy(req, toPolicyResponse(304, update));
   if (!r.matches) return { kind: 'refetch' };
   // The merged headers are read again through the view (CDN-Cache-Control, strict Cache-Control).

@@ -86,6 +86,9 @@ const CASES: Case[] = [
   { id: 'conditional-client-inm-hit', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['etag', '"abcdef"']] }, { reqHeaders: { 'if-none-match': '"abcdef"' }, expect: 'cached', expectStatus: 304 }] },
   { id: 'conditional-client-ims-hit', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['last-modified', LM]] }, { reqHeaders: { 'if-modified-since': httpDate() }, expect: 'cached', expectStatus: 304 }] },
   { id: 'conditional-client-inm-other', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['etag', '"abcdef"']] }, { reqHeaders: { 'if-none-match': '"other"' }, expect: 'cached', expectStatus: 200 }] },
+  // a 304 without validators answers the one stored response ferry asked about
+  { id: 'cc-resp-must-revalidate-stale-304-no-etag', steps: [{ resHeaders: [['cache-control', 'max-age=1, must-revalidate'], ['etag', '"abcd"']], pauseAfter: true }, { status: 304, expect: 'etag_validated', expectStatus: 200, expectBody: 'body 0' }] },
+  { id: 'conditional-lm-stale', steps: [{ resHeaders: [['cache-control', 'max-age=1'], ['last-modified', LM]], pauseAfter: true }, { status: 304, expect: 'lm_validated', expectStatus: 200, expectBody: 'body 0' }] },
   // update304
   {
     id: '304-etag-update-stored', steps: [
