@@ -15,9 +15,25 @@ export function createLogger(role: string, level: LogLevel = 'info'): Logger {
   return pino({
     level,
     base: { role },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeCached,
     formatters: { level: (label) => ({ level: label }) },
   }, pino.destination({ dest: 1, sync: false }));
+}
+
+let lastMs = Number.NaN;
+let lastTime = '';
+
+/**
+ * pino.stdTimeFunctions.isoTime, formatted once per millisecond: under load many lines share a millisecond, and
+ * Date#toISOString was about 2 % of the CPU of a proxied request with the access log on.
+ */
+function isoTimeCached(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
 }
 
 /** A logger that drops everything: the default when ferry is embedded as a library. */
