@@ -19,7 +19,23 @@ export interface AccessRecord {
   [extra: string]: unknown;
 }
 
+/**
+ * A child of each logger with `event: "access"` bound: pino serialises a child's bindings once, at creation, instead
+ * of once per line (and the record is not copied to add the field). Same key order as before: level, time, the
+ * logger's bindings, event, then the record.
+ */
+const ACCESS_LOGGERS = new WeakMap<Logger, Logger>();
+
+function accessLogger(log: Logger): Logger {
+  let child = ACCESS_LOGGERS.get(log);
+  if (child === undefined || child.level !== log.level) {
+    child = log.child({ event: 'access' });
+    ACCESS_LOGGERS.set(log, child);
+  }
+  return child;
+}
+
 export function logAccess(log: Logger, record: AccessRecord): void {
   const level = record.status >= 500 || record.error !== undefined ? 'warn' : 'info';
-  log[level]({ event: 'access', ...record }, `${record.method} ${record.path} ${record.status}`);
+  accessLogger(log)[level](record, `${record.method} ${record.path} ${record.status}`);
 }

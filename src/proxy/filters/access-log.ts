@@ -1,6 +1,8 @@
 /** @module logging: the one access-log line per request (server/access-log). */
-import { logAccess } from '../../server/access-log.ts';
+import { logAccess, type AccessRecord } from '../../server/access-log.ts';
 import type { ProxyFilter } from '../phases.ts';
+
+const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 export function createAccessLogFilter(): ProxyFilter {
   return {
@@ -8,19 +10,21 @@ export function createAccessLogFilter(): ProxyFilter {
     logging(ctx) {
       const quiet = ctx.error === undefined && (ctx.status ?? 0) < 500;
       if (quiet ? !ctx.log.isLevelEnabled('info') : !ctx.log.isLevelEnabled('warn')) return; // skip building the record
-      logAccess(ctx.log, {
+      // one object, optional fields assigned only when present (no spreads: this runs once per request)
+      const record: AccessRecord = {
         requestId: ctx.id,
         method: ctx.request.method,
         path: ctx.request.target,
         status: ctx.status ?? 0,
         bytesIn: ctx.bytesIn,
         bytesOut: ctx.bytesOut,
-        durationMs: Math.round((performance.now() - ctx.startedMono) * 1000) / 1000,
+        durationMs: round3(performance.now() - ctx.startedMono),
         clientAddress: ctx.clientAddress,
-        ...(ctx.upstreamTimeMs !== undefined ? { upstreamMs: Math.round(ctx.upstreamTimeMs * 1000) / 1000 } : {}),
-        ...(ctx.cacheStatus !== undefined ? { cacheStatus: ctx.cacheStatus } : {}),
-        ...(ctx.error !== undefined ? { error: ctx.error.code } : {}),
-      });
+      };
+      if (ctx.upstreamTimeMs !== undefined) record.upstreamMs = round3(ctx.upstreamTimeMs);
+      if (ctx.cacheStatus !== undefined) record.cacheStatus = ctx.cacheStatus;
+      if (ctx.error !== undefined) record.error = ctx.error.code;
+      logAccess(ctx.log, record);
     },
   };
 }
