@@ -349,8 +349,10 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
   };
 
   async function cachePhase(head: RequestHead, ctx: RequestContext, fetchUpstream: Fetch): Promise<ProxiedResponse> {
-    // Edge Architecture 1.0: announce ferry as a surrogate, so the origin may target Surrogate-Control at it.
-    const fetch: Fetch = (h, c) => fetchUpstream({ ...h, headers: withSurrogateCapability(h.headers) }, c);
+    // Edge Architecture 1.0: as a reverse proxy (origin-form target), announce ferry as a surrogate so the origin may
+    // target Surrogate-Control at it; a forward proxy is nobody's surrogate.
+    const surrogate = head.target.startsWith('/');
+    const fetch: Fetch = surrogate ? (h, c) => fetchUpstream({ ...h, headers: withSurrogateCapability(h.headers) }, c) : fetchUpstream;
     const parts = keyPartsOf(head, ctx);
     if (head.method !== 'GET' && head.method !== 'HEAD') {
       const res = await fetch(head, ctx);

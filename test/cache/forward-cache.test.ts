@@ -32,6 +32,8 @@ test('forward proxy with --cache: absolute-form requests hit the cache; other au
     assert.equal((await viaProxy(port, `${b.url}/x?y`)).body, 'b1');
     assert.equal(a.count(), 1);
     assert.equal(b.count(), 1);
+    // A forward proxy is nobody's surrogate: no Surrogate-Capability (reverse mode: surrogate-control.test.ts).
+    assert.equal(a.seen[0]!.headers['surrogate-capability'], undefined);
   } finally {
     p.destroy();
     await p.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseSurrogateControl, withSurrogateCapability, SURROGATE_CAPABILITY } from '../../src/cache/surrogate-control.ts';
+import { closeAgent, get, startCachingProxy, startOrigin } from './helpers.ts';
 
 test('Surrogate-Control directives for ferry become the Cache-Control it obeys (Edge Architecture 1.0)', () => {
   assert.equal(parseSurrogateControl('max-age=3600'), 'max-age=3600');
@@ -26,4 +27,24 @@ test('forwarded requests announce ferry after any downstream surrogate', () => {
   assert.deepEqual(withSurrogateCapability([['surrogate-capability', 'abc="Surrogate/1.0"']]), [
     ['surrogate-capability', 'abc="Surrogate/1.0"'], ['surrogate-capability', SURROGATE_CAPABILITY],
   ]);
+});
+
+test('the reverse proxy announces ferry upstream, so an origin can target it (cache-tests surrogate-fresh-cc-nostore)', async () => {
+  const origin = await startOrigin((req, res) => {
+    // As the suite's origin does: target the directive at the device token the request announced.
+    const token = String(req.headers['surrogate-capability'] ?? '').split('=')[0];
+    res.writeHead(200, { 'cache-control': 'no-store', 'surrogate-control': `max-age=10000;${token}` });
+    res.end('x');
+  });
+  const proxy = await startCachingProxy(origin.url, 'memory');
+  try {
+    await get(`${proxy.url}/s`);
+    const second = await get(`${proxy.url}/s`);
+    assert.equal(origin.seen[0]!.headers['surrogate-capability'], SURROGATE_CAPABILITY);
+    assert.equal(origin.count('/s'), 1, `cache-status: ${second.headers['cache-status']}`);
+  } finally {
+    await proxy.close();
+    await origin.close();
+    await closeAgent();
+  }
 });
