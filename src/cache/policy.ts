@@ -44,6 +44,23 @@ export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
   class ClockedPolicy extends CachePolicy {
     // Not in @types/http-cache-semantics, but the library reads the time only through this method.
     now(): number { return clock(); }
+
+    /**
+     * Deviation (library): RFC 9111 §3 lets a cache store any final status it understands, and a response with
+     * explicit freshness (Expires, max-age, s-maxage) says enough for a shared cache to reuse it; the library stores
+     * only the codes in its own list. Other final statuses with explicit freshness are judged as a 200 would be —
+     * unless `must-understand` (§5.2.2.3) is present (cache-tests status-*-fresh, status-599-must-understand).
+     * 206 and 304 stay excluded (ferry stores complete responses; a 304 updates an entry).
+     */
+    override storable(): boolean {
+      if (super.storable()) return true;
+      const self = this as unknown as { _status: number; _rescc: Record<string, string | true>; _resHeaders: CachePolicy.Headers };
+      const status = self._status;
+      if (status < 200 || status > 599 || status === 206 || status === 304 || self._rescc['must-understand'] !== undefined) return false;
+      if (self._resHeaders.expires === undefined && self._rescc['max-age'] === undefined && self._rescc['s-maxage'] === undefined) return false;
+      self._status = 200;
+      try { return super.storable(); } finally { self._status = status; }
+    }
   }
   return {
     create: (req, res) => new ClockedPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) }),

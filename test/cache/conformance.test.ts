@@ -55,6 +55,10 @@ const CASES: Case[] = [
   { id: 'heuristic-410', steps: [{ status: 410, resHeaders: [['last-modified', -100000], ['date', 0]] }, { expect: 'cached', expectStatus: 410 }] },
   { id: 'heuristic-302-not', steps: [{ status: 302, resHeaders: [['last-modified', -100000], ['date', 0], ['location', '/x']] }, { expect: 'not_cached' }] },
   { id: 'status-301-max-age', steps: [{ status: 301, resHeaders: [['cache-control', 'max-age=3600'], ['location', '/x']] }, { expect: 'cached', expectStatus: 301 }] },
+  // status: any final status with explicit freshness may be stored (RFC 9111 §3), unless must-understand
+  ...[299, 400, 500, 503, 599].map((st): Case => ({ id: `status-${st}-fresh`, steps: [{ status: st, resHeaders: [['cache-control', 'max-age=3600'], ['date', 0]] }, { expect: 'cached', expectStatus: st }] })),
+  { id: 'status-599-must-understand', steps: [{ status: 599, resHeaders: [['cache-control', 'max-age=3600, must-understand'], ['date', 0]] }, { expect: 'not_cached' }] },
+  { id: 'status-500-no-freshness', steps: [{ status: 500, resHeaders: [['last-modified', -100000], ['date', 0]] }, { expect: 'not_cached' }] },
   // cc-response
   { id: 'cc-resp-no-store', steps: [{ resHeaders: [['cache-control', 'no-store, max-age=3600']] }, { expect: 'not_cached' }] },
   { id: 'cc-resp-no-cache', steps: [{ resHeaders: [['cache-control', 'no-cache'], ['etag', '"abc"']] }, { expect: 'etag_validated', status: 304, resHeaders: [['etag', '"abc"']] }] },
