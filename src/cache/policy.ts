@@ -158,8 +158,8 @@ export type StoreDecision =
   | { kind: 'no-store'; reason: string };
 
 /**
- * May this GET response be stored (RFC 9111 §3 via the library, plus C3)? Only complete 200-class answers to
- * GET; no Set-Cookie (Varnish, nginx); no `Vary: *` or over-long Vary; requests with Cookie only when the response
+ * May this GET response be stored (RFC 9111 §3 via the library, plus C3)? Complete answers to GET (no 206; other
+ * final statuses as ClockedPolicy.storable allows); no Set-Cookie (Varnish, nginx); no `Vary: *` or over-long Vary; requests with Cookie only when the response
  * is explicitly shareable; and something to reuse: freshness left, or a validator to revalidate with.
  */
 /**
