@@ -56,13 +56,16 @@ export function parseVary(values: readonly string[]): ParsedVary {
 /**
  * One request field's value as the secondary key sees it (C5): all field lines joined, list members trimmed and
  * whitespace collapsed; Accept-Encoding members lower-cased and sorted (Fastly's normalisation), since their
- * order carries no meaning. An absent field is distinct from an empty one.
+ * order carries no meaning; Accept-Language members lower-cased. An absent field is distinct from an empty one.
  */
 export function normalizeVaryValue(name: string, headers: HeaderList): string | undefined {
   const lines = getAllHeaders(headers, name);
   if (lines.length === 0) return undefined;
   const members = lines.join(',').split(',').map((m) => m.trim().replace(/\s+/g, ' ')).filter((m) => m.length > 0);
   if (name === 'accept-encoding') return members.map((m) => m.toLowerCase().replace(/\s*;\s*/g, ';')).sort().join(', ');
+  // Language tags are case-insensitive (RFC 9110 §8.5.1, RFC 5646 §2.1.1); their order is kept, since origins often
+  // pick the first listed one (cache-tests vary-normalise-lang-case).
+  if (name === 'accept-language') return members.map((m) => m.toLowerCase().replace(/\s*;\s*/g, ';')).join(', ');
   return members.join(', ');
 }
 

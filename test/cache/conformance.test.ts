@@ -112,6 +112,7 @@ const CASES: Case[] = [
   { id: 'vary-match', steps: [{ reqHeaders: { foo: '1' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo']] }, { reqHeaders: { foo: '1' }, expect: 'cached' }] },
   { id: 'vary-no-match', steps: [{ reqHeaders: { foo: '1' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo']] }, { reqHeaders: { foo: '2' }, expect: 'not_cached' }] },
   { id: 'vary-omit', steps: [{ reqHeaders: { foo: '1' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo']] }, { expect: 'not_cached' }] },
+  { id: 'vary-normalise-lang-case', steps: [{ reqHeaders: { 'accept-language': 'en, de' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Accept-Language']] }, { reqHeaders: { 'accept-language': 'eN, De' }, expect: 'cached' }] },
   { id: 'vary-star', steps: [{ resHeaders: [['cache-control', 'max-age=5000'], ['vary', '*']] }, { expect: 'not_cached' }] },
   { id: 'vary-2-match', steps: [{ reqHeaders: { foo: '1', bar: 'abc' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo, Bar']] }, { reqHeaders: { foo: '1', bar: 'abc' }, expect: 'cached' }] },
   { id: 'vary-2-no-match', steps: [{ reqHeaders: { foo: '1', bar: 'abc' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo, Bar']] }, { reqHeaders: { foo: '1', bar: 'abcd' }, expect: 'not_cached' }] },

@@ -29,6 +29,9 @@ test('C5: Vary values are normalised; Accept-Encoding members sorted and lower-c
   assert.equal(normalizeVaryValue('accept-encoding', [['accept-encoding', 'GZIP,  br ']]), 'br, gzip');
   assert.equal(normalizeVaryValue('accept-encoding', [['accept-encoding', 'br'], ['accept-encoding', 'gzip']]), 'br, gzip');
   assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'en ,  fr']]), 'en, fr');
+  // cache-tests vary-normalise-lang-case: tags are case-insensitive; order is kept
+  assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'eN, De ; q=0.5']]), 'en, de;q=0.5');
+  assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'de, en']]), 'de, en');
   assert.equal(normalizeVaryValue('accept-language', []), undefined);
   assert.equal(normalizeVaryValue('x', [['x', '']]), '');
 });
