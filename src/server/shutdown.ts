@@ -16,7 +16,7 @@ export function onShutdownSignal(log: Logger, target: Closable, graceMs = DEFAUL
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn({ event: 'shutdown', signal }, 'second signal: exiting now');
-      process.exit(1);
+      exitAfterFlush(log, 1);
     }
     stopping = true;
     log.info({ event: 'shutdown', signal, graceMs }, 'shutting down: no new connections, finishing in-flight requests');
@@ -26,10 +26,26 @@ export function onShutdownSignal(log: Logger, target: Closable, graceMs = DEFAUL
     }, graceMs);
     timer.unref();
     target.close().then(
-      () => { log.info({ event: 'shutdown' }, 'stopped'); log.flush?.(); setImmediate(() => process.exit(0)); },
-      (err: unknown) => { log.error({ event: 'shutdown', err }, 'error while stopping'); process.exit(1); },
+      () => { log.info({ event: 'shutdown' }, 'stopped'); exitAfterFlush(log, 0); },
+      (err: unknown) => { log.error({ event: 'shutdown', err }, 'error while stopping'); exitAfterFlush(log, 1); },
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * The log destination is asynchronous and batched (server/logger): wait until what is buffered or in flight has
+ * been written, so the last lines come out complete and in order; exit anyway after FLUSH_WAIT_MS.
+ */
+const FLUSH_WAIT_MS = 1_000;
+
+function exitAfterFlush(log: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, FLUSH_WAIT_MS).unref();
+  try {
+    log.flush((err?: Error) => { if (err) exit(); else setImmediate(exit); });
+  } catch {
+    exit();
+  }
 }
