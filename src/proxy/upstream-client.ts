@@ -4,6 +4,7 @@
  * continue handshake must reach the origin: RFC 9110 §10.1.1). Bodies stream both ways with backpressure.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { EventEmitter } from 'node:events';
 import { pipeline, Readable } from 'node:stream';
 import { Agent, type ProxyAgent } from 'undici';
@@ -96,7 +97,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   };
   // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
   const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
-  const nodeAgent = new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs });
+  const nodeAgents: NodeAgents = {
+    http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs }),
+    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs }),
+  };
 
   function sendUndici(call: Call): Promise<ProxiedResponse> {
     const { head } = call;
@@ -120,7 +124,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   return {
     send(given) {
       const call: Call = given.signal instanceof UpstreamAbort ? given as Call : { ...given, signal: fromAbortSignal(given.signal) };
-      if (call.onContinue) return sendExpect(call, nodeAgent, options);
+      if (call.onContinue) {
+        if (options.upstreamProxy && call.origin.startsWith('https:')) {
+          // TLS to the origin through the upstream proxy needs a CONNECT tunnel, which only the undici path has:
+          // here ferry decides to let the body flow itself (RFC 9110 §10.1.1 allows the intermediary to answer 100).
+          call.onContinue();
+          return sendUndici({ ...call, onContinue: undefined });
+        }
+        return sendExpect(call, nodeAgents, options);
+      }
       const first = sendUndici(call);
       if (call.body !== null || !RETRYABLE_METHODS.has(call.head.method)) return first;
       // RELIABILITY R7: a pooled connection the origin closed just as it was reused fails before any response byte;
@@ -131,27 +143,41 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       });
     },
     async close() {
-      nodeAgent.destroy();
+      nodeAgents.http.destroy();
+      nodeAgents.https.destroy();
       await agent.close();
     },
     destroy() {
-      nodeAgent.destroy();
+      nodeAgents.http.destroy();
+      nodeAgents.https.destroy();
       void agent.destroy();
     },
   };
 }
 
+interface NodeAgents { http: http.Agent; https: https.Agent }
+
 /** The 100-continue handshake over node:http: head first, body only after `continue` (or silence). */
-function sendExpect(call: Call, agent: http.Agent, options: UpstreamClientOptions): Promise<ProxiedResponse> {
-  const url = new URL(call.origin);
+function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptions): Promise<ProxiedResponse> {
+  const origin = new URL(call.origin);
+  // --upstream-proxy with a plain-http origin: the request goes to the proxy in absolute-form (RFC 9112 §3.2.2).
+  const proxy = options.upstreamProxy && origin.protocol === 'http:' ? options.upstreamProxy : null;
+  const peer = proxy ?? origin;
+  const tls = peer.protocol === 'https:';
+  const headers = toFlatHeaders(call.head.headers);
+  if (proxy && proxy.username !== '') {
+    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    headers.push('proxy-authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
+  }
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      agent,
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port === '' ? 80 : Number(url.port),
+    const req = (tls ? https : http).request({
+      agent: tls ? agents.https : agents.http,
+      host: peer.hostname.replace(/^\[|\]$/g, ''),
+      port: peer.port === '' ? (tls ? 443 : 80) : Number(peer.port),
+      ...(tls ? { servername: peer.hostname } : {}),
       method: call.head.method,
-      path: call.path,
-      headers: toFlatHeaders(call.head.headers) as unknown as http.OutgoingHttpHeaders,
+      path: proxy ? `${call.origin}${call.path}` : call.path,
+      headers: headers as unknown as http.OutgoingHttpHeaders,
       setHost: false,
       insecureHTTPParser: false,
       maxHeaderSize: options.maxHeaderBytes,

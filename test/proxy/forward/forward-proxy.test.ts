@@ -236,6 +236,11 @@ describe('ferry proxy --forward (CLI)', () => {
     const rev = JSON.parse((await curl([`http://127.0.0.1:${near.port}/rev`])).body) as { who: string; headers: Record<string, string> };
     assert.equal(rev.who, 'origin');
     assert.equal(rev.headers.via, '1.1 ferry, 1.1 ferry');
+    // Expect: 100-continue takes ferry's own handshake path; it must go through the upstream proxy too
+    const expectRev = JSON.parse((await curl(['-H', 'Expect: 100-continue', '--data-binary', 'x'.repeat(4096), `http://127.0.0.1:${near.port}/rev-expect`])).body) as { who: string; headers: Record<string, string> };
+    assert.equal(expectRev.who, 'origin');
+    assert.equal(expectRev.headers.via, '1.1 ferry, 1.1 ferry');
+    assert.equal(expectRev.headers['proxy-authorization'], undefined);
     const tls = await curl(['-x', `http://127.0.0.1:${near.port}`, '--cacert', certFile, `https://localhost:${tlsPort}/through-two`]);
     assert.equal(tls.body, 'tls ok /through-two');
     // the far proxy saw all three (its access log), the CONNECT among them
@@ -243,6 +248,7 @@ describe('ferry proxy --forward (CLI)', () => {
     const farAccess = far.logs.filter((l) => l.event === 'access');
     assert.ok(farAccess.some((l) => l.method === 'CONNECT' && l.path === `localhost:${tlsPort}` && l.status === 200), JSON.stringify(farAccess));
     assert.ok(farAccess.some((l) => l.method === 'GET' && String(l.path).endsWith('/chained?z=1')), JSON.stringify(farAccess));
+    assert.ok(farAccess.some((l) => l.method === 'POST' && String(l.path).endsWith('/rev-expect') && l.status === 200), JSON.stringify(farAccess));
   });
 
   test('shutdown with an open tunnel: the tunnel is cut after --shutdown-grace and the process exits 0', async () => {
