@@ -1,0 +1,38 @@
+/**
+ * @module Invalidation after unsafe methods (RFC 9111 §4.4): a non-error response to e.g. POST, PUT or DELETE drops
+ * the stored target URI and the same-host URIs its Location and Content-Location name.
+ */
+import { getHeader } from '../http/headers.ts';
+import type { RequestContext } from '../proxy/context.ts';
+import type { ProxiedResponse } from '../proxy/phases.ts';
+import { countStoreFailure, type CacheRuntime } from './cache-runtime.ts';
+import { cacheKey, formatCacheUri, type KeyParts } from './key.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** RFC 9111 §4.4: does this answer to `method` invalidate what is stored? */
+export function invalidates(method: string, status: number): boolean {
+  return !SAFE_METHODS.has(method) && status >= 200 && status < 400;
+}
+
+export async function invalidate(rt: CacheRuntime, ctx: RequestContext, parts: KeyParts, res: ProxiedResponse): Promise<void> {
+  const keys = [cacheKey(parts), ...namedKeys(parts, res)];
+  for (const k of keys) { rt.flights.forget(k); await rt.store.delete(k).catch((err: unknown) => countStoreFailure(rt, ctx, err)); }
+  rt.counters.invalidated += keys.length;
+}
+
+/** Keys of the URIs the response's Location and Content-Location name, on the same host only. */
+function namedKeys(parts: KeyParts, res: ProxiedResponse): string[] {
+  const keys: string[] = [];
+  const base = formatCacheUri(parts);
+  for (const field of ['location', 'content-location']) {
+    const v = getHeader(res.head.headers, field);
+    if (v === undefined) continue;
+    try {
+      const u = new URL(v, base);
+      // RFC 9111 §4.4: only when the host is the same (prevents a denial-of-service on other sites).
+      if (u.host.toLowerCase() === new URL(base).host.toLowerCase()) keys.push(cacheKey({ ...parts, path: `${u.pathname}${u.search}` }));
+    } catch { /* not a URI: nothing to invalidate */ }
+  }
+  return keys;
+}
