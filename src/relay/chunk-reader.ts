@@ -36,6 +36,18 @@ export class ChunkReader {
     return parts === null ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
+  /**
+   * Like read(), but the chunk is copied into `into` (a reused buffer: the source's pieces then die young
+   * instead of living, and being promoted, while the chunk is in flight). Returns the filled part.
+   */
+  async readInto(into: Buffer, lingerMs: number): Promise<Buffer | null> {
+    const parts = await this.readPieces(into.length, lingerMs);
+    if (parts === null) return null;
+    let n = 0;
+    for (const p of parts) n += p.copy(into, n);
+    return into.subarray(0, n);
+  }
+
   /** Like read(), but the chunk is left in the pieces it arrived in (no copy). */
   async readPieces(max: number, lingerMs: number): Promise<Buffer[] | null> {
     const parts: Buffer[] = [];

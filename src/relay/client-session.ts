@@ -67,16 +67,20 @@ export class ClientSession {
   async sendUp(src: Readable): Promise<void> {
     const reader = new ChunkReader(src);
     const inflight = new Set<Promise<void>>();
+    const slabs: Buffer[] = [];
     let failure: unknown;
     let index = 0;
     for (;;) {
       while (inflight.size >= this.#o.window) await Promise.race(inflight);
       if (failure !== undefined) throw failure;
       if (this.signal.aborted) return;
-      const data = await reader.read(this.#o.chunkSize, LINGER_MS);
+      // Each chunk is copied into a reused slab: the source's 64 KiB pieces die young, and the slabs, at most
+      // `window` of them, live as long as the session instead of being promoted and needing major GCs.
+      const slab = slabs.pop() ?? Buffer.allocUnsafeSlow(this.#o.chunkSize);
+      const data = await reader.readInto(slab, LINGER_MS);
       const fin = data === null || reader.done;
       const p: Promise<void> = this.#sendChunk(index++, data ?? Buffer.alloc(0), fin).then(
-        () => { inflight.delete(p); },
+        () => { inflight.delete(p); slabs.push(slab); }, // acknowledged: undici is done with the bytes
         (err: unknown) => { inflight.delete(p); failure ??= err; this.abort(err as Error); },
       );
       inflight.add(p);
