@@ -9,7 +9,7 @@ import { ChunkReader } from './chunk-reader.ts';
 import { replyText, type GatewayTransport, type RelayReply } from './gateway-transport.ts';
 import { formatOpenRequest, H, parseIndex, RELAY_PATHS, type DownType, type ErrorPayload, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
-import { noteRelayedBytes } from '../proxy/gc-pacer.ts';
+import { noteRelayedBytes } from './relay-gc.ts';
 
 /** How long a partly filled up chunk waits for more bytes before it is sent. */
 const LINGER_MS = 3;

@@ -17,7 +17,7 @@ import { ChunkReader } from './chunk-reader.ts';
 import { stripHopByHop, type DownType, type ErrorPayload, type OpenRequest, type ResponseHeadPayload } from './protocol.ts';
 import { fromRawHeaders, toFlatHeaders } from '../http/headers.ts';
 import { mayProduce } from './session.ts';
-import { noteRelayedBytes } from '../proxy/gc-pacer.ts';
+import { noteRelayedBytes } from './relay-gc.ts';
 import type { SessionStore } from './session-store.ts';
 import type { RelayCounters } from './relay-stats.ts';
 
