@@ -17,6 +17,7 @@ import {
 import { formatRelayStats, newRelayCounters } from './relay-stats.ts';
 import { decideDownFetch, newSessionMeta, upFingerprint } from './session.ts';
 import type { SessionStore } from './session-store.ts';
+import { SlabPool } from './slab-pool.ts';
 import { TargetSession } from './target-session.ts';
 
 export interface RelayServerOptions {
@@ -56,6 +57,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   const owned = new Map<string, TargetSession>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const chunkSize = chunkPayloadSize(o.maxMessage);
+  const upSlabs = new SlabPool(o.maxMessage, 2 * o.window);
   const log = o.log;
   /** Requests that may be waiting (long polls, full windows): shutdown ends them at once instead of after a poll. */
   const waiting = new Set<AbortController>();
@@ -117,7 +119,9 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     if (req.method !== 'POST') return refuse(res, 405, '', 'method', 'relay endpoints take POST');
     const declared = Number(req.headers['content-length'] ?? 'NaN');
     if (!Number.isSafeInteger(declared) || declared > o.maxMessage) return refuse(res, declared > o.maxMessage ? 413 : 411, '', 'length');
-    const body = await readBody(req, declared);
+    // Up chunks (the large bodies) are read into reused slabs; given back once nothing reads them.
+    const slab = declared > 0 && endpoint === RELAY_PATHS.up ? upSlabs.take() : undefined;
+    const body = await readBody(req, declared, slab);
     if (!body) return; // client went away
     const names = Object.keys(req.headers);
     const get = (n: string) => { const v = req.headers[n]; return Array.isArray(v) ? v.join(',') : v; };
@@ -171,7 +175,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     if (created.kind === 'created') {
       counters.sessionsOpened++;
       const t = new TargetSession({
-        id, open, store: o.store, window: o.window, chunkSize, agent, log, counters,
+        id, open, store: o.store, window: o.window, chunkSize, agent, log, counters, upSlabs,
         onEnd: (sid) => { owned.delete(sid); },
       });
       owned.set(id, t);
@@ -205,6 +209,9 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     const deadline = now() + o.pollTimeoutMs;
     for (;;) {
       const r = await o.store.putUp(id, index, fp, m.body, o.window);
+      // The memory store keeps the body until the target has it (the up pump gives the slab back); any
+      // other answer, or a store that copied it elsewhere, leaves nothing reading it.
+      if (r.kind !== 'busy' && (r.kind !== 'stored' || o.store.kind !== 'memory')) upSlabs.give(m.body);
       if (r.kind === 'stored' || r.kind === 'duplicate') {
         if (r.kind === 'duplicate') counters.duplicates++;
         else counters.chunksUp++;
@@ -297,9 +304,9 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
 }
 
 /** Read a body of exactly `length` bytes (bounded by the caller); undefined if the client goes away. */
-function readBody(req: IncomingMessage, length: number): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, length: number, into?: Buffer): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
-    const buf = Buffer.allocUnsafe(length);
+    const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     let n = 0;
     req.on('data', (c: Buffer) => {
       if (n + c.length > length) { req.destroy(); return; }

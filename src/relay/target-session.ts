@@ -20,6 +20,7 @@ import { mayProduce } from './session.ts';
 import { noteRelayedBytes } from './relay-gc.ts';
 import type { SessionStore } from './session-store.ts';
 import type { RelayCounters } from './relay-stats.ts';
+import type { SlabPool } from './slab-pool.ts';
 
 /** Longest a pump sleeps before re-reading the store (notifications are hints; see session-store). */
 const PUMP_WAIT_MS = 250;
@@ -37,6 +38,8 @@ export interface TargetSessionOptions {
   log: Logger;
   counters: RelayCounters;
   onEnd: (id: string) => void;
+  /** Where up chunk buffers go back once written to the target. */
+  upSlabs?: SlabPool;
 }
 
 export class TargetSession {
@@ -142,7 +145,10 @@ export class TargetSession {
           await store.wait(id, PUMP_WAIT_MS, this.signal);
           continue;
         }
-        if (c.data.length > 0 && !dest.write(c.data)) await drained(dest);
+        // Written (or failed): the stream is done with the bytes, the slab may be reused.
+        const release = () => this.#o.upSlabs?.give(c.data);
+        if (c.data.length === 0) release();
+        else if (!dest.write(c.data, release)) await drained(dest);
         if (dest.destroyed) return;
         index++;
         counters.bytesUp += c.data.length;
