@@ -1,0 +1,137 @@
+/**
+ * @module Focused 1 GiB transfer comparison (issue 3), quicker and more detailed than proxy.bench.ts: ferry (compiled)
+ * vs node-http-proxy, interleaved, REPS rounds of one download + one upload each; prints per-round throughput, the
+ * proxy's peak RSS and its user/system CPU seconds, then medians. The proxy is pinned to CPU 0, the origin and this
+ * process (the client) to CPU 1. CPU seconds per GiB are the least noisy figure on a shared machine: throughput
+ * swings ±40 % with whatever else runs.
+ *   node bench/transfer-focus.ts                      # FERRY_FOCUS_REPS (5), FERRY_FOCUS_BYTES (1 GiB)
+ *   FERRY_FOCUS_OTHER=/path/to/another/dist node bench/transfer-focus.ts   # also compare a second ferry build
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BYTES = Number(process.env.FERRY_FOCUS_BYTES ?? 1024 ** 3);
+const REPS = Number(process.env.FERRY_FOCUS_REPS ?? 5);
+const MIB = 1024 * 1024;
+const BLOCK = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => i % 251));
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
+
+function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) { proc.stdout!.removeAllListeners('data'); proc.stdout!.resume(); resolve({ proc, url: m[1]! }); }
+    });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
+  });
+}
+
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function sampleRss(pid: number): { stop(): number } {
+  let peak = rss(pid);
+  const t = setInterval(() => { try { peak = Math.max(peak, rss(pid)); } catch { /* gone */ } }, 50);
+  return { stop() { clearInterval(t); return peak; } };
+}
+
+/** [user, system] CPU seconds (clock ticks of 1/100 s on Linux). */
+function cpu(pid: number): [number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return [Number(f[11]) / 100, Number(f[12]) / 100];
+}
+
+function download(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    http.get(`${url}/bytes/${BYTES}`, (res) => {
+      let seen = 0;
+      res.on('data', (c: Buffer) => { seen += c.length; });
+      res.on('end', () => (seen === BYTES ? resolve(BYTES / MIB / ((performance.now() - started) / 1000)) : reject(new Error(`short download ${seen}`))));
+    }).on('error', reject);
+  });
+}
+
+function upload(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = http.request(`${url}/upload`, { method: 'POST', headers: { 'content-length': BYTES } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => (text === String(BYTES) ? resolve(BYTES / MIB / ((performance.now() - started) / 1000)) : reject(new Error(`upload answer ${text}`))));
+    });
+    req.on('error', reject);
+    let left = BYTES;
+    const go = () => {
+      while (left > 0) {
+        const n = Math.min(left, BLOCK.length);
+        left -= n;
+        if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) { req.once('drain', go); return; }
+      }
+      req.end();
+    };
+    go();
+  });
+}
+
+interface Candidate { name: string; url: string; proc: ChildProcess; down: number[]; up: number[]; peak: number[]; cpuDown: number[][]; cpuUp: number[][] }
+
+async function main(): Promise<void> {
+  execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  const dist = `${ROOT}node_modules/.cache/ferry-focus/current`;
+  rmSync(dist, { recursive: true, force: true });
+  try {
+    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', dist, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
+  } catch { /* type errors elsewhere still emit JavaScript */ }
+  const procs: ChildProcess[] = [];
+  try {
+    const origin = await startPinned('1', ['bench/peers/origin.mjs']);
+    procs.push(origin.proc);
+    const ferry = (d: string) => [`${d}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url, '--log-level', 'warn'];
+    const specs: [string, string[]][] = [['ferry', ferry(dist)], ['node-http-proxy', ['bench/peers/node-http-proxy.mjs', origin.url]]];
+    if (process.env.FERRY_FOCUS_OTHER) specs.push(['ferry (other)', ferry(process.env.FERRY_FOCUS_OTHER)]);
+    const cands: Candidate[] = [];
+    for (const [name, args] of specs) {
+      const r = await startPinned('0', args);
+      procs.push(r.proc);
+      await (await fetch(`${r.url}/bytes/${16 * MIB}`)).arrayBuffer();
+      cands.push({ name, url: r.url, proc: r.proc, down: [], up: [], peak: [], cpuDown: [], cpuUp: [] });
+    }
+    const used = (pid: number, before: [number, number]) => cpu(pid).map((v, i) => v - before[i]!);
+    for (let rep = 0; rep < REPS; rep++) {
+      for (let i = 0; i < cands.length; i++) {
+        const c = cands[(i + rep) % cands.length]!;
+        const pid = c.proc.pid!;
+        const s = sampleRss(pid);
+        let c0 = cpu(pid);
+        c.down.push(await download(c.url));
+        c.cpuDown.push(used(pid, c0));
+        c0 = cpu(pid);
+        c.up.push(await upload(c.url));
+        c.cpuUp.push(used(pid, c0));
+        c.peak.push(s.stop() / MIB);
+        const [du, ds] = c.cpuDown.at(-1)!;
+        const [uu, us] = c.cpuUp.at(-1)!;
+        console.log(`round ${rep + 1} ${c.name.padEnd(16)} down ${c.down.at(-1)!.toFixed(0)} MiB/s (cpu ${du!.toFixed(2)}+${ds!.toFixed(2)} s)  up ${c.up.at(-1)!.toFixed(0)} MiB/s (cpu ${uu!.toFixed(2)}+${us!.toFixed(2)} s)  peak RSS ${c.peak.at(-1)!.toFixed(0)} MiB`);
+      }
+    }
+    console.log(`\nmedians of ${REPS} (${(BYTES / MIB).toFixed(0)} MiB each; cpu = proxy user+system seconds)`);
+    for (const c of cands) {
+      const tot = (xs: number[][]) => median(xs.map(([u, s]) => u! + s!));
+      console.log(`${c.name.padEnd(16)} down ${median(c.down).toFixed(0)} MiB/s  up ${median(c.up).toFixed(0)} MiB/s  cpu ${tot(c.cpuDown).toFixed(2)}/${tot(c.cpuUp).toFixed(2)} s  peak RSS ${median(c.peak).toFixed(0)} MiB`);
+    }
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+  }
+}
+
+await main();
