@@ -178,6 +178,15 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       await new Promise((res) => setTimeout(res, 200));
       figs.get(c.name)!.idle = rss(r.proc.pid!);
     }
+    // One unmeasured transfer each way per proxy before the rounds: every candidate's first GiB runs slower (JIT,
+    // young-generation sizing: ferry ~25 %, node-http-proxy ~20 % below their steady rate), and a long-running proxy
+    // is measured at its steady rate.
+    ctx.log('warm-up transfers (not measured)');
+    for (const c of fresh) {
+      if (!c.proc) continue;
+      await download(c.url);
+      await upload(c.url);
+    }
     for (let rep = 0; rep < REPS; rep++) {
       const order = fresh.map((_, i, arr) => arr[(i + rep) % arr.length]!);
       for (const c of order) {
@@ -207,7 +216,7 @@ function report(names: string[], figs: Map<string, Figures>, transfer: Set<strin
   });
   const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '–');
   const lines = [
-    `Small GET: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run; transfers: ${(BYTES / MIB).toFixed(0)} MiB; median of ${REPS} interleaved runs. Proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
+    `Small GET: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run; transfers: ${(BYTES / MIB).toFixed(0)} MiB, after one unmeasured warm-up transfer each way per proxy; median of ${REPS} interleaved runs. Proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
     '',
     '| candidate | small GET req/s | p99 ms | proxy CPU µs/req | download MiB/s | upload MiB/s | idle RSS MiB (fresh) | peak RSS download MiB | peak RSS upload MiB | errors |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
