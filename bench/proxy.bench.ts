@@ -11,8 +11,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { download, median, rss, sampleRss, upload } from './transfer.ts';
 import type { BenchContext, BenchReport, BenchResult } from './run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,11 +23,8 @@ const CONNECTIONS = 50;
 const PROXY_CPU = '0';
 const LOAD_CPU = '1';
 const MIB = 1024 * 1024;
-const BLOCK = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => i % 251));
 
 interface Running { name: string; url: string; proc: ChildProcess | null }
-
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
 
 function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,18 +51,6 @@ function cpuMicros(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
 }
 
-function rss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-function sampleRss(pid: number | undefined): { stop(): number } {
-  if (pid === undefined) return { stop: () => NaN };
-  let peak = rss(pid);
-  const t = setInterval(() => { try { peak = Math.max(peak, rss(pid)); } catch { /* gone */ } }, 50);
-  return { stop() { clearInterval(t); return peak; } };
-}
-
 /** autocannon as its own process on the load CPU; returns its JSON summary. */
 function autocannon(url: string, seconds: number): Promise<{ rps: number; p99: number; total: number; errors: number }> {
   const bin = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
@@ -79,40 +64,6 @@ function autocannon(url: string, seconds: number): Promise<{ rps: number; p99: n
         resolve({ rps: j.requests.average, p99: j.latency.p99, total: j.requests.total, errors: j.errors + j.non2xx + j.timeouts });
       } catch (err) { reject(new Error(`autocannon output: ${out.slice(0, 300)} (${String(err)})`)); }
     });
-  });
-}
-
-function download(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    http.get(`${url}/bytes/${BYTES}`, (res) => {
-      let seen = 0;
-      res.on('data', (c: Buffer) => { seen += c.length; });
-      res.on('end', () => (seen === BYTES ? resolve(BYTES / MIB / ((performance.now() - started) / 1000)) : reject(new Error(`short download ${seen}`))));
-      res.on('error', reject);
-    }).on('error', reject);
-  });
-}
-
-function upload(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const req = http.request(`${url}/upload`, { method: 'POST', headers: { 'content-length': BYTES } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => (text === String(BYTES) ? resolve(BYTES / MIB / ((performance.now() - started) / 1000)) : reject(new Error(`upload answer ${text}`))));
-    });
-    req.on('error', reject);
-    let left = BYTES;
-    const go = () => {
-      while (left > 0) {
-        const n = Math.min(left, BLOCK.length);
-        left -= n;
-        if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) { req.once('drain', go); return; }
-      }
-      req.end();
-    };
-    go();
   });
 }
 
@@ -184,18 +135,18 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     ctx.log('warm-up transfers (not measured)');
     for (const c of fresh) {
       if (!c.proc) continue;
-      await download(c.url);
-      await upload(c.url);
+      await download(c.url, BYTES);
+      await upload(c.url, BYTES);
     }
     for (let rep = 0; rep < REPS; rep++) {
       const order = fresh.map((_, i, arr) => arr[(i + rep) % arr.length]!);
       for (const c of order) {
         const f = figs.get(c.name)!;
         let s = sampleRss(c.proc?.pid);
-        f.down.push(await download(c.url));
+        f.down.push(await download(c.url, BYTES));
         f.peakDown.push(s.stop());
         s = sampleRss(c.proc?.pid);
-        f.up.push(await upload(c.url));
+        f.up.push(await upload(c.url, BYTES));
         f.peakUp.push(s.stop());
         ctx.log(`1 GiB      round ${rep + 1}  ${c.name.padEnd(22)} down ${f.down.at(-1)!.toFixed(0)} MiB/s, up ${f.up.at(-1)!.toFixed(0)} MiB/s, peak RSS ${(f.peakDown.at(-1)! / MIB).toFixed(0)}/${(f.peakUp.at(-1)! / MIB).toFixed(0)} MiB`);
       }

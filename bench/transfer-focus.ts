@@ -9,15 +9,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { download, median, sampleRss, upload } from './transfer.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BYTES = Number(process.env.FERRY_FOCUS_BYTES ?? 1024 ** 3);
 const REPS = Number(process.env.FERRY_FOCUS_REPS ?? 5);
 const MIB = 1024 * 1024;
-const BLOCK = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => i % 251));
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
 
 function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -32,55 +30,11 @@ function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess;
   });
 }
 
-function rss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-function sampleRss(pid: number): { stop(): number } {
-  let peak = rss(pid);
-  const t = setInterval(() => { try { peak = Math.max(peak, rss(pid)); } catch { /* gone */ } }, 50);
-  return { stop() { clearInterval(t); return peak; } };
-}
-
 /** [user, system] CPU seconds (clock ticks of 1/100 s on Linux). */
 function cpu(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return [Number(f[11]) / 100, Number(f[12]) / 100];
-}
-
-function download(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    http.get(`${url}/bytes/${BYTES}`, (res) => {
-      let seen = 0;
-      res.on('data', (c: Buffer) => { seen += c.length; });
-      res.on('end', () => (seen === BYTES ? resolve(BYTES / MIB / ((performance.now() - started) / 1000)) : reject(new Error(`short download ${seen}`))));
-    }).on('error', reject);
-  });
-}
-
-function upload(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const req = http.request(`${url}/upload`, { method: 'POST', headers: { 'content-length': BYTES } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => (text === String(BYTES) ? resolve(BYTES / MIB / ((performance.now() - started) / 1000)) : reject(new Error(`upload answer ${text}`))));
-    });
-    req.on('error', reject);
-    let left = BYTES;
-    const go = () => {
-      while (left > 0) {
-        const n = Math.min(left, BLOCK.length);
-        left -= n;
-        if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) { req.once('drain', go); return; }
-      }
-      req.end();
-    };
-    go();
-  });
 }
 
 interface Candidate { name: string; url: string; proc: ChildProcess; down: number[]; up: number[]; peak: number[]; cpuDown: number[][]; cpuUp: number[][] }
@@ -113,10 +67,10 @@ async function main(): Promise<void> {
         const pid = c.proc.pid!;
         const s = sampleRss(pid);
         let c0 = cpu(pid);
-        c.down.push(await download(c.url));
+        c.down.push(await download(c.url, BYTES));
         c.cpuDown.push(used(pid, c0));
         c0 = cpu(pid);
-        c.up.push(await upload(c.url));
+        c.up.push(await upload(c.url, BYTES));
         c.cpuUp.push(used(pid, c0));
         c.peak.push(s.stop() / MIB);
         const [du, ds] = c.cpuDown.at(-1)!;
