@@ -43,11 +43,12 @@ export interface StripOptions {
  * with the same name as the connection-option, and then remove the Connection header field itself").
  */
 export function stripHopByHop(headers: HeaderList, options: StripOptions = {}): HeaderList {
-  const named = parseConnectionTokens(headers);
-  const keepUpgrade = options.keepUpgrade === true;
   let fast = true;
   for (const [n] of headers) if (HOP_BY_HOP_HEADERS.has(n)) { fast = false; break; }
-  if (fast) return headers; // common case: nothing to remove, no copy
+  // Common case: no hop-by-hop field, so no Connection line either: nothing to parse, remove or copy.
+  if (fast) return headers;
+  const named = parseConnectionTokens(headers);
+  const keepUpgrade = options.keepUpgrade === true;
   const drop = new Set(named);
   const out: HeaderList = [];
   for (const h of headers) {
