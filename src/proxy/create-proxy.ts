@@ -20,6 +20,7 @@ import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts'
 import { createCredentialChecker } from './forward/basic-auth.ts';
 import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
 import { createConnectTunnels } from './tunnel/connect-tunnel.ts';
+import { createGuardedLookup, type GuardedLookup } from './forward/destination.ts';
 import { createTunnelStats, type TunnelStats } from './tunnel/tunnel-stats.ts';
 import { createUpgradeRelays } from './upgrade.ts';
 
@@ -56,7 +57,7 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
   return [
     // ── route: local endpoints first (stats/metrics/purge), then the forward proxy, then the reverse route ──
     ...(options.statsPath !== '' || options.metricsPath !== '' ? [createStatsFilter(createProxyStats({ cache: options.cache !== null, tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }) }), options)] : []),
-    ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy })] : []),
+    ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy, ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}) })] : []),
     createReverseRouteFilter(options.upstreams),
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
@@ -74,8 +75,17 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
   ];
 }
 
+/** Only in forward mode with a deny list and no upstream proxy (which then makes the connections, not ferry). */
+function guardedLookupFor(options: ProxyOptions): GuardedLookup | null {
+  const forward = options.forward;
+  if (!forward || forward.deny.length === 0 || options.upstreamProxy) return null;
+  return createGuardedLookup(createDenyListFromOptions(forward), forward.resolve);
+}
+
 export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
   const options = resolveProxyOptions(init);
+  // --deny: every upstream socket resolves through the deny list, so the address connected to is one that was checked
+  const lookup = guardedLookupFor(options);
   const client = createUpstreamClient({
     connectTimeoutMs: options.connectTimeoutMs,
     headersTimeoutMs: options.upstreamTimeoutMs,
@@ -84,6 +94,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     upstreamProxy: options.upstreamProxy,
     // forward mode reaches any origin: bound the pool per origin and the number of origins (≤ 64 × 256 sockets)
     ...(options.forward ? { connectionsPerOrigin: 64, maxOrigins: 256 } : {}),
+    ...(lookup ? { lookup } : {}),
   });
   const tunnelStats = { connect: createTunnelStats(), upgrade: createTunnelStats() };
   const tunnels = options.forward ? createConnectTunnels({
@@ -95,6 +106,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     upstreamProxy: options.upstreamProxy,
     stats: tunnelStats.connect,
     log: options.log,
+    ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}),
   }) : null;
   const upgrades = createUpgradeRelays({
     filters: () => filters,
@@ -105,6 +117,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     idleTimeoutMs: options.idleTimeoutMs,
     viaName: options.viaName,
     stats: tunnelStats.upgrade,
+    ...(lookup ? { lookup } : {}),
   });
   let run: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   let filters: ProxyFilter[] = [];

@@ -5,6 +5,7 @@
 import { FerryError } from '../errors.ts';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
 import { createSilentLogger, type Logger } from '../server/logger.ts';
+import type { Resolver } from './forward/destination.ts';
 
 export interface JwtOptions {
   /** Raw key bytes (never derived from a password; RFC 8725 §3.5). */
@@ -22,6 +23,8 @@ export interface ForwardOptions {
   /** CIDR ranges that may not be reached. */
   deny: string[];
   allowOpen: boolean;
+  /** DNS for the deny checks and for the connections they guard (default: the system resolver, dns.lookup). */
+  resolve?: Resolver;
 }
 
 export interface ProxyOptions {

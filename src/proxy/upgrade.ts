@@ -25,6 +25,7 @@ import type { LocalReply, ProxyFilter, RequestHead } from './phases.ts';
 import { relaySockets } from './tunnel/relay.ts';
 import type { TunnelStats } from './tunnel/tunnel-stats.ts';
 import { openProxyTunnel } from './upstream-proxy.ts';
+import type { GuardedLookup } from './forward/destination.ts';
 
 export interface UpgradeOptions {
   /** The proxy's filter list (known once createProxy is ready). */
@@ -37,6 +38,8 @@ export interface UpgradeOptions {
   idleTimeoutMs: number;
   viaName: string;
   stats: TunnelStats;
+  /** DNS for the upstream socket (forward mode with --deny: the guarded lookup). */
+  lookup?: GuardedLookup;
 }
 
 export interface UpgradeRelays {
@@ -151,6 +154,7 @@ export function createUpgradeRelays(options: UpgradeOptions): UpgradeRelays {
       // Through --upstream-proxy: the request goes over the CONNECT tunnel (TLS inside it for https origins).
       // (agent: false would make Node ignore createConnection and connect directly.)
       ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel!, ...(isIP(host) === 0 ? { servername: host } : {}) }) : tunnel!) } : { agent: false }),
+      ...(options.lookup ? { lookup: options.lookup } : {}),
       timeout: options.upstreamTimeoutMs,
     });
     req.on('timeout', () => req.destroy(new FerryError('FERRY_ERR_UPSTREAM_TIMEOUT', 'no answer to the upgrade in time', { source: 'upstream', status: 504 })));

@@ -13,6 +13,7 @@ import { FerryError } from '../errors.ts';
 import { hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
 import type { ProxiedResponse, RequestHead } from './phases.ts';
 import { toUpstreamError } from './upstream-errors.ts';
+import type { GuardedLookup } from './forward/destination.ts';
 
 export interface UpstreamClientOptions {
   connectTimeoutMs: number;
@@ -26,6 +27,8 @@ export interface UpstreamClientOptions {
   /** Pool bounds (forward mode, where any origin may be asked): sockets per origin, and origins at once. */
   connectionsPerOrigin?: number;
   maxOrigins?: number;
+  /** DNS for every upstream socket (forward mode with --deny: the guarded lookup). */
+  lookup?: GuardedLookup;
 }
 
 /**
@@ -85,8 +88,9 @@ const POOL_IDLE_MS = 4_000;
 const BODILESS_STATUS = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const lookup = options.lookup ? { lookup: options.lookup } : {};
   const agentOptions = {
-    connect: { timeout: options.connectTimeoutMs },
+    connect: { timeout: options.connectTimeoutMs, ...lookup },
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs,
     keepAliveTimeout: POOL_IDLE_MS,
@@ -98,8 +102,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
   const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
   const nodeAgents: NodeAgents = {
-    http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs }),
-    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs }),
+    http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
+    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
   };
 
   function sendUndici(call: Call): Promise<ProxiedResponse> {

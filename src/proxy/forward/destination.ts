@@ -5,6 +5,7 @@
  */
 import dns, { type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
+import { FerryError } from '../../errors.ts';
 import { decideDestination, type DenyList } from './cidr.ts';
 
 export type DestinationCheck =
@@ -30,4 +31,33 @@ export async function checkDestination(host: string, deny: DenyList, resolve: Re
   }
   const d = decideDestination(addresses.map((a) => a.address), deny);
   return d.kind === 'deny' ? { kind: 'deny', address: d.address, cidr: d.cidr.text } : { kind: 'allow', addresses };
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+/** The shape net.connect, tls.connect, http.Agent and undici's connector accept as `lookup`. */
+export type GuardedLookup = (hostname: string, options: { all?: boolean }, callback: LookupCallback) => void;
+
+/**
+ * A `lookup` for the sockets themselves: resolves like checkDestination and fails the connection (403) when an answer
+ * is denied. The route's check gives the early, clear 403; this one closes the gap between that check and the connect
+ * for names that stay names (https needs the name for SNI and the certificate), so a second, different DNS answer
+ * (rebinding) cannot steer a connection into a denied range.
+ */
+export function createGuardedLookup(deny: DenyList, resolve: Resolver = systemResolver): GuardedLookup {
+  return (hostname, options, callback) => {
+    checkDestination(hostname, deny, resolve).then((check) => {
+      if (check.kind === 'deny') {
+        callback(new FerryError('FERRY_ERR_DESTINATION_DENIED', `Forbidden: ${hostname} resolved into a denied range (${check.cidr})`, { source: 'upstream', status: 403 }) as NodeJS.ErrnoException, '');
+      } else if (check.kind === 'unresolved') {
+        callback(Object.assign(new Error(`cannot resolve ${hostname}: ${check.reason}`), { code: check.reason }), '');
+      } else if (check.addresses.length === 0) {
+        callback(Object.assign(new Error(`cannot resolve ${hostname}: no address`), { code: 'ENOTFOUND' }), '');
+      } else if (options.all) {
+        callback(null, check.addresses);
+      } else {
+        const first = check.addresses[0]!;
+        callback(null, first.address, first.family);
+      }
+    }, (err: unknown) => callback(err as NodeJS.ErrnoException, ''));
+  };
 }
