@@ -15,6 +15,10 @@ export function toUpstreamError(err: unknown): FerryError {
   if (UNREACHABLE.has(code)) {
     return new FerryError('FERRY_ERR_UPSTREAM_UNREACHABLE', `upstream unreachable: ${code}`, { source: 'upstream', status: 502, cause: err });
   }
+  if (code === 'UND_ERR_MAX_ORIGINS_REACHED') {
+    // forward mode bounds the origins pooled at once: a full pool is a temporary overload of ferry, not a bad upstream
+    return new FerryError('FERRY_ERR_TOO_MANY_ORIGINS', 'Service Unavailable: too many upstream origins in use at once, retry shortly', { source: 'upstream', status: 503, cause: err });
+  }
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new FerryError('FERRY_ERR_UPSTREAM_CONNECT_TIMEOUT', 'upstream connect timeout', { source: 'upstream', status: 502, cause: err });
   }
