@@ -1,6 +1,7 @@
 /** @module Start ferry roles as child processes (the real CLI) and wait until they say where they listen. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -15,12 +16,97 @@ export interface RunningRole {
   stderr: () => string;
   /** Resident set size of the process in bytes (from /proc). */
   rss(): number;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. Under the test runner it then applies the
+   * no-alerts rule (RELIABILITY T2, see findAlerts) and rejects with the offending lines instead.
+   */
   stop(graceMs?: number): Promise<number | null>;
+  /** What the no-alerts rule finds in this process's output so far (empty when clean). */
+  alerts(): string[];
+}
+
+/**
+ * Opt-outs from the no-alerts rule, for tests that provoke a fault on purpose. Say exactly what is expected: a
+ * predicate over log records, not a blanket switch.
+ */
+export interface AlertOptions {
+  /** Log records the test provokes on purpose; they do not count as alerts. */
+  expectedLog?: (record: Record<string, unknown>) => boolean;
+  /** The test makes the process exit by itself (non-zero) or crash on purpose. */
+  expectedExit?: boolean;
+}
+
+/** How a process ended, as far as the rule cares: who asked, and its code or signal. */
+export interface ExitRecord { code: number | null; signal: NodeJS.Signals | null; requested: boolean }
+
+/** pino's numeric levels: 50 error, 60 fatal. ferry's logger writes the label instead. */
+const ALERT_LEVELS = new Set<unknown>(['error', 'fatal', 50, 60]);
+/** Signals only a crash sends (the others — SIGTERM, SIGINT, SIGKILL — come from a test or the harness). */
+const CRASH_SIGNALS = new Set<string>(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP', 'SIGSYS']);
+/** What Node and ferry print on stderr when something escaped every handler. */
+const STDERR_ALERTS: RegExp[] = [
+  /^Node\.js v\d+/m, // the trailer Node prints after an uncaught exception
+  /^ferry: unexpected error/m, // cli/main's catch-all
+  /Uncaught|UnhandledPromiseRejection|unhandled rejection/i,
+  /FATAL ERROR|JavaScript heap out of memory|Segmentation fault|Aborted \(core dumped\)/,
+];
+
+/**
+ * RELIABILITY T2, the no-alerts rule (nginx-tests "no alerts"): a ferry process a test started must not log an
+ * internal fault — an `event: "internal-error"` line or any line at level error/fatal (ferry logs client errors at
+ * info/warn, so error level means ferry itself failed) —, print an uncaught exception on stderr, or end without being
+ * asked with a non-zero code or a crash signal. Returns one message per offence, quoting the line.
+ */
+export function findAlerts(logs: ReadonlyArray<Record<string, unknown>>, stderr: string, exit: ExitRecord | null, options: AlertOptions = {}): string[] {
+  const found: string[] = [];
+  for (const rec of logs) {
+    if (rec.event !== 'internal-error' && !ALERT_LEVELS.has(rec.level)) continue;
+    if (options.expectedLog?.(rec)) continue;
+    found.push(`logged: ${JSON.stringify(rec).slice(0, 2000)}`);
+  }
+  for (const re of STDERR_ALERTS) {
+    const m = re.exec(stderr);
+    if (m) {
+      const from = Math.max(0, stderr.lastIndexOf('\n', Math.max(0, m.index - 1500)));
+      found.push(`stderr /${re.source}/: ${stderr.slice(from, m.index + 1500).trim()}`);
+    }
+  }
+  if (exit !== null && !options.expectedExit) {
+    if (exit.signal !== null && CRASH_SIGNALS.has(exit.signal)) found.push(`crashed with ${exit.signal}`);
+    else if (exit.code !== null && exit.code !== 0) {
+      found.push(exit.requested ? `exited with code ${exit.code} when asked to stop (0 expected)` : `exited by itself with code ${exit.code}`);
+    }
+  }
+  return found;
+}
+
+/** The rule applies to test runs (node --test, or a test file run directly), not to benchmarks using these helpers. */
+const UNDER_TEST = process.env.NODE_TEST_CONTEXT !== undefined || /\.test\.[cm]?[jt]s$/.test(process.argv[1] ?? '');
+
+interface TrackedRole { args: string[]; stop: (graceMs?: number) => Promise<number | null>; reported: boolean }
+const tracked: TrackedRole[] = [];
+
+if (UNDER_TEST) {
+  // Safety net at the end of every test file: roles never stopped are stopped now, and every role's output is
+  // checked, including those a test ended itself with proc.kill (those never went through stop()).
+  after(async () => {
+    const messages: string[] = [];
+    for (const role of tracked) {
+      if (role.reported) continue; // stop() already applied the rule (and failed the test that called it)
+      // stop() is a no-op on a process that has exited; it applies the rule and rejects with the alerts
+      await role.stop(2_000).catch((err: unknown) => { messages.push(err instanceof Error ? err.message : String(err)); });
+    }
+    if (messages.length > 0) throw new Error(messages.join('\n\n'));
+  });
+}
+
+function formatAlerts(args: string[], alerts: string[]): string {
+  return `no-alerts rule (RELIABILITY T2): ferry ${args.join(' ')}\n  ${alerts.join('\n  ')}\n` +
+    '(if the test provokes this on purpose, pass startRole(..., { alerts: { expectedLog / expectedExit } }))';
 }
 
 /** Run `ferry <args>` and wait for its first `event: "listening"` log line. */
-export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; listeningCount?: number } = {}): Promise<RunningRole> {
+export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; listeningCount?: number; alerts?: AlertOptions } = {}): Promise<RunningRole> {
   const proc = spawn(process.execPath, [MAIN, ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,6 +115,25 @@ export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; ti
   let err = '';
   let out = '';
   const need = options.listeningCount ?? 1;
+  let stopRequested = false;
+  let exit: ExitRecord | null = null;
+  proc.on('exit', (code, signal) => { exit = { code, signal, requested: stopRequested }; });
+  // 'close' comes after 'exit' once stdout/stderr are drained: the last lines are read before the rule looks.
+  const closed = new Promise<void>((r) => proc.once('close', () => r()));
+  const alerts = () => findAlerts(logs, err, exit, options.alerts);
+  const stopChecked = async (graceMs = 5000): Promise<number | null> => {
+    stopRequested = true;
+    const code = await stopProcess(proc, graceMs);
+    // bounded: with --workers, an orphaned worker could hold the pipes open after a SIGKILL
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000).unref())]);
+    if (UNDER_TEST && !role.reported) {
+      role.reported = true;
+      const found = alerts();
+      if (found.length > 0) throw new Error(formatAlerts(args, found));
+    }
+    return code;
+  };
+  const role: TrackedRole = { args, stop: stopChecked, reported: false };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
@@ -50,11 +155,13 @@ export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; ti
           if (urls.length === need) {
             clearTimeout(timer);
             const url = urls[0]!;
+            tracked.push(role);
             resolve({
               proc, url, port: Number(new URL(url).port), logs,
               stderr: () => err,
               rss: () => rssOf(proc.pid!),
-              stop: (graceMs = 5000) => stopProcess(proc, graceMs),
+              stop: stopChecked,
+              alerts,
             });
           }
         }

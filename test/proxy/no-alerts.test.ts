@@ -1,0 +1,79 @@
+/**
+ * The no-alerts rule (RELIABILITY T2) that test/helpers/cli.ts applies to every ferry process a test starts: what
+ * counts as an alert, what does not (logged client errors), the opt-outs, and that a crashed role fails stop().
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { findAlerts, startRole } from '../helpers/cli.ts';
+
+const line = (rec: Record<string, unknown>) => ({ role: 'proxy', time: '2026-01-01T00:00:00.000Z', ...rec });
+const asked = { code: 0, signal: null, requested: true } as const;
+
+describe('no-alerts rule: findAlerts', () => {
+  it('client errors and warnings are not alerts', () => {
+    const logs = [
+      line({ level: 'info', event: 'listening', url: 'http://127.0.0.1:1' }),
+      line({ level: 'info', event: 'client-error', status: 400, reason: 'duplicate Host' }),
+      line({ level: 'warn', event: 'upstream-error', status: 502 }),
+      { raw: 'not json' },
+    ];
+    assert.deepEqual(findAlerts(logs, '', asked), []);
+  });
+
+  it('an internal-error event at any level, and any error/fatal line, is an alert quoting the line', () => {
+    const logs = [
+      line({ level: 'warn', event: 'internal-error', msg: 'filter threw' }),
+      line({ level: 'error', event: 'relay-server-error', msg: 'relay message failed' }),
+      line({ level: 60, msg: 'fatal from a numeric-level logger' }),
+    ];
+    const found = findAlerts(logs, '', asked);
+    assert.equal(found.length, 3);
+    assert.match(found[0]!, /filter threw/);
+    assert.match(found[1]!, /relay message failed/);
+    assert.match(found[2]!, /numeric-level/);
+  });
+
+  it('expectedLog lets a test provoke a fault on purpose, and only that one', () => {
+    const logs = [line({ level: 'error', event: 'worker-exit', code: 1 }), line({ level: 'error', event: 'internal-error' })];
+    const found = findAlerts(logs, '', asked, { expectedLog: (r) => r.event === 'worker-exit' });
+    assert.equal(found.length, 1);
+    assert.match(found[0]!, /internal-error/);
+  });
+
+  it('an uncaught exception on stderr is an alert; other stderr output is not', () => {
+    const crash = 'file:///x.ts:1\nthrow new Error("boom")\n^\n\nError: boom\n    at x.ts:1:7\n\nNode.js v24.11.0\n';
+    assert.equal(findAlerts([], crash, null).length, 1);
+    assert.match(findAlerts([], 'ferry: unexpected error: TypeError: x\n', null)[0]!, /unexpected error/);
+    assert.deepEqual(findAlerts([], '(node:1) ExperimentalWarning: something\n', null), []);
+  });
+
+  it('exits: a crash signal or a non-zero code is an alert unless asked for; SIGTERM/SIGKILL from a test is not', () => {
+    assert.match(findAlerts([], '', { code: null, signal: 'SIGSEGV', requested: false })[0]!, /SIGSEGV/);
+    assert.match(findAlerts([], '', { code: 1, signal: null, requested: false })[0]!, /code 1/);
+    assert.match(findAlerts([], '', { code: 1, signal: null, requested: true })[0]!, /asked to stop/);
+    assert.deepEqual(findAlerts([], '', { code: null, signal: 'SIGKILL', requested: false }), []);
+    assert.deepEqual(findAlerts([], '', { code: 0, signal: null, requested: false }), []);
+    assert.deepEqual(findAlerts([], '', { code: 1, signal: null, requested: false }, { expectedExit: true }), []);
+  });
+});
+
+describe('no-alerts rule on a real ferry process', () => {
+  it('a clean role stops without alerts', async () => {
+    const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:9']);
+    assert.equal((await fetch(`${p.url}/x`)).status, 502); // upstream refused: a logged upstream failure, not an alert
+    assert.deepEqual(p.alerts(), []);
+    assert.equal(await p.stop(), 0);
+  });
+
+  it('a role that crashes makes stop() fail with the reason', async () => {
+    const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:9']);
+    process.kill(p.proc.pid!, 'SIGABRT');
+    await assert.rejects(p.stop(), /no-alerts rule.*\n.*crashed with SIGABRT/);
+  });
+
+  it('expectedExit opts a test out of the exit check', async () => {
+    const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:9'], { alerts: { expectedExit: true } });
+    process.kill(p.proc.pid!, 'SIGABRT');
+    assert.equal(await p.stop(), null);
+  });
+});
