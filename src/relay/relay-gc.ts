@@ -11,10 +11,12 @@
 import v8 from 'node:v8';
 import { createScavengePacer } from '../server/scavenge-pacer.ts';
 
-/** Measured (bench/relay.bench.ts, A/B in one run): 16 MiB (the proxy's pace) → 4 MiB → 2 MiB cut the
- * server's upload CPU 0.83 → 0.78 → 0.72 s per 100 MiB; a scavenge here costs ~1 ms, so even at 2 MiB the
- * pauses stay a small share of the hashing each chunk needs anyway. */
-export const RELAY_PACE_BYTES = 2 * 1024 * 1024;
+/** Measured (bench/relay.bench.ts, A/B in one run). With V8's default marking trigger, 16 MiB (the proxy's
+ * pace) → 4 MiB → 2 MiB cut the server's upload CPU 0.83 → 0.78 → 0.72 s per 100 MiB. Since tuneRelayHeap()
+ * (below) major GCs are rare, and the scavenges themselves became the larger cost: 2 → 8 MiB cut the CPU per
+ * 100 MiB (server / client, median of 6-8) from 0.29-0.30 / 0.23-0.24 to 0.26 / 0.20 s (download) and from
+ * 0.45-0.49 / 0.48-0.51 to 0.44 / 0.43-0.44 s (upload); 16 MiB was no better than 8, no pacing was worse. */
+export const RELAY_PACE_BYTES = 8 * 1024 * 1024;
 
 /** Count relayed body bytes (both directions); every RELAY_PACE_BYTES, run a scavenge. */
 export const noteRelayedBytes = createScavengePacer(RELAY_PACE_BYTES);
