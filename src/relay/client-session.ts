@@ -23,12 +23,12 @@ export interface ClientSessionOptions {
 
 export interface DownSink {
   head(status: number, headers: Array<[string, string]>): void;
-  /** Resolves when the bytes may be followed by more (the application drained them). */
-  data(pieces: readonly Buffer[]): Promise<void>;
+  /** Resolves when the bytes may be followed by more (the application drained them); `written` runs once the bytes are flushed. */
+  data(pieces: readonly Buffer[], written?: () => void): Promise<void>;
   end(): void;
 }
 
-export interface ReceivedChunk { type: DownType; fin: boolean; parts: Buffer[]; length: number }
+export interface ReceivedChunk { type: DownType; fin: boolean; parts: Buffer[]; length: number; slab?: Buffer }
 
 function refusal(r: RelayReply, what: string): FerryError {
   let reason = r.headers[H.error] ?? `status ${r.status}`;
@@ -41,6 +41,12 @@ export class ClientSession {
   readonly id = randomUUID();
   readonly #o: ClientSessionOptions;
   readonly #abort = new AbortController();
+  /**
+   * Reused buffers for down data: each received chunk is copied into one, so the gateway reads die young
+   * instead of being held (and promoted) while the chunk waits its turn in the window and is written to
+   * the application. A slab comes back once the application socket has flushed it; at most window + 1 kept.
+   */
+  readonly #downSlabs: Buffer[] = [];
 
   constructor(options: ClientSessionOptions) {
     this.#o = options;
@@ -127,7 +133,9 @@ export class ClientSession {
           sink.head(head.status, head.headers);
         } else {
           if (expectHead && next === 1) throw new FerryError('FERRY_ERR_RELAY', 'response data before its head', { source: 'upstream', status: 502 });
-          if (c.length > 0) await sink.data(c.parts);
+          const slab = c.slab;
+          const written = slab ? () => { if (this.#downSlabs.length <= this.#o.window) this.#downSlabs.push(slab); } : undefined;
+          if (c.length > 0) await sink.data(c.parts, written);
           this.#o.counters.bytesDown += c.length;
           noteRelayedBytes(c.length);
         }
@@ -149,6 +157,12 @@ export class ClientSession {
         throw new FerryError('FERRY_ERR_RELAY', `down chunk ${index}: malformed answer`, { source: 'upstream', status: 502 });
       }
       this.#o.counters.chunksDown++;
+      if (type === 'data' && r.length > 0 && r.length <= this.#o.chunkSize) {
+        const slab = this.#downSlabs.pop() ?? Buffer.allocUnsafeSlow(this.#o.chunkSize);
+        let n = 0;
+        for (const p of r.parts) n += p.copy(slab, n);
+        return { type, fin: r.headers[H.fin] === '1', parts: [slab.subarray(0, n)], length: n, slab };
+      }
       return { type, fin: r.headers[H.fin] === '1', parts: r.parts, length: r.length };
     }
   }

@@ -89,10 +89,10 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
       up.catch((e: unknown) => { upError = e; }); // it aborts the session; reported below as the cause
       const sink: DownSink = {
         head: (status, headers) => { res.writeHead(status, toFlatHeaders(headers)); },
-        data: (pieces) => {
+        data: (pieces, written) => {
           // No cork here: a corked ServerResponse can miss its 'drain' (seen as a stalled /echo).
           let ok = true;
-          for (const p of pieces) { bytesOut += p.length; ok = res.write(p) && ok; }
+          pieces.forEach((p, i) => { bytesOut += p.length; ok = res.write(p, i === pieces.length - 1 ? written : undefined) && ok; });
           if (ok) return Promise.resolve();
           return new Promise((resolve, reject) => {
             const done = () => { res.off('drain', done); res.off('close', done); if (res.destroyed) reject(new Error('application went away')); else resolve(); };
@@ -152,7 +152,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     if (head.length > 0) sock.unshift(head);
     const sink: DownSink = {
       head: () => { throw new Error('unexpected head in a tunnel'); },
-      data: (pieces) => (writeAll(sock, pieces) ? Promise.resolve() : new Promise((resolve, reject) => {
+      data: (pieces, written) => (writeAll(sock, pieces, written) ? Promise.resolve() : new Promise((resolve, reject) => {
         const done = () => { sock.off('drain', done); sock.off('close', done); if (sock.destroyed) reject(new Error('tunnel closed')); else resolve(); };
         sock.on('drain', done);
         sock.on('close', done);
@@ -208,8 +208,8 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   };
 }
 
-function writeAll(sock: Socket, pieces: readonly Buffer[]): boolean {
+function writeAll(sock: Socket, pieces: readonly Buffer[], written?: () => void): boolean {
   let ok = true;
-  for (const p of pieces) ok = sock.write(p) && ok;
+  pieces.forEach((p, i) => { ok = sock.write(p, i === pieces.length - 1 ? written : undefined) && ok; });
   return ok;
 }

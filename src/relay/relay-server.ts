@@ -58,6 +58,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const chunkSize = chunkPayloadSize(o.maxMessage);
   const upSlabs = new SlabPool(o.maxMessage, 2 * o.window);
+  const downSlabs = new SlabPool(chunkSize, 2 * o.window); // see TargetSession#produce
   const log = o.log;
   /** Requests that may be waiting (long polls, full windows): shutdown ends them at once instead of after a poll. */
   const waiting = new Set<AbortController>();
@@ -175,7 +176,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     if (created.kind === 'created') {
       counters.sessionsOpened++;
       const t = new TargetSession({
-        id, open, store: o.store, window: o.window, chunkSize, agent, log, counters, upSlabs,
+        id, open, store: o.store, window: o.window, chunkSize, agent, log, counters, upSlabs, downSlabs,
         onEnd: (sid) => { owned.delete(sid); },
       });
       owned.set(id, t);

@@ -40,6 +40,8 @@ export interface TargetSessionOptions {
   onEnd: (id: string) => void;
   /** Where up chunk buffers go back once written to the target. */
   upSlabs?: SlabPool;
+  /** Chunk-sized buffers down data is copied into; given back once the client confirmed the chunk. */
+  downSlabs?: SlabPool;
 }
 
 export class TargetSession {
@@ -47,6 +49,8 @@ export class TargetSession {
   readonly #o: TargetSessionOptions;
   readonly #abort = new AbortController();
   #downIndex = 0;
+  /** Slabs of down chunks not yet confirmed by the client, by index. */
+  readonly #downHeld = new Map<number, Buffer>();
   #target: http.ClientRequest | net.Socket | undefined;
   #ended = false;
 
@@ -185,6 +189,9 @@ export class TargetSession {
       if (this.#ended) return false;
       const meta = await store.get(id);
       if (!meta) { this.destroy('session gone'); return false; }
+      // Confirmed chunks are gone from the store: their slabs may carry new chunks. (A stale repeat of an old
+      // answer still being written would then carry other bytes; its digest and HMAC make the client refuse it.)
+      for (const [i, slab] of this.#downHeld) if (i < meta.downAcked) { this.#downHeld.delete(i); this.#o.downSlabs?.give(slab); }
       if (mayProduce(this.#downIndex, meta.downAcked, window)) return true;
       await store.wait(id, PUMP_WAIT_MS, this.signal);
     }
@@ -193,12 +200,28 @@ export class TargetSession {
   async #produce(type: DownType, body: Buffer | Buffer[], fin: boolean): Promise<boolean> {
     if (!(await this.#waitWindow())) return false;
     const index = this.#downIndex++;
-    const data = Array.isArray(body) ? body : [body];
+    let data = Array.isArray(body) ? body : [body];
     const hash = createHash('sha256');
     let length = 0;
-    for (const p of data) { hash.update(p); length += p.length; }
+    const pool = this.#o.downSlabs;
+    let slab: Buffer | undefined;
+    if (type === 'data' && pool && data.length > 0) {
+      // Data chunks are copied into a reused slab: the target's 64 KiB reads then die young instead of being
+      // held, and promoted, until the client confirms the chunk (old-space garbage waits for a major GC:
+      // measured, this is most of the relay-server's peak RSS). The copy is hashed, so the digest covers what is sent.
+      slab = pool.take();
+      for (const p of data) length += p.copy(slab, length);
+      data = [slab.subarray(0, length)];
+      hash.update(data[0]!);
+    } else for (const p of data) { hash.update(p); length += p.length; }
     const digest = `sha-256=:${hash.digest('base64')}:`;
     await this.#o.store.putDown(this.#o.id, index, { type, fin, digest, data, length });
+    if (slab) {
+      // The memory store keeps the view until the client confirms the chunk (#waitWindow then gives the slab
+      // back); another store has copied the bytes by now.
+      if (this.#o.store.kind === 'memory') this.#downHeld.set(index, slab);
+      else pool!.give(slab);
+    }
     if (type === 'data') { this.#o.counters.bytesDown += length; noteRelayedBytes(length); }
     return true;
   }
