@@ -17,8 +17,9 @@ export interface RunningRole {
   /** Resident set size of the process in bytes (from /proc). */
   rss(): number;
   /**
-   * SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. Under the test runner it then applies the
-   * no-alerts rule (RELIABILITY T2, see findAlerts) and rejects with the offending lines instead.
+   * SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. Under the test runner the no-alerts rule
+   * (RELIABILITY T2, see findAlerts) is applied to every role at the end of the test file, which then fails with
+   * the offending lines (not here: a throwing stop() would skip the rest of a test's cleanup and hang the file).
    */
   stop(graceMs?: number): Promise<number | null>;
   /** What the no-alerts rule finds in this process's output so far (empty when clean). */
@@ -83,19 +84,18 @@ export function findAlerts(logs: ReadonlyArray<Record<string, unknown>>, stderr:
 /** The rule applies to test runs (node --test, or a test file run directly), not to benchmarks using these helpers. */
 const UNDER_TEST = process.env.NODE_TEST_CONTEXT !== undefined || /\.test\.[cm]?[jt]s$/.test(process.argv[1] ?? '');
 
-interface TrackedRole { args: string[]; stop: (graceMs?: number) => Promise<number | null>; reported: boolean }
+interface TrackedRole { args: string[]; stop: (graceMs?: number) => Promise<number | null>; alerts: () => string[] }
 const tracked: TrackedRole[] = [];
 
 if (UNDER_TEST) {
-  // Safety net at the end of every test file: roles never stopped are stopped now, and every role's output is
-  // checked, including those a test ended itself with proc.kill (those never went through stop()).
+  // At the end of every test file: roles a test never stopped are stopped now, then every role's output is checked,
+  // whichever way it ended (stop(), or a test's own proc.kill), and the file fails with the offending lines.
   after(async () => {
-    const messages: string[] = [];
-    for (const role of tracked) {
-      if (role.reported) continue; // stop() already applied the rule (and failed the test that called it)
-      // stop() is a no-op on a process that has exited; it applies the rule and rejects with the alerts
-      await role.stop(2_000).catch((err: unknown) => { messages.push(err instanceof Error ? err.message : String(err)); });
-    }
+    await Promise.all(tracked.map((role) => role.stop(2_000)));
+    const messages = tracked.map((role) => ({ role, found: role.alerts() }))
+      .filter((x) => x.found.length > 0)
+      .map((x) => formatAlerts(x.role.args, x.found));
+    tracked.length = 0;
     if (messages.length > 0) throw new Error(messages.join('\n\n'));
   });
 }
@@ -121,19 +121,13 @@ export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; ti
   // 'close' comes after 'exit' once stdout/stderr are drained: the last lines are read before the rule looks.
   const closed = new Promise<void>((r) => proc.once('close', () => r()));
   const alerts = () => findAlerts(logs, err, exit, options.alerts);
-  const stopChecked = async (graceMs = 5000): Promise<number | null> => {
+  const stop = async (graceMs = 5000): Promise<number | null> => {
     stopRequested = true;
     const code = await stopProcess(proc, graceMs);
     // bounded: with --workers, an orphaned worker could hold the pipes open after a SIGKILL
     await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000).unref())]);
-    if (UNDER_TEST && !role.reported) {
-      role.reported = true;
-      const found = alerts();
-      if (found.length > 0) throw new Error(formatAlerts(args, found));
-    }
     return code;
   };
-  const role: TrackedRole = { args, stop: stopChecked, reported: false };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
@@ -155,12 +149,12 @@ export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; ti
           if (urls.length === need) {
             clearTimeout(timer);
             const url = urls[0]!;
-            tracked.push(role);
+            tracked.push({ args, stop, alerts });
             resolve({
               proc, url, port: Number(new URL(url).port), logs,
               stderr: () => err,
               rss: () => rssOf(proc.pid!),
-              stop: stopChecked,
+              stop,
               alerts,
             });
           }

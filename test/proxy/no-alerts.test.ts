@@ -1,8 +1,10 @@
 /**
  * The no-alerts rule (RELIABILITY T2) that test/helpers/cli.ts applies to every ferry process a test starts: what
- * counts as an alert, what does not (logged client errors), the opt-outs, and that a crashed role fails stop().
+ * counts as an alert, what does not (logged client errors), the opt-outs, and that a crashed role fails the test run.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { findAlerts, startRole } from '../helpers/cli.ts';
 
@@ -65,15 +67,27 @@ describe('no-alerts rule on a real ferry process', () => {
     assert.equal(await p.stop(), 0);
   });
 
-  it('a role that crashes makes stop() fail with the reason', async () => {
-    const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:9']);
-    process.kill(p.proc.pid!, 'SIGABRT');
-    await assert.rejects(p.stop(), /no-alerts rule.*\n.*crashed with SIGABRT/);
+  /** Run test/proxy/no-alerts-fixture.ts as its own test run (not as a subprocess of this one). */
+  const runFixture = (mode: string) => new Promise<{ code: number | null; out: string }>((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_ALERTS_MODE: mode };
+    delete env.NODE_TEST_CONTEXT;
+    const fixture = fileURLToPath(new URL('./no-alerts-fixture.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', fixture], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { out += c; });
+    child.on('close', (code) => resolve({ code, out }));
   });
 
-  it('expectedExit opts a test out of the exit check', async () => {
-    const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:9'], { alerts: { expectedExit: true } });
-    process.kill(p.proc.pid!, 'SIGABRT');
-    assert.equal(await p.stop(), null);
+  it('a test run in which a role crashed fails, naming the role and the crash', async () => {
+    const r = await runFixture('crash');
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /no-alerts rule \(RELIABILITY T2\): ferry proxy --listen/);
+    assert.match(r.out, /crashed with SIGABRT/);
+  });
+
+  it('expectedExit opts a test out of the exit check: the same run passes', async () => {
+    const r = await runFixture('crash-expected');
+    assert.equal(r.code, 0, r.out);
   });
 });

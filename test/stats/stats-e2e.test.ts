@@ -234,3 +234,36 @@ test('with --workers 2 the figures are totals over both workers, and JWT ids sta
     await new Promise<void>((r) => upstream.close(() => r()));
   }
 });
+
+test('with --workers 2, a worker that dies is replaced and what it had counted stays in the totals', async () => {
+  const upstream = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+  // the worker is killed on purpose: the primary's worker-exit error line is expected (no-alerts rule, test/helpers/cli.ts)
+  const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', upstreamUrl, '--workers', '2'], { listeningCount: 2, alerts: { expectedLog: (r) => r.event === 'worker-exit' } });
+  const listening = () => p.logs.filter((l) => l.event === 'listening').map((l) => l.pid as number);
+  try {
+    const N = 40;
+    for (let i = 0; i < N; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => request(`${p.url}/d${i + j}`)));
+    const before = await stats(p.url);
+    assert.equal(before.requests.total, N);
+    // both workers served some (fresh connection per request), so whichever dies had counted something
+    await new Promise((r) => setTimeout(r, 1_500)); // > SNAPSHOT_INTERVAL_MS: each worker has pushed its part
+    const [victim] = listening();
+    process.kill(victim!, 'SIGKILL');
+    for (let i = 0; i < 100 && listening().length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(listening().length, 3, 'the primary started a replacement worker');
+    for (let i = 0; i < 4; i++) {
+      const s = await stats(p.url);
+      assert.equal(s.requests.total, N, 'the dead worker\'s requests are still in the total');
+      assert.equal(s.workers, 2);
+      assert.equal(s.requests.inFlight, 0);
+    }
+    const m = parsePrometheusText((await request(`${p.url}/metrics`)).body.toString());
+    assert.equal(m.get('ferry_requests_total{code="200"}'), N);
+    assert.equal(m.get('ferry_requests_in_flight'), 0);
+  } finally {
+    await p.stop();
+    await new Promise<void>((r) => upstream.close(() => r()));
+  }
+});
