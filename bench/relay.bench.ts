@@ -2,9 +2,16 @@
  * @module Relay benchmark (issue 7): a 100 MiB download and a 100 MiB upload (to /echo, so the bytes also come
  * back) through relay-client → relay-server with 1 MiB messages on loopback, as a ratio of the same transfer
  * straight to the origin. Also through the narrow-gateway test fixture (a buffering proxy in the middle, as a
- * real gateway is). Median of 3 interleaved runs; every loop is bounded.
+ * real gateway is). 5 interleaved runs (direct, relay, relay + gateway, in turn); every loop is bounded.
+ *
+ * The ratio is the median of the per-run ratios (each relayed transfer over the direct one just before it):
+ * on a shared machine the load moves absolute figures by 2× within a minute, so pairing neighbours is
+ * steadier than dividing two medians taken over the whole run (that figure is printed too). Also printed:
+ * the CPU seconds (user + system, /proc) relay-client and relay-server spend per 100 MiB, the least noisy
+ * measure of the relay's own cost.
  * Run alone: `node bench/relay.bench.ts`; bench/run.ts calls `run()`.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startRole, type RunningRole } from '../test/helpers/cli.ts';
@@ -15,7 +22,7 @@ export interface BenchResult { name: string; value: number; unit: string; notes?
 
 const MiB = 1024 * 1024;
 const SIZE = 100 * MiB;
-const RUNS = 3;
+const RUNS = 5;
 const SECRET = 'relay-bench-secret-0123456789abcdef';
 
 /** One transfer; resolves with MiB/s. `proxy` set: absolute-form through that proxy. */
@@ -44,6 +51,14 @@ function transfer(kind: 'download' | 'upload', origin: string, proxy?: string): 
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** CPU seconds (user + system) a process has used so far (fields 14 and 15 of /proc/PID/stat, in clock ticks). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch { return Number.NaN; } // not Linux: the figure is left out
+}
+
 export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]> {
   const log = ctx?.log ?? ((m: string) => console.log(m));
   const roles: RunningRole[] = [];
@@ -60,21 +75,30 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
     roles.push(gated);
     const results: BenchResult[] = [];
     for (const kind of ['download', 'upload'] as const) {
-      const t: Record<'direct' | 'relay' | 'gateway', number[]> = { direct: [], relay: [], gateway: [] };
+      const t: Record<'direct' | 'relay' | 'gateway' | 'relayRatio' | 'gatewayRatio' | 'clientCpu' | 'serverCpu', number[]> = {
+        direct: [], relay: [], gateway: [], relayRatio: [], gatewayRatio: [], clientCpu: [], serverCpu: [],
+      };
       await transfer(kind, origin.url, direct.url); // warm-up
+      await transfer(kind, origin.url, gated.url);
       for (let i = 0; i < RUNS; i++) {
-        t.direct.push(await transfer(kind, origin.url));
-        t.relay.push(await transfer(kind, origin.url, direct.url));
-        t.gateway.push(await transfer(kind, origin.url, gated.url));
-        log(`${kind} run ${i + 1}: direct ${t.direct.at(-1)!.toFixed(0)}, relay ${t.relay.at(-1)!.toFixed(0)}, relay+gateway ${t.gateway.at(-1)!.toFixed(0)} MiB/s`);
+        const d = await transfer(kind, origin.url);
+        const before = [cpuSeconds(direct.proc.pid!), cpuSeconds(server.proc.pid!)];
+        const r = await transfer(kind, origin.url, direct.url);
+        t.clientCpu.push(cpuSeconds(direct.proc.pid!) - before[0]!);
+        t.serverCpu.push(cpuSeconds(server.proc.pid!) - before[1]!);
+        const g = await transfer(kind, origin.url, gated.url);
+        t.direct.push(d); t.relay.push(r); t.gateway.push(g); t.relayRatio.push(r / d); t.gatewayRatio.push(g / d);
+        log(`${kind} run ${i + 1}: direct ${d.toFixed(0)}, relay ${r.toFixed(0)} (${(r / d).toFixed(2)}; CPU s client ${t.clientCpu.at(-1)!.toFixed(2)}, server ${t.serverCpu.at(-1)!.toFixed(2)}), relay+gateway ${g.toFixed(0)} MiB/s (${(g / d).toFixed(2)})`);
       }
       const d = median(t.direct);
       const r = median(t.relay);
       const g = median(t.gateway);
       results.push(
         { name: `${kind} 100 MiB direct`, value: d, unit: 'MiB/s' },
-        { name: `${kind} 100 MiB through the relay (1 MiB messages)`, value: r, unit: 'MiB/s', notes: `ratio ${(r / d).toFixed(2)} of direct (target ≥ 0.5)` },
-        { name: `${kind} 100 MiB through the relay and the narrow gateway fixture`, value: g, unit: 'MiB/s', notes: `ratio ${(g / d).toFixed(2)} of direct` },
+        { name: `${kind} 100 MiB through the relay (1 MiB messages)`, value: r, unit: 'MiB/s', notes: `ratio ${median(t.relayRatio).toFixed(2)} of direct (target ≥ 0.5; ratio of medians ${(r / d).toFixed(2)})` },
+        { name: `${kind} 100 MiB through the relay: relay-client CPU (user+sys)`, value: median(t.clientCpu), unit: 's' },
+        { name: `${kind} 100 MiB through the relay: relay-server CPU (user+sys)`, value: median(t.serverCpu), unit: 's' },
+        { name: `${kind} 100 MiB through the relay and the narrow gateway fixture`, value: g, unit: 'MiB/s', notes: `ratio ${median(t.gatewayRatio).toFixed(2)} of direct` },
       );
     }
     results.push({ name: 'largest message seen by the gateway', value: Math.max(gateway.largestRequest(), gateway.largestResponse()), unit: 'bytes', notes: `limit ${MiB}` });
@@ -86,5 +110,5 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const r of await run()) console.log(`${r.name.padEnd(70)} ${r.value.toFixed(1).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
+  for (const r of await run()) console.log(`${r.name.padEnd(70)} ${r.value.toFixed(r.unit === 's' ? 2 : 1).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
 }
