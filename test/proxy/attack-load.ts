@@ -85,9 +85,10 @@ export interface SlowlorisResult {
 /**
  * `connections` sockets each send a request head one byte every `dripEveryMs` (`GET / HTTP/1.1`, Host, then an
  * endless header value), never finishing it. Resolves when the server has closed every one of them or after
- * `giveUpMs` from the start (whatever is still open is then destroyed and counted in notCut).
+ * `giveUpMs` from the start (whatever is still open is then destroyed and counted in notCut). `onAllOpen` is called
+ * once every connection has been opened (and has sent its first byte).
  */
-export function slowloris(o: { port: number; connections: number; dripEveryMs: number; giveUpMs: number; batch?: number }): Promise<SlowlorisResult> {
+export function slowloris(o: { port: number; connections: number; dripEveryMs: number; giveUpMs: number; batch?: number; onAllOpen?: () => void }): Promise<SlowlorisResult> {
   const head = 'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ';
   const result: SlowlorisResult = { cutMs: [], answered408: 0, notCut: 0, connectFailures: 0 };
   const live = new Map<net.Socket, { sent: number }>();
@@ -146,6 +147,7 @@ export function slowloris(o: { port: number; connections: number; dripEveryMs: n
         await Promise.all(Array.from({ length: Math.min(batch, o.connections - i) }, openOne));
       }
       allOpened = true;
+      o.onAllOpen?.();
       maybeDone();
     })();
   });
