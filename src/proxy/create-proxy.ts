@@ -15,7 +15,7 @@ import { createRequestIdFilter } from './filters/request-id.ts';
 import { createReverseRouteFilter } from './filters/reverse-route.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
 import type { ProxyFilter } from './phases.ts';
-import { createPipeline, isClosing } from './pipeline.ts';
+import { abortInFlight, createPipeline, isClosing } from './pipeline.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 import { createCredentialChecker } from './forward/basic-auth.ts';
 import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
@@ -189,6 +189,7 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
   const answerClientError = server.listeners('clientError') as Array<(err: Error, socket: Duplex) => void>;
   server.removeAllListeners('clientError');
   server.on('clientError', (err: Error, socket: Duplex) => {
+    abortInFlight(socket);
     if (isClosing(socket)) { socket.end(); return; }
     for (const l of answerClientError) l.call(server, err, socket);
   });

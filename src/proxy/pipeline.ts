@@ -210,7 +210,10 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
   return (req, res) => {
     const headers = fromRawHeaders(req.rawHeaders);
     const ctx = createContext(req, res, headers, log);
+    const socket = req.socket;
+    IN_FLIGHT.set(socket, ctx);
     res.once('close', () => {
+      if (IN_FLIGHT.get(socket) === ctx) IN_FLIGHT.delete(socket);
       if (!res.writableFinished) {
         ctx.run.abort.abort(CLIENT_GONE());
         ctx.run.body?.destroy();
@@ -268,6 +271,25 @@ function openRequestBody(ctx: RunContext, maxBodyBytes: number | null): Readable
   meter.once('error', () => req.unpipe(meter));
   req.once('close', () => { if (!req.complete) meter.destroy(CLIENT_GONE()); });
   return meter;
+}
+
+/** The request being proxied on each client socket (the latest one when the client pipelines). */
+const IN_FLIGHT = new WeakMap<object, RunContext>();
+
+/**
+ * The parser refused bytes on `socket` after it had handed a request over (a bad chunk in that request's body, or
+ * garbage pipelined behind it): that connection is answered 400 and closed, so cancel the request's upstream call.
+ * Node parses the rest of a read only after the handler's microtasks, but the upstream client writes later still, so
+ * when the bad bytes came in the same read nothing at all reaches the upstream (RELIABILITY S1); when they come
+ * later, the upstream request is cut, never completed.
+ */
+export function abortInFlight(socket: object): void {
+  const ctx = IN_FLIGHT.get(socket);
+  if (!ctx) return;
+  IN_FLIGHT.delete(socket);
+  ctx.error ??= new FerryError('FERRY_ERR_FRAMING', 'malformed bytes after the request head', { source: 'downstream', status: 400 });
+  ctx.run.abort.abort(CLIENT_GONE());
+  ctx.run.body?.destroy();
 }
 
 /**
