@@ -66,11 +66,14 @@ async function slowlorisSection(ctx: BenchContext, origin: PatternOrigin, result
   let answered = 0;
   let notCut = 0;
   let attackPeak = 0;
+  let basePeak = 0;
   try {
     await idleRss(p);
     await normalLoad(p); // warm-up round, not counted
     for (let round = 0; round < ROUNDS; round++) {
+      const baseRss = sampleRss(p.proc.pid!);
       base.push(await normalLoad(p));
+      basePeak = Math.max(basePeak, baseRss.stop());
       // the swarm opens its 1 000 connections, then the clients measure while every one of them is held open
       const rss = sampleRss(p.proc.pid!);
       let opened!: () => void;
@@ -111,7 +114,7 @@ async function slowlorisSection(ctx: BenchContext, origin: PatternOrigin, result
     '',
     `p99 ratio attack/baseline **${(ap99 / bp99).toFixed(2)}x** (target ≤ 2). Slow connections: ${cuts.length} of ${SLOW_CONNECTIONS * ROUNDS} cut, ` +
     `${answered} answered 408, ${notCut} not cut; cut ${f1(Math.min(...cuts) / 1000)}–${f1(Math.max(...cuts) / 1000)} s after connect ` +
-    `(bound: ${HEADERS_TIMEOUT_MS / 1000} s + 1 s check interval). Proxy peak RSS during the attack ${mib(attackPeak)} MiB.`,
+    `(bound: ${HEADERS_TIMEOUT_MS / 1000} s + 1 s check interval). Proxy peak RSS ${mib(basePeak)} MiB under the normal load alone, ${mib(attackPeak)} MiB during the attack.`,
   );
 }
 
