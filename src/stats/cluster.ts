@@ -9,19 +9,27 @@ import type { MetricsJson } from './prometheus.ts';
 
 /** A worker that does not answer in time is left out (the reply says how many answered). */
 export const COLLECT_TIMEOUT_MS = 5_000;
+/** Each worker also pushes its part this often, so a worker that dies loses at most this much of its counts. */
+export const SNAPSHOT_INTERVAL_MS = 1_000;
 
-export interface WorkerPart { counters: CounterState; metrics: MetricsJson }
+/** `retired`: what workers that exited had counted (merged into one part; live gauges zeroed). */
+export interface WorkerPart { counters: CounterState; metrics: MetricsJson; retired?: boolean }
+
+/** Merges the last parts of exited workers into one retired part (stats module: it knows every field of a part). */
+export type RetireParts = (parts: WorkerPart[]) => Promise<WorkerPart>;
 
 const REQ = 'ferry:stats:request';
 const COLLECT = 'ferry:stats:collect';
 const PART = 'ferry:stats:part';
 const RES = 'ferry:stats:response';
+const SNAPSHOT = 'ferry:stats:snapshot';
 
 type StatsMessage =
   | { type: typeof REQ; id: number }
   | { type: typeof COLLECT; id: number }
   | { type: typeof PART; id: number; part: WorkerPart | null }
-  | { type: typeof RES; id: number; parts: WorkerPart[] };
+  | { type: typeof RES; id: number; parts: WorkerPart[] }
+  | { type: typeof SNAPSHOT; part: WorkerPart };
 
 function isStatsMessage(m: unknown): m is StatsMessage {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string'
@@ -30,15 +38,29 @@ function isStatsMessage(m: unknown): m is StatsMessage {
 
 let primaryInstalled = false;
 
-/** Call once in the primary, before forking: relays collection requests between workers. Idempotent. */
-export function installStatsAggregator(): void {
+/**
+ * Call once in the primary, before forking: relays collection requests between workers, and keeps what exited
+ * workers had counted (their last pushed part, merged by `retire`) so totals never go backwards when one is
+ * restarted. Idempotent.
+ */
+export function installStatsAggregator(retire?: RetireParts): void {
   if (primaryInstalled || !cluster.isPrimary) return;
   primaryInstalled = true;
   let nextId = 1;
   const pending = new Map<number, { parts: WorkerPart[]; waiting: number; done: () => void }>();
+  const latest = new Map<number, WorkerPart>();
+  let retired: Promise<WorkerPart | null> = Promise.resolve(null);
+  cluster.on('exit', (worker: Worker) => {
+    const last = latest.get(worker.id);
+    latest.delete(worker.id);
+    if (!last || !retire) return;
+    retired = retired.then((before) => retire(before ? [before, last] : [last])).catch(() => null);
+  });
   cluster.on('message', (from: Worker, msg: unknown) => {
     if (!isStatsMessage(msg)) return;
+    if (msg.type === SNAPSHOT) { latest.set(from.id, msg.part); return; }
     if (msg.type === PART) {
+      if (msg.part) latest.set(from.id, msg.part);
       const p = pending.get(msg.id);
       if (!p) return;
       if (msg.part) p.parts.push(msg.part);
@@ -53,7 +75,10 @@ export function installStatsAggregator(): void {
     entry.done = () => {
       clearTimeout(timer);
       pending.delete(id);
-      if (from.isConnected()) from.send({ type: RES, id: msg.id, parts: entry.parts } satisfies StatsMessage);
+      void retired.then((gone) => {
+        const parts = gone ? [...entry.parts, gone] : entry.parts;
+        if (from.isConnected()) from.send({ type: RES, id: msg.id, parts } satisfies StatsMessage);
+      });
     };
     pending.set(id, entry);
     if (workers.length === 0) entry.done();
@@ -84,6 +109,9 @@ export function joinStatsAggregation(local: () => Promise<WorkerPart>): WorkerAg
     }
   };
   process.on('message', onMessage);
+  const push = setInterval(() => {
+    local().then((part) => { if (process.connected) process.send?.({ type: SNAPSHOT, part } satisfies StatsMessage); }, () => {});
+  }, SNAPSHOT_INTERVAL_MS).unref();
   return {
     collect() {
       const id = nextId++;
@@ -93,6 +121,6 @@ export function joinStatsAggregation(local: () => Promise<WorkerPart>): WorkerAg
         process.send!({ type: REQ, id } satisfies StatsMessage);
       });
     },
-    stop() { process.off('message', onMessage); },
+    stop() { clearInterval(push); process.off('message', onMessage); },
   };
 }

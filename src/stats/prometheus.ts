@@ -104,6 +104,17 @@ function durationHistogram(tally: { buckets: number[]; durationSum: number; dura
   };
 }
 
+/**
+ * Several workers' metrics as one part. `zeroSummedGauges`: gauges summed over workers are "now" values (in flight,
+ * open) and are set to 0, as for a worker that has exited; min/max gauges such as the start time are kept.
+ */
+export async function mergeMetricsJson(parts: readonly MetricsJson[], options: { zeroSummedGauges?: boolean } = {}): Promise<MetricsJson> {
+  const merged = await AggregatorRegistry.aggregate(parts as MetricsJson[]).getMetricsAsJSON() as MetricsJson;
+  if (!options.zeroSummedGauges) return merged;
+  // (prom-client's typings declare `type` as a numeric enum; at run time it is the string 'gauge')
+  return merged.map((m) => (String(m.type) === 'gauge' && (m.aggregator ?? 'sum') === 'sum' ? { ...m, values: m.values.map((v) => ({ ...v, value: 0 })) } : m)) as MetricsJson;
+}
+
 /** Prometheus text exposition of one or several workers' metrics. */
 export async function formatPrometheus(parts: readonly MetricsJson[]): Promise<{ contentType: string; text: string }> {
   const registry = AggregatorRegistry.aggregate(parts as MetricsJson[]);

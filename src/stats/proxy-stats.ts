@@ -4,7 +4,7 @@
  */
 import { createCounterState, formatSnapshot, mergeCounters, recordFinish, recordStart, type FinishedRequest, type StatsSnapshot } from './counters.ts';
 import { joinStatsAggregation, type WorkerPart } from './cluster.ts';
-import { createPrometheusMetrics, formatPrometheus } from './prometheus.ts';
+import { createPrometheusMetrics, formatPrometheus, mergeMetricsJson } from './prometheus.ts';
 import { formatTunnelJson, registerTunnelMetrics, sumTunnelTotals, type TunnelProvider, type TunnelTotals } from '../proxy/tunnel/tunnel-metrics.ts';
 
 export interface ProxyStatsOptions {
@@ -48,7 +48,8 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       const all = await parts();
       const merged = all.length > 0 ? mergeCounters(all.map((p) => p.counters)) : state;
       const snap = formatSnapshot(merged, now(), { cache: options.cache ?? false });
-      if (all.length > 1) snap.workers = all.length;
+      const live = all.filter((p) => p.retired !== true).length;
+      if (all.length > 1) snap.workers = live;
       if (options.tunnels) {
         const t = sumTunnelTotals(all.map((p) => (p as WorkerPart & { tunnels?: TunnelTotals }).tunnels));
         snap.tunnels = formatTunnelJson(t.connect);
@@ -61,4 +62,16 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
     },
     close() { cluster.stop(); },
   };
+}
+
+/**
+ * The primary's merge of exited workers' last parts (installStatsAggregator): counts are kept, what was live when
+ * the worker died (requests in flight, open tunnels) is zero now.
+ */
+export async function retireWorkerParts(parts: WorkerPart[]): Promise<WorkerPart> {
+  const counters = { ...mergeCounters(parts.map((p) => p.counters)), inFlight: 0 };
+  const withTunnels = parts as Array<WorkerPart & { tunnels?: TunnelTotals }>;
+  const t = sumTunnelTotals(withTunnels.map((p) => p.tunnels));
+  const tunnels = { connect: { ...t.connect, open: 0 }, upgrade: { ...t.upgrade, open: 0 } };
+  return { counters, metrics: await mergeMetricsJson(parts.map((p) => p.metrics), { zeroSummedGauges: true }), tunnels, retired: true } as WorkerPart;
 }

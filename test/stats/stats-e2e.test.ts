@@ -264,6 +264,7 @@ test('with --workers 2, a worker that dies is replaced and what it had counted s
     assert.equal(m.get('ferry_requests_in_flight'), 0);
   } finally {
     await p.stop();
+    upstream.closeAllConnections();
     await new Promise<void>((r) => upstream.close(() => r()));
   }
 });

@@ -11,6 +11,7 @@ import type { FlagValues } from '../flags.ts';
 import { PROXY_FLAGS } from './proxy-flags.ts';
 import { resolveJwtOptions, type JwtFlags } from '../../proxy/filters/jwt-config.ts';
 import { installStatsAggregator } from '../../stats/cluster.ts';
+import { retireWorkerParts } from '../../stats/proxy-stats.ts';
 import type { CacheFlags } from '../../cache/create-cache.ts';
 import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
 import { redactProxyUrl, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
@@ -82,7 +83,7 @@ export const proxyCommand: CliCommand = {
     await runWorkers({
       count: flags.workers as number,
       log,
-      onPrimary: installStatsAggregator, // /stats and /metrics totals over workers
+      onPrimary: () => installStatsAggregator(retireWorkerParts), // /stats and /metrics totals over workers, exited ones included
       async startWorker() {
         const proxyServer = createProxyServer(options);
         await proxyServer.proxy.ready();
