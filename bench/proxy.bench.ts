@@ -10,12 +10,11 @@
  * Env: FERRY_BENCH_SECONDS (default 5), FERRY_BENCH_BYTES (default 1 GiB), FERRY_BENCH_REPS (default 3).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { download, median, rss, sampleRss, upload } from './transfer.ts';
+import { buildFerry, download, median, rss, sampleRss, upload, ROOT, startPinned } from './transfer.ts';
 import type { BenchContext, BenchReport, BenchResult } from './run.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.FERRY_BENCH_SECONDS ?? 5);
 const BYTES = Number(process.env.FERRY_BENCH_BYTES ?? 1024 ** 3);
 const REPS = Number(process.env.FERRY_BENCH_REPS ?? 3);
@@ -26,21 +25,6 @@ const MIB = 1024 * 1024;
 
 interface Running { name: string; url: string; proc: ChildProcess | null }
 
-function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), 20_000);
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) { clearTimeout(timer); proc.stdout!.removeAllListeners('data'); proc.stdout!.resume(); resolve({ proc, url: m[1]! }); }
-    });
-    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
-  });
-}
 
 const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
 
@@ -72,11 +56,7 @@ interface Figures { rps: number[]; p99: number[]; cpuUs: number[]; errors: numbe
 export async function run(ctx: BenchContext): Promise<BenchReport> {
   try { execFileSync('taskset', ['-pc', LOAD_CPU, String(process.pid)], { stdio: 'ignore' }); } catch { ctx.log('taskset unavailable: running unpinned'); }
   ctx.log('building ferry (tsc → node_modules/.cache/ferry-bench/dist)');
-  const dist = `${ROOT}node_modules/.cache/ferry-bench/dist`;
-  rmSync(dist, { recursive: true, force: true });
-  try {
-    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', dist, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
-  } catch { /* type errors elsewhere still emit JavaScript */ }
+  const dist = buildFerry('ferry-bench/dist');
 
   const procs: ChildProcess[] = [];
   try {

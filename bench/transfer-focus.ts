@@ -7,28 +7,14 @@
  *   node bench/transfer-focus.ts                      # FERRY_FOCUS_REPS (5), FERRY_FOCUS_BYTES (1 GiB)
  *   FERRY_FOCUS_OTHER=/path/to/another/dist node bench/transfer-focus.ts   # also compare a second ferry build
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { download, median, sampleRss, upload } from './transfer.ts';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { buildFerry, download, median, sampleRss, upload, ROOT, startPinned } from './transfer.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BYTES = Number(process.env.FERRY_FOCUS_BYTES ?? 1024 ** 3);
 const REPS = Number(process.env.FERRY_FOCUS_REPS ?? 5);
 const MIB = 1024 * 1024;
 
-function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) { proc.stdout!.removeAllListeners('data'); proc.stdout!.resume(); resolve({ proc, url: m[1]! }); }
-    });
-    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
-  });
-}
 
 /** [user, system] CPU seconds (clock ticks of 1/100 s on Linux). */
 function cpu(pid: number): [number, number] {
@@ -41,11 +27,7 @@ interface Candidate { name: string; url: string; proc: ChildProcess; down: numbe
 
 async function main(): Promise<void> {
   execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
-  const dist = `${ROOT}node_modules/.cache/ferry-focus/current`;
-  rmSync(dist, { recursive: true, force: true });
-  try {
-    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', dist, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
-  } catch { /* type errors elsewhere still emit JavaScript */ }
+  const dist = buildFerry('ferry-focus/current');
   const procs: ChildProcess[] = [];
   try {
     const origin = await startPinned('1', ['bench/peers/origin.mjs']);

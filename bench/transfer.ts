@@ -1,6 +1,40 @@
-/** @module Pieces shared by the transfer benchmarks: large download/upload against the bench origin, RSS sampling, median. */
-import { readFileSync } from 'node:fs';
+/**
+ * @module Pieces shared by the proxy benchmarks: building ferry, starting pinned processes, large download/upload
+ * against the bench origin, RSS sampling, median.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Compiles ferry into node_modules/.cache/<name> (the package runs from dist/, so that is what is measured). */
+export function buildFerry(name: string): string {
+  const dist = `${ROOT}node_modules/.cache/${name}`;
+  rmSync(dist, { recursive: true, force: true });
+  try {
+    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', dist, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
+  } catch { /* type errors elsewhere still emit JavaScript */ }
+  return dist;
+}
+
+/** `node ARGS` pinned to `cpu` (taskset); resolves with the URL of its first "listening" JSON line. */
+export function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${err}`)), 20_000);
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) { clearTimeout(timer); proc.stdout!.removeAllListeners('data'); proc.stdout!.resume(); resolve({ proc, url: m[1]! }); }
+    });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
+  });
+}
 
 const MIB = 1024 * 1024;
 /** The bench origin's pattern (byte i = i mod 251), a whole number of periods so blocks can be repeated. */
