@@ -11,7 +11,7 @@ export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } 
 
 export type FramingResult =
   | { kind: 'ok'; headers: HeaderList; body: BodyFraming }
-  | { kind: 'reject'; status: 400 | 413 | 431 | 501; reason: string };
+  | { kind: 'reject'; status: 400 | 413 | 431 | 501 | 505; reason: string };
 
 /**
  * Fields that must appear at most once: Host (RFC 9112 §3.2 "MUST respond with 400"), Content-Length (RFC 9112 §6.3
@@ -48,6 +48,9 @@ export function isValidHostHeader(value: string): boolean {
  * before any body byte is read (RELIABILITY R11).
  */
 export function checkRequestFraming(httpVersion: string, headers: HeaderList, maxBodyBytes: number | null = null): FramingResult {
+  // RFC 9112 §2.3: ferry speaks HTTP/1.0 and 1.1 only. llhttp also accepts an HTTP/0.9 request-line (`GET /x`, no
+  // version), and still reads field lines after it; forwarding that as HTTP/1.1 would be a reading no recipient shares.
+  if (httpVersion !== '1.1' && httpVersion !== '1.0') return reject(505, `HTTP/${httpVersion} is not supported`);
   const seen = new Map<string, number>();
   let contentLength: string | undefined;
   const codings: string[] = [];
@@ -109,6 +112,6 @@ function canonicalize(headers: HeaderList, body: BodyFraming): HeaderList {
   return changed ? out : headers;
 }
 
-function reject(status: 400 | 413 | 501, reason: string): FramingResult {
+function reject(status: 400 | 413 | 501 | 505, reason: string): FramingResult {
   return { kind: 'reject', status, reason };
 }

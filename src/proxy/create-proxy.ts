@@ -184,6 +184,10 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
     log: options.log,
   });
   server.maxConnections = options.maxConnections;
+  // Node's own missing-Host check answers 400 but still hands the requests pipelined behind it to the handler; the
+  // pipeline's check (RFC 9112 §3.2) refuses it too and marks the connection closing, so nothing behind it is
+  // forwarded (RELIABILITY S1, S13). Upgrades and CONNECT run the same check.
+  (server as typeof server & { requireHostHeader: boolean }).requireHostHeader = false;
   // Once a request was refused with Connection: close, whatever else the parser finds on that socket is not a
   // request: end the connection quietly instead of answering it (RELIABILITY S13).
   const answerClientError = server.listeners('clientError') as Array<(err: Error, socket: Duplex) => void>;

@@ -208,6 +208,10 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
   };
 
   return (req, res) => {
+    // A request the client pipelined behind one refused with Connection: close is never processed (nor forwarded):
+    // the connection ends with that refusal, and its bytes may be the refused request's body read another way
+    // (RFC 9112 §9.6; RELIABILITY S1, S13). Node closes the socket once the refusal is written.
+    if (isClosing(req.socket)) return;
     const headers = fromRawHeaders(req.rawHeaders);
     const ctx = createContext(req, res, headers, log);
     const socket = req.socket;

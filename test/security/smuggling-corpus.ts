@@ -101,6 +101,13 @@ const RFC_AND_FERRY: Vector[] = [
   inv('ferry R1', 'header line over 16 KiB', `GET / HTTP/1.1\r\n${H}X-Big: ${'b'.repeat(17_000)}\r\n\r\n`, 431),
   { ...inv('rfc9112 §6.2 / nginx body_chunked.t', 'Content-Length over --max-body (1 KiB)', `POST / HTTP/1.1\r\n${H}Content-Length: 1025\r\n\r\n${'A'.repeat(1025)}`, 413), limited: true },
   inv('rfc9112 §3.2.2', 'absolute-form without --forward', `GET http://evil.test/ HTTP/1.1\r\nHost: evil.test\r\n\r\n`),
+  // a request pipelined behind a refused one is never processed: its bytes may be the refused request's body
+  inv('ferry S13 / rfc9112 §9.6', 'request pipelined behind a refusal (Connection: content-length)', `POST / HTTP/1.1\r\n${H}Connection: content-length\r\nContent-Length: 5\r\n\r\nhelloGET /smuggled HTTP/1.1\r\n${H}\r\n`),
+  inv('ferry S13 / rfc9112 §9.6', 'request pipelined behind a refusal (duplicate Host)', `GET / HTTP/1.1\r\n${H}Host: b\r\n\r\nGET /smuggled HTTP/1.1\r\n${H}\r\n`),
+  inv('ferry S13 / differential seed', 'request pipelined behind a refusal (no Host)', `POST / HTTP/1.1\r\nost:\t a\t\r\nContent-Length: 5\r\n\r\nhelloPOST / HTTP/1.1\r\n${H}Content-Length: 2\r\n\r\nhi`),
+  inv('ferry S13 / rfc9112 §9.6', 'request pipelined behind a refusal (TE in HTTP/1.0)', `POST / HTTP/1.0\r\n${H}${TE}\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n${H}\r\n`),
+  inv('rfc9112 §2.3 / differential seed', 'HTTP/0.9 request-line followed by field lines', `GET /HTTP/1.1\r\n${H}\r\n`, 505),
+  inv('rfc9112 §2.3 / garden-s 9', 'HTTP/0.9 request-line', 'GET /\r\n\r\n', [400, 505]),
   inv('rfc9112 §7.1', 'chunk size with trailing space before CRLF', `POST / HTTP/1.1\r\n${H}${TE}\r\n5 \r\nhello\r\n0\r\n\r\n`),
   inv('rfc9112 §7.1.3', 'obs-fold inside the trailer section', `POST / HTTP/1.1\r\n${H}${TE}\r\n0\r\nX-T: a\r\n b\r\n\r\n`),
   inv('rfc9112 §7.1.3', 'bare CR in a trailer field', `POST / HTTP/1.1\r\n${H}${TE}\r\n0\r\nX-T: a\rb\r\n\r\n`),
