@@ -169,6 +169,9 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
   const peer = proxy ?? origin;
   const tls = peer.protocol === 'https:';
   const headers = toFlatHeaders(call.head.headers);
+  // A body without Content-Length goes chunked whatever the method: node:http frames only some methods by default and
+  // would write a GET/DELETE/OPTIONS body raw, which the origin then reads as the next request (RELIABILITY S8).
+  if (call.body && !call.head.headers.some(([n]) => n === 'content-length')) headers.push('transfer-encoding', 'chunked');
   if (proxy && proxy.username !== '') {
     const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
     headers.push('proxy-authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);

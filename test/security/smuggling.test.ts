@@ -129,6 +129,26 @@ describe(`smuggling corpus: ${CORPUS.length} vectors (${INVALID.length} invalid,
   });
 });
 
+describe('Expect: 100-continue with a chunked body on a method node:http does not frame by default (found by the differential test)', () => {
+  const smuggled = 'GET /admin HTTP/1.1\r\nHost: a\r\n\r\n';
+  for (const method of ['GET', 'DELETE', 'OPTIONS']) {
+    it(`${method}: the body stays a body (chunked upstream), never a second request`, async () => {
+      const up = await startRecordingUpstream();
+      const proxy = await startProxy({ upstream: up.url });
+      try {
+        const raw = `${method} /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`;
+        const r = await rawRequest(proxy.port, raw);
+        assert.deepEqual(r.statuses, [100, 200]);
+        await delay(50);
+        assert.deepEqual(up.requests.map((q) => `${q.method} ${q.url}`), [`${method} /e`]);
+        const wire = up.connections.map((c) => c.text()).join('');
+        assert.match(wire, /\r\ntransfer-encoding: chunked\r\n/);
+        assert.ok(wire.endsWith(`\r\n\r\n${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`), JSON.stringify(wire));
+      } finally { await proxy.close(); await up.close(); }
+    });
+  }
+});
+
 describe('crash-proofing (RELIABILITY S12)', () => {
   it('prototype-named header fields are plain data: forwarded, no crash', async () => {
     const up = await startRecordingUpstream();
