@@ -1,0 +1,121 @@
+/**
+ * HTTP Garden-style differential test (RELIABILITY S8, T4, T5). Garden mutations of the Garden seed requests go
+ * through ferry to a recording origin. For every case:
+ *   - the origin's bytes parsed by llhttp (node:http) and by the strict RFC 9112 parser (fixtures/strict-http1.ts)
+ *     give the same requests (method, target, version, field lines, body), and the strict parser finds no error;
+ *   - the origin never sees more requests than the client's bytes hold (strict parse with RFC 9112's recipient leniencies), and
+ *     each one matches a distinct client request: same method, target, Host, end-to-end fields (in order) and body —
+ *     so no client request became two, and none was read with other boundaries.
+ * Cases run in parallel lanes (one in-process proxy and origin per lane, keep-alive upstream pools).
+ * Runs: FERRY_FUZZ_RUNS (default measured to fit ~60 s on the 2-core machine); `npm run fuzz` runs 100 000 with progress.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { HOP_BY_HOP_HEADERS } from '../../src/http/hop-by-hop.ts';
+import { startDifferentialOrigin, type DifferentialOrigin, type LlhttpRequest } from '../fixtures/differential-origin.ts';
+import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
+import { parseRequests, type StrictRequest } from '../fixtures/strict-http1.ts';
+import { caseArb, payloadOf, type FuzzCase } from './garden-mutations.ts';
+
+const RUNS = Number(process.env.FERRY_FUZZ_RUNS ?? 6_000);
+const LANES = Number(process.env.FERRY_FUZZ_LANES ?? 24);
+const PROGRESS = process.env.FERRY_FUZZ_PROGRESS === '1';
+/** Fields ferry adds, rewrites or re-frames: compared separately or not at all. */
+const ADDED = new Set(['via', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'content-length', 'transfer-encoding', 'host', 'forwarded']);
+
+interface Lane { origin: DifferentialOrigin; proxy: RunningProxy }
+
+/** Send the bytes, read until the proxy closes, or goes quiet after answering, or never answers (body still awaited). */
+function exchange(port: number, payload: string): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let timer: NodeJS.Timeout;
+    const done = () => { clearTimeout(timer); socket.destroy(); resolve(); };
+    const arm = (ms: number) => { clearTimeout(timer); timer = setTimeout(done, ms); };
+    socket.on('data', () => arm(25));
+    socket.on('close', done);
+    socket.on('error', done);
+    socket.on('connect', () => { socket.write(Buffer.from(payload, 'latin1')); arm(250); });
+  });
+}
+
+/** Wait until the origin saw nothing for a moment (an aborted upstream request has been cut by then). */
+async function settle(origin: DifferentialOrigin): Promise<void> {
+  for (let i = 0; i < 200 && performance.now() - origin.lastActivity() < 15; i++) await delay(5);
+}
+
+const endToEnd = (headers: ReadonlyArray<readonly [string, string]>): Array<[string, string]> => {
+  const named = new Set(headers.filter(([n]) => n.toLowerCase() === 'connection').flatMap(([, v]) => v.split(',').map((x) => x.trim().toLowerCase())));
+  return headers.map(([n, v]): [string, string] => [n.toLowerCase(), v])
+    .filter(([n]) => !HOP_BY_HOP_HEADERS.has(n) && !named.has(n) && !ADDED.has(n) && n !== 'expect');
+};
+const host = (headers: ReadonlyArray<readonly [string, string]>) => headers.find(([n]) => n.toLowerCase() === 'host')?.[1];
+const view = (r: StrictRequest | LlhttpRequest) => ({ method: r.method, target: r.target, version: r.version, headers: r.headers, body: r.body });
+
+async function runCase(lane: Lane, c: FuzzCase): Promise<void> {
+  const { origin } = lane;
+  const sizes = origin.connections.map((x) => x.data.length);
+  const before = origin.requests.length;
+  const errorsBefore = origin.parseErrors.length;
+  const payload = payloadOf(c);
+  await exchange(lane.proxy.port, payload);
+  await settle(origin);
+  const ctx = () => JSON.stringify(payload);
+  assert.deepEqual(origin.parseErrors.slice(errorsBefore), [], `llhttp refused ferry's bytes for ${ctx()}`);
+  // the strict parser over each connection's new bytes (connections are reused between cases of this lane)
+  const strict: StrictRequest[] = [];
+  origin.connections.forEach((conn, i) => {
+    const fresh = conn.data.slice(sizes[i] ?? 0);
+    if (fresh === '') return;
+    const r = parseRequests(fresh);
+    assert.notEqual(r.rest.kind, 'error', `strict parser refused ferry's bytes ${JSON.stringify(fresh)} (${JSON.stringify(r.rest)}) for ${ctx()}`);
+    strict.push(...r.requests);
+  });
+  const llhttp = origin.requests.slice(before);
+  // compare as multisets: requests of one client may use several pooled connections
+  const sorted = (rs: Array<StrictRequest | LlhttpRequest>) => rs.map((r) => JSON.stringify(view(r))).sort();
+  assert.deepEqual(sorted(strict), sorted(llhttp), `origin parsers disagree for ${ctx()}`);
+  const client = parseRequests(payload, { recipientLeniency: true }).requests;
+  assert.ok(llhttp.length <= client.length, `${llhttp.length} upstream requests from ${client.length} client requests: ${ctx()} → ${JSON.stringify(llhttp)}`);
+  // pipelined requests are proxied concurrently, so they may reach the origin in another order: match each one to a
+  // distinct client request
+  const unmatched = [...client];
+  for (const up of llhttp) {
+    const i = unmatched.findIndex((sent) => up.method === sent.method && up.target === sent.target && host(up.headers) === host(sent.headers)
+      && up.body === sent.body && JSON.stringify(endToEnd(up.headers)) === JSON.stringify(endToEnd(sent.headers)));
+    assert.ok(i >= 0, `origin got a request the client did not send: ${JSON.stringify(view(up))}\nclient requests: ${JSON.stringify(client)}\npayload ${ctx()}`);
+    unmatched.splice(i, 1);
+  }
+}
+
+describe(`differential (HTTP Garden method): ${RUNS} mutated requests through ferry, llhttp vs strict parser at the origin`, () => {
+  const lanes: Lane[] = [];
+  before(async () => {
+    for (let i = 0; i < LANES; i++) {
+      const origin = await startDifferentialOrigin();
+      lanes.push({ origin, proxy: await startProxy({ upstream: origin.url }) });
+    }
+  });
+  after(async () => { for (const l of lanes) { await l.proxy.close(); await l.origin.close(); } });
+
+  it('every request is refused, or reaches the origin once, read the same by both parsers', async () => {
+    let done = 0;
+    const started = performance.now();
+    await fc.assert(fc.asyncProperty(fc.array(caseArb, { minLength: LANES, maxLength: LANES }), async (cases) => {
+      await Promise.all(cases.map((c, i) => runCase(lanes[i]!, c)));
+      done += cases.length;
+      if (PROGRESS && done % (LANES * 200) === 0) {
+        const s = (performance.now() - started) / 1000;
+        console.log(`fuzz: ${done} cases, ${s.toFixed(0)} s, ${(done / s).toFixed(0)} cases/s`);
+      }
+    }), { numRuns: Math.max(1, Math.ceil(RUNS / LANES)), endOnFailure: true });
+    const s = (performance.now() - started) / 1000;
+    const forwarded = lanes.reduce((n, l) => n + l.origin.requests.length, 0);
+    console.log(`differential: ${done} cases in ${s.toFixed(1)} s (${(done / s).toFixed(0)}/s), ${forwarded} requests reached the origins, 0 disagreements`);
+    assert.ok(done >= RUNS);
+    assert.ok(forwarded > 0, 'some mutated requests are valid and forwarded');
+  });
+});
