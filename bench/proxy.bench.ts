@@ -2,22 +2,26 @@
  * @module Reverse-proxy benchmark (issue 3): ferry vs node-http-proxy vs @fastify/http-proxy, and the origin direct.
  * - small GET: autocannon (a separate process) req/s and p99, plus the proxy's CPU time per request from
  *   /proc/<pid>/stat (the figure least disturbed by noise);
- * - 1 GiB download and upload: throughput and the proxy's peak RSS (sampled every 50 ms).
+ * - 1 GiB download and upload: throughput and the proxy's peak RSS (sampled every 50 ms), with curl as the client
+ *   and a raw-socket origin (peers/lean-origin.mjs) so that the shared load core is not what bounds the figures
+ *   (the node:http client alone costs ~1 s of CPU per GiB received, curl ~0.3 s); node:http client without curl.
  * The proxy under test is pinned to CPU 0, origin + load generator + this process to CPU 1 (taskset). Candidates are
  * interleaved and each figure is the median of REPS runs. ferry runs compiled (dist/, as `npm ci` installs it) with
  * --log-level warn, like the peers which log nothing; a second ferry row keeps the access log on, a third runs
  * createProxyServer without the CLI (which also loads the modules of the other roles).
- * Env: FERRY_BENCH_SECONDS (default 5), FERRY_BENCH_BYTES (default 1 GiB), FERRY_BENCH_REPS (default 3).
+ * Env: FERRY_BENCH_SECONDS (default 5), FERRY_BENCH_BYTES (default 1 GiB), FERRY_BENCH_REPS (default 3),
+ * FERRY_BENCH_TRANSFER_REPS (default 5: transfers swing more than small GETs on a shared machine).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildFerry, download, median, rss, sampleRss, upload, ROOT, startPinned } from './transfer.ts';
+import { buildFerry, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, patternFile, rss, sampleRss, upload as nodeUpload, ROOT, startPinned } from './transfer.ts';
 import type { BenchContext, BenchReport, BenchResult } from './run.ts';
 
 const SECONDS = Number(process.env.FERRY_BENCH_SECONDS ?? 5);
 const BYTES = Number(process.env.FERRY_BENCH_BYTES ?? 1024 ** 3);
 const REPS = Number(process.env.FERRY_BENCH_REPS ?? 3);
+const TRANSFER_REPS = Number(process.env.FERRY_BENCH_TRANSFER_REPS ?? 5);
 const CONNECTIONS = 50;
 const PROXY_CPU = '0';
 const LOAD_CPU = '1';
@@ -51,7 +55,7 @@ function autocannon(url: string, seconds: number): Promise<{ rps: number; p99: n
   });
 }
 
-interface Figures { rps: number[]; p99: number[]; cpuUs: number[]; errors: number; down: number[]; up: number[]; peakDown: number[]; peakUp: number[]; idle: number }
+interface Figures { rps: number[]; p99: number[]; cpuUs: number[]; errors: number; down: number[]; up: number[]; peakDown: number[]; peakUp: number[]; cpuDown: number[]; cpuUp: number[]; idle: number }
 
 export async function run(ctx: BenchContext): Promise<BenchReport> {
   try { execFileSync('taskset', ['-pc', LOAD_CPU, String(process.pid)], { stdio: 'ignore' }); } catch { ctx.log('taskset unavailable: running unpinned'); }
@@ -62,6 +66,13 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
   try {
     const origin = await startPinned(LOAD_CPU, ['bench/peers/origin.mjs']);
     procs.push(origin.proc);
+    const lean = await startPinned(LOAD_CPU, ['bench/peers/lean-origin.mjs']);
+    procs.push(lean.proc);
+    const viaCurl = hasCurl();
+    const download = viaCurl ? curlDownload : nodeDownload;
+    const upload = viaCurl ? curlUpload : nodeUpload;
+    if (viaCurl) patternFile(BYTES);
+    ctx.log(`transfers: ${viaCurl ? 'curl' : 'node:http client (no curl here)'} against the lean origin`);
     const up = origin.url;
     const candidates: Running[] = [{ name: 'direct (no proxy)', url: up, proc: null }];
     const argsOf = new Map<string, string[]>();
@@ -78,7 +89,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     await add('ferry as a library', ['bench/peers/ferry-lib.mjs', dist, up]);
     const transferNames = new Set(['direct (no proxy)', 'ferry', 'node-http-proxy', '@fastify/http-proxy']);
 
-    const figs = new Map<string, Figures>(candidates.map((c) => [c.name, { rps: [], p99: [], cpuUs: [], errors: 0, down: [], up: [], peakDown: [], peakUp: [], idle: NaN }]));
+    const figs = new Map<string, Figures>(candidates.map((c) => [c.name, { rps: [], p99: [], cpuUs: [], errors: 0, down: [], up: [], peakDown: [], peakUp: [], cpuDown: [], cpuUp: [], idle: NaN }]));
     for (const c of candidates) {
       ctx.log(`warm-up ${c.name}`);
       await autocannon(`${c.url}/small`, 2);
@@ -100,9 +111,9 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     const fresh: Running[] = [];
     for (const c of candidates) {
       if (!transferNames.has(c.name)) continue;
-      if (!c.proc) { fresh.push(c); continue; }
+      if (!c.proc) { fresh.push({ ...c, url: lean.url }); continue; }
       c.proc.kill('SIGKILL');
-      const r = await startPinned(PROXY_CPU, argsOf.get(c.name)!);
+      const r = await startPinned(PROXY_CPU, argsOf.get(c.name)!.map((a) => (a === up ? lean.url : a)));
       procs.push(r.proc);
       fresh.push({ name: c.name, url: r.url, proc: r.proc });
       await (await fetch(`${r.url}/bytes/${16 * MIB}`)).arrayBuffer(); // warm the path once
@@ -118,39 +129,45 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       await download(c.url, BYTES);
       await upload(c.url, BYTES);
     }
-    for (let rep = 0; rep < REPS; rep++) {
+    for (let rep = 0; rep < TRANSFER_REPS; rep++) {
       const order = fresh.map((_, i, arr) => arr[(i + rep) % arr.length]!);
       for (const c of order) {
         const f = figs.get(c.name)!;
+        // proxy CPU seconds per GiB: what the transfer cost the proxy, whatever else the machine was doing
+        const perGiB = (micros: number) => micros / 1e6 / (BYTES / 1024 ** 3);
         let s = sampleRss(c.proc?.pid);
+        let cpu = c.proc ? cpuMicros(c.proc.pid!) : NaN;
         f.down.push(await download(c.url, BYTES));
         f.peakDown.push(s.stop());
+        if (c.proc) f.cpuDown.push(perGiB(cpuMicros(c.proc.pid!) - cpu));
         s = sampleRss(c.proc?.pid);
+        cpu = c.proc ? cpuMicros(c.proc.pid!) : NaN;
         f.up.push(await upload(c.url, BYTES));
         f.peakUp.push(s.stop());
+        if (c.proc) f.cpuUp.push(perGiB(cpuMicros(c.proc.pid!) - cpu));
         ctx.log(`1 GiB      round ${rep + 1}  ${c.name.padEnd(22)} down ${f.down.at(-1)!.toFixed(0)} MiB/s, up ${f.up.at(-1)!.toFixed(0)} MiB/s, peak RSS ${(f.peakDown.at(-1)! / MIB).toFixed(0)}/${(f.peakUp.at(-1)! / MIB).toFixed(0)} MiB`);
       }
     }
-    return report(candidates.map((c) => c.name), figs, transferNames);
+    return report(candidates.map((c) => c.name), figs, transferNames, viaCurl ? 'curl' : 'node:http client');
   } finally {
     for (const p of procs) p.kill('SIGKILL');
   }
 }
 
-function report(names: string[], figs: Map<string, Figures>, transfer: Set<string>): BenchReport {
-  const m = (name: string, k: 'rps' | 'p99' | 'cpuUs' | 'down' | 'up' | 'peakDown' | 'peakUp') => median(figs.get(name)![k]);
+function report(names: string[], figs: Map<string, Figures>, transfer: Set<string>, client: string): BenchReport {
+  const m = (name: string, k: 'rps' | 'p99' | 'cpuUs' | 'down' | 'up' | 'peakDown' | 'peakUp' | 'cpuDown' | 'cpuUp') => median(figs.get(name)![k]);
   const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '–');
   const rows = names.map((n) => {
     const f = figs.get(n)!;
     const t = transfer.has(n);
-    return `| ${n} | ${fmt(m(n, 'rps'))} | ${fmt(m(n, 'p99'))} | ${fmt(m(n, 'cpuUs'), 1)} | ${t ? fmt(m(n, 'down')) : ''} | ${t ? fmt(m(n, 'up')) : ''} | ${fmt(f.idle / MIB)} | ${t ? fmt(m(n, 'peakDown') / MIB) : ''} | ${t ? fmt(m(n, 'peakUp') / MIB) : ''} | ${f.errors} |`;
+    return `| ${n} | ${fmt(m(n, 'rps'))} | ${fmt(m(n, 'p99'))} | ${fmt(m(n, 'cpuUs'), 1)} | ${t ? fmt(m(n, 'down')) : ''} | ${t ? fmt(m(n, 'up')) : ''} | ${fmt(f.idle / MIB)} | ${t ? fmt(m(n, 'peakDown') / MIB) : ''} | ${t ? fmt(m(n, 'peakUp') / MIB) : ''} | ${t ? `${fmt(m(n, 'cpuDown'), 2)} / ${fmt(m(n, 'cpuUp'), 2)}` : ''} | ${f.errors} |`;
   });
   const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '–');
   const lines = [
-    `Small GET: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run; transfers: ${(BYTES / MIB).toFixed(0)} MiB, after one unmeasured warm-up transfer each way per proxy; median of ${REPS} interleaved runs. Proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
+    `Small GET: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${REPS} interleaved runs (node:http origin). Transfers: ${(BYTES / MIB).toFixed(0)} MiB with ${client} against the raw-socket origin, fresh proxy processes, after one unmeasured warm-up transfer each way per proxy, median of ${TRANSFER_REPS} interleaved runs. Proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
     '',
-    '| candidate | small GET req/s | p99 ms | proxy CPU µs/req | download MiB/s | upload MiB/s | idle RSS MiB (fresh) | peak RSS download MiB | peak RSS upload MiB | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| candidate | small GET req/s | p99 ms | proxy CPU µs/req | download MiB/s | upload MiB/s | idle RSS MiB (fresh) | peak RSS download MiB | peak RSS upload MiB | proxy CPU s/GiB down / up | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     '| ratio (ferry ÷ peer) | node-http-proxy | @fastify/http-proxy | target |',
@@ -159,6 +176,8 @@ function report(names: string[], figs: Map<string, Figures>, transfer: Set<strin
     `| CPU per request (lower is better) | ${ratio(m('ferry', 'cpuUs'), m('node-http-proxy', 'cpuUs'))} | ${ratio(m('ferry', 'cpuUs'), m('@fastify/http-proxy', 'cpuUs'))} | |`,
     `| download throughput | ${ratio(m('ferry', 'down'), m('node-http-proxy', 'down'))} | ${ratio(m('ferry', 'down'), m('@fastify/http-proxy', 'down'))} | ≥ 1.2x node-http-proxy |`,
     `| upload throughput | ${ratio(m('ferry', 'up'), m('node-http-proxy', 'up'))} | ${ratio(m('ferry', 'up'), m('@fastify/http-proxy', 'up'))} | ≥ 1.2x node-http-proxy |`,
+    `| proxy CPU per GiB downloaded (lower is better) | ${ratio(m('ferry', 'cpuDown'), m('node-http-proxy', 'cpuDown'))} | ${ratio(m('ferry', 'cpuDown'), m('@fastify/http-proxy', 'cpuDown'))} | |`,
+    `| proxy CPU per GiB uploaded (lower is better) | ${ratio(m('ferry', 'cpuUp'), m('node-http-proxy', 'cpuUp'))} | ${ratio(m('ferry', 'cpuUp'), m('@fastify/http-proxy', 'cpuUp'))} | |`,
     `| peak RSS download | ${ratio(m('ferry', 'peakDown'), m('node-http-proxy', 'peakDown'))} | ${ratio(m('ferry', 'peakDown'), m('@fastify/http-proxy', 'peakDown'))} | < 1x both |`,
     `| peak RSS upload | ${ratio(m('ferry', 'peakUp'), m('node-http-proxy', 'peakUp'))} | ${ratio(m('ferry', 'peakUp'), m('@fastify/http-proxy', 'peakUp'))} | < 1x both |`,
     '',

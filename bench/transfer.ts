@@ -2,9 +2,11 @@
  * @module Pieces shared by the proxy benchmarks: building ferry, starting pinned processes, large download/upload
  * against the bench origin, RSS sampling, median.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -89,4 +91,46 @@ export function upload(url: string, bytes: number): Promise<number> {
     };
     go();
   });
+}
+
+/** A file of `bytes` pattern bytes in the temp folder (written once), for curl to upload from the page cache. */
+export function patternFile(bytes: number): string {
+  const path = join(tmpdir(), `ferry-bench-pattern-${bytes}.bin`);
+  try { if (statSync(path).size === bytes) return path; } catch { /* not there yet */ }
+  const fd = openSync(path, 'w');
+  try {
+    for (let left = bytes; left > 0; left -= BLOCK.length) writeSync(fd, left >= BLOCK.length ? BLOCK : BLOCK.subarray(0, left));
+  } finally { closeSync(fd); }
+  return path;
+}
+
+/** Is curl on this machine? (The lean load generator for transfers; the node:http client is the fallback.) */
+export function hasCurl(): boolean {
+  try { execFileSync('curl', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+}
+
+function curl(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('curl', ['-s', '-S', ...args], { maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+}
+
+/** GET /bytes/N with curl into /dev/null; MiB/s, rejects unless 200 with exactly N bytes. */
+export async function curlDownload(url: string, bytes: number): Promise<number> {
+  const started = performance.now();
+  const [status, size] = (await curl(['-o', '/dev/null', '-w', '%{http_code} %{size_download}', `${url}/bytes/${bytes}`])).split(' ');
+  const seconds = (performance.now() - started) / 1000;
+  if (status !== '200' || Number(size) !== bytes) throw new Error(`curl download: status ${status}, ${size} bytes`);
+  return bytes / MIB / seconds;
+}
+
+/** PUT N bytes (a page-cached pattern file) to /upload with curl; MiB/s, rejects unless the origin counted N. */
+export async function curlUpload(url: string, bytes: number): Promise<number> {
+  const file = patternFile(bytes);
+  const started = performance.now();
+  const out = await curl(['-H', 'Expect:', '-T', file, '-w', '\n%{http_code}', `${url}/upload`]);
+  const seconds = (performance.now() - started) / 1000;
+  const [body, status] = out.split('\n');
+  if (status !== '200' || body !== String(bytes)) throw new Error(`curl upload: status ${status}, answer ${body}`);
+  return bytes / MIB / seconds;
 }
