@@ -2,14 +2,14 @@
  * @module Focused 1 GiB transfer comparison (issue 3), quicker and more detailed than proxy.bench.ts: ferry (compiled)
  * vs node-http-proxy, interleaved, REPS rounds of one download + one upload each; prints per-round throughput, the
  * proxy's peak RSS and its user/system CPU seconds, then medians. The proxy is pinned to CPU 0, the origin and this
- * process (the client) to CPU 1. CPU seconds per GiB are the least noisy figure on a shared machine: throughput
+ * process (the client: curl when installed, against the raw-socket origin, as in proxy.bench.ts) to CPU 1. CPU seconds per GiB are the least noisy figure on a shared machine: throughput
  * swings ±40 % with whatever else runs.
  *   node bench/transfer-focus.ts                      # FERRY_FOCUS_REPS (5), FERRY_FOCUS_BYTES (1 GiB)
  *   FERRY_FOCUS_OTHER=/path/to/another/dist node bench/transfer-focus.ts   # also compare a second ferry build
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { buildFerry, download, median, sampleRss, upload, ROOT, startPinned } from './transfer.ts';
+import { buildFerry, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, sampleRss, upload as nodeUpload, startPinned } from './transfer.ts';
 
 const BYTES = Number(process.env.FERRY_FOCUS_BYTES ?? 1024 ** 3);
 const REPS = Number(process.env.FERRY_FOCUS_REPS ?? 5);
@@ -30,7 +30,11 @@ async function main(): Promise<void> {
   const dist = buildFerry('ferry-focus/current');
   const procs: ChildProcess[] = [];
   try {
-    const origin = await startPinned('1', ['bench/peers/origin.mjs']);
+    // as in proxy.bench.ts: curl and the raw-socket origin keep the load core from bounding the figures
+    const viaCurl = hasCurl();
+    const download = viaCurl ? curlDownload : nodeDownload;
+    const upload = viaCurl ? curlUpload : nodeUpload;
+    const origin = await startPinned('1', ['bench/peers/lean-origin.mjs']);
     procs.push(origin.proc);
     const ferry = (d: string) => [`${d}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url, '--log-level', 'warn'];
     const specs: [string, string[]][] = [['ferry', ferry(dist)], ['node-http-proxy', ['bench/peers/node-http-proxy.mjs', origin.url]]];
