@@ -4,7 +4,8 @@
  *   5 s, --headers-timeout 10 s), interleaved rounds, median; the cut times and 408 count of the slow connections;
  * - R5: --max-connections N for N = 1 000 and 5 000: N connections each carrying requests, N/10 more closed at once,
  *   the proxy's RSS growth and its slope per connection;
- * - R9: 10 downloads + 10 uploads at once, SHA-256 checked, at 128 MiB and 1 GiB per body: idle, peak, growth.
+ * - R9: 10 downloads + 10 uploads at once, SHA-256 checked, at 128 MiB and 1 GiB per body: idle, peak, growth;
+ * - T9: the R3 concurrency for 30 s: errors and the RSS per 10 s window.
  * The proxy is pinned to CPU 0 and this process (clients, attacker, origin) to CPU 1 when taskset exists. Every loop
  * is bounded by time or count. Run alone: `node bench/attacks.bench.ts`; bench/run.ts calls `run()`.
  */
@@ -177,6 +178,27 @@ async function transfersSection(ctx: BenchContext, origin: PatternOrigin, result
   } finally { await p.stop(); }
 }
 
+/** T9 load sanity: the R3 concurrency (100 keep-alive clients) for 30 s; errors, and RSS every 10 s (stable?). */
+async function loadSanitySection(ctx: BenchContext, origin: PatternOrigin, results: BenchResult[], md: string[]): Promise<void> {
+  const SECONDS = 30;
+  const p = await startProxy(origin, []);
+  try {
+    const idle = await idleRss(p);
+    const marks: number[] = [];
+    let window = sampleRss(p.proc.pid!);
+    const tick = setInterval(() => { marks.push(window.stop()); window = sampleRss(p.proc.pid!); }, 10_000);
+    const end = performance.now() + SECONDS * 1000;
+    const r = await keepAliveClients({ url: p.url, clients: CLIENTS, stop: () => performance.now() > end, maxRequests: 10_000_000 });
+    clearInterval(tick);
+    marks.push(window.stop());
+    ctx.log(`T9: ${r.requests} requests, ${r.errors} errors, RSS peaks per 10 s ${marks.map(mib).join(' / ')} MiB`);
+    results.push({ name: `T9 ${SECONDS} s at ${CLIENTS} clients: errors`, value: r.errors, unit: 'requests' });
+    md.push('', `### T9 load sanity: ${CLIENTS} keep-alive clients for ${SECONDS} s`, '',
+      `${r.requests} requests (${Math.round(r.requests / SECONDS)}/s), **${r.errors} errors**, p99 ${f1(percentile(r.latenciesMs, 99))} ms. ` +
+      `Proxy RSS: idle ${mib(idle)} MiB, peak per 10 s window ${marks.map(mib).join(' → ')} MiB.`);
+  } finally { await p.stop(); }
+}
+
 export async function run(ctx: BenchContext): Promise<BenchReport> {
   const pinned = pin(process.pid, LOAD_CPU);
   if (!pinned) ctx.log('taskset unavailable: running unpinned');
@@ -187,6 +209,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     await slowlorisSection(ctx, origin, results, md);
     await connectionsSection(ctx, origin, results, md);
     await transfersSection(ctx, origin, results, md);
+    await loadSanitySection(ctx, origin, results, md);
   } finally { await origin.close(); }
   return { results, markdown: md.join('\n') };
 }
