@@ -5,7 +5,8 @@
  *   --headers-timeout plus the connection-checking interval, while 100 keep-alive clients see 0 errors;
  * - R5 --max-connections 500: connections 501.. are closed at once without a byte, the first 500 keep working,
  *   RSS under 64 KiB × connections + 100 MiB;
- * - R9: 10 downloads + 10 uploads in parallel, SHA-256 checked, peak RSS − idle RSS ≤ 100 MiB, at two body sizes.
+ * - R9: 10 downloads + 10 uploads in parallel, SHA-256 checked, peak RSS − idle RSS ≤ 100 MiB, at 64 and 192 MiB
+ *   per body, the growth not scaling with the size.
  * Bounds on time are protocol bounds with slack for a noisy machine, not speed figures (those are in
  * bench/attacks.bench.ts).
  */
@@ -116,6 +117,10 @@ describe('R5 --max-connections at scale', () => {
 });
 
 describe('R9 memory per request with 20 transfers in parallel', () => {
+  // (at 32 MiB per body the peak has not settled yet: 52 MiB there, 70–77 from 128 MiB on; bench/attacks compares
+  // 128 MiB with 1 GiB: 69 vs 70 MiB)
+  const SMALL = 64 * MIB;
+  const LARGE = 192 * MIB;
   let proxy: RunningRole;
   let idle = 0;
   const growths: Record<number, number> = {};
@@ -125,7 +130,7 @@ describe('R9 memory per request with 20 transfers in parallel', () => {
   });
   after(async () => { await proxy?.stop(); });
 
-  for (const size of [32 * MIB, 128 * MIB]) {
+  for (const size of [SMALL, LARGE]) {
     it(`10 downloads + 10 uploads of ${size / MIB} MiB at once: SHA-256 equal, peak RSS − idle ≤ 100 MiB`, async (t) => {
       patternDigest(size);
       const rss = sampleRss(proxy.proc.pid!);
@@ -140,9 +145,9 @@ describe('R9 memory per request with 20 transfers in parallel', () => {
     });
   }
 
-  it('the growth does not scale with the body size (128 MiB bodies vs 32 MiB: within 32 MiB)', () => {
-    const small = growths[32 * MIB];
-    const big = growths[128 * MIB];
+  it(`the growth does not scale with the body size (${LARGE / MIB} MiB bodies vs ${SMALL / MIB} MiB: within 32 MiB)`, () => {
+    const small = growths[SMALL];
+    const big = growths[LARGE];
     assert.ok(small !== undefined && big !== undefined, 'both sizes ran');
     assert.ok(big - small <= 32, `growth ${small.toFixed(1)} → ${big.toFixed(1)} MiB when bodies grew 4x`);
   });
