@@ -145,10 +145,11 @@ describe('R9 memory per request with 20 transfers in parallel', () => {
     });
   }
 
-  it(`the growth does not scale with the body size (${LARGE / MIB} MiB bodies vs ${SMALL / MIB} MiB: within 32 MiB)`, () => {
+  // Growth proportional to the body would be 3x here (+120 MiB or more); run-to-run noise of the peak is up to ~20 MiB.
+  it(`the growth does not scale with the body size (${LARGE / MIB} MiB bodies vs ${SMALL / MIB} MiB: within 40 MiB)`, () => {
     const small = growths[SMALL];
     const big = growths[LARGE];
     assert.ok(small !== undefined && big !== undefined, 'both sizes ran');
-    assert.ok(big - small <= 32, `growth ${small.toFixed(1)} → ${big.toFixed(1)} MiB when bodies grew 4x`);
+    assert.ok(big - small <= 40, `growth ${small.toFixed(1)} → ${big.toFixed(1)} MiB when bodies grew 3x`);
   });
 });
