@@ -215,9 +215,11 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const headers = fromRawHeaders(req.rawHeaders);
     const ctx = createContext(req, res, headers, log);
     const socket = req.socket;
-    IN_FLIGHT.set(socket, ctx);
+    let inFlight = IN_FLIGHT.get(socket);
+    if (inFlight === undefined) IN_FLIGHT.set(socket, inFlight = new Set());
+    inFlight.add(ctx);
     res.once('close', () => {
-      if (IN_FLIGHT.get(socket) === ctx) IN_FLIGHT.delete(socket);
+      inFlight.delete(ctx);
       if (!res.writableFinished) {
         ctx.run.abort.abort(CLIENT_GONE());
         ctx.run.body?.destroy();
@@ -277,23 +279,25 @@ function openRequestBody(ctx: RunContext, maxBodyBytes: number | null): Readable
   return meter;
 }
 
-/** The request being proxied on each client socket (the latest one when the client pipelines). */
-const IN_FLIGHT = new WeakMap<object, RunContext>();
+/** The requests being proxied on each client socket (several when the client pipelines). */
+const IN_FLIGHT = new WeakMap<object, Set<RunContext>>();
 
 /**
- * The parser refused bytes on `socket` after it had handed a request over (a bad chunk in that request's body, or
- * garbage pipelined behind it): that connection is answered 400 and closed, so cancel the request's upstream call.
+ * The parser refused bytes on `socket` after it had handed requests over (a bad chunk in a request's body, or
+ * garbage pipelined behind it): that connection is answered 400 and closed, so cancel their upstream calls.
  * Node parses the rest of a read only after the handler's microtasks, but the upstream client writes later still, so
  * when the bad bytes came in the same read nothing at all reaches the upstream (RELIABILITY S1); when they come
  * later, the upstream request is cut, never completed.
  */
 export function abortInFlight(socket: object): void {
-  const ctx = IN_FLIGHT.get(socket);
-  if (!ctx) return;
-  IN_FLIGHT.delete(socket);
-  ctx.error ??= new FerryError('FERRY_ERR_FRAMING', 'malformed bytes after the request head', { source: 'downstream', status: 400 });
-  ctx.run.abort.abort(CLIENT_GONE());
-  ctx.run.body?.destroy();
+  const inFlight = IN_FLIGHT.get(socket);
+  if (!inFlight) return;
+  for (const ctx of inFlight) {
+    ctx.error ??= new FerryError('FERRY_ERR_FRAMING', 'malformed bytes after the request head', { source: 'downstream', status: 400 });
+    ctx.run.abort.abort(CLIENT_GONE());
+    ctx.run.body?.destroy();
+  }
+  inFlight.clear();
 }
 
 /**

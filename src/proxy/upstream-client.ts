@@ -169,6 +169,11 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
   const peer = proxy ?? origin;
   const tls = peer.protocol === 'https:';
   const headers = toFlatHeaders(call.head.headers);
+  // node:http writes a 100-continue head at once, UTF-8 encoded: obs-text bytes in a field value (RFC 9110 §5.5) would
+  // reach the origin as other bytes. Such a request cannot be relayed faithfully on this path (RFC 9110 §15.5.18).
+  if (headers.some((v) => /[^\x00-\x7f]/.test(v))) {
+    return Promise.reject(new FerryError('FERRY_ERR_EXPECT_OBS_TEXT', 'field values with non-ASCII bytes cannot be relayed with Expect: 100-continue', { source: 'downstream', status: 417 }));
+  }
   // A body without Content-Length goes chunked whatever the method: node:http frames only some methods by default and
   // would write a GET/DELETE/OPTIONS body raw, which the origin then reads as the next request (RELIABILITY S8).
   if (call.body && !call.head.headers.some(([n]) => n === 'content-length')) headers.push('transfer-encoding', 'chunked');

@@ -149,6 +149,39 @@ describe('Expect: 100-continue with a chunked body on a method node:http does no
   }
 });
 
+describe('a parse error cancels every request pipelined before it on that connection', () => {
+  it('two complete requests, then a NUL: 400, closed, 0 bytes upstream (the pool may have started a connection)', async () => {
+    const up = await startRecordingUpstream();
+    const proxy = await startProxy({ upstream: up.url });
+    try {
+      const r = await rawRequest(proxy.port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n\x00');
+      assert.deepEqual(r.statuses, [400]);
+      assert.ok(r.closedByServer);
+      await delay(50);
+      assert.equal(up.totalBytes(), 0);
+      assert.equal(up.requests.length, 0);
+    } finally { await proxy.close(); await up.close(); }
+  });
+});
+
+describe('Expect: 100-continue with obs-text field values (found by the differential test)', () => {
+  it('is refused with 417 and nothing forwarded: node:http would send those bytes UTF-8 encoded', async () => {
+    const up = await startRecordingUpstream();
+    const proxy = await startProxy({ upstream: up.url });
+    try {
+      const r = await rawRequest(proxy.port, 'POST /e HTTP/1.1\r\nHost: a\r\nX-A: b\xa0\xff\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello');
+      assert.deepEqual(r.statuses, [417]);
+      assert.ok(r.closedByServer);
+      await delay(50);
+      assert.equal(up.totalBytes(), 0);
+      // without Expect the same fields go through the undici path byte for byte
+      const ok = await rawRequest(proxy.port, 'POST /e HTTP/1.1\r\nHost: a\r\nX-A: b\xa0\xff\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+      assert.deepEqual(ok.statuses, [200]);
+      assert.match(up.connections.map((c) => c.text()).join(''), /\r\nx-a: b\xa0\xff\r\n/);
+    } finally { await proxy.close(); await up.close(); }
+  });
+});
+
 describe('crash-proofing (RELIABILITY S12)', () => {
   it('prototype-named header fields are plain data: forwarded, no crash', async () => {
     const up = await startRecordingUpstream();
