@@ -4,7 +4,7 @@ import { FerryError, UsageError } from '../errors.ts';
 import type { CliCommand } from './command.ts';
 import { resolveCommandFlags } from './config.ts';
 import { formatHelp } from './flags.ts';
-import { fixHeapGrowth } from '../server/heap-growth.ts';
+import { tuneHeapForStreaming } from '../server/heap-tuning.ts';
 
 /** Each role's module graph (undici, ioredis, prom-client, …) is loaded only when that role runs: idle RSS matters. */
 const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<CliCommand> }> = [
@@ -42,7 +42,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(formatHelp(command.spec));
     return 0;
   }
-  fixHeapGrowth(process.execArgv, env.NODE_OPTIONS);
+  tuneHeapForStreaming(process.execArgv, env.NODE_OPTIONS); // see server/heap-tuning.ts
   await command.run(flags, env);
   return undefined; // the role keeps running until a signal stops it
 }

@@ -1,7 +1,6 @@
 /** @module `ferry relay-client`: resolves flags into options and starts the role. */
 import { UsageError } from '../../errors.ts';
 import { createRelayClient } from '../../relay/relay-client.ts';
-import { tuneRelayHeap } from '../../relay/relay-gc.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
 import { loadAwsCredentials } from '../../relay/sigv4.ts';
 import { listen, logListening } from '../../server/listen.ts';
@@ -24,7 +23,6 @@ export const relayClientCommand: CliCommand = {
     ],
   },
   async run(flags, env) {
-    tuneRelayHeap(); // fewer needless major GCs while streaming (see relay-gc.ts)
     const log = createLogger('relay-client', flags.logLevel as LogLevel);
     const common = resolveCommonRelayFlags(flags);
     const gateway = flags.gateway as URL | undefined;

@@ -3,7 +3,6 @@ import { UsageError } from '../../errors.ts';
 import { MemorySessionStore } from '../../relay/memory-session-store.ts';
 import { RedisSessionStore } from '../../relay/redis-session-store.ts';
 import { createRelayServer } from '../../relay/relay-server.ts';
-import { tuneRelayHeap } from '../../relay/relay-gc.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
 import type { SessionStore } from '../../relay/session-store.ts';
 import { listen, logListening } from '../../server/listen.ts';
@@ -25,7 +24,6 @@ export const relayServerCommand: CliCommand = {
     ],
   },
   async run(flags, env) {
-    tuneRelayHeap(); // fewer needless major GCs while streaming (see relay-gc.ts)
     const log = createLogger('relay-server', flags.logLevel as LogLevel);
     const common = resolveCommonRelayFlags(flags);
     const secret = loadRelaySecret(flags, env);
