@@ -12,7 +12,8 @@ import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
-import { seededRandom, startToxicProxy, type Direction, type Toxic } from '../fixtures/toxic-proxy.ts';
+import { startToxicProxy, type Direction, type Toxic } from '../fixtures/toxic-proxy.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 const SIZE = 1024 * 1024;
 const BODY = Buffer.from(Array.from({ length: SIZE }, (_, i) => i % 251));
