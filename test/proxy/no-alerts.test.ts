@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { findAlerts, startRole } from '../helpers/cli.ts';
+import { startProxy } from '../fixtures/proxy.ts';
 
 const line = (rec: Record<string, unknown>) => ({ role: 'proxy', time: '2026-01-01T00:00:00.000Z', ...rec });
 const asked = { code: 0, signal: null, requested: true } as const;
@@ -89,5 +90,17 @@ describe('no-alerts rule on a real ferry process', () => {
   it('expectedExit opts a test out of the exit check: the same run passes', async () => {
     const r = await runFixture('crash-expected');
     assert.equal(r.code, 0, r.out);
+  });
+});
+
+describe('no-alerts rule on an in-process proxy (test/fixtures/proxy.ts)', () => {
+  it('close() fails on an error-level record, after cleaning up; an expected one is let through', async () => {
+    const p = await startProxy({ upstream: 'http://127.0.0.1:9' });
+    p.logs.push({ level: 50, msg: 'something failed inside' });
+    await assert.rejects(p.close(), /no-alerts rule[^]*something failed inside/);
+    assert.equal(p.proxyServer.server.listening, false, 'the server was closed before the rule threw');
+    const q = await startProxy({ upstream: 'http://127.0.0.1:9' }, { alerts: { expectedLog: (r) => r.msg === 'provoked' } });
+    q.logs.push({ level: 50, msg: 'provoked' });
+    await q.close();
   });
 });
