@@ -256,6 +256,7 @@ const RISKY: Vector[] = [
   risky('llhttp transfer-encoding.md', 'chunk extensions with and without values', `POST /chunked_w_unicorns_after_length HTTP/1.1\r\n${H}${TE}\r\n5;ilovew3;somuchlove=aretheseparametersfor;another=withvalue\r\nhello\r\n6;blahblah;blah\r\n world\r\n0\r\n\r\n`, [post('hello world', [], '/chunked_w_unicorns_after_length')]),
   risky('llhttp transfer-encoding.md', 'quoted chunk extensions with escapes', `POST /q HTTP/1.1\r\n${H}${TE}\r\n5;ilovew3="I \\"love\\"; \\\\extensions\\\\";somuchlove="aretheseparametersfor";blah;foo=bar\r\nhello\r\n6;blahblah;blah\r\n world\r\n0\r\n\r\n`, [post('hello world', [], '/q')]),
   risky('llhttp leniency / differential seed', 'chunk extension with an empty value (dropped with every extension)', `POST / HTTP/1.1\r\n${H}${TE}\r\n5;x=\r\nhello\r\n0\r\n\r\n`, [post('hello')]),
+  risky('llhttp leniency / differential seed', 'chunk extension without a name (dropped with every extension)', `POST / HTTP/1.1\r\n${H}${TE}\r\n5;="y"\r\nhello\r\n0\r\n\r\n`, [post('hello')]),
   risky('garden-s 39 (+Host)', 'trailer "X:POST / HTTP/1.1" never forwarded', `GET / HTTP/1.1\r\n${H}${TE}\r\n0\r\nX:POST / HTTP/1.1\r\n\r\n`, [get('/')]),
   risky('garden-b 4', 'one-byte chunked body', `POST / HTTP/1.1\r\nHost: whatever\r\n${TE}\r\n1\r\nZ\r\n0\r\n\r\n`, [{ method: 'POST', target: '/', host: 'whatever', body: 'Z' }]),
   risky('garden-t 21 (+Host)', 'GET with a 10-byte body keeps its Content-Length', `GET / HTTP/1.1\r\n${H}Content-Length: 10\r\n\r\n1234567890`, [get('/', [], '1234567890')]),
