@@ -31,6 +31,21 @@ export function hasCloseOption(headers: HeaderList): boolean {
   return parseConnectionTokens(headers).includes('close');
 }
 
+/** The common connection options, as sent (the exact spellings save a lowercase copy). */
+const PLAIN_OPTIONS: ReadonlySet<string> = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close']);
+
+/** 'keep-alive' / 'close' when every Connection line holds only that kind of option ('close' if any says close). */
+function plainConnectionOptions(headers: HeaderList): 'keep-alive' | 'close' | 'other' {
+  let close = false;
+  for (const [n, v] of headers) {
+    if (n !== 'connection' && n !== 'proxy-connection') continue;
+    const t = PLAIN_OPTIONS.has(v) ? v.toLowerCase() : v.trim().toLowerCase();
+    if (t === 'close') close = true;
+    else if (t !== 'keep-alive') return 'other';
+  }
+  return close ? 'close' : 'keep-alive';
+}
+
 export interface StripOptions {
   /** Keep `Upgrade` and `Connection: upgrade` (an upgrade that the proxy is relaying). */
   keepUpgrade?: boolean;
@@ -47,8 +62,16 @@ export function stripHopByHop(headers: HeaderList, options: StripOptions = {}): 
   for (const [n] of headers) if (HOP_BY_HOP_HEADERS.has(n)) { fast = false; break; }
   // Common case: no hop-by-hop field, so no Connection line either: nothing to parse, remove or copy.
   if (fast) return headers;
-  const named = parseConnectionTokens(headers);
   const keepUpgrade = options.keepUpgrade === true;
+  const plain = keepUpgrade ? 'other' : plainConnectionOptions(headers);
+  if (plain !== 'other') {
+    // Next most common: `Connection: keep-alive` or `close` (every Node response carries one). `keep-alive` is
+    // hop-by-hop already; `close` still names a field called "close", if there is one.
+    const out: HeaderList = [];
+    for (const h of headers) if (!HOP_BY_HOP_HEADERS.has(h[0]) && !(plain === 'close' && h[0] === 'close')) out.push(h);
+    return out;
+  }
+  const named = parseConnectionTokens(headers);
   const drop = new Set(named);
   const out: HeaderList = [];
   for (const h of headers) {

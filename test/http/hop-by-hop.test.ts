@@ -40,4 +40,14 @@ describe('hop-by-hop (RFC 9110 §7.6.1)', () => {
       assert.deepEqual(out, headers.filter(([n]) => !HOP_BY_HOP_HEADERS.has(n) && !named.has(n)));
     }), { numRuns: 500 });
   });
+
+  it('property: plain keep-alive / close options (the fast path) give what the general rule gives', () => {
+    const name = fc.constantFrom('connection', 'proxy-connection', 'keep-alive', 'close', 'x-a', 'host', 'te');
+    const value = fc.constantFrom('keep-alive', 'close', 'Keep-Alive', 'CLOSE', ' close ', 'keep-alive, x-a', 'x-a', 'close, host', '');
+    fc.assert(fc.property(fc.array(fc.tuple(name, value), { maxLength: 12 }), (list) => {
+      const headers = list as HeaderList;
+      const named = new Set(parseConnectionTokens(headers));
+      assert.deepEqual(stripHopByHop(headers), headers.filter(([n]) => !HOP_BY_HOP_HEADERS.has(n) && !named.has(n)));
+    }), { numRuns: 1000 });
+  });
 });
