@@ -8,9 +8,11 @@
  * on a shared machine the load moves absolute figures by 2× within a minute, so pairing neighbours is
  * steadier than dividing two medians taken over the whole run (that figure is printed too). Also printed:
  * the CPU seconds (user + system, /proc) relay-client and relay-server spend per 100 MiB, the least noisy
- * measure of the relay's own cost.
+ * measure of the relay's own cost. And a reference in the same rounds: two chained peers/hashing-hop.mjs, the
+ * leanest Node hops (hash every byte, nothing else) in the relay's four-process layout: the floor of that layout here.
  * Run alone: `node bench/relay.bench.ts`; bench/run.ts calls `run()`.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +51,15 @@ function transfer(kind: 'download' | 'upload', origin: string, proxy?: string): 
   });
 }
 
+/** bench/peers/hashing-hop.mjs, started; resolves once it listens. */
+function startHop(next?: string): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [fileURLToPath(new URL('./peers/hashing-hop.mjs', import.meta.url)), ...(next ? [next] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    proc.stdout!.on('data', (c: Buffer) => { const m = /"url":"([^"]+)"/.exec(c.toString()); if (m) resolve({ url: m[1]!, proc }); });
+    proc.on('exit', (code) => reject(new Error(`hashing hop exited ${code}`)));
+  });
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** CPU seconds (user + system) a process has used so far (fields 14 and 15 of /proc/PID/stat, in clock ticks). */
@@ -68,6 +79,8 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
   const server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--log-level', 'warn'], { env });
   roles.push(server);
   const gateway = await startGateway({ targets: [server.url], maxMessage: MiB });
+  const farHop = await startHop();
+  const nearHop = await startHop(farHop.url);
   try {
     const direct = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', server.url, '--max-message', '1MiB', '--log-level', 'warn'], { env });
     roles.push(direct);
@@ -75,9 +88,10 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
     roles.push(gated);
     const results: BenchResult[] = [];
     for (const kind of ['download', 'upload'] as const) {
-      const t: Record<'direct' | 'relay' | 'gateway' | 'relayRatio' | 'gatewayRatio' | 'clientCpu' | 'serverCpu', number[]> = {
-        direct: [], relay: [], gateway: [], relayRatio: [], gatewayRatio: [], clientCpu: [], serverCpu: [],
+      const t: Record<'direct' | 'relay' | 'gateway' | 'relayRatio' | 'gatewayRatio' | 'hopsRatio' | 'clientCpu' | 'serverCpu', number[]> = {
+        direct: [], relay: [], gateway: [], relayRatio: [], gatewayRatio: [], hopsRatio: [], clientCpu: [], serverCpu: [],
       };
+      await transfer(kind, origin.url, nearHop.url);
       await transfer(kind, origin.url, direct.url); // warm-up
       await transfer(kind, origin.url, gated.url);
       for (let i = 0; i < RUNS; i++) {
@@ -87,8 +101,9 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
         t.clientCpu.push(cpuSeconds(direct.proc.pid!) - before[0]!);
         t.serverCpu.push(cpuSeconds(server.proc.pid!) - before[1]!);
         const g = await transfer(kind, origin.url, gated.url);
+        t.hopsRatio.push((await transfer(kind, origin.url, nearHop.url)) / d);
         t.direct.push(d); t.relay.push(r); t.gateway.push(g); t.relayRatio.push(r / d); t.gatewayRatio.push(g / d);
-        log(`${kind} run ${i + 1}: direct ${d.toFixed(0)}, relay ${r.toFixed(0)} (${(r / d).toFixed(2)}; CPU s client ${t.clientCpu.at(-1)!.toFixed(2)}, server ${t.serverCpu.at(-1)!.toFixed(2)}), relay+gateway ${g.toFixed(0)} MiB/s (${(g / d).toFixed(2)})`);
+        log(`${kind} run ${i + 1}: direct ${d.toFixed(0)}, relay ${r.toFixed(0)} (${(r / d).toFixed(2)}; CPU s client ${t.clientCpu.at(-1)!.toFixed(2)}, server ${t.serverCpu.at(-1)!.toFixed(2)}), relay+gateway ${g.toFixed(0)} MiB/s (${(g / d).toFixed(2)}), two hashing hops ${t.hopsRatio.at(-1)!.toFixed(2)}`);
       }
       const d = median(t.direct);
       const r = median(t.relay);
@@ -99,16 +114,19 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
         { name: `${kind} 100 MiB through the relay: relay-client CPU (user+sys)`, value: median(t.clientCpu), unit: 's' },
         { name: `${kind} 100 MiB through the relay: relay-server CPU (user+sys)`, value: median(t.serverCpu), unit: 's' },
         { name: `${kind} 100 MiB through the relay and the narrow gateway fixture`, value: g, unit: 'MiB/s', notes: `ratio ${median(t.gatewayRatio).toFixed(2)} of direct` },
+        { name: `${kind} reference: two chained Node hops that only SHA-256 every byte (the relay's layout, no protocol)`, value: median(t.hopsRatio), unit: 'of direct', notes: 'the floor four processes on this machine set' },
       );
     }
     results.push({ name: 'largest message seen by the gateway', value: Math.max(gateway.largestRequest(), gateway.largestResponse()), unit: 'bytes', notes: `limit ${MiB}` });
     return results;
   } finally {
     await gateway.close();
+    nearHop.proc.kill();
+    farHop.proc.kill();
     await Promise.all(roles.reverse().map((r) => r.stop()));
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const r of await run()) console.log(`${r.name.padEnd(70)} ${r.value.toFixed(r.unit === 's' ? 2 : 1).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
+  for (const r of await run()) console.log(`${r.name.padEnd(70)} ${r.value.toFixed(r.unit === 's' || r.unit === 'of direct' ? 2 : 1).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
 }
