@@ -25,7 +25,7 @@ export function patternDigest(total: number): string {
 }
 
 /** Write `total` pattern bytes into `out` with backpressure, then call `done`. */
-function pump(out: NodeJS.WritableStream, total: number, done: () => void): void {
+export function pump(out: NodeJS.WritableStream, total: number, done: () => void): void {
   let left = total;
   const go = () => {
     while (left > 0) {

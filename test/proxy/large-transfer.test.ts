@@ -9,33 +9,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sampleRss, startRole, type RunningRole } from '../helpers/cli.ts';
+import { patternDigest as expectedDigest, pump } from './attack-load.ts';
 
 const GIB = 1024 ** 3;
-/** A multiple of 251 bytes, so that every chunk of the i mod 251 pattern is the same buffer. */
-const BLOCK = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => i % 251));
 const PAUSE_MS = 3_000;
 const MIB = 1024 * 1024;
-
-function expectedDigest(total: number): string {
-  const h = createHash('sha256');
-  let left = total;
-  while (left > 0) { const n = Math.min(left, BLOCK.length); h.update(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n)); left -= n; }
-  return h.digest('hex');
-}
-
-/** Write `total` bytes of the pattern into `out` with backpressure. */
-function pump(out: NodeJS.WritableStream, total: number, done: () => void): void {
-  let left = total;
-  const go = () => {
-    while (left > 0) {
-      const n = Math.min(left, BLOCK.length);
-      left -= n;
-      if (!out.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) { out.once('drain', go); return; }
-    }
-    done();
-  };
-  go();
-}
 
 describe('large transfers and many clients through ferry proxy', () => {
   let origin: http.Server;
