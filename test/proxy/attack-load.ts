@@ -40,8 +40,11 @@ export function pump(out: NodeJS.WritableStream, total: number, done: () => void
 
 export interface PatternOrigin { url: string; server: http.Server; close(): Promise<void> }
 
-/** GET /bytes/N → N pattern bytes; POST /upload → "N sha256hex" of what arrived; anything else → "ok". */
-export async function startPatternOrigin(): Promise<PatternOrigin> {
+/**
+ * GET /bytes/N → N pattern bytes; POST /upload → "N sha256hex" of what arrived; anything else → "ok".
+ * `pauseUpload`: stop reading an upload once, for `ms`, after `afterBytes` (only backpressure then bounds memory).
+ */
+export async function startPatternOrigin(options: { pauseUpload?: { afterBytes: number; ms: number } } = {}): Promise<PatternOrigin> {
   const server = http.createServer((req, res) => {
     const m = /^\/bytes\/(\d+)$/.exec(req.url ?? '');
     if (m) {
@@ -53,7 +56,13 @@ export async function startPatternOrigin(): Promise<PatternOrigin> {
     if (req.url === '/upload') {
       const h = createHash('sha256');
       let seen = 0;
-      req.on('data', (c: Buffer) => { h.update(c); seen += c.length; });
+      let paused = false;
+      req.on('data', (c: Buffer) => {
+        h.update(c);
+        seen += c.length;
+        const pause = options.pauseUpload;
+        if (pause && !paused && seen > pause.afterBytes) { paused = true; req.pause(); setTimeout(() => req.resume(), pause.ms); }
+      });
       req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(`${seen} ${h.digest('hex')}`); });
       return;
     }

@@ -6,46 +6,21 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sampleRss, startRole, type RunningRole } from '../helpers/cli.ts';
-import { patternDigest as expectedDigest, pump } from './attack-load.ts';
+import { patternDigest as expectedDigest, pump, startPatternOrigin, type PatternOrigin } from './attack-load.ts';
 
 const GIB = 1024 ** 3;
 const PAUSE_MS = 3_000;
 const MIB = 1024 * 1024;
 
 describe('large transfers and many clients through ferry proxy', () => {
-  let origin: http.Server;
+  let origin: PatternOrigin;
   let proxy: RunningRole;
   let idleRss = 0;
   before(async () => {
-    origin = http.createServer((req, res) => {
-      const m = /^\/bytes\/(\d+)/.exec(req.url ?? '');
-      if (m) {
-        const n = Number(m[1]);
-        res.writeHead(200, { 'content-length': n, 'content-type': 'application/octet-stream' });
-        pump(res, n, () => res.end());
-        return;
-      }
-      if (req.url === '/upload') {
-        const h = createHash('sha256');
-        let seen = 0;
-        let paused = false;
-        req.on('data', (c: Buffer) => {
-          h.update(c);
-          seen += c.length;
-          if (!paused && seen > 256 * MIB) { paused = true; req.pause(); setTimeout(() => req.resume(), PAUSE_MS); }
-        });
-        req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(`${seen} ${h.digest('hex')}`); });
-        return;
-      }
-      res.writeHead(200, { 'content-length': 2 });
-      res.end('ok');
-    });
-    origin.keepAliveTimeout = 30_000;
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
-    const up = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    origin = await startPatternOrigin({ pauseUpload: { afterBytes: 256 * MIB, ms: PAUSE_MS } });
+    const up = origin.url;
     proxy = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', up, '--log-level', 'warn']);
     // warm up, then take the idle reading
     for (let i = 0; i < 20; i++) await (await fetch(`${proxy.url}/bytes/100000`)).arrayBuffer();
@@ -54,8 +29,7 @@ describe('large transfers and many clients through ferry proxy', () => {
   });
   after(async () => {
     await proxy?.stop();
-    origin?.closeAllConnections();
-    await new Promise<void>((r) => origin.close(() => r()));
+    await origin?.close();
   });
 
   it('1 GiB download: same SHA-256, client pausing mid-transfer, proxy RSS flat', async () => {
