@@ -129,9 +129,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     send(given) {
       const call: Call = given.signal instanceof UpstreamAbort ? given as Call : { ...given, signal: fromAbortSignal(given.signal) };
       if (call.onContinue) {
-        if (options.upstreamProxy && call.origin.startsWith('https:')) {
-          // TLS to the origin through the upstream proxy needs a CONNECT tunnel, which only the undici path has:
-          // here ferry decides to let the body flow itself (RFC 9110 §10.1.1 allows the intermediary to answer 100).
+        // Where the node:http path cannot carry the request faithfully, ferry lets the body flow itself (RFC 9110
+        // §10.1.1 allows the intermediary to answer 100) and sends it through undici: TLS through the upstream proxy
+        // needs undici's CONNECT tunnel, and node:http writes a 100-continue head UTF-8 encoded, so obs-text bytes in
+        // a field value (RFC 9110 §5.5) would reach the origin as other bytes.
+        if ((options.upstreamProxy && call.origin.startsWith('https:')) || hasObsText(call.head.headers)) {
           call.onContinue();
           return sendUndici({ ...call, onContinue: undefined });
         }
@@ -161,6 +163,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
 interface NodeAgents { http: http.Agent; https: https.Agent }
 
+/** Any byte outside ASCII in a field value (obs-text, RFC 9110 §5.5). */
+function hasObsText(headers: HeaderList): boolean {
+  for (const [, v] of headers) if (/[^\x00-\x7f]/.test(v)) return true;
+  return false;
+}
+
 /** The 100-continue handshake over node:http: head first, body only after `continue` (or silence). */
 function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptions): Promise<ProxiedResponse> {
   const origin = new URL(call.origin);
@@ -169,11 +177,6 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
   const peer = proxy ?? origin;
   const tls = peer.protocol === 'https:';
   const headers = toFlatHeaders(call.head.headers);
-  // node:http writes a 100-continue head at once, UTF-8 encoded: obs-text bytes in a field value (RFC 9110 §5.5) would
-  // reach the origin as other bytes. Such a request cannot be relayed faithfully on this path (RFC 9110 §15.5.18).
-  if (headers.some((v) => /[^\x00-\x7f]/.test(v))) {
-    return Promise.reject(new FerryError('FERRY_ERR_EXPECT_OBS_TEXT', 'field values with non-ASCII bytes cannot be relayed with Expect: 100-continue', { source: 'downstream', status: 417 }));
-  }
   // A body without Content-Length goes chunked whatever the method: node:http frames only some methods by default and
   // would write a GET/DELETE/OPTIONS body raw, which the origin then reads as the next request (RELIABILITY S8).
   if (call.body && !call.head.headers.some(([n]) => n === 'content-length')) headers.push('transfer-encoding', 'chunked');
