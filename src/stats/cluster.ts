@@ -92,8 +92,12 @@ export interface WorkerAggregation {
   stop(): void;
 }
 
-/** In a worker: answer the primary's collection requests with `local()`, and ask for everyone's parts. */
-export function joinStatsAggregation(local: () => Promise<WorkerPart>): WorkerAggregation {
+/**
+ * In a worker: answer the primary's collection requests with `local()`, and ask for everyone's parts. `fingerprint`
+ * changes whenever the figures do: the periodic push to the primary is skipped (no prom-client read, no IPC) while
+ * it stays the same, so an idle worker costs next to nothing.
+ */
+export function joinStatsAggregation(local: () => Promise<WorkerPart>, fingerprint: () => string): WorkerAggregation {
   if (!cluster.isWorker || typeof process.send !== 'function') return { collect: () => null, stop() {} };
   let nextId = 1;
   const waiting = new Map<number, (parts: WorkerPart[]) => void>();
@@ -109,7 +113,11 @@ export function joinStatsAggregation(local: () => Promise<WorkerPart>): WorkerAg
     }
   };
   process.on('message', onMessage);
+  let pushed = '';
   const push = setInterval(() => {
+    const now = fingerprint();
+    if (now === pushed) return;
+    pushed = now;
     local().then((part) => { if (process.connected) process.send?.({ type: SNAPSHOT, part } satisfies StatsMessage); }, () => {});
   }, SNAPSHOT_INTERVAL_MS).unref();
   return {

@@ -33,7 +33,9 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
   // tunnel figures ride along with each worker's part (plain JSON over the cluster IPC)
   const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}) });
-  const cluster = joinStatsAggregation(local);
+  // every request changes total or inFlight; tunnels change bytes without requests
+  const fingerprint = () => `${state.total}:${state.inFlight}${options.tunnels ? JSON.stringify(options.tunnels()) : ''}`;
+  const cluster = joinStatsAggregation(local, fingerprint);
   const parts = async (): Promise<WorkerPart[]> => (await cluster.collect()) ?? [await local()];
   return {
     recordStart() {
