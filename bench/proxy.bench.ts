@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildFerry, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, patternFile, rss, sampleRss, upload as nodeUpload, ROOT, startPinned } from './transfer.ts';
 import type { BenchContext, BenchReport, BenchResult } from './run.ts';
+import { nativePeers } from './peers/native-proxies.ts';
 
 const SECONDS = Number(process.env.FERRY_BENCH_SECONDS ?? 5);
 const BYTES = Number(process.env.FERRY_BENCH_BYTES ?? 1024 ** 3);
@@ -75,19 +76,24 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     ctx.log(`transfers: ${viaCurl ? 'curl' : 'node:http client (no curl here)'} against the lean origin`);
     const up = origin.url;
     const candidates: Running[] = [{ name: 'direct (no proxy)', url: up, proc: null }];
-    const argsOf = new Map<string, string[]>();
-    const add = async (name: string, args: string[]) => {
-      const r = await startPinned(PROXY_CPU, args);
+    /** How to start each proxy against a given origin: the transfers restart them against the lean one. */
+    const starters = new Map<string, (origin: string) => Promise<{ proc: ChildProcess; url: string }>>();
+    const add = async (name: string, start: (origin: string) => Promise<{ proc: ChildProcess; url: string }>) => {
+      const r = await start(up);
       procs.push(r.proc);
       candidates.push({ name, url: r.url, proc: r.proc });
-      argsOf.set(name, args);
+      starters.set(name, start);
     };
-    await add('ferry', [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', up, '--log-level', 'warn']);
-    await add('node-http-proxy', ['bench/peers/node-http-proxy.mjs', up]);
-    await add('@fastify/http-proxy', ['bench/peers/fastify-http-proxy.mjs', up]);
-    await add('ferry, access log on', [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', up]);
-    await add('ferry as a library', ['bench/peers/ferry-lib.mjs', dist, up]);
-    const transferNames = new Set(['direct (no proxy)', 'ferry', 'node-http-proxy', '@fastify/http-proxy']);
+    const node = (args: (origin: string) => string[]) => (origin: string) => startPinned(PROXY_CPU, args(origin));
+    await add('ferry', node((o) => [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o, '--log-level', 'warn']));
+    await add('node-http-proxy', node((o) => ['bench/peers/node-http-proxy.mjs', o]));
+    await add('@fastify/http-proxy', node((o) => ['bench/peers/fastify-http-proxy.mjs', o]));
+    await add('ferry, access log on', node((o) => [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o]));
+    await add('ferry as a library', node((o) => ['bench/peers/ferry-lib.mjs', dist, o]));
+    const natives = nativePeers();
+    ctx.log(natives.length ? `native references: ${natives.map((n) => n.name).join(', ')}` : 'no nginx or haproxy here: native reference rows skipped');
+    for (const n of natives) await add(n.name, (o) => n.start(o, PROXY_CPU));
+    const transferNames = new Set(['direct (no proxy)', 'ferry', 'node-http-proxy', '@fastify/http-proxy', ...natives.map((n) => n.name)]);
 
     const figs = new Map<string, Figures>(candidates.map((c) => [c.name, { rps: [], p99: [], cpuUs: [], errors: 0, down: [], up: [], peakDown: [], peakUp: [], cpuDown: [], cpuUp: [], idle: NaN }]));
     for (const c of candidates) {
@@ -113,7 +119,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       if (!transferNames.has(c.name)) continue;
       if (!c.proc) { fresh.push({ ...c, url: lean.url }); continue; }
       c.proc.kill('SIGKILL');
-      const r = await startPinned(PROXY_CPU, argsOf.get(c.name)!.map((a) => (a === up ? lean.url : a)));
+      const r = await starters.get(c.name)!(lean.url);
       procs.push(r.proc);
       fresh.push({ name: c.name, url: r.url, proc: r.proc });
       await (await fetch(`${r.url}/bytes/${16 * MIB}`)).arrayBuffer(); // warm the path once
@@ -183,6 +189,18 @@ function report(names: string[], figs: Map<string, Figures>, transfer: Set<strin
     '',
     `Direct download ${fmt(m('direct (no proxy)', 'down'))} MiB/s: ferry reaches ${ratio(m('ferry', 'down'), m('direct (no proxy)', 'down'))} of it, node-http-proxy ${ratio(m('node-http-proxy', 'down'), m('direct (no proxy)', 'down'))}.`,
   ];
+  const natives = names.filter((n) => figs.has(n) && /^(nginx|HAProxy)/.test(n));
+  if (natives.length) {
+    lines.push(
+      '',
+      '| ferry ÷ native reference | small GET req/s | CPU per request | download | upload |',
+      '|---|---:|---:|---:|---:|',
+      ...natives.map((n) => `| ${n} | ${ratio(m('ferry', 'rps'), m(n, 'rps'))} | ${ratio(m('ferry', 'cpuUs'), m(n, 'cpuUs'))} | ${ratio(m('ferry', 'down'), m(n, 'down'))} | ${ratio(m('ferry', 'up'), m(n, 'up'))} |`),
+    );
+    if (figs.has('HAProxy') && figs.has('HAProxy, 64 KiB buffers')) {
+      lines.push('', `Upload control: HAProxy with 64 KiB buffers (Node's read size) uploads at ${ratio(m('HAProxy, 64 KiB buffers', 'up'), m('HAProxy', 'up'))} of HAProxy with its default 16 KiB, using ${ratio(m('HAProxy, 64 KiB buffers', 'cpuUp'), m('HAProxy', 'cpuUp'))} of its proxy CPU per GiB: with curl and the origin on one core, the upload figure is bounded by that load core, and 64 KiB reads cost it more.`);
+    }
+  }
   const results: BenchResult[] = [];
   for (const n of names) {
     results.push({ name: `${n}: small GET`, value: m(n, 'rps'), unit: 'req/s' });
