@@ -37,7 +37,7 @@ export interface AlertOptions {
   expectedExit?: boolean;
 }
 
-/** How a process ended, as far as the rule cares: who asked, and its code or signal. */
+/** How a process ended, as far as the rule cares: whether the test asked (stop() or a signal), and its code or signal. */
 export interface ExitRecord { code: number | null; signal: NodeJS.Signals | null; requested: boolean }
 
 /** pino's numeric levels: 50 error, 60 fatal. ferry's logger writes the label instead. */
@@ -56,7 +56,7 @@ const STDERR_ALERTS: RegExp[] = [
  * RELIABILITY T2, the no-alerts rule (nginx-tests "no alerts"): a ferry process a test started must not log an
  * internal fault — an `event: "internal-error"` line or any line at level error/fatal (ferry logs client errors at
  * info/warn, so error level means ferry itself failed) —, print an uncaught exception on stderr, or end without being
- * asked with a non-zero code or a crash signal. Returns one message per offence, quoting the line.
+ * asked (stop() or a signal from the test), whatever its code, or with a crash signal. Returns one message per offence, quoting the line.
  */
 export function findAlerts(logs: ReadonlyArray<Record<string, unknown>>, stderr: string, exit: ExitRecord | null, options: AlertOptions = {}): string[] {
   const found: string[] = [];
@@ -76,6 +76,9 @@ export function findAlerts(logs: ReadonlyArray<Record<string, unknown>>, stderr:
     if (exit.signal !== null && CRASH_SIGNALS.has(exit.signal)) found.push(`crashed with ${exit.signal}`);
     else if (exit.code !== null && exit.code !== 0) {
       found.push(exit.requested ? `exited with code ${exit.code} when asked to stop (0 expected)` : `exited by itself with code ${exit.code}`);
+    } else if (exit.code === 0 && !exit.requested) {
+      // a server role has no reason to end cleanly unless told to: an exit(0) nobody asked for is a fault too
+      found.push('exited by itself with code 0 (nobody stopped or signalled it)');
     }
   }
   return found;
@@ -116,6 +119,9 @@ export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; ti
   let out = '';
   const need = options.listeningCount ?? 1;
   let stopRequested = false;
+  // a test's own proc.kill (SIGTERM, SIGINT...) asks the role to end as much as stop() does
+  const kill = proc.kill.bind(proc);
+  proc.kill = (signal?: NodeJS.Signals | number) => { stopRequested = true; return kill(signal); };
   let exit: ExitRecord | null = null;
   proc.on('exit', (code, signal) => { exit = { code, signal, requested: stopRequested }; });
   // 'close' comes after 'exit' once stdout/stderr are drained: the last lines are read before the rule looks.

@@ -50,12 +50,13 @@ describe('no-alerts rule: findAlerts', () => {
     assert.deepEqual(findAlerts([], '(node:1) ExperimentalWarning: something\n', null), []);
   });
 
-  it('exits: a crash signal or a non-zero code is an alert unless asked for; SIGTERM/SIGKILL from a test is not', () => {
+  it('exits: a crash signal, or any exit nobody asked for, is an alert; SIGTERM/SIGKILL from a test is not', () => {
     assert.match(findAlerts([], '', { code: null, signal: 'SIGSEGV', requested: false })[0]!, /SIGSEGV/);
     assert.match(findAlerts([], '', { code: 1, signal: null, requested: false })[0]!, /code 1/);
     assert.match(findAlerts([], '', { code: 1, signal: null, requested: true })[0]!, /asked to stop/);
     assert.deepEqual(findAlerts([], '', { code: null, signal: 'SIGKILL', requested: false }), []);
-    assert.deepEqual(findAlerts([], '', { code: 0, signal: null, requested: false }), []);
+    assert.deepEqual(findAlerts([], '', { code: 0, signal: null, requested: true }), []);
+    assert.match(findAlerts([], '', { code: 0, signal: null, requested: false })[0]!, /by itself with code 0/);
     assert.deepEqual(findAlerts([], '', { code: 1, signal: null, requested: false }, { expectedExit: true }), []);
   });
 });
@@ -85,6 +86,17 @@ describe('no-alerts rule on a real ferry process', () => {
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /no-alerts rule \(RELIABILITY T2\): ferry proxy --listen/);
     assert.match(r.out, /crashed with SIGABRT/);
+  });
+
+  it('a role that ends by itself with code 0 fails the run too; one the test signals does not', async () => {
+    const r = await runFixture('self-exit');
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /exited by itself with code 0/);
+    const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:9']);
+    const exited = new Promise<number | null>((r) => p.proc.once('exit', (code) => r(code)));
+    p.proc.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.deepEqual(p.alerts(), []);
   });
 
   it('expectedExit opts a test out of the exit check: the same run passes', async () => {
