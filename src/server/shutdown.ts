@@ -1,4 +1,5 @@
 /** @module Graceful shutdown on SIGINT/SIGTERM: stop accepting, let in-flight requests finish (bounded), then exit. */
+import { armExitWatchdog } from './exit-watchdog.ts';
 import type { Logger } from './logger.ts';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -41,7 +42,7 @@ export function onShutdownSignal(log: Logger, target: Closable, graceMs = DEFAUL
 const FLUSH_WAIT_MS = 1_000;
 
 function exitAfterFlush(log: Logger, code: number): void {
-  const exit = () => process.exit(code);
+  const exit = () => { armExitWatchdog(); process.exit(code); };
   setTimeout(exit, FLUSH_WAIT_MS).unref();
   try {
     log.flush((err?: Error) => { if (err) exit(); else setImmediate(exit); });

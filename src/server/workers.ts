@@ -10,6 +10,7 @@
  */
 import cluster from 'node:cluster';
 import type { Logger } from './logger.ts';
+import { armExitWatchdog } from './exit-watchdog.ts';
 
 /** Crash loops are not restarted faster than this. */
 const RESTART_DELAY_MS = 1_000;
@@ -34,14 +35,14 @@ export async function runWorkers(plan: WorkerPlan): Promise<void> {
   const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) { log.flush?.(); process.exit(0); }
+      if (Object.keys(cluster.workers ?? {}).length === 0) { log.flush?.(); armExitWatchdog(); process.exit(0); }
       return;
     }
     log.error({ event: 'worker-exit', pid: worker.process.pid, code, signal }, 'worker died; starting a new one');
     setTimeout(fork, RESTART_DELAY_MS).unref();
   });
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1);
+    if (stopping) { armExitWatchdog(); process.exit(1); }
     stopping = true;
     log.info({ event: 'shutdown', signal }, 'stopping workers');
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
