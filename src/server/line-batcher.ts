@@ -4,6 +4,10 @@
  * sonic-boom appends each write to its last pending string and measures that whole string with Buffer.byteLength
  * every time, so with lines arriving one by one each line cost a scan of up to 16 KiB (~5 µs of a ~60 µs proxied
  * request with the access log on). Here a line costs an array push; sonic-boom sees one write per batch.
+ *
+ * When the destination stops taking data (a stalled pipe reader), sonic-boom's buffer is capped (its `maxLength`)
+ * and what does not fit is dropped rather than held: memory stays bounded whatever the log consumer does. The
+ * dropped lines are counted and reported once batches get through again.
  */
 import { writeSync } from 'node:fs';
 
@@ -12,6 +16,27 @@ export interface LineSink {
   write(data: string): boolean;
   flushSync(): void;
   readonly destroyed?: boolean;
+  /**
+   * sonic-boom emits `drop` with the data it refused (over its maxLength), `write` with the bytes of each completed
+   * write, `drain` once all it held is written.
+   */
+  on?(event: 'drop' | 'drain' | 'write', listener: (...args: any[]) => void): unknown;
+}
+
+export interface LineBatcherOptions {
+  /** A batch goes out once this many characters are pending. */
+  batchChars: number;
+  /** No line waits longer than this. */
+  flushMs: number;
+  /** Where the last lines go if the sink was already closed when the process exits. */
+  fd: number;
+  /** The sink's own cap (sonic-boom's maxLength), in bytes. */
+  capBytes: number;
+  /**
+   * Called with the number of lines the sink dropped, once there is room again: when the sink has written all it
+   * held, or a batch got through with the sink less than half full (so the report is not dropped in turn).
+   */
+  reportDropped?: (lines: number) => void;
 }
 
 export interface LineBatcher {
@@ -21,12 +46,10 @@ export interface LineBatcher {
   flushSync(): void;
   /** Hands the pending lines to the sink (which writes them asynchronously). */
   drain(): void;
+  /** Calls back once every line so far is written (pino's logger.flush; the CLI waits for it before exiting). */
+  flush(cb: (err?: Error) => void): void;
 }
 
-/**
- * `batchChars`: a batch goes out once this many characters are pending; `flushMs`: no line waits longer than this.
- * `fd`: where the last lines go if the sink was already closed when the process exits.
- */
 /**
  * Lines still pending at exit. pino's own exit hook flushes sonic-boom synchronously, but it may run before or after
  * this one (it is registered with the process's first destination), so a sink already closed is bypassed. One
@@ -35,10 +58,34 @@ export interface LineBatcher {
 const atExit = new Set<() => void>();
 process.on('exit', () => { for (const flush of atExit) flush(); });
 
-export function createLineBatcher(sink: LineSink, batchChars: number, flushMs: number, fd: number): LineBatcher {
+export function createLineBatcher(sink: LineSink, options: LineBatcherOptions): LineBatcher {
+  const { batchChars, flushMs, fd, capBytes, reportDropped } = options;
   let pending: string[] = [];
   let chars = 0;
   let timer: NodeJS.Timeout | null = null;
+  let dropped = 0;
+  /** Bytes handed to the sink and bytes it has written: equal when nothing waits. */
+  let handed = 0;
+  let written = 0;
+  let waiters: Array<(err?: Error) => void> = [];
+  const settle = (): void => {
+    if (handed !== written || waiters.length === 0) return;
+    const done = waiters;
+    waiters = [];
+    for (const cb of done) cb();
+  };
+  sink.on?.('write', (n: number) => { written += n; settle(); });
+  sink.on?.('drop', (data: string) => {
+    for (let i = data.indexOf('\n'); i !== -1; i = data.indexOf('\n', i + 1)) dropped++;
+  });
+  const report = (): void => {
+    if (dropped === 0) return;
+    const lines = dropped;
+    dropped = 0;
+    reportDropped?.(lines);
+  };
+  // the destination caught up: say what was lost meanwhile (the report itself is a line like any other)
+  sink.on?.('drain', report);
 
   const drain = (): void => {
     if (timer !== null) { clearTimeout(timer); timer = null; }
@@ -46,10 +93,16 @@ export function createLineBatcher(sink: LineSink, batchChars: number, flushMs: n
     const batch = pending.join('');
     pending = [];
     chars = 0;
+    const before = dropped;
     sink.write(batch);
+    if (dropped === before) {
+      handed += Buffer.byteLength(batch);
+      if (handed - written < capBytes / 2) report();
+    }
   };
 
   const exitFlush = (): void => {
+    report();
     if (chars === 0) return;
     const batch = pending.join('');
     pending = [];
@@ -76,5 +129,10 @@ export function createLineBatcher(sink: LineSink, batchChars: number, flushMs: n
       sink.flushSync();
     },
     drain,
+    flush(cb) {
+      drain();
+      waiters.push(cb);
+      settle();
+    },
   };
 }

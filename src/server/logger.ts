@@ -10,20 +10,31 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * Lines go to stdout through an asynchronous sonic-boom destination: a synchronous write(2) per access line cost
  * about a third of the proxy's CPU per small request. They are gathered into batches of about BATCH_CHARS first
  * (line-batcher.ts: one write per batch instead of one per line) and never held longer than about FLUSH_MS: like
- * nginx's `access_log … buffer= flush=`. What is pending is flushed synchronously on process exit.
+ * nginx's `access_log … buffer= flush=`. What is pending is flushed synchronously on process exit. A destination
+ * that stops taking lines costs at most MAX_BUFFERED_BYTES of memory: the rest is dropped, counted and reported.
  */
-export function createLogger(role: string, level: LogLevel = 'info'): Logger {
-  const dest = pino.destination({ dest: 1, sync: false });
-  return pino({
+export function createLogger(role: string, level: LogLevel = 'info', fd = 1): Logger {
+  const dest = pino.destination({ dest: fd, sync: false, maxLength: MAX_BUFFERED_BYTES });
+  const batcher = createLineBatcher(dest, {
+    batchChars: BATCH_CHARS,
+    flushMs: FLUSH_MS,
+    fd,
+    capBytes: MAX_BUFFERED_BYTES,
+    reportDropped: (lines) => logger.warn({ event: 'log-dropped', lines }, `${lines} log lines dropped: the log destination did not keep up`),
+  });
+  const logger = pino({
     level,
     base: { role },
     timestamp: isoTimeCached,
     formatters: { level: (label) => ({ level: label }) },
-  }, createLineBatcher(dest, BATCH_CHARS, FLUSH_MS, 1));
+  }, batcher);
+  return logger;
 }
 
 const BATCH_CHARS = 8192;
 const FLUSH_MS = 10;
+/** What may wait for a stalled destination; beyond it lines are dropped (and counted), not held in memory. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 let lastMs = Number.NaN;
 let lastTime = '';

@@ -12,7 +12,7 @@ function recordingSink(): LineSink & { writes: string[]; syncFlushes: number } {
 describe('line batcher', () => {
   it('holds lines until the batch size is reached, then hands them on as one write, in order', () => {
     const sink = recordingSink();
-    const b = createLineBatcher(sink, 100, 60_000, 1);
+    const b = createLineBatcher(sink, { batchChars: 100, flushMs: 60_000, fd: 1, capBytes: 1 << 20 });
     for (let i = 0; i < 9; i++) b.write(`line ${i} xxx\n`); // 11 characters each: 99, still below 100
     assert.equal(sink.writes.length, 0);
     b.write('line 9 xxx\n');
@@ -27,7 +27,7 @@ describe('line batcher', () => {
 
   it('a lone line goes out after the flush interval', async () => {
     const sink = recordingSink();
-    const b = createLineBatcher(sink, 8192, 20, 1);
+    const b = createLineBatcher(sink, { batchChars: 8192, flushMs: 20, fd: 1, capBytes: 1 << 20 });
     b.write('only\n');
     assert.equal(sink.writes.length, 0);
     await new Promise((r) => setTimeout(r, 80));
@@ -36,7 +36,7 @@ describe('line batcher', () => {
 
   it('flushSync hands on what is pending and flushes the sink synchronously (pino calls it on fatal)', () => {
     const sink = recordingSink();
-    const b = createLineBatcher(sink, 8192, 60_000, 1);
+    const b = createLineBatcher(sink, { batchChars: 8192, flushMs: 60_000, fd: 1, capBytes: 1 << 20 });
     b.write('a\n');
     b.flushSync();
     assert.deepEqual(sink.writes, ['a\n']);
