@@ -154,13 +154,13 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
         ctx.log(`1 GiB      round ${rep + 1}  ${c.name.padEnd(22)} down ${f.down.at(-1)!.toFixed(0)} MiB/s, up ${f.up.at(-1)!.toFixed(0)} MiB/s, peak RSS ${(f.peakDown.at(-1)! / MIB).toFixed(0)}/${(f.peakUp.at(-1)! / MIB).toFixed(0)} MiB`);
       }
     }
-    return report(candidates.map((c) => c.name), figs, transferNames, viaCurl ? 'curl' : 'node:http client');
+    return report(candidates.map((c) => c.name), figs, transferNames, viaCurl ? 'curl' : 'node:http client', natives.map((n) => n.name));
   } finally {
     for (const p of procs) p.kill('SIGKILL');
   }
 }
 
-function report(names: string[], figs: Map<string, Figures>, transfer: Set<string>, client: string): BenchReport {
+function report(names: string[], figs: Map<string, Figures>, transfer: Set<string>, client: string, natives: string[]): BenchReport {
   const m = (name: string, k: 'rps' | 'p99' | 'cpuUs' | 'down' | 'up' | 'peakDown' | 'peakUp' | 'cpuDown' | 'cpuUp') => median(figs.get(name)![k]);
   const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '–');
   const rows = names.map((n) => {
@@ -189,7 +189,6 @@ function report(names: string[], figs: Map<string, Figures>, transfer: Set<strin
     '',
     `Direct download ${fmt(m('direct (no proxy)', 'down'))} MiB/s: ferry reaches ${ratio(m('ferry', 'down'), m('direct (no proxy)', 'down'))} of it, node-http-proxy ${ratio(m('node-http-proxy', 'down'), m('direct (no proxy)', 'down'))}.`,
   ];
-  const natives = names.filter((n) => figs.has(n) && /^(nginx|HAProxy)/.test(n));
   if (natives.length) {
     lines.push(
       '',

@@ -88,12 +88,18 @@ export function createLineBatcher(sink: LineSink, options: LineBatcherOptions): 
   // the destination caught up: say what was lost meanwhile (the report itself is a line like any other)
   sink.on?.('drain', report);
 
-  const drain = (): void => {
-    if (timer !== null) { clearTimeout(timer); timer = null; }
-    if (chars === 0) return;
+  /** The pending lines as one string; nothing is pending afterwards. */
+  const take = (): string => {
     const batch = pending.join('');
     pending = [];
     chars = 0;
+    return batch;
+  };
+
+  const drain = (): void => {
+    if (timer !== null) { clearTimeout(timer); timer = null; }
+    if (chars === 0) return;
+    const batch = take();
     const before = dropped;
     sink.write(batch);
     if (dropped === before) {
@@ -105,9 +111,7 @@ export function createLineBatcher(sink: LineSink, options: LineBatcherOptions): 
   const exitFlush = (): void => {
     report();
     if (chars === 0) return;
-    const batch = pending.join('');
-    pending = [];
-    chars = 0;
+    const batch = take();
     if (sink.destroyed) {
       try { writeSync(fd, batch); } catch { /* nowhere left to report it */ }
       return;
