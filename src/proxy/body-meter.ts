@@ -1,15 +1,16 @@
 /** @module Counts request body bytes as they stream and stops at --max-body with 413 (RELIABILITY R11). */
 import { Transform, type TransformCallback } from 'node:stream';
 import { FerryError } from '../errors.ts';
-import { noteRelayedBytes } from './gc-pacer.ts';
 
 export class BodyMeter extends Transform {
   bytes = 0;
   readonly #max: number | null;
+  readonly #onBytes: ((bytes: number) => void) | null;
 
-  constructor(maxBytes: number | null) {
+  constructor(maxBytes: number | null, onBytes: ((bytes: number) => void) | null = null) {
     super();
     this.#max = maxBytes;
+    this.#onBytes = onBytes;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -18,7 +19,7 @@ export class BodyMeter extends Transform {
       cb(new FerryError('FERRY_ERR_BODY_TOO_LARGE', `request body exceeds ${this.#max} bytes`, { source: 'downstream', status: 413 }));
       return;
     }
-    noteRelayedBytes(chunk.length);
+    this.#onBytes?.(chunk.length);
     cb(null, chunk);
   }
 }

@@ -123,7 +123,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
   let filters: ProxyFilter[] = [];
   const ready = Promise.all(composeFilters(options, { client, tunnelStats })).then((list) => {
     filters = list;
-    run = createPipeline({ filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount });
+    run = createPipeline({ filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount, onBodyBytes: options.onBodyBytes });
   });
   ready.catch(() => { /* reported to whoever awaits ready(); requests get 500 */ });
   return {

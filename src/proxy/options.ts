@@ -54,6 +54,12 @@ export interface ProxyOptions {
   /** The pseudonym in Via (RFC 9110 §7.6.3). */
   viaName: string;
   log: Logger;
+  /**
+   * Called with the size of every body chunk relayed (both directions). The library does nothing with body sizes on
+   * its own; the CLI installs a scavenge pacer here (server/scavenge-pacer.ts). An embedding process keeps its own
+   * heap behaviour unless it asks for the same.
+   */
+  onBodyBytes: ((bytes: number) => void) | null;
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
@@ -112,5 +118,6 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
     upstreamProxy: init.upstreamProxy ?? null,
     viaName: via,
     log: init.log ?? createSilentLogger(),
+    onBodyBytes: init.onBodyBytes ?? null,
   };
 }

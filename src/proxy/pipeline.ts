@@ -15,7 +15,6 @@ import { normalizeAddress } from '../http/forwarded.ts';
 import { fromRawHeaders, getHeader, hasHeader, toFlatHeaders, type HeaderList } from '../http/headers.ts';
 import type { Logger } from '../server/logger.ts';
 import { BodyMeter } from './body-meter.ts';
-import { noteRelayedBytes } from './gc-pacer.ts';
 import type { RequestContext } from './context.ts';
 import { decideFailure, toFerryError } from './fail-to-proxy.ts';
 import type { Fetch, LocalReply, ProxiedResponse, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
@@ -28,6 +27,8 @@ export interface PipelineDeps {
   maxBodyBytes: number | null;
   /** More fields than this → 431 (Node would silently drop the extra ones; RELIABILITY R2). */
   maxHeadersCount: number;
+  /** ProxyOptions.onBodyBytes: told the size of every body chunk relayed; null = nobody asked. */
+  onBodyBytes: ((bytes: number) => void) | null;
 }
 
 /** What the runner keeps per request beside the public context. */
@@ -48,7 +49,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 
 /** Build the request handler. Phase lists are split once here, not per request. */
 export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { filters, client, log } = deps;
+  const { filters, client, log, onBodyBytes } = deps;
   const routeFilters = filters.filter((f) => f.route);
   const requestFilters = filters.filter((f) => f.requestFilter);
   const upstreamRequestFilters = filters.filter((f) => f.upstreamRequestFilter);
@@ -73,7 +74,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       origin: target.origin,
       path: target.path,
       head: out,
-      body: openRequestBody(ctx, deps.maxBodyBytes),
+      body: openRequestBody(ctx, deps.maxBodyBytes, onBodyBytes),
       signal: ctx.run.abort,
       ...(expect ? { onContinue: () => sendContinue(ctx.res) } : {}),
     });
@@ -164,13 +165,13 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       // read, since the handler pauses the upstream beyond it): hand it to res.end at once. Same bytes on the wire;
       // spares the pipe's listeners and the flowing-mode ticks on the small-response path.
       const chunk = body.read() as Buffer | null;
-      if (chunk !== null) { ctx.bytesOut += chunk.length; noteRelayedBytes(chunk.length); res.end(chunk); } else res.end();
+      if (chunk !== null) { ctx.bytesOut += chunk.length; onBodyBytes?.(chunk.length); res.end(chunk); } else res.end();
       return;
     }
     // body.pipe rather than stream.pipeline: pipeline costs an AbortController and a DOMException per request, and
     // every outcome is handled here anyway: client gone → body destroyed (close handler), body error → cut.
     ctx.run.body = body;
-    body.on('data', (c: Buffer) => { ctx.bytesOut += c.length; noteRelayedBytes(c.length); });
+    body.on('data', (c: Buffer) => { ctx.bytesOut += c.length; onBodyBytes?.(c.length); });
     body.once('error', (err: Error) => {
       // Mid-body failure: the head is out, so the only honest signal left is cutting the connection (S10).
       ctx.error ??= err instanceof FerryError ? err : new FerryError('FERRY_ERR_UPSTREAM_BODY', `response body failed: ${err.message}`, { source: 'upstream', cause: err });
@@ -265,12 +266,12 @@ function createContext(req: IncomingMessage, res: ServerResponse, headers: Heade
 }
 
 /** The client's body, counted and limited as it streams; null when the request has none. */
-function openRequestBody(ctx: RunContext, maxBodyBytes: number | null): Readable | null {
+function openRequestBody(ctx: RunContext, maxBodyBytes: number | null, onBodyBytes: ((bytes: number) => void) | null): Readable | null {
   const framing = ctx.run.framing;
   if (framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0)) return null;
   if (ctx.run.meter) throw new FerryError('FERRY_ERR_BODY_REUSED', 'the request body can be sent upstream only once', { source: 'internal' });
   const { req } = ctx;
-  const meter = new BodyMeter(maxBodyBytes);
+  const meter = new BodyMeter(maxBodyBytes, onBodyBytes);
   ctx.run.meter = meter;
   // Not stream.pipeline: destroying an IncomingMessage destroys its socket, and a 413 still has to be written.
   req.pipe(meter);

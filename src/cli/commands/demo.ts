@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createOrigin } from '../../origin/create-origin.ts';
 import { createProxyServer } from '../../proxy/create-proxy.ts';
+import { PACE_BYTES } from '../../proxy/gc-pacer.ts';
+import { createScavengePacer } from '../../server/scavenge-pacer.ts';
 import { closeServer } from '../../server/http-server.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
@@ -96,6 +98,7 @@ export const demoCommand: CliCommand = {
     const proxy = createProxyServer({
       upstream: originAddress.url,
       log: proxyLog,
+      onBodyBytes: createScavengePacer(PACE_BYTES),
       jwt: { secret: new TextEncoder().encode(secretText), alg: 'HS512', header: 'x-my-jwt', user: 'username', extraClaims: {} },
     });
     await proxy.proxy.ready();

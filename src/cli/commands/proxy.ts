@@ -15,6 +15,8 @@ import { retireWorkerParts } from '../../stats/proxy-stats.ts';
 import type { CacheFlags } from '../../cache/create-cache.ts';
 import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
 import { redactProxyUrl, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
+import { PACE_BYTES } from '../../proxy/gc-pacer.ts';
+import { createScavengePacer } from '../../server/scavenge-pacer.ts';
 
 /**
  * Flags → ProxyOptions. Each feature maps its own flags in its marked block (its own resolveX function does the
@@ -35,6 +37,8 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
     statsPath: flags.statsPath as string,
     metricsPath: flags.metricsPath as string,
     log,
+    // The process is ferry's own here, so it may pace scavenges (the library alone never does).
+    onBodyBytes: createScavengePacer(PACE_BYTES),
   };
   // ── feature options (forward proxy, JWT, cache, upstream proxy): one block each below ──
   // JWT: secret from --jwt-secret-file or FERRY_JWT_SECRET only (RELIABILITY J3); checked once, before any fork.
