@@ -1,6 +1,9 @@
 /** @module ferry as a library: the same roles the CLI runs, for embedding. */
 export type { HeaderList } from './http/headers.ts';
 export type { RequestHead, ResponseHead, LocalReply, PhaseResult, ProxyFilter, ProxiedResponse, Fetch } from './proxy/phases.ts';
+export { CONTINUE, PHASE_ORDER } from './proxy/phases.ts';
+export { getHeader, getAllHeaders, hasHeader, withHeader, withoutHeaders, appendHeader } from './http/headers.ts';
+export type { PathFilter } from './proxy/embed/path-filter.ts';
 export type { RequestContext, UpstreamTarget } from './proxy/context.ts';
 export type { ProxyOptions } from './proxy/options.ts';
 export { FerryError, UsageError } from './errors.ts';

@@ -23,11 +23,18 @@ import { createConnectTunnels } from './tunnel/connect-tunnel.ts';
 import { createGuardedLookup, type GuardedLookup } from './forward/destination.ts';
 import { createTunnelStats, type TunnelStats } from './tunnel/tunnel-stats.ts';
 import { createUpgradeRelays } from './upgrade.ts';
+import { compilePathFilter } from './embed/path-filter.ts';
+import { earlyViews, lateViews } from './embed/user-filters.ts';
 
 export interface Proxy {
   readonly options: ProxyOptions;
-  /** Request handler for node:http, Express (`app.use(proxy.handler)`) or Fastify (`reply.hijack()` first). */
-  handler(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Request handler for node:http, Express/Connect middleware (`app.use(proxy.handler)`) or Fastify (`reply.hijack()`
+   * first). With a `next`, requests outside `pathFilter` go to `next()`; without one, they get 404.
+   */
+  handler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
+  /** Whether `pathFilter` takes this request (always true without one): for hosts that must decide first (Fastify). */
+  takes(req: IncomingMessage): boolean;
   /** `server.on('upgrade', proxy.upgrade)` */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** `server.on('connect', proxy.connect)` */
@@ -58,6 +65,8 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // ── route: local endpoints first (stats/metrics/purge), then the forward proxy, then the reverse route ──
     ...(options.statsPath !== '' || options.metricsPath !== '' ? [createStatsFilter(createProxyStats({ cache: options.cache !== null, tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }) }), options)] : []),
     ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy, ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}) })] : []),
+    // your filters' route/requestFilter/cache phases (createProxy({ filters })): they may answer or choose ctx.upstream
+    ...earlyViews(options.filters),
     createReverseRouteFilter(options.upstreams),
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
@@ -70,6 +79,8 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     createForwardedFilter({ viaName: options.viaName, forwarded: options.forwarded }),
     createRequestIdFilter(),
     ...(options.jwt ? [import('./filters/jwt.ts').then((m) => m.createJwtFilter(options.jwt!))] : []),
+    // your filters' later phases, after ferry's own edits (so hop-by-hop stripping cannot remove what they add)
+    ...lateViews(options.filters),
     // ── logging ──
     createAccessLogFilter(),
   ];
@@ -126,9 +137,16 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     run = createPipeline({ filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount, onBodyBytes: options.onBodyBytes });
   });
   ready.catch(() => { /* reported to whoever awaits ready(); requests get 500 */ });
+  const takes = compilePathFilter(options.pathFilter);
   return {
     options,
-    handler(req, res) {
+    takes,
+    handler(req, res, next) {
+      if (options.pathFilter !== undefined && !takes(req)) {
+        if (next) next();
+        else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not Found\n');
+        return;
+      }
       if (run) { run(req, res); return; }
       ready.then(() => run!(req, res), (err: unknown) => {
         options.log.error({ event: 'internal-error', err }, 'proxy filters failed to start');

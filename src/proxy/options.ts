@@ -6,6 +6,9 @@ import { FerryError } from '../errors.ts';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
 import { createSilentLogger, type Logger } from '../server/logger.ts';
 import type { Resolver } from './forward/destination.ts';
+import { validatePathFilter, type PathFilter } from './embed/path-filter.ts';
+import { validateUserFilters } from './embed/user-filters.ts';
+import type { ProxyFilter } from './phases.ts';
 
 export interface JwtOptions {
   /** Raw key bytes (never derived from a password; RFC 8725 §3.5). */
@@ -60,6 +63,10 @@ export interface ProxyOptions {
    * heap behaviour unless it asks for the same.
    */
   onBodyBytes: ((bytes: number) => void) | null;
+  /** Your own filters, run in the documented places among ferry's (docs/library.md, proxy/embed/user-filters.ts). */
+  filters: readonly ProxyFilter[];
+  /** As middleware (`handler(req, res, next)`): the requests this proxy takes; the others go to `next()`. */
+  pathFilter: PathFilter | undefined;
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
@@ -98,6 +105,8 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
   const via = init.viaName ?? DEFAULT_VIA_NAME;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(via)) bad('viaName must be a token (RFC 9110 §7.6.3)');
   for (const p of [init.statsPath, init.metricsPath]) if (p !== undefined && p !== '' && !p.startsWith('/')) bad(`path "${p}" must start with /`);
+  const filterProblem = validateUserFilters(init.filters ?? []) ?? validatePathFilter(init.pathFilter);
+  if (filterProblem !== null) bad(filterProblem);
   return {
     upstreams,
     forward: init.forward ?? null,
@@ -119,5 +128,7 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
     viaName: via,
     log: init.log ?? createSilentLogger(),
     onBodyBytes: init.onBodyBytes ?? null,
+    filters: [...(init.filters ?? [])],
+    pathFilter: init.pathFilter,
   };
 }
