@@ -302,3 +302,17 @@ test('bad asymmetric configuration exits 2 with a clear message and no key mater
     assert.ok(!out.includes(keyBody) && !out.includes(secret) && !out.includes('PRIVATE KEY-----'), `${name}: key material in the output`);
   }
 });
+
+test('--workers 2: SIGHUP to the primary reloads the key in both workers, none of them dies of it', async () => {
+  const file = join(dir, 'workers.pem');
+  writeKey(file, pem(KEYGEN.EdDSA()));
+  const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', verifier.url, '--jwt-alg', 'EdDSA', '--jwt-key-file', file, '--workers', '2'], { listeningCount: 2 });
+  try {
+    p.proc.kill('SIGHUP');
+    await waitFor('both workers to reload', () => p.logs.filter((l) => l.event === 'reload' && l.signal === 'SIGHUP').length === 2);
+    assert.ok(!p.logs.some((l) => l.event === 'worker-exit'));
+    assert.equal((await jwks(p.url)).res.status, 200);
+  } finally {
+    await p.stop();
+  }
+});
