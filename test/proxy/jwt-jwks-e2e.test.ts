@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -312,6 +312,32 @@ test('--workers 2: SIGHUP to the primary reloads the key in both workers, none o
     await waitFor('both workers to reload', () => p.logs.filter((l) => l.event === 'reload' && l.signal === 'SIGHUP').length === 2);
     assert.ok(!p.logs.some((l) => l.event === 'worker-exit'));
     assert.equal((await jwks(p.url)).res.status, 200);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('a Kubernetes-style secret volume (key.pem -> ..data/key.pem, ..data swapped) rotates too; unrelated files do not reload', async () => {
+  const vol = join(dir, 'k8s');
+  mkdirSync(vol);
+  const version = (name: string, key: KeyObject) => { mkdirSync(join(vol, name)); writeFileSync(join(vol, name, 'key.pem'), pem(key), { mode: 0o600 }); };
+  const first = KEYGEN.ES256();
+  const second = KEYGEN.ES256();
+  version('..v1', first);
+  symlinkSync('..v1', join(vol, '..data'));
+  symlinkSync('..data/key.pem', join(vol, 'key.pem'));
+  const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', verifier.url, '--jwt-alg', 'ES256', '--jwt-key-file', join(vol, 'key.pem')]);
+  try {
+    writeFileSync(join(vol, 'unrelated'), 'x');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(!p.logs.some((l) => String(l.event).startsWith('jwt-key-')), 'an unrelated file changes nothing and logs nothing');
+    // what the kubelet does: new version directory, new ..data_tmp symlink, renamed over ..data
+    version('..v2', second);
+    symlinkSync('..v2', join(vol, '..data_tmp'));
+    renameSync(join(vol, '..data_tmp'), join(vol, '..data'));
+    const secondKid = await kidOf(second);
+    await waitFor('the rotation', () => p.logs.some((l) => l.event === 'jwt-key-rotated' && l.kid === secondKid));
+    assert.deepEqual((await jwks(p.url)).doc.keys.map((k) => k.kid), [secondKid, await kidOf(first)]);
   } finally {
     await p.stop();
   }

@@ -1,10 +1,12 @@
 /**
  * @module The key file on disk: read it (noting loose permissions), and watch it for replacement. The directory is
- * watched, not the file: an atomic replace (write + rename, what editors, `mv` and Kubernetes secret mounts do) gives
- * the path a new inode that a watch on the old one would never report.
+ * watched, not the file: an atomic replace (write + rename, what editors and `mv` do) gives the path a new inode that
+ * a watch on the old one would never report. Every event in the directory counts, not only those naming the file: a
+ * Kubernetes secret volume updates `key.pem -> ..data/key.pem` by swapping the `..data` symlink, and the events
+ * name `..data`. The caller skips a reload when the bytes did not change.
  */
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import type { Logger } from '../../server/logger.ts';
 import type { Checked } from './jwt-key.ts';
 
@@ -27,14 +29,12 @@ export function readKeyFile(file: string): Checked<KeyFileBytes> {
 /** Debounce: a replace is several events (create, write, rename); the file is read once they stop. */
 export const KEY_WATCH_DEBOUNCE_MS = 200;
 
-/** Calls onChange (debounced) whenever the file's directory entry or contents change. Returns the stopper. */
+/** Calls onChange (debounced) whenever something changes in the file's directory. Returns the stopper. */
 export function watchKeyFile(file: string, onChange: () => void, debounceMs = KEY_WATCH_DEBOUNCE_MS): () => void {
-  const name = basename(file);
   let timer: NodeJS.Timeout | null = null;
   let watcher: FSWatcher | null = null;
   try {
-    watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== name) return;
+    watcher = watch(dirname(file), { persistent: false }, () => {
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => { timer = null; onChange(); }, debounceMs);
       timer.unref();

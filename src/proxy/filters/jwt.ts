@@ -41,8 +41,11 @@ export interface JwtSigner {
   kid(): string | undefined;
   /** Public JWKs to publish now (none for HS*: a secret is never published). */
   publicKeys(): JWK[];
-  /** Re-read the key file; a broken key is refused and the current one kept. */
-  reload(): Promise<ReloadResult>;
+  /**
+   * Re-read the key file; a broken key is refused and the current one kept. `ifChanged`: do nothing when the
+   * bytes are those read last time (the watcher sees every change in the directory, not only this file's).
+   */
+  reload(ifChanged?: boolean): Promise<ReloadResult>;
 }
 
 const HASH_OF: Readonly<Record<string, string>> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
@@ -57,7 +60,7 @@ function standardClaims(options: JwtOptions): StandardClaimOptions {
   };
 }
 
-async function loadFromOptions(options: JwtOptions, alg: AsymmetricAlgorithm): Promise<SigningKey> {
+async function loadFromOptions(options: JwtOptions, alg: AsymmetricAlgorithm): Promise<{ key: SigningKey; bytes: Uint8Array | null }> {
   let pem: Uint8Array | string;
   if (options.keyFile !== undefined) {
     const read = readKeyFile(options.keyFile);
@@ -70,7 +73,7 @@ async function loadFromOptions(options: JwtOptions, alg: AsymmetricAlgorithm): P
   }
   const key = await loadSigningKey(pem, alg);
   if (!key.ok) throw configError(`${options.keyFile ?? 'privateKey'} ${key.reason}`);
-  return key.value;
+  return { key: key.value, bytes: typeof pem === 'string' ? null : pem };
 }
 
 /**
@@ -99,8 +102,11 @@ export async function createJwtSigner(options: JwtOptions, deps: JwtSignerDeps =
   }
   if (!isAsymmetricAlgorithm(alg)) throw new TypeError(`unsupported JWT algorithm ${String(alg)}`);
   if (options.secret !== undefined) throw configError(`${alg} signs with a private key, not a secret: give keyFile, or use HS256, HS384, HS512 with the secret`);
-  const ring: KeyRing<SigningKey> = createKeyRing(await loadFromOptions(options, alg), options.rotationGraceMs ?? DEFAULT_JWT_ROTATION_GRACE_MS);
+  const first = await loadFromOptions(options, alg);
+  const ring: KeyRing<SigningKey> = createKeyRing(first.key, options.rotationGraceMs ?? DEFAULT_JWT_ROTATION_GRACE_MS);
   let header = { alg, typ: 'JWT', kid: ring.current().kid };
+  /** The key file's bytes as last read, so that the watcher's events for other files cost no reload. */
+  let lastBytes = first.bytes;
   return {
     alg,
     sign() {
@@ -110,10 +116,14 @@ export async function createJwtSigner(options: JwtOptions, deps: JwtSignerDeps =
     },
     kid: () => ring.current().kid,
     publicKeys: () => ring.published(now()).map((k) => k.publicJwk),
-    async reload() {
+    async reload(ifChanged = false) {
       const file = options.keyFile;
       if (file === undefined) return { kind: 'not-applicable' };
       const read = readKeyFile(file);
+      if (read.ok) {
+        if (ifChanged && lastBytes !== null && Buffer.from(lastBytes).equals(read.value.bytes)) return { kind: 'unchanged', kid: ring.current().kid };
+        lastBytes = read.value.bytes;
+      }
       const loaded = read.ok ? await loadSigningKey(read.value.bytes, alg) : read;
       if (!loaded.ok) {
         const reason = read.ok ? `${file} ${loaded.reason}` : loaded.reason;
@@ -134,7 +144,7 @@ export function setJwtHeader(head: RequestHead, name: string, token: string): Re
   return { ...head, headers: [...withoutHeaders(head.headers, [name]), [name, token]] };
 }
 
-export type JwtSigningFilter = ProxyFilter & { reload(): Promise<ReloadResult>; close(): void; readonly signer: JwtSigner };
+export type JwtSigningFilter = ProxyFilter & { reload(ifChanged?: boolean): Promise<ReloadResult>; close(): void; readonly signer: JwtSigner };
 
 export async function createJwtFilter(options: JwtOptions, deps: JwtSignerDeps = {}): Promise<JwtSigningFilter> {
   const signer = await createJwtSigner(options, deps);
@@ -142,16 +152,16 @@ export async function createJwtFilter(options: JwtOptions, deps: JwtSignerDeps =
   let reloading: Promise<ReloadResult> | null = null;
   // one reload at a time; a change during a reload is picked up by one more
   let again = false;
-  const reload = (): Promise<ReloadResult> => {
+  const reload = (ifChanged = false): Promise<ReloadResult> => {
     if (reloading) { again = true; return reloading; }
-    reloading = signer.reload().finally(() => {
+    reloading = signer.reload(ifChanged).finally(() => {
       reloading = null;
-      if (again) { again = false; void reload(); }
+      if (again) { again = false; void reload(true); }
     });
     return reloading;
   };
   const stopWatching = options.keyFile !== undefined && options.watchKeyFile !== false && !isHmacAlgorithm(options.alg)
-    ? watchKeyFile(options.keyFile, () => { void reload(); })
+    ? watchKeyFile(options.keyFile, () => { void reload(true); })
     : () => {};
   return {
     name: 'jwt',
