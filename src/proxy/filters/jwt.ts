@@ -163,6 +163,8 @@ export async function createJwtFilter(options: JwtOptions, deps: JwtSignerDeps =
   const stopWatching = options.keyFile !== undefined && options.watchKeyFile !== false && !isHmacAlgorithm(options.alg)
     ? watchKeyFile(options.keyFile, () => { void reload(true); })
     : () => {};
+  const kid = signer.kid();
+  if (kid !== undefined) deps.log?.info({ event: 'jwt-key', alg: signer.alg, kid, file: options.keyFile }, `signing JWTs with ${signer.alg} key ${kid}`);
   return {
     name: 'jwt',
     signer,
