@@ -30,10 +30,15 @@ export async function loadSigningKey(pem: Uint8Array | string, alg: AsymmetricAl
   if (!parsed.ok) return parsed;
   const fit = checkKeyForAlgorithm(alg, describeKeyObject(parsed.value));
   if (!fit.ok) return fit;
-  // Only the public half is exported: createPublicKey drops d, p, q, dp, dq, qi (RFC 7518 §6.3.2).
-  const exported = createPublicKey(parsed.value).export({ format: 'jwk' }) as JWK;
-  const kid = await calculateJwkThumbprint(exported, 'sha256');
-  // Imported once, non-extractable: jose would otherwise convert the KeyObject on every token.
-  const cryptoKey = parsed.value.toCryptoKey(WEBCRYPTO_PARAMS[alg], false, ['sign']);
-  return { ok: true, value: { alg, kid, cryptoKey, publicJwk: { ...exported, kid, alg, use: 'sig' } } };
+  try {
+    // Only the public half is exported: createPublicKey drops d, p, q, dp, dq, qi (RFC 7518 §6.3.2).
+    const exported = createPublicKey(parsed.value).export({ format: 'jwk' }) as JWK;
+    const kid = await calculateJwkThumbprint(exported, 'sha256');
+    // Imported once, non-extractable: jose would otherwise convert the KeyObject on every token.
+    const cryptoKey = parsed.value.toCryptoKey(WEBCRYPTO_PARAMS[alg], false, ['sign']);
+    return { ok: true, value: { alg, kid, cryptoKey, publicJwk: { ...exported, kid, alg, use: 'sig' } } };
+  } catch (err) {
+    // a key the checks let through but Node cannot export or import: refused like any other (never a crash on reload)
+    return { ok: false, reason: `cannot be used to sign ${alg} (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
 }
