@@ -1,54 +1,94 @@
 /**
- * @module JWT benchmark (issue 4: "signing must not be a bottleneck"): tokens/s of the jose signer per algorithm, one
- * at a time and 64 in flight; then requests/s through `ferry proxy` with and without --jwt (autocannon, loopback).
- * Bounded: every loop runs for a fixed time. Run alone: `node bench/jwt.bench.ts`; bench/run.ts calls `run()`.
+ * @module JWT benchmark (issue 4: "signing must not be a bottleneck"; issue 19: the asymmetric algorithms): tokens/s
+ * and CPU per token of the jose signer for HS512, ES256 and EdDSA (keys generated per run), one at a time and 64 in
+ * flight; then requests/s and proxy CPU per request through `ferry proxy` without JWT and with each of them
+ * (autocannon, loopback). Bounded: every loop runs for a fixed time (FERRY_BENCH_JWT_SECONDS scales them down).
+ * Run alone: `node bench/jwt.bench.ts`; bench/run.ts calls `run()`.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createJwtSigner } from '../src/proxy/filters/jwt.ts';
-import { JWT_ALGORITHMS, MIN_SECRET_BYTES } from '../src/http/jwt-claims.ts';
-import { startRole } from '../test/helpers/cli.ts';
+import type { JwtOptions } from '../src/proxy/options.ts';
+import { startRole, type RunningRole } from '../test/helpers/cli.ts';
 
 export interface BenchResult { name: string; value: number; unit: string; notes?: string }
 
-const SIGN_SECONDS = 2;
-const LOAD_SECONDS = 5;
+const SCALE = Number(process.env.FERRY_BENCH_JWT_SECONDS ?? '') || 1;
+const SIGN_SECONDS = 2 * SCALE;
+const LOAD_SECONDS = 5 * SCALE;
 const CONNECTIONS = 32;
+const ALGS = ['HS512', 'ES256', 'EdDSA'] as const;
+type Alg = (typeof ALGS)[number];
 
-async function tokensPerSecond(alg: (typeof JWT_ALGORITHMS)[number], inFlight: number): Promise<number> {
-  const signer = await createJwtSigner({ secret: new Uint8Array(MIN_SECRET_BYTES[alg]).fill(42), alg, header: 'x-my-jwt', user: 'username', extraClaims: {} });
+function privatePem(alg: Alg): string | null {
+  if (alg === 'ES256') return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+  if (alg === 'EdDSA') return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+  return null;
+}
+
+/** Tokens/s, and CPU µs per token of this whole process (WebCrypto signs on libuv's threads: they count too). */
+async function signing(alg: Alg, pem: string | null, inFlight: number): Promise<{ rate: number; cpuUs: number }> {
+  const base = { alg, header: 'x-my-jwt', user: 'username', extraClaims: {} };
+  const options: JwtOptions = pem === null ? { ...base, secret: new Uint8Array(64).fill(42) } : { ...base, privateKey: pem };
+  const signer = await createJwtSigner(options);
   const end = performance.now() + SIGN_SECONDS * 1000;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let n = 0;
   while (performance.now() < end) {
     await Promise.all(Array.from({ length: inFlight }, () => signer.sign()));
     n += inFlight;
   }
-  return n / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { rate: n / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / n };
 }
 
-async function proxyRps(url: string): Promise<{ rps: number; p99: number; errors: number }> {
-  const r = await autocannon({ url: `${url}/bytes/100`, connections: CONNECTIONS, duration: LOAD_SECONDS });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
+/** utime + stime of a process in µs (/proc/PID/stat fields 14, 15; clock ticks of 10 ms on Linux). */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function proxyLoad(role: RunningRole): Promise<{ rps: number; p99: number; errors: number; cpuUsPerRequest: number }> {
+  const before = cpuMicros(role.proc.pid!);
+  const r = await autocannon({ url: `${role.url}/bytes/100`, connections: CONNECTIONS, duration: LOAD_SECONDS });
+  const cpu = cpuMicros(role.proc.pid!) - before;
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuUsPerRequest: cpu / Math.max(1, r.requests.total) };
 }
 
 export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  for (const alg of JWT_ALGORITHMS) {
+  const pems = Object.fromEntries(ALGS.map((a) => [a, privatePem(a)])) as Record<Alg, string | null>;
+  for (const alg of ALGS) {
     for (const inFlight of [1, 64]) {
-      results.push({ name: `jwt sign ${alg}, ${inFlight} in flight`, value: Math.round(await tokensPerSecond(alg, inFlight)), unit: 'tokens/s' });
+      const s = await signing(alg, pems[alg], inFlight);
+      results.push({ name: `jwt sign ${alg}, ${inFlight} in flight`, value: Math.round(s.rate), unit: 'tokens/s', notes: `${s.cpuUs.toFixed(1)} µs CPU per token` });
     }
   }
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-jwt-bench-'));
   const origin = await startRole(['origin', '--listen', '127.0.0.1:0']);
-  const plain = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url]);
-  const signing = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url], { env: { FERRY_JWT_SECRET: 'b'.repeat(64) } });
+  const roles: Array<[string, RunningRole]> = [];
   try {
-    for (const [name, role] of [['proxy without JWT', plain], ['proxy with JWT HS512', signing]] as const) {
-      const r = await proxyRps(role.url);
-      results.push({ name: `${name}: GET /bytes/100, ${CONNECTIONS} connections`, value: Math.round(r.rps), unit: 'req/s', notes: `p99 ${r.p99} ms, ${r.errors} errors` });
+    const quiet = ['--listen', '127.0.0.1:0', '--upstream', origin.url, '--log-level', 'warn'];
+    roles.push(['proxy without JWT', await startRole(['proxy', ...quiet])]);
+    roles.push(['proxy with JWT HS512', await startRole(['proxy', ...quiet], { env: { FERRY_JWT_SECRET: 'b'.repeat(64) } })]);
+    for (const alg of ['ES256', 'EdDSA'] as const) {
+      const file = join(dir, `${alg}.pem`);
+      writeFileSync(file, pems[alg]!, { mode: 0o600 });
+      roles.push([`proxy with JWT ${alg}`, await startRole(['proxy', ...quiet, '--jwt-alg', alg, '--jwt-key-file', file])]);
+    }
+    for (const [name, role] of roles) {
+      const r = await proxyLoad(role);
+      results.push({ name: `${name}: GET /bytes/100, ${CONNECTIONS} connections`, value: Math.round(r.rps), unit: 'req/s', notes: `p99 ${r.p99} ms, ${r.errors} errors, proxy CPU ${r.cpuUsPerRequest.toFixed(0)} µs/request` });
     }
   } finally {
-    await Promise.all([plain.stop(), signing.stop(), origin.stop()]);
+    await Promise.all([...roles.map(([, r]) => r.stop()), origin.stop()]);
+    rmSync(dir, { recursive: true, force: true });
   }
   return results;
 }

@@ -11,7 +11,8 @@ export { createOrigin, type Origin, type OriginOptions } from './origin/create-o
 export { createProxy, createProxyServer, type Proxy, type ProxyServer } from './proxy/create-proxy.ts';
 export { resolveProxyOptions, type ProxyInit } from './proxy/options.ts';
 export type { JwtOptions } from './proxy/options.ts';
-export { createJwtSigner, type JwtSigner } from './proxy/filters/jwt.ts';
+export { createJwtSigner, type JwtSigner, type ReloadResult } from './proxy/filters/jwt.ts';
+export { JWKS_PATH } from './proxy/filters/jwks-filter.ts';
 export { parseRangeParam, type RangeParam } from './http/range-param.ts';
 export type { StatsSnapshot } from './stats/counters.ts';
 export { createCacheFilter, type CacheFilter, type CacheFilterOptions, type CacheStats } from './cache/cache-filter.ts';

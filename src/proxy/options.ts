@@ -9,14 +9,32 @@ import type { Resolver } from './forward/destination.ts';
 import { validatePathFilter, type PathFilter } from './embed/path-filter.ts';
 import { validateUserFilters } from './embed/user-filters.ts';
 import type { ProxyFilter } from './phases.ts';
+import type { JwtAlgorithm } from '../http/jwt-claims.ts';
 
 export interface JwtOptions {
-  /** Raw key bytes (never derived from a password; RFC 8725 §3.5). */
-  secret: Uint8Array;
+  /** HS256/384/512: raw key bytes (never derived from a password; RFC 8725 §3.5). */
+  secret?: Uint8Array;
+  /**
+   * RS256/PS256/ES256/EdDSA: PEM private key file (PKCS#8 or traditional). Re-read by `proxy.reload()` and, unless
+   * `watchKeyFile` is false, when the file changes; the previous public key stays in the JWKS for rotationGraceMs.
+   */
+  keyFile?: string;
+  /** RS256/…: the PEM private key itself, when there is no file (no reloads then). */
+  privateKey?: string;
   header: string;
-  alg: 'HS256' | 'HS384' | 'HS512';
+  alg: JwtAlgorithm;
   user: string;
   extraClaims: Record<string, unknown>;
+  /** exp = iat + ttlSeconds and nbf = iat (RFC 7519 §4.1.4–4.1.5); unset: no exp/nbf. */
+  ttlSeconds?: number;
+  /** iss (RFC 7519 §4.1.1). */
+  issuer?: string;
+  /** aud (RFC 7519 §4.1.3). */
+  audience?: string | readonly string[];
+  /** How long a rotated-out public key stays in the JWKS (default 10 minutes). */
+  rotationGraceMs?: number;
+  /** Reload keyFile when it changes (default true). */
+  watchKeyFile?: boolean;
 }
 
 export interface ForwardOptions {
@@ -75,6 +93,7 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_VIA_NAME = 'ferry';
 export const DEFAULT_JWT_HEADER = 'x-my-jwt';
 export const DEFAULT_JWT_USER = 'username';
+export const DEFAULT_JWT_ROTATION_GRACE_MS = 10 * 60_000;
 export const DEFAULT_STATS_PATH = '/stats';
 export const DEFAULT_METRICS_PATH = '/metrics';
 

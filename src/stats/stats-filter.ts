@@ -20,6 +20,14 @@ export interface StatsPaths {
 const LOCALS_KEY = 'stats';
 const NO_STORE: HeaderList = [['cache-control', 'no-store']];
 
+/**
+ * For local endpoints of other filters placed before this one (the JWKS): their requests are not proxied requests,
+ * so they are left out of the counts like /stats itself.
+ */
+export function markLocalEndpoint(ctx: RequestContext): void {
+  ctx.locals.set(LOCALS_KEY, 'local');
+}
+
 /** Which local page an origin-form target asks for; absolute-form targets (forward proxy) are for other hosts. */
 export function matchStatsPath(target: string, paths: StatsPaths): 'stats' | 'metrics' | null {
   if (!target.startsWith('/')) return null;

@@ -60,3 +60,32 @@ test('jti from the default UUID source: 0 duplicates in 10^6 claim sets (RELIABI
   for (let i = 0; i < 1_000_000; i++) seen.add(createJwtClaims({ nowMs: 0, uuid: crypto.randomUUID(), user: 'u' }).jti);
   assert.equal(seen.size, 1_000_000);
 });
+
+test('standard claims: exp = iat + ttl and nbf = iat, iss, aud; the seed claims are exactly those without them (property)', async () => {
+  const fc = (await import('fast-check')).default;
+  const { conflictingClaims } = await import('../../src/http/jwt-claims.ts');
+  fc.assert(fc.property(
+    fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.uuid({ version: 4 }), fc.string(),
+    fc.option(fc.integer({ min: 1, max: 10 * 365 * 86_400 }), { nil: undefined }),
+    fc.option(fc.string(), { nil: undefined }),
+    fc.option(fc.oneof(fc.string(), fc.array(fc.string(), { minLength: 2, maxLength: 4 })), { nil: undefined }),
+    (nowMs, uuid, user, ttlSeconds, issuer, audience) => {
+      const standard = { ...(ttlSeconds !== undefined ? { ttlSeconds } : {}), ...(issuer !== undefined ? { issuer } : {}), ...(audience !== undefined ? { audience } : {}) };
+      const seed = createJwtClaims({ nowMs, uuid, user });
+      const c = createJwtClaims({ nowMs, uuid, user, standard, extra: { iss: 'from-file', exp: 1, scope: 's' } });
+      const { exp, nbf, iss, aud, scope, ...rest } = c;
+      assert.deepEqual(rest, seed);
+      assert.equal(scope, 's');
+      if (ttlSeconds !== undefined) { assert.equal(exp, seed.iat + ttlSeconds); assert.equal(nbf, seed.iat); } else { assert.equal(exp, 1); assert.equal(nbf, undefined); }
+      assert.equal(iss, issuer ?? 'from-file');
+      assert.deepEqual(aud, audience);
+      const conflicts = conflictingClaims({ iss: 'x', exp: 1, aud: 'y', nbf: 2, scope: 's' }, standard);
+      assert.deepEqual(conflicts, ['iss', 'exp', 'aud', 'nbf'].filter((k) => (k === 'iss' ? issuer !== undefined : k === 'aud' ? audience !== undefined : ttlSeconds !== undefined)));
+    },
+  ));
+});
+
+test('--jwt-ttl is whole seconds rounded up, at least one second', async () => {
+  const { ttlSecondsFromMs } = await import('../../src/http/jwt-claims.ts');
+  assert.deepEqual([ttlSecondsFromMs(999), ttlSecondsFromMs(1000), ttlSecondsFromMs(1500), ttlSecondsFromMs(600_000), ttlSecondsFromMs(0)], [null, 1, 2, 600, null]);
+});

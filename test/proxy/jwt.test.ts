@@ -103,9 +103,9 @@ test('the secret comes from the file (one trailing newline stripped) or FERRY_JW
     const file = join(dir, 'secret');
     writeFileSync(file, `${'s'.repeat(64)}\n`, { mode: 0o600 });
     const fromFile = resolveJwtOptions({ jwtSecretFile: file }, { FERRY_JWT_SECRET: 'e'.repeat(64) })!;
-    assert.equal(Buffer.from(fromFile.secret).toString(), 's'.repeat(64));
+    assert.equal(Buffer.from(fromFile.secret!).toString(), 's'.repeat(64));
     const fromEnv = resolveJwtOptions({}, { FERRY_JWT_SECRET: 'e'.repeat(64) })!;
-    assert.equal(Buffer.from(fromEnv.secret).toString(), 'e'.repeat(64));
+    assert.equal(Buffer.from(fromEnv.secret!).toString(), 'e'.repeat(64));
     assert.deepEqual([fromEnv.alg, fromEnv.header, fromEnv.user], ['HS512', 'x-my-jwt', 'username']);
     assert.equal(resolveJwtOptions({}, {}), null);
   });

@@ -4,7 +4,7 @@ import { createProxyServer } from '../../proxy/create-proxy.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from '../../proxy/options.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type Logger, type LogLevel } from '../../server/logger.ts';
-import { onShutdownSignal } from '../../server/shutdown.ts';
+import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
 import { runWorkers } from '../../server/workers.ts';
 import type { CliCommand } from '../command.ts';
 import type { FlagValues } from '../flags.ts';
@@ -41,7 +41,8 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
     onBodyBytes: createScavengePacer(PACE_BYTES),
   };
   // ── feature options (forward proxy, JWT, cache, upstream proxy): one block each below ──
-  // JWT: secret from --jwt-secret-file or FERRY_JWT_SECRET only (RELIABILITY J3); checked once, before any fork.
+  // JWT: secret from --jwt-secret-file or FERRY_JWT_SECRET only (RELIABILITY J3), or a private key from
+  // --jwt-key-file checked against --jwt-alg; checked once, before any fork. Each worker re-reads the key file.
   init.jwt = resolveJwtOptions(flags as JwtFlags, env, log);
   // Cache: --cache store spec and --cache-purge-token-file, checked once.
   // (the cache modules — stores, ioredis, cacache — are loaded only when caching is asked for: ~17 MiB of RSS)
@@ -100,6 +101,8 @@ export const proxyCommand: CliCommand = {
           ...(options.upstreamProxy ? { upstreamProxy: redactProxyUrl(options.upstreamProxy) } : {}),
         });
         onShutdownSignal(log, proxyServer, flags.shutdownGrace as number);
+        // SIGHUP: re-read the JWT key file (a new key signs at once; refused keys are logged and the old one kept)
+        onReloadSignal(log, () => proxyServer.proxy.reload());
       },
     });
   },
