@@ -1,19 +1,10 @@
 #!/usr/bin/env node
 /** @module The `ferry` command: picks the role, resolves its flags, runs it. Usage errors exit 2, runtime failures 1. */
 import { FerryError, UsageError } from '../errors.ts';
-import type { CliCommand } from './command.ts';
 import { resolveCommandFlags } from './config.ts';
 import { formatHelp } from './flags.ts';
+import { COMMANDS } from './registry.ts';
 import { tuneHeapForStreaming } from '../server/heap-tuning.ts';
-
-/** Each role's module graph (undici, ioredis, prom-client, …) is loaded only when that role runs: idle RSS matters. */
-const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<CliCommand> }> = [
-  { name: 'proxy', load: async () => (await import('./commands/proxy.ts')).proxyCommand },
-  { name: 'origin', load: async () => (await import('./commands/origin.ts')).originCommand },
-  { name: 'relay-client', load: async () => (await import('./commands/relay-client.ts')).relayClientCommand },
-  { name: 'relay-server', load: async () => (await import('./commands/relay-server.ts')).relayServerCommand },
-  { name: 'demo', load: async () => (await import('./commands/demo.ts')).demoCommand },
-];
 
 async function topHelp(): Promise<string> {
   const commands = await Promise.all(COMMANDS.map((c) => c.load()));
