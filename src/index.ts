@@ -8,6 +8,7 @@ export type { RequestContext, UpstreamTarget } from './proxy/context.ts';
 export type { ProxyOptions } from './proxy/options.ts';
 export { FerryError, UsageError } from './errors.ts';
 export { createOrigin, type Origin, type OriginOptions } from './origin/create-origin.ts';
+export type { DotfilesPolicy } from './origin/resolve-path.ts';
 export { createProxy, createProxyServer, type Proxy, type ProxyServer } from './proxy/create-proxy.ts';
 export { resolveProxyOptions, type ProxyInit } from './proxy/options.ts';
 export type { JwtOptions } from './proxy/options.ts';

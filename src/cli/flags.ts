@@ -1,4 +1,5 @@
 /** @module Flag tables and their parsing: defaults < config file < FERRY_* env < command line. Pure; no I/O. */
+import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { parseDuration, parseHostPort, parseSize, type HostPort } from '../util/units.ts';
 
@@ -103,32 +104,86 @@ function specsByName(flags: readonly FlagSpec[]): Map<string, FlagSpec> {
   return m;
 }
 
-/** Split argv into (flag, text) pairs; positional arguments are refused (no command takes any). */
+type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+/** parseArgs' option table for a command: every flag is a string but the booleans; `-h` is `--help`. */
+function parseArgsOptions(specs: ReadonlyMap<string, FlagSpec>): ParseArgsOptions {
+  const options: ParseArgsOptions = {};
+  for (const spec of specs.values()) {
+    options[spec.name] = {
+      type: spec.type === 'bool' ? 'boolean' : 'string',
+      ...(spec.repeatable ? { multiple: true } : {}),
+      ...(spec.name === 'help' ? { short: 'h' } : {}),
+    };
+  }
+  return options;
+}
+
+/**
+ * `--forward=false` (a boolean with a value) was accepted before parseArgs, which refuses it: rewritten to
+ * `--forward`/`--no-forward` here, the value checked like any other. Safe wherever it appears: a value starting
+ * with `-` must be written inline (`--jwt-user=--forward=x`), so such an argument is never a flag's value.
+ */
+function inlineBooleans(specs: ReadonlyMap<string, FlagSpec>, argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    const m = /^--([^=]+)=(.*)$/s.exec(arg);
+    const spec = m ? specs.get(m[1]!) : undefined;
+    if (!m || spec?.type !== 'bool') return arg;
+    return parseFlagValue(spec, m[2]!, 'command line') === true ? `--${spec.name}` : `--no-${spec.name}`;
+  });
+}
+
+/**
+ * Split argv into (flag, text) pairs, in order, with node:util's parseArgs in strict mode: unknown flags,
+ * positional arguments (no command takes any) and a flag whose value is missing are refused. A value that
+ * starts with `-` must be written `--flag=-value`, so `--jwt-user --forward` is an error instead of a JWT user
+ * named "--forward" (issue 12). Booleans take `--no-X`.
+ */
 export function argvLayer(command: CommandSpec, argv: readonly string[]): Layer {
   const specs = specsByName(command.flags);
+  const options = parseArgsOptions(specs);
+  const args = inlineBooleans(specs, argv);
+  let tokens: ReturnType<typeof parseArgs>['tokens'];
+  try {
+    tokens = parseArgs({ args, options, strict: true, allowPositionals: false, allowNegative: true, tokens: true }).tokens;
+  } catch (err) {
+    if (!String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_')) throw err;
+    throw new UsageError(`ferry ${command.name}: ${explainArgvError(command, specs, options, args, err as Error)}`);
+  }
   const entries: Array<[FlagSpec, string]> = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') { entries.push([specs.get('help')!, 'true']); continue; }
-    if (!arg.startsWith('--')) throw new UsageError(`ferry ${command.name}: unexpected argument "${arg}" (see --help)`);
-    const eq = arg.indexOf('=');
-    let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    let negated = false;
-    if (!specs.has(name) && name.startsWith('no-') && specs.get(name.slice(3))?.type === 'bool') {
-      name = name.slice(3);
-      negated = true;
-    }
-    const spec = specs.get(name);
-    if (!spec) throw new UsageError(`ferry ${command.name}: unknown flag --${name} (see ferry ${command.name} --help)`);
-    if (spec.type === 'bool') {
-      entries.push([spec, negated ? 'false' : eq >= 0 ? arg.slice(eq + 1) : 'true']);
-      continue;
-    }
-    let text: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (text === undefined) throw new UsageError(`ferry ${command.name}: --${name} needs a value`);
-    entries.push([spec, text]);
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue; // positionals were refused; `--` alone changes nothing
+    const spec = specs.get(token.name)!;
+    entries.push([spec, spec.type === 'bool' ? String(!token.rawName.startsWith('--no-')) : token.value ?? '']);
   }
   return { from: 'command line', entries };
+}
+
+/**
+ * What strict parseArgs refused, in ferry's words, naming the flag: found again in the lenient token stream
+ * (which takes `--jwt-user --forward` as a value) rather than read from Node's message text.
+ */
+function explainArgvError(command: CommandSpec, specs: ReadonlyMap<string, FlagSpec>, options: ParseArgsOptions, args: string[], err: Error): string {
+  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, allowNegative: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'positional') return `unexpected argument "${token.value}" (see --help)`;
+    if (token.kind !== 'option') continue;
+    const negated = token.rawName.startsWith('--no-') ? specs.get(token.rawName.slice(5)) : undefined;
+    if (negated?.type === 'bool' && token.value !== undefined) return `${token.rawName} takes no value`;
+    const spec = specs.get(token.name);
+    // lenient parsing strips `no-` from any flag; only booleans have a negation
+    if (!spec || (negated !== undefined && spec.type !== 'bool')) return `unknown flag ${token.rawName} (see ferry ${command.name} --help)`;
+    if (spec.type === 'bool') {
+      if (token.value !== undefined) return `${token.rawName} takes no value`;
+      continue;
+    }
+    if (token.value === undefined) return `${token.rawName} needs a value`;
+    if (!token.inlineValue && token.value.length > 1 && token.value.startsWith('-')) {
+      return `${token.rawName} needs a value, but is followed by the flag "${token.value}" ` +
+        `(a value starting with "-" is written ${token.rawName}=${token.value})`;
+    }
+  }
+  return (err.message.split('\n')[0] ?? String(err)); // not expected: Node's own words, still one line
 }
 
 /** FERRY_<FLAG> variables for this command's flags. */

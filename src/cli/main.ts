@@ -1,67 +1,23 @@
 #!/usr/bin/env node
-/** @module The `ferry` command: picks the role, resolves its flags, runs it. Usage errors exit 2, runtime failures 1. */
-import { FerryError, UsageError } from '../errors.ts';
-import type { CliCommand } from './command.ts';
-import { resolveCommandFlags } from './config.ts';
-import { formatHelp } from './flags.ts';
-import { tuneHeapForStreaming } from '../server/heap-tuning.ts';
+/**
+ * @module The `ferry` executable. Checks the Node version before anything else loads — this module imports only
+ * node:fs and node-version.ts, never a dependency — then loads the command line (run.ts). An older Node gets one
+ * line naming the version found and the one needed, and exit code 1 (issue 12). Plain syntax (no top-level await,
+ * no `?.`/`??`), so an old Node can parse this far.
+ */
+import { readFileSync } from 'node:fs';
+import { nodeVersionProblem } from './node-version.ts';
 
-/** Each role's module graph (undici, ioredis, prom-client, …) is loaded only when that role runs: idle RSS matters. */
-const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<CliCommand> }> = [
-  { name: 'proxy', load: async () => (await import('./commands/proxy.ts')).proxyCommand },
-  { name: 'origin', load: async () => (await import('./commands/origin.ts')).originCommand },
-  { name: 'relay-client', load: async () => (await import('./commands/relay-client.ts')).relayClientCommand },
-  { name: 'relay-server', load: async () => (await import('./commands/relay-server.ts')).relayServerCommand },
-  { name: 'demo', load: async () => (await import('./commands/demo.ts')).demoCommand },
-];
+// ../../package.json is the package root both from src/cli/ and from dist/cli/.
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines?: { node?: string } };
+const problem = pkg.engines && pkg.engines.node ? nodeVersionProblem(process.versions.node, pkg.engines.node) : undefined;
 
-async function topHelp(): Promise<string> {
-  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
-  const rows = commands.map((c) => `  ${c.spec.name.padEnd(14)} ${c.spec.summary.split('\n')[0]}`);
-  return ['Usage: ferry <command> [flags]', '', 'ferry is a streaming HTTP proxy suite.', '', 'Commands:', ...rows, '',
-    'Run `ferry <command> --help` for the flags of a command.', ''].join('\n');
-}
-
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(await topHelp());
-    return name === undefined ? 2 : 0;
-  }
-  if (name === '--version' || name === '-v') {
-    const { readFileSync } = await import('node:fs');
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
-    return 0;
-  }
-  const entry = COMMANDS.find((c) => c.name === name);
-  if (!entry) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
-  const command = await entry.load();
-  const flags = resolveCommandFlags(command.spec, rest, env);
-  if (flags.help === true) {
-    process.stdout.write(formatHelp(command.spec));
-    return 0;
-  }
-  tuneHeapForStreaming(process.execArgv, env.NODE_OPTIONS); // see server/heap-tuning.ts
-  await command.run(flags, env);
-  return undefined; // the role keeps running until a signal stops it
-}
-
-function fail(err: unknown): void {
-  if (err instanceof UsageError) {
-    process.stderr.write(`ferry: ${err.message}\n`);
-    process.exitCode = 2;
-  } else if (err instanceof FerryError && err.source === 'config') {
-    process.stderr.write(`ferry: ${err.message}\n`);
-    process.exitCode = err.code === 'FERRY_ERR_LISTEN' ? 1 : 2;
-  } else {
-    process.stderr.write(`ferry: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+if (problem !== undefined) {
+  process.stderr.write(`ferry: ${problem}\n`);
+  process.exitCode = 1;
+} else {
+  import('./run.ts').catch((err: unknown) => {
+    process.stderr.write(`ferry: unexpected error: ${err instanceof Error ? err.stack || err.message : String(err)}\n`);
     process.exitCode = 1;
-  }
-  // Servers may already be listening when a later step fails: do not linger.
-  setImmediate(() => process.exit());
+  });
 }
-
-main(process.argv.slice(2), process.env).then((code) => {
-  if (code !== undefined) process.exitCode = code;
-}, fail);

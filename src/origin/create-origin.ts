@@ -18,13 +18,15 @@ import { echoEndpoint } from './endpoints/echo.ts';
 import { headersEndpoint } from './endpoints/headers.ts';
 import { statusEndpoint } from './endpoints/status.ts';
 import { serveFile } from './file-responder.ts';
-import { toOriginForm } from './resolve-path.ts';
+import { DOTFILES_POLICIES, toOriginForm, type DotfilesPolicy } from './resolve-path.ts';
 
 export const DEFAULT_MAX_DELAY_MS = 600_000;
 
 export interface OriginOptions {
   /** Directory whose files are served; unset: an empty directory (test endpoints only). */
   root?: string;
+  /** `deny` (default): names starting with a dot (`.env`, `.git/…`) answer 404 and are not listed; `allow` serves them. */
+  dotfiles?: DotfilesPolicy;
   /** Most ranges honoured in one Range header; more → the whole body (default 100). */
   maxRanges?: number;
   /** Longest /delay/MS accepted (default 10 minutes). */
@@ -75,6 +77,9 @@ const seen = new WeakMap<Socket, { read: number; written: number }>();
 
 export function createOrigin(options: OriginOptions = {}): Origin {
   const root = options.root === undefined ? undefined : checkRootDirectory(options.root);
+  const dotfiles = options.dotfiles ?? 'deny';
+  // A typo (`'alow'`) from untyped JavaScript must not silently mean either policy.
+  if (!DOTFILES_POLICIES.includes(dotfiles)) throw new UsageError(`dotfiles: "${String(dotfiles)}" is not one of ${DOTFILES_POLICIES.join(', ')}`);
   const log = options.log ?? createSilentLogger();
   const maxRanges = options.maxRanges ?? MAX_RANGES;
   const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
@@ -88,7 +93,7 @@ export function createOrigin(options: OriginOptions = {}): Origin {
         return;
       }
     }
-    await serveFile(req, res, root, ctx);
+    await serveFile(req, res, { root, dotfiles }, ctx);
   }
 
   function handler(req: IncomingMessage, res: ServerResponse): void {

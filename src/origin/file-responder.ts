@@ -10,19 +10,23 @@ import path from 'node:path';
 import { createFileEntityTag } from '../http/etag.ts';
 import { mediaTypeFor } from '../http/media-type.ts';
 import { drain, replyText, type EndpointContext } from './endpoints/context.ts';
-import { isInside, joinUnderRoot, resolveRequestPath } from './resolve-path.ts';
+import { isDotfile, isInside, joinUnderRoot, resolveRequestPath, type DotfilesPolicy } from './resolve-path.ts';
 import { sendRepresentation } from './send-representation.ts';
 
 const MAX_LISTING_ENTRIES = 1000;
 
-/** Serve the file the request names under `realRoot` (already realpath'd), or 404/403/405. */
-export async function serveFile(req: IncomingMessage, res: ServerResponse, realRoot: string | undefined, ctx: EndpointContext): Promise<void> {
+/** What is served: `root` is already realpath'd (undefined: an empty directory). */
+export interface FileSite { root: string | undefined; dotfiles: DotfilesPolicy }
+
+/** Serve the file the request names under the site's root, or 404/403/405. */
+export async function serveFile(req: IncomingMessage, res: ServerResponse, site: FileSite, ctx: EndpointContext): Promise<void> {
+  const realRoot = site.root;
   drain(req);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     replyText(req, res, 405, 'files answer GET and HEAD only\n', { allow: 'GET, HEAD' });
     return;
   }
-  const resolved = resolveRequestPath(req.url ?? '/');
+  const resolved = resolveRequestPath(req.url ?? '/', site.dotfiles);
   if (resolved.kind === 'refused') {
     ctx.note.refused = resolved.reason;
     replyText(req, res, resolved.status, resolved.status === 400 ? 'bad request path\n' : 'not found\n');
@@ -61,7 +65,7 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, realR
     const st = await fh.stat();
     if (st.isDirectory()) {
       await fh.close().catch(() => {});
-      await serveDirectory(req, res, real, realRoot, ctx);
+      await serveDirectory(req, res, real, site, ctx);
       return;
     }
     if (!st.isFile()) { replyText(req, res, 404, 'not found\n'); return; }
@@ -79,7 +83,7 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, realR
 }
 
 /** A directory: its index.html if there is one, else a plain listing. */
-async function serveDirectory(req: IncomingMessage, res: ServerResponse, dir: string, realRoot: string, ctx: EndpointContext): Promise<void> {
+async function serveDirectory(req: IncomingMessage, res: ServerResponse, dir: string, site: FileSite, ctx: EndpointContext): Promise<void> {
   const pathname = (req.url ?? '/').split('?')[0] ?? '/';
   if (!pathname.endsWith('/')) { // relative links in the page need the slash
     res.writeHead(301, { location: `${pathname}/`, 'content-length': '0' });
@@ -90,10 +94,13 @@ async function serveDirectory(req: IncomingMessage, res: ServerResponse, dir: st
   const hasIndex = await fsp.stat(index).then((s) => s.isFile(), () => false);
   if (hasIndex) {
     req.url = `${pathname}index.html`;
-    await serveFile(req, res, realRoot, ctx);
+    await serveFile(req, res, site, ctx);
     return;
   }
-  const entries = (await fsp.readdir(dir, { withFileTypes: true })).slice(0, MAX_LISTING_ENTRIES);
+  // A hidden name must not be listed either: the listing would tell what the 404 hides.
+  const entries = (await fsp.readdir(dir, { withFileTypes: true }))
+    .filter((e) => site.dotfiles === 'allow' || !isDotfile(e.name))
+    .slice(0, MAX_LISTING_ENTRIES);
   replyText(req, res, 200, listingText(entries.map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort()));
 }
 

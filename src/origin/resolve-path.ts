@@ -1,9 +1,21 @@
 /**
  * @module Request path → file path under the root, refusing every way out: `..` (raw or
- * percent-encoded), encoded slashes and backslashes, NUL. Pure; the symlink check (which needs
- * the file system) is in file-responder.ts.
+ * percent-encoded), encoded slashes and backslashes, NUL; and, unless allowed, dotfiles. Pure; the
+ * symlink check (which needs the file system) is in file-responder.ts.
  */
 import path from 'node:path';
+
+/**
+ * Whether names starting with a dot (`.env`, `.git/`, `sub/.hidden`) are served. `deny` (the default)
+ * answers 404 as if they did not exist, as `send`/`serve-static` do (docs/origin.md#files).
+ */
+export type DotfilesPolicy = 'deny' | 'allow';
+export const DOTFILES_POLICIES: readonly DotfilesPolicy[] = ['deny', 'allow'];
+
+/** True for a decoded segment or directory entry name that `deny` hides. `a.b` is not one; `.`/`..` are never served anyway. */
+export function isDotfile(name: string): boolean {
+  return name.startsWith('.');
+}
 
 export type ResolvedPath =
   | { kind: 'ok'; segments: string[] }
@@ -25,8 +37,9 @@ export function toOriginForm(target: string): string {
 /**
  * Split the path of a request-target (query removed) into decoded segments.
  * RFC 3986 §3.3: each segment is percent-decoded on its own, so `%2f` stays inside one segment — and is refused.
+ * The dotfile check sees the decoded segment, so `%2eenv` is `.env`.
  */
-export function resolveRequestPath(target: string): ResolvedPath {
+export function resolveRequestPath(target: string, dotfiles: DotfilesPolicy = 'deny'): ResolvedPath {
   const q = target.indexOf('?');
   const raw = q >= 0 ? target.slice(0, q) : target;
   if (!raw.startsWith('/')) return { kind: 'refused', status: 400, reason: 'request-target is not an absolute path' };
@@ -41,6 +54,7 @@ export function resolveRequestPath(target: string): ResolvedPath {
     }
     if (seg === '.' || seg === '..') return { kind: 'refused', status: 404, reason: 'dot segment' };
     if (/[/\\\0]/.test(seg)) return { kind: 'refused', status: 404, reason: 'slash, backslash or NUL inside a segment' };
+    if (dotfiles === 'deny' && isDotfile(seg)) return { kind: 'refused', status: 404, reason: 'dotfile' };
     segments.push(seg);
   }
   return { kind: 'ok', segments };

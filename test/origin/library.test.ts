@@ -42,6 +42,26 @@ describe('createOrigin as a library', () => {
     }
   });
 
+  it('dotfiles: denied by default (404), served with { dotfiles: "allow" }; an unknown policy is a UsageError', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ferry-lib-'));
+    writeFileSync(path.join(dir, '.env'), 'SECRET=1');
+    const deny = createOrigin({ root: dir }).createServer();
+    const allow = createOrigin({ root: dir, dotfiles: 'allow' }).createServer();
+    try {
+      const [denyBase, allowBase] = [await listenOn(deny), await listenOn(allow)];
+      assert.equal((await request(`${denyBase}/.env`)).status, 404);
+      assert.equal((await request(`${denyBase}/%2eenv`)).status, 404);
+      assert.equal((await request(`${allowBase}/.env`)).body.toString(), 'SECRET=1');
+      assert.throws(() => createOrigin({ root: dir, dotfiles: 'alow' as 'allow' }), (e: unknown) => e instanceof UsageError && /dotfiles: "alow"/.test(e.message));
+    } finally {
+      for (const server of [deny, allow]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a missing root is a UsageError', () => {
     assert.throws(() => createOrigin({ root: '/definitely/not/here' }), (e: unknown) => e instanceof UsageError && /no such directory/.test(e.message));
   });

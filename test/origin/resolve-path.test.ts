@@ -23,8 +23,9 @@ describe('resolveRequestPath', () => {
     assert.equal(toOriginForm('*'), '*');
   });
 
-  it('names that merely start with dots are inside', () => {
-    assert.deepEqual(resolveRequestPath('/..a/...'), { kind: 'ok', segments: ['..a', '...'] });
+  it('names that merely start with dots are inside (served only with dotfiles allowed)', () => {
+    assert.deepEqual(resolveRequestPath('/..a/...', 'allow'), { kind: 'ok', segments: ['..a', '...'] });
+    assert.deepEqual(resolveRequestPath('/..a/...'), { kind: 'refused', status: 404, reason: 'dotfile' });
     assert.ok(isInside('/r', '/r/..a'));
     assert.ok(isInside('/r', '/r'));
     assert.ok(!isInside('/r', '/r/../x'.replace('/r/..', '')));
@@ -32,11 +33,40 @@ describe('resolveRequestPath', () => {
     assert.ok(!isInside('/r', '/'));
   });
 
+  it('refuses dotfiles and dot-directories by default, raw or percent-encoded; names with an inner dot pass', () => {
+    const dotfile = { kind: 'refused', status: 404, reason: 'dotfile' };
+    for (const target of ['/.env', '/%2eenv', '/%2Eenv', '/.env?x', '/.git/config', '/%2Egit/config', '/%2egit/%63onfig',
+      '/sub/.hidden', '/sub/%2ehidden', '//sub//.hidden', '/.git/', '/a/.b/c', '/.%2e.x']) {
+      assert.deepEqual(resolveRequestPath(target), dotfile, target);
+      assert.deepEqual(resolveRequestPath(target, 'deny'), dotfile, target);
+      assert.equal(resolveRequestPath(target, 'allow').kind, 'ok', target);
+    }
+    assert.deepEqual(resolveRequestPath('/.git/config', 'allow'), { kind: 'ok', segments: ['.git', 'config'] });
+    assert.deepEqual(resolveRequestPath('/%2eenv', 'allow'), { kind: 'ok', segments: ['.env'] });
+    // An encoded slash stays refused whatever the policy (it would join two segments into one path).
+    for (const policy of ['deny', 'allow'] as const) {
+      assert.deepEqual(resolveRequestPath('/.git%2fconfig', policy).kind, 'refused');
+      assert.deepEqual(resolveRequestPath('/a.b/c.txt', policy), { kind: 'ok', segments: ['a.b', 'c.txt'] });
+      assert.deepEqual(resolveRequestPath('/a%2eb/c.txt.', policy), { kind: 'ok', segments: ['a.b', 'c.txt.'] });
+      assert.equal(resolveRequestPath('/./x', policy).kind, 'refused');
+      assert.equal(resolveRequestPath('/a/../.env', policy).kind, 'refused');
+    }
+  });
+
+  it('property: with dotfiles denied, no accepted segment starts with a dot', () => {
+    const piece = fc.constantFrom('.', '%2e', '%2E', '/', 'a', 'env', 'b.txt', '%2f', '%252e', '');
+    fc.assert(fc.property(fc.array(piece, { maxLength: 10 }), (pieces) => {
+      const r = resolveRequestPath(`/${pieces.join('')}`);
+      if (r.kind === 'ok') assert.ok(r.segments.every((s) => !s.startsWith('.')), pieces.join(''));
+    }), { numRuns: 2000 });
+  });
+
   it('property: whatever the target, an accepted path stays under the root', () => {
     const root = '/srv/www';
     const piece = fc.constantFrom('..', '.', '%2e', '%2E', '%2f', '%5c', '%00', '/', 'a', 'b.txt', '%252e', '\\', '%c0%ae', '');
     fc.assert(fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
-      const r = resolveRequestPath(`/${pieces.join('')}`);
+      // 'allow' accepts the most paths (deny only refuses more), so it is the policy to check escapes under.
+      const r = resolveRequestPath(`/${pieces.join('')}`, 'allow');
       if (r.kind !== 'ok') return;
       const full = joinUnderRoot(root, r.segments);
       assert.ok(full !== undefined && isInside(root, full), `${pieces.join('')} → ${full}`);

@@ -25,7 +25,8 @@ before(async () => {
   symlinkSync('../outside', path.join(root, 'dir-out'));
   symlinkSync('ok.txt', path.join(root, 'link-in'));
   symlinkSync('../ok.txt', path.join(root, 'sub', 'link-up-inside'));
-  origin = await startRole(['origin', '--root', root, '--listen', '127.0.0.1:0']);
+  // Dotfiles allowed, so every refusal below comes from the escape checks, not from the dotfile rule (dotfiles.test.ts).
+  origin = await startRole(['origin', '--root', root, '--listen', '127.0.0.1:0', '--dotfiles', 'allow']);
 });
 
 after(async () => {

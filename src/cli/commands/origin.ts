@@ -1,5 +1,6 @@
 /** @module `ferry origin`: resolves flags into options and starts the role. */
 import { createOrigin } from '../../origin/create-origin.ts';
+import type { DotfilesPolicy } from '../../origin/resolve-path.ts';
 import { closeServer } from '../../server/http-server.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
@@ -25,6 +26,7 @@ export const originCommand: CliCommand = {
     // A bad --root is a UsageError here, before anything listens (exit 2).
     const origin = createOrigin({
       ...(typeof flags.root === 'string' ? { root: flags.root } : {}),
+      dotfiles: flags.dotfiles as DotfilesPolicy,
       maxRanges: flags.maxRanges as number,
       log,
     });
