@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
+import { BOUNDED_REDIS_OPTIONS } from '../util/redis-options.ts';
 import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
 
 export const REDIS_CHUNK_BYTES = 256 * 1024;
@@ -27,7 +28,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
   const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_REDIS_MAX_ENTRY_BYTES;
   // Fail fast when Redis is down or slow (no offline queue, 1 s per command): the cache then answers "miss" and
   // requests go to the origin instead of waiting on reconnects.
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 1000 });
+  const redis = new Redis(url, { ...BOUNDED_REDIS_OPTIONS });
   redis.on('error', () => { /* reported per command; reconnects on its own */ });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([

@@ -15,7 +15,8 @@ import { createRequestIdFilter } from './filters/request-id.ts';
 import { createReverseRouteFilter } from './filters/reverse-route.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
 import type { ProxyFilter } from './phases.ts';
-import { abortInFlight, createPipeline, isClosing } from './pipeline.ts';
+import { createPipeline } from './pipeline.ts';
+import { guardServer } from '../server/request-guard.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 import { createCredentialChecker } from './forward/basic-auth.ts';
 import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
@@ -210,26 +211,15 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
   const { options } = proxy;
   const server = createHardenedServer(proxy.handler, {
     maxHeaderBytes: options.maxHeaderBytes,
-    // one more than allowed, so that the pipeline sees the excess and answers 431 instead of Node truncating silently
-    maxHeadersCount: options.maxHeadersCount + 1,
     headersTimeoutMs: options.headersTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     log: options.log,
   });
   server.maxConnections = options.maxConnections;
-  // Node's own missing-Host check answers 400 but still hands the requests pipelined behind it to the handler; the
-  // pipeline's check (RFC 9112 §3.2) refuses it too and marks the connection closing, so nothing behind it is
-  // forwarded (RELIABILITY S1, S13). Upgrades and CONNECT run the same check.
-  (server as typeof server & { requireHostHeader: boolean }).requireHostHeader = false;
-  // Once a request was refused with Connection: close, whatever else the parser finds on that socket is not a
-  // request: end the connection quietly instead of answering it (RELIABILITY S13).
-  const answerClientError = server.listeners('clientError') as Array<(err: Error, socket: Duplex) => void>;
-  server.removeAllListeners('clientError');
-  server.on('clientError', (err: Error, socket: Duplex) => {
-    abortInFlight(socket);
-    if (isClosing(socket)) { socket.end(); return; }
-    for (const l of answerClientError) l.call(server, err, socket);
-  });
+  // The accept step shared with the relay client: the head check sees one field too many (431) and answers a missing
+  // Host itself, so nothing pipelined behind a refusal is forwarded; a parse error cancels the requests in flight on
+  // its connection (RELIABILITY S1, S13). Upgrades and CONNECT run the same head check.
+  guardServer(server, options.maxHeadersCount);
   // Without this listener Node answers 100 Continue itself before the upstream was even asked (RELIABILITY S13).
   server.on('checkContinue', proxy.handler);
   server.on('upgrade', proxy.upgrade);

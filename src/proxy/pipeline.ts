@@ -10,10 +10,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
-import { checkRequestFraming, type BodyFraming, type FramingResult } from '../http/framing.ts';
+import type { BodyFraming } from '../http/framing.ts';
 import { normalizeAddress } from '../http/forwarded.ts';
 import { fromRawHeaders, getHeader, hasHeader, toFlatHeaders, type HeaderList } from '../http/headers.ts';
 import type { Logger } from '../server/logger.ts';
+import { checkRequestHead, isClosing, markClosing, trackInFlight, untrackInFlight } from '../server/request-guard.ts';
 import { BodyMeter } from './body-meter.ts';
 import type { RequestContext } from './context.ts';
 import { decideFailure, toFerryError } from './fail-to-proxy.ts';
@@ -216,21 +217,18 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const headers = fromRawHeaders(req.rawHeaders);
     const ctx = createContext(req, res, headers, log);
     const socket = req.socket;
-    let inFlight = IN_FLIGHT.get(socket);
-    if (inFlight === undefined) IN_FLIGHT.set(socket, inFlight = new Set());
-    inFlight.add(ctx);
+    trackInFlight(socket, ctx, cancelForParseError);
     res.once('close', () => {
-      inFlight.delete(ctx);
+      untrackInFlight(socket, ctx);
       if (!res.writableFinished) {
         ctx.run.abort.abort(CLIENT_GONE());
         ctx.run.body?.destroy();
       }
       finish(ctx);
     });
-    // IO: accept — the raw head is checked before any filter sees it (RFC 9112 §6, RELIABILITY S1–S7)
-    const checked: FramingResult = headers.length > deps.maxHeadersCount
-      ? { kind: 'reject', status: 431, reason: `more than ${deps.maxHeadersCount} header fields` }
-      : checkRequestFraming(req.httpVersion, headers, deps.maxBodyBytes);
+    // IO: accept — the raw head is checked before any filter sees it (RFC 9112 §6, RELIABILITY S1–S7; shared with
+    // the relay client: server/request-guard.ts)
+    const checked = checkRequestHead(req.httpVersion, headers, deps);
     if (checked.kind === 'reject') {
       ctx.error = new FerryError('FERRY_ERR_FRAMING', checked.reason, { source: 'downstream', status: checked.status });
       ctx.log.info({ event: 'client-error', requestId: ctx.id, status: checked.status, reason: checked.reason }, 'rejected request');
@@ -280,39 +278,14 @@ function openRequestBody(ctx: RunContext, maxBodyBytes: number | null, onBodyByt
   return meter;
 }
 
-/** The requests being proxied on each client socket (several when the client pipelines). */
-const IN_FLIGHT = new WeakMap<object, Set<RunContext>>();
-
 /**
- * The parser refused bytes on `socket` after it had handed requests over (a bad chunk in a request's body, or
- * garbage pipelined behind it): that connection is answered 400 and closed, so cancel their upstream calls.
- * Node parses the rest of a read only after the handler's microtasks, but the upstream client writes later still, so
- * when the bad bytes came in the same read nothing at all reaches the upstream (RELIABILITY S1); when they come
- * later, the upstream request is cut, never completed.
+ * The parser refused bytes on this request's connection after it was handed over (server/request-guard.ts
+ * abortInFlight): the connection is answered 400 and closed, so cancel its upstream call.
  */
-export function abortInFlight(socket: object): void {
-  const inFlight = IN_FLIGHT.get(socket);
-  if (!inFlight) return;
-  for (const ctx of inFlight) {
-    ctx.error ??= new FerryError('FERRY_ERR_FRAMING', 'malformed bytes after the request head', { source: 'downstream', status: 400 });
-    ctx.run.abort.abort(CLIENT_GONE());
-    ctx.run.body?.destroy();
-  }
-  inFlight.clear();
-}
-
-/**
- * Sockets whose connection ends after the current reply. Bytes the parser still finds on them (the rest of a refused
- * request) must not produce a second answer as if they were a new request (RELIABILITY S13): see createProxyServer.
- */
-const CLOSING = new WeakSet<object>();
-
-function markClosing(socket: object | null): void {
-  if (socket) CLOSING.add(socket);
-}
-
-export function isClosing(socket: object): boolean {
-  return CLOSING.has(socket);
+function cancelForParseError(ctx: RunContext): void {
+  ctx.error ??= new FerryError('FERRY_ERR_FRAMING', 'malformed bytes after the request head', { source: 'downstream', status: 400 });
+  ctx.run.abort.abort(CLIENT_GONE());
+  ctx.run.body?.destroy();
 }
 
 /**

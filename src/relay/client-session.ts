@@ -47,6 +47,8 @@ export class ClientSession {
    * the application. A slab comes back once the application socket has flushed it; at most window + 1 kept.
    */
   readonly #downSlabs: Buffer[] = [];
+  /** Whether anything was sent for this session (a session cancelled before its open sends no close either). */
+  #started = false;
 
   constructor(options: ClientSessionOptions) {
     this.#o = options;
@@ -64,6 +66,7 @@ export class ClientSession {
     if (body.length > this.#o.chunkSize) {
       throw new FerryError('FERRY_ERR_RELAY_HEAD', `request head of ${body.length} bytes does not fit in one relay message (--max-message)`, { source: 'downstream', status: 431 });
     }
+    this.#started = true;
     const r = await this.#o.transport.call(RELAY_PATHS.open, { [H.session]: this.id }, body, this.signal);
     if (r.status !== 200) throw refusal(r, 'relay open refused');
     this.#o.counters.sessionsOpened++;
@@ -169,6 +172,7 @@ export class ClientSession {
 
   /** Tell the server to free the session (best effort: the TTL frees it otherwise). */
   async close(): Promise<void> {
+    if (!this.#started) return;
     try {
       await this.#o.transport.call(RELAY_PATHS.close, { [H.session]: this.id }, Buffer.alloc(0));
     } catch { /* expiry will free it */ }

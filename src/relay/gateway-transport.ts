@@ -49,6 +49,18 @@ const BACKOFF_CAP_MS = 2_000;
 
 class TransientError extends Error {}
 
+/**
+ * The reason a relay-server gave with a signed refusal (`{"error": "..."}`), e.g. "session store (Redis) unavailable:
+ * Command timed out": it ends up in the application's 502 and the client's log line, so they name the real cause.
+ */
+function refusalDetail(r: RelayReply): string {
+  if (r.headers[H.responseAuth] === undefined || r.length === 0 || r.length > 4096) return '';
+  try {
+    const error = (JSON.parse(replyText(r)) as { error?: unknown }).error;
+    return typeof error === 'string' && error !== r.headers[H.error] ? `: ${error.slice(0, 200)}` : '';
+  } catch { return ''; }
+}
+
 export class GatewayTransport {
   readonly #o: GatewayTransportOptions;
   readonly #agent: Agent;
@@ -153,7 +165,7 @@ export class GatewayTransport {
           throw new FerryError('FERRY_ERR_RELAY_CLOCK', 'relay-server refused our timestamp: this clock is more than 300 s away from the server clock', { source: 'upstream', status: 502 });
         }
         if (!RETRYABLE.has(r.status) && !(r.status === 401 && kind === 'replay')) return r;
-        why = `${endpoint} answered ${r.status}${kind ? ` (${kind})` : ''}`;
+        why = `${endpoint} answered ${r.status}${kind ? ` (${kind}${refusalDetail(r)})` : ''}`;
       } catch (err) {
         if (!(err instanceof TransientError)) throw err;
         why = err.message;

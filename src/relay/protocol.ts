@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HeaderList } from '../http/headers.ts';
+import { parseConnectionTokens, PROTECTED_FROM_CONNECTION } from '../http/hop-by-hop.ts';
 
 export const RELAY_PATHS = {
   open: '/relay/v1/open',
@@ -107,6 +108,11 @@ export function parseOpenRequest(body: Buffer): { ok: true; value: OpenRequest }
       if (!TOKEN.test(h[0]) || !FIELD_VALUE.test(h[1])) return { ok: false, reason: `invalid header ${JSON.stringify(h[0])}` };
       headers.push([h[0].toLowerCase(), h[1]]);
     }
+    // The proxy's rule (RELIABILITY S7): a Connection option may not remove a framing field or Host. The client
+    // strips Connection before sending, so only a broken or hostile client gets here.
+    for (const option of parseConnectionTokens(headers)) {
+      if (PROTECTED_FROM_CONNECTION.has(option)) return { ok: false, reason: `Connection may not name ${option}` };
+    }
     if (typeof o.hasBody !== 'boolean') return { ok: false, reason: 'bad hasBody' };
     return { ok: true, value: { kind: 'http', method: o.method, url: o.url, headers, hasBody: o.hasBody } };
   }
@@ -119,18 +125,3 @@ export const DOWN_TYPES: readonly DownType[] = ['head', 'data', 'error'];
 
 export interface ResponseHeadPayload { status: number; headers: HeaderList }
 export interface ErrorPayload { status: number; reason: string }
-
-/**
- * RFC 9110 §7.6.1 hop-by-hop fields, plus the proxy credentials of this hop: never carried across the
- * relay in either direction. (A local copy: the relay keeps its own accept side.)
- */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'proxy-authorization', 'proxy-authenticate'];
-
-export function stripHopByHop(headers: HeaderList): HeaderList {
-  const drop = new Set(HOP_BY_HOP);
-  for (const [n, v] of headers) {
-    if (n === 'connection') for (const t of v.split(',')) if (t.trim() !== '') drop.add(t.trim().toLowerCase());
-  }
-  return headers.filter(([n]) => !drop.has(n));
-}

@@ -9,11 +9,18 @@
  * would duplicate what the per-index keys already give (random access for re-fetches, idempotent
  * re-sends, deletion on ack). Pub/sub loses messages when nobody listens, which is harmless here:
  * state is in the keys and every wait is bounded, so a lost hint costs one wait bound, never data.
+ *
+ * Every command is bounded (util/redis-options.ts: 1 s per command, no offline queue): a stalled or absent Redis
+ * turns into a StoreUnavailableError within about a second, which relay-server answers with a retryable 503. The
+ * outage is logged once when the first command fails and once when a command succeeds again (issue 17: once per
+ * outage, not per request).
  */
 import { Redis } from 'ioredis';
+import type { Logger } from '../server/logger.ts';
+import { BOUNDED_REDIS_OPTIONS } from '../util/redis-options.ts';
 import type { DownType } from './protocol.ts';
 import type { SessionMeta, SessionPatch } from './session.ts';
-import { Waiters, type CreateResult, type DownChunk, type PutUpResult, type SessionStore, type UpChunk } from './session-store.ts';
+import { StoreUnavailableError, Waiters, type CreateResult, type DownChunk, type PutUpResult, type SessionStore, type UpChunk } from './session-store.ts';
 
 const PREFIX = 'ferry:relay:';
 const CHANNEL = 'ferry:relay:events';
@@ -68,37 +75,84 @@ function metaFromHash(h: Record<string, string>): SessionMeta | undefined {
   return out as unknown as SessionMeta;
 }
 
+export interface RedisSessionStoreOptions {
+  /** Where the outage and recovery lines go (the relay-server's logger). */
+  log?: Logger;
+}
+
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis' as const;
   readonly #redis: Redis;
   readonly #sub: Redis;
   readonly #waiters = new Waiters();
   readonly #ttlMs: number;
+  readonly #log: Logger | undefined;
+  /** Start of the current outage (performance.now()), and the commands that failed in it; undefined while healthy. */
+  #downSince: number | undefined;
+  #failedInOutage = 0;
 
-  private constructor(redis: Redis, sub: Redis, ttlMs: number) {
+  private constructor(redis: Redis, sub: Redis, ttlMs: number, log: Logger | undefined) {
     this.#redis = redis;
     this.#sub = sub;
     this.#ttlMs = ttlMs;
+    this.#log = log;
   }
 
-  static async connect(url: string, ttlMs: number): Promise<RedisSessionStore> {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  static async connect(url: string, ttlMs: number, options: RedisSessionStoreOptions = {}): Promise<RedisSessionStore> {
+    const redis = new Redis(url, { ...BOUNDED_REDIS_OPTIONS, lazyConnect: true });
+    // Connection trouble surfaces as failed commands (StoreUnavailableError, logged once per outage); ioredis
+    // reconnects by itself.
+    redis.on('error', () => { /* see above */ });
     await redis.connect();
     const sub = redis.duplicate();
-    await sub.subscribe(CHANNEL);
-    // Connection trouble surfaces as failed commands (a 500 the client retries); ioredis reconnects by itself.
-    redis.on('error', () => { /* see above */ });
-    sub.on('error', () => { /* see above */ });
-    const store = new RedisSessionStore(redis, sub, ttlMs);
+    sub.on('error', () => { /* see above; the subscription is renewed on reconnect (autoResubscribe) */ });
+    try {
+      await sub.connect();
+      await sub.subscribe(CHANNEL);
+    } catch (err) {
+      redis.disconnect();
+      sub.disconnect();
+      throw err;
+    }
+    const store = new RedisSessionStore(redis, sub, ttlMs, options.log);
     sub.on('message', (_channel: string, id: string) => store.#waiters.wake(id));
     return store;
+  }
+
+  /** Run one Redis call: failures become StoreUnavailableError; the first failure and the first success after are logged. */
+  async #do<T>(call: Promise<T>): Promise<T> {
+    let value: T;
+    try {
+      value = await call;
+    } catch (err) {
+      throw this.#failed(err as Error);
+    }
+    if (this.#downSince !== undefined) this.#recovered();
+    return value;
+  }
+
+  #failed(err: Error): StoreUnavailableError {
+    this.#failedInOutage++;
+    if (this.#downSince === undefined) {
+      this.#downSince = performance.now();
+      this.#log?.warn({ event: 'relay-store-unavailable', store: 'redis', err: err.message },
+        `session store (Redis) unavailable: ${err.message}; relay messages are answered 503 (retryable) until it returns`);
+    }
+    return new StoreUnavailableError(`session store (Redis) unavailable: ${err.message}`, { cause: err });
+  }
+
+  #recovered(): void {
+    const downMs = Math.round(performance.now() - this.#downSince!);
+    this.#log?.info({ event: 'relay-store-recovered', store: 'redis', downMs, failedCommands: this.#failedInOutage }, 'session store (Redis) is back');
+    this.#downSince = undefined;
+    this.#failedInOutage = 0;
   }
 
   get #chunkTtl(): number { return 2 * this.#ttlMs; }
 
   async create(meta: SessionMeta): Promise<CreateResult> {
     const fields = Object.entries(meta).flatMap(([f, v]) => [f, String(v)]);
-    const r = await this.#redis.eval(CREATE, 1, k.meta(meta.id), this.#ttlMs, ...fields) as string | string[];
+    const r = await this.#do(this.#redis.eval(CREATE, 1, k.meta(meta.id), this.#ttlMs, ...fields)) as string | string[];
     if (r === 'created') return { kind: 'created' };
     const h: Record<string, string> = {};
     const arr = r as string[];
@@ -108,7 +162,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionMeta | undefined> {
-    return metaFromHash(await this.#redis.hgetall(k.meta(id)));
+    return metaFromHash(await this.#do(this.#redis.hgetall(k.meta(id))));
   }
 
   async update(id: string, patch: SessionPatch): Promise<void> {
@@ -117,38 +171,38 @@ export class RedisSessionStore implements SessionStore {
       if (v === undefined) continue;
       args.push(f, String(v), ['upDelivered', 'downProduced', 'downAcked'].includes(f) ? 'max' : 'set');
     }
-    await this.#redis.eval(PATCH, 1, k.meta(id), this.#ttlMs, ...args);
+    await this.#do(this.#redis.eval(PATCH, 1, k.meta(id), this.#ttlMs, ...args));
     this.notify(id);
   }
 
   async touch(id: string): Promise<void> {
-    await this.#redis.multi().pexpire(k.meta(id), this.#ttlMs).pexpire(k.upfp(id), this.#chunkTtl).exec();
+    await this.#do(this.#redis.multi().pexpire(k.meta(id), this.#ttlMs).pexpire(k.upfp(id), this.#chunkTtl).exec());
   }
 
   async putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number): Promise<PutUpResult> {
-    const r = await this.#redis.eval(PUT_UP, 3, k.meta(id), k.upfp(id), k.up(id, index), index, fingerprint, data, window, this.#chunkTtl) as string;
+    const r = await this.#do(this.#redis.eval(PUT_UP, 3, k.meta(id), k.upfp(id), k.up(id, index), index, fingerprint, data, window, this.#chunkTtl)) as string;
     if (r === 'stored') { this.notify(id); return { kind: 'stored' }; }
     if (r === 'duplicate' || r === 'conflict' || r === 'busy' || r === 'gone') return { kind: r };
     throw new Error(`unexpected store answer ${r}`);
   }
 
   async takeUp(id: string, index: number): Promise<UpChunk | undefined> {
-    const [data, fp] = await Promise.all([this.#redis.getBuffer(k.up(id, index)), this.#redis.hget(k.upfp(id), String(index))]);
+    const [data, fp] = await this.#do(Promise.all([this.#redis.getBuffer(k.up(id, index)), this.#redis.hget(k.upfp(id), String(index))]));
     if (data === null || fp === null) return undefined;
-    await this.#redis.del(k.up(id, index));
+    await this.#do(this.#redis.del(k.up(id, index)));
     return { data, fin: fp.endsWith(';fin') };
   }
 
   async putDown(id: string, index: number, chunk: DownChunk): Promise<void> {
-    await this.#redis.multi()
+    await this.#do(this.#redis.multi()
       .hset(k.down(id, index), { type: chunk.type, fin: chunk.fin ? '1' : '0', digest: chunk.digest, data: Buffer.concat(chunk.data, chunk.length) })
       .pexpire(k.down(id, index), this.#chunkTtl)
-      .exec();
+      .exec());
     await this.update(id, { downProduced: index + 1 });
   }
 
   async getDown(id: string, index: number): Promise<DownChunk | undefined> {
-    const h = await this.#redis.hgetallBuffer(k.down(id, index));
+    const h = await this.#do(this.#redis.hgetallBuffer(k.down(id, index)));
     if (!h.type || !h.data || !h.digest) return undefined;
     return { type: h.type.toString() as DownType, fin: h.fin?.toString() === '1', digest: h.digest.toString(), data: [h.data], length: h.data.length };
   }
@@ -158,7 +212,7 @@ export class RedisSessionStore implements SessionStore {
     if (!meta || ackedBelow <= meta.downAcked) return;
     const keys: string[] = [];
     for (let i = meta.downAcked; i < ackedBelow; i++) keys.push(k.down(id, i));
-    if (keys.length) await this.#redis.del(...keys);
+    if (keys.length) await this.#do(this.#redis.del(...keys));
     await this.update(id, { downAcked: ackedBelow });
   }
 
@@ -169,12 +223,12 @@ export class RedisSessionStore implements SessionStore {
       for (let i = meta.downAcked; i < meta.downProduced; i++) keys.push(k.down(id, i));
       for (let i = meta.upDelivered; i < meta.upDelivered + 64; i++) keys.push(k.up(id, i));
     }
-    await this.#redis.del(...keys);
+    await this.#do(this.#redis.del(...keys));
     this.notify(id);
   }
 
   async claimNonce(nonce: string, ttlMs: number): Promise<boolean> {
-    return (await this.#redis.set(k.nonce(nonce), '1', 'PX', ttlMs, 'NX')) === 'OK';
+    return (await this.#do(this.#redis.set(k.nonce(nonce), '1', 'PX', ttlMs, 'NX'))) === 'OK';
   }
 
   notify(id: string): void {
@@ -193,7 +247,7 @@ export class RedisSessionStore implements SessionStore {
     let chunks = 0;
     let cursor = '0';
     do {
-      const [next, keys] = await this.#redis.scan(cursor, 'MATCH', `${PREFIX}s:*`, 'COUNT', 500);
+      const [next, keys] = await this.#do(this.#redis.scan(cursor, 'MATCH', `${PREFIX}s:*`, 'COUNT', 500));
       cursor = next;
       for (const key of keys) {
         if (key.endsWith(':meta')) sessions++;

@@ -1,19 +1,27 @@
 /**
  * @module relay-client: the application-side forward proxy. Absolute-form HTTP requests and CONNECT
  * tunnels become relay sessions through the gateway; `/stats` answers locally.
+ *
+ * Every request first goes through the same accept step as `ferry proxy` (server/request-guard.ts: framing,
+ * duplicate singletons, field count, nothing processed behind a refusal, a parse error cancelling what its
+ * connection started), and nothing is sent towards the gateway before it passed (RELIABILITY S1–S7, S13).
  */
-import type http from 'node:http';
+import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { FerryError } from '../errors.ts';
-import { fromRawHeaders, toFlatHeaders, withoutHeaders } from '../http/headers.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { fromRawHeaders, getHeader, toFlatHeaders, withoutHeaders } from '../http/headers.ts';
+import { stripHopByHop } from '../http/hop-by-hop.ts';
 import { logAccess } from '../server/access-log.ts';
-import { closeServer, createHardenedServer } from '../server/http-server.ts';
+import { closeServer, createHardenedServer, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
 import type { Logger } from '../server/logger.ts';
+import { checkRequestHead, guardServer, isClosing, markClosing, trackInFlight, untrackInFlight, type HeadLimits } from '../server/request-guard.ts';
 import { ClientSession, type DownSink } from './client-session.ts';
 import { GatewayTransport, type SigV4Config } from './gateway-transport.ts';
-import { chunkPayloadSize, stripHopByHop } from './protocol.ts';
+import { parseAbsoluteTarget, parseAuthorityTarget } from '../proxy/forward/request-target.ts';
+import { chunkPayloadSize } from './protocol.ts';
 import { formatRelayStats, newRelayCounters } from './relay-stats.ts';
 
 export interface RelayClientOptions {
@@ -33,6 +41,14 @@ export interface RelayClient {
   stats(): Record<string, unknown>;
   close(): Promise<void>;
   destroy(): void;
+}
+
+/** Uploads of any size pass through the relay: no body limit; the field count is the proxy's default. */
+const HEAD_LIMITS: HeadLimits = { maxHeadersCount: DEFAULT_MAX_HEADERS_COUNT, maxBodyBytes: null };
+
+/** The parser refused bytes behind this request on its connection (answered 400 and closed): send nothing more. */
+function cancelSession(s: ClientSession): void {
+  s.abort(new FerryError('FERRY_ERR_FRAMING', 'malformed bytes after the request head', { source: 'downstream', status: 400 }));
 }
 
 export function createRelayClient(o: RelayClientOptions): RelayClient {
@@ -62,6 +78,14 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const target = req.url ?? '/';
+    // A request pipelined behind a refusal is never processed: its bytes may be the refused request's body (S13).
+    if (isClosing(req.socket)) return;
+    // IO: accept — the raw head is checked before anything else, as by `ferry proxy` (server/request-guard.ts)
+    const checked = checkRequestHead(req.httpVersion, fromRawHeaders(req.rawHeaders), HEAD_LIMITS);
+    if (checked.kind === 'reject') {
+      log.info({ event: 'client-error', status: checked.status, reason: checked.reason }, 'rejected request');
+      return refuse(req, res, checked.status, checked.reason);
+    }
     if (target.startsWith('/')) {
       if (req.method === 'GET' && o.statsPath !== '' && target.split('?')[0] === o.statsPath) {
         const body = JSON.stringify(stats());
@@ -69,14 +93,17 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
         res.end(body);
         return;
       }
-      return plain(res, 400, 'relay-client is a proxy: send absolute-form requests (curl -x) or CONNECT');
+      return refuse(req, res, 400, 'relay-client is a proxy: send absolute-form requests (curl -x) or CONNECT');
     }
-    let url: URL;
-    try { url = new URL(target); } catch { return plain(res, 400, 'invalid request target'); }
-    if (url.protocol !== 'http:') return plain(res, 400, 'only http:// requests are relayed as requests; use CONNECT for https');
-    // Node already answered any `Expect: 100-continue` on this hop; the target must not wait for one.
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    // The forward proxy's reading of absolute-form (RFC 9112 §3.2.2): no userinfo, no fragment, a valid host and port.
+    const t = parseAbsoluteTarget(target);
+    if (t.kind !== 'absolute') return refuse(req, res, 400, t.kind === 'invalid' ? `invalid request target: ${t.reason}` : 'invalid request target');
+    if (t.scheme !== 'http') return refuse(req, res, 400, 'only http:// requests are relayed as requests; use CONNECT for https');
+    const url = `http://${t.hostHeader}${t.path}`;
+    const framing = checked.body;
+    const hasBody = framing.kind === 'chunked' || (framing.kind === 'length' && framing.length > 0);
     const s = newSession();
+    trackInFlight(req.socket, s, cancelSession);
     let bytesOut = 0;
     let failed = false;
     let upError: unknown;
@@ -84,7 +111,13 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     const onAppClose = () => { if (!res.writableFinished) { appGone = true; s.abort(new Error('application went away')); } };
     res.on('close', onAppClose);
     try {
-      await s.open({ kind: 'http', method: req.method ?? 'GET', url: url.href, headers: withoutHeaders(stripHopByHop(fromRawHeaders(req.rawHeaders)), ['expect']), hasBody });
+      // Bytes behind this head in the same read are parsed before the next turn: if they are malformed, the
+      // connection is refused and this session cancelled before anything went towards the gateway (S1).
+      await nextTurn();
+      if (s.signal.aborted) throw s.signal.reason;
+      // This hop's `Expect: 100-continue` is answered here, once the head passed; the target must not wait for one.
+      if (getHeader(checked.headers, 'expect')?.trim().toLowerCase() === '100-continue') res.writeContinue();
+      await s.open({ kind: 'http', method: req.method ?? 'GET', url: url, headers: withoutHeaders(stripHopByHop(checked.headers), ['expect']), hasBody });
       const up = hasBody ? s.sendUp(req) : Promise.resolve();
       up.catch((e: unknown) => { upError = e; }); // it aborts the session; reported below as the cause
       const sink: DownSink = {
@@ -105,18 +138,26 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
       await s.receiveDown(sink, true);
     } catch (caught) {
       const err = upError ?? caught;
+      if (s.signal.reason instanceof FerryError && s.signal.reason.code === 'FERRY_ERR_FRAMING') {
+        // Already answered 400 by the parser-error handler, which closed the connection.
+        log.info({ event: 'relay-app-malformed', session: s.id, url: url }, 'malformed bytes after the request head: request cancelled');
+        res.statusCode = 400; // for the access line
+        res.destroy();
+        return;
+      }
       if (appGone && !(err instanceof FerryError)) {
         // The application left first (it may have had every byte it wanted): not a relay failure.
-        log.info({ event: 'relay-app-gone', session: s.id, url: url.href }, 'application closed the connection before the end');
+        log.info({ event: 'relay-app-gone', session: s.id, url: url }, 'application closed the connection before the end');
         res.destroy();
         return;
       }
       failed = true;
       const e = err instanceof FerryError ? err : new FerryError('FERRY_ERR_RELAY', (err as Error).message, { source: 'internal', status: 502 });
-      log.warn({ event: 'relay-failed', session: s.id, url: url.href, err: e.message }, 'relayed request failed');
+      log.warn({ event: 'relay-failed', session: s.id, url: url, err: e.message }, 'relayed request failed');
       if (!res.headersSent) plain(res, e.status ?? 502, e.message);
       else res.destroy(); // never a silently truncated "complete" response
     } finally {
+      untrackInFlight(req.socket, s);
       s.abort(new Error('done'));
       endSession(s, failed);
       logAccess(log, {
@@ -129,9 +170,16 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   async function onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const sock = socket as Socket;
     sock.on('error', () => { /* handled through the session */ });
-    const m = /^([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(req.url ?? '');
-    const port = Number(m?.[2]);
-    if (!m || port < 1 || port > 65535) {
+    // The same head checks as every other request (a second Host or Proxy-Authorization, invalid fields).
+    const checked = checkRequestHead(req.httpVersion, fromRawHeaders(req.rawHeaders), HEAD_LIMITS);
+    if (checked.kind === 'reject') {
+      log.info({ event: 'client-error', status: checked.status, reason: checked.reason }, 'rejected CONNECT');
+      sock.end(`HTTP/1.1 ${checked.status} ${http.STATUS_CODES[checked.status] ?? 'Bad Request'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    const t = parseAuthorityTarget(req.url ?? '');
+    if (t.kind === 'invalid') {
+      log.info({ event: 'client-error', status: 400, reason: t.reason }, 'rejected CONNECT');
       sock.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -140,7 +188,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     let appClosed = false;
     sock.on('close', () => { appClosed = true; s.abort(new Error('application closed the tunnel')); });
     try {
-      await s.open({ kind: 'connect', host: m[1]!.replace(/^\[|\]$/g, ''), port });
+      await s.open({ kind: 'connect', host: t.authority.host, port: t.authority.port });
     } catch (err) {
       const status = err instanceof FerryError && err.status !== undefined ? err.status : 502;
       log.warn({ event: 'relay-connect-failed', session: s.id, target: req.url, err: (err as Error).message }, 'CONNECT through the relay failed');
@@ -172,10 +220,19 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
     }
   }
 
-  function plain(res: ServerResponse, status: number, message: string): void {
+  function plain(res: ServerResponse, status: number, message: string, close = false): void {
     const body = `${message}\n`;
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store',
+      ...(close ? { connection: 'close' } : {}),
+    });
     res.end(body);
+  }
+
+  /** A local refusal ends the connection: an unread body must not be parsed as the next request (S13). */
+  function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+    markClosing(req.socket);
+    plain(res, status, message, true);
   }
 
   const server = createHardenedServer((req, res) => {
@@ -185,6 +242,9 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
       else res.destroy();
     });
   }, { log });
+  guardServer(server, HEAD_LIMITS.maxHeadersCount);
+  // Without this listener Node answers 100 Continue itself, before the head was checked.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
   // Uploads of any size pass through: no deadline on receiving a whole request body (idle timeouts still apply).
   server.requestTimeout = 0;
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -4,6 +4,8 @@
  *
  * Every answer says `Cache-Control: no-store` (no gateway stage cache may keep a chunk) and every
  * long poll ends before `pollTimeoutMs` (API Gateway cuts integrations at 29-30 s; RELIABILITY L10).
+ * A store that cannot answer (Redis stalled or down: every call is bounded) makes the message a retryable
+ * 503 `x-ferry-error: store`, which the client repeats within its --retries (docs/relay.md, "When Redis stalls").
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,11 +14,11 @@ import type { Logger } from '../server/logger.ts';
 import { NONCE_TTL_MS, signRelayResponse, verifyRelayRequest } from './hmac.ts';
 import {
   chunkPayloadSize, formatContentDigest, H, isSessionId, parseContentDigest, parseIndex, parseOpenRequest,
-  RELAY_PATHS, STATUS_CHECKSUM_MISMATCH,
+  RELAY_PATHS, STATUS_CHECKSUM_MISMATCH, type RelayPath,
 } from './protocol.ts';
 import { formatRelayStats, newRelayCounters } from './relay-stats.ts';
 import { decideDownFetch, newSessionMeta, upFingerprint } from './session.ts';
-import type { SessionStore } from './session-store.ts';
+import { StoreUnavailableError, type SessionStore } from './session-store.ts';
 import { SlabPool } from './slab-pool.ts';
 import { TargetSession } from './target-session.ts';
 
@@ -63,6 +65,8 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   /** Requests that may be waiting (long polls, full windows): shutdown ends them at once instead of after a poll. */
   const waiting = new Set<AbortController>();
   let closing = false;
+  /** Messages answered 503 because the store could not answer (shown in /stats). */
+  let storeRefusals = 0;
 
   const sweepEvery = Math.min(Math.max(Math.floor(o.sessionTtlMs / 4), 100), 10_000);
   const sweeper = setInterval(() => { void sweep(); }, sweepEvery);
@@ -78,7 +82,8 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
         }
       }
     } catch (err) {
-      log.warn({ event: 'relay-sweep', err: (err as Error).message }, 'session sweep failed');
+      // A store outage is logged once by the store itself, not once per sweep.
+      if (!(err instanceof StoreUnavailableError)) log.warn({ event: 'relay-sweep', err: (err as Error).message }, 'session sweep failed');
     }
   }
 
@@ -143,22 +148,31 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
       log.info({ event: 'relay-checksum-mismatch', path }, 'chunk digest mismatch; client will resend');
       return refuse(res, STATUS_CHECKSUM_MISMATCH, nonce, 'checksum', 'Checksum Mismatch: resend the chunk');
     }
-    if (o.secret && !(await o.store.claimNonce(nonce, NONCE_TTL_MS))) {
+    try {
+      await dispatch(req, res, endpoint, { path: endpoint, body, digest, nonce, get });
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      storeRefusals++; // (an up chunk's slab is left to the GC: it may have been given back already)
+      return refuse(res, 503, nonce, 'store', err.message);
+    }
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, endpoint: RelayPath, msg: Message): Promise<void> {
+    if (o.secret && !(await o.store.claimNonce(msg.nonce, NONCE_TTL_MS))) {
       counters.replays++;
-      log.warn({ event: 'relay-replay', path, remote: req.socket.remoteAddress }, 'replayed relay message refused');
+      log.warn({ event: 'relay-replay', path: endpoint, remote: req.socket.remoteAddress }, 'replayed relay message refused');
       return refuse(res, 401, '', 'replay', 'nonce already used');
     }
-    const session = get(H.session);
-    if (!isSessionId(session)) return refuse(res, 400, nonce, 'session', 'missing or invalid x-ferry-session');
-    const msg: Message = { path: endpoint, body, digest, nonce, get };
+    const session = msg.get(H.session);
+    if (!isSessionId(session)) return refuse(res, 400, msg.nonce, 'session', 'missing or invalid x-ferry-session');
     const abort = new AbortController();
     waiting.add(abort);
     res.on('close', () => { waiting.delete(abort); abort.abort(); });
     switch (endpoint) {
-      case RELAY_PATHS.open: return onOpen(res, session, msg);
-      case RELAY_PATHS.up: return onUp(res, session, msg, abort.signal);
-      case RELAY_PATHS.down: return onDown(res, session, msg, abort.signal);
-      case RELAY_PATHS.close: return onClose(res, session, msg);
+      case RELAY_PATHS.open: return await onOpen(res, session, msg);
+      case RELAY_PATHS.up: return await onUp(res, session, msg, abort.signal);
+      case RELAY_PATHS.down: return await onDown(res, session, msg, abort.signal);
+      case RELAY_PATHS.close: return await onClose(res, session, msg);
     }
   }
 
@@ -267,10 +281,13 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   }
 
   async function stats(): Promise<Record<string, unknown>> {
-    const census = await o.store.census();
+    let census: { sessions: number; chunks: number; bytes: number } | undefined;
+    try { census = await o.store.census(); } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+    }
     return formatRelayStats('relay-server', counters, startedAt, now(), {
       sessionsOpen: owned.size,
-      store: { kind: o.store.kind, sessions: census.sessions, chunks: census.chunks, bytes: census.bytes },
+      store: { kind: o.store.kind, available: census !== undefined, refused: storeRefusals, ...census },
     });
   }
 

@@ -14,6 +14,15 @@ import type { DownType } from './protocol.ts';
 export interface DownChunk { type: DownType; fin: boolean; digest: string; data: readonly Buffer[]; length: number }
 export interface UpChunk { fin: boolean; data: Buffer }
 
+/**
+ * The shared store cannot answer right now (Redis stalled, restarting or unreachable: every call is bounded, see
+ * util/redis-options.ts). relay-server answers the message with a retryable 503 `x-ferry-error: store`; the store
+ * itself logs the outage once, and its recovery.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
 export type CreateResult = { kind: 'created' } | { kind: 'exists'; meta: SessionMeta };
 export type PutUpResult = Exclude<UpDecision, { kind: 'store' }> | { kind: 'stored' } | { kind: 'gone' };
 

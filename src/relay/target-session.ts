@@ -7,6 +7,8 @@
  * unconfirmed chunks are kept, after which the target is simply not read (TCP backpressure).
  * The target hop is one stream that is never replayed: if it breaks, the client gets an error chunk
  * and the application a failed request (RELIABILITY L7).
+ * When the store cannot answer (StoreUnavailableError: Redis stalled or down) the session is given up: the
+ * target connection is closed, and the client, whose messages are answered 503 meanwhile, fails the request.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -14,11 +16,12 @@ import net from 'node:net';
 import type { Writable } from 'node:stream';
 import type { Logger } from '../server/logger.ts';
 import { ChunkReader } from './chunk-reader.ts';
-import { stripHopByHop, type DownType, type ErrorPayload, type OpenRequest, type ResponseHeadPayload } from './protocol.ts';
+import type { DownType, ErrorPayload, OpenRequest, ResponseHeadPayload } from './protocol.ts';
 import { fromRawHeaders, toFlatHeaders } from '../http/headers.ts';
+import { stripHopByHop } from '../http/hop-by-hop.ts';
 import { mayProduce } from './session.ts';
 import { noteRelayedBytes } from './relay-gc.ts';
-import type { SessionStore } from './session-store.ts';
+import { StoreUnavailableError, type SessionStore } from './session-store.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import type { SlabPool } from './slab-pool.ts';
 
@@ -68,6 +71,18 @@ export class TargetSession {
     else this.#startHttp(open);
   }
 
+  /**
+   * Where every store call made in the background ends up (nothing awaits those): a store outage ends the session
+   * (logged once by the store itself); anything else is logged. Never an unhandled rejection.
+   */
+  #background(p: Promise<unknown>): void {
+    p.catch((err: unknown) => {
+      if (err instanceof StoreUnavailableError) { this.destroy('session store unavailable'); return; }
+      this.#o.log.warn({ event: 'relay-session-error', session: this.id, err: (err as Error).message }, 'relay session failed');
+      this.destroy('internal error');
+    });
+  }
+
   /** Free everything: the target connection, the pumps. Idempotent. */
   destroy(reason: string): void {
     if (this.#ended) return;
@@ -83,7 +98,7 @@ export class TargetSession {
     this.#target = socket;
     socket.setTimeout(CONNECT_TIMEOUT_MS);
     const fail = (status: number, reason: string) => {
-      void store.update(id, { state: 'failed', failStatus: status, failReason: reason }).finally(() => this.destroy(reason));
+      this.#background(store.update(id, { state: 'failed', failStatus: status, failReason: reason }).finally(() => this.destroy(reason)));
     };
     socket.once('timeout', () => fail(504, `connect to ${host}:${port} timed out`));
     socket.once('error', (err) => fail(502, `connect to ${host}:${port} failed: ${err.message}`));
@@ -92,10 +107,10 @@ export class TargetSession {
       socket.removeAllListeners('timeout');
       socket.removeAllListeners('error');
       socket.on('error', (err) => this.#o.log.debug({ event: 'relay-target-error', session: id, err: err.message }, 'tunnel target error'));
-      void store.update(id, { state: 'open' }).then(() => {
-        void this.#upPump(socket);
-        void this.#downPump(socket);
-      });
+      this.#background(store.update(id, { state: 'open' }).then(() => {
+        this.#background(this.#upPump(socket));
+        this.#background(this.#downPump(socket));
+      }));
     });
   }
 
@@ -116,8 +131,8 @@ export class TargetSession {
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (responded) return; // the response reader sees the failure and sends the error chunk
       const status = err.code === 'ETIMEDOUT' ? 504 : 502;
-      void this.#produce('error', Buffer.from(JSON.stringify({ status, reason: `target ${url.host}: ${err.message}` } satisfies ErrorPayload)), true)
-        .finally(() => this.#o.log.info({ event: 'relay-target-error', session: id, err: err.message }, 'target request failed'));
+      this.#background(this.#produce('error', Buffer.from(JSON.stringify({ status, reason: `target ${url.host}: ${err.message}` } satisfies ErrorPayload)), true)
+        .finally(() => this.#o.log.info({ event: 'relay-target-error', session: id, err: err.message }, 'target request failed')));
     });
     req.on('response', (res) => {
       responded = true;
@@ -127,13 +142,13 @@ export class TargetSession {
         // A head is never split (RELIABILITY L1): it must fit in one message, as at the gateway itself.
         res.destroy();
         const reason = `target response head of ${encoded.length} bytes does not fit in one relay message (--max-message)`;
-        void this.#produce('error', Buffer.from(JSON.stringify({ status: 502, reason } satisfies ErrorPayload)), true);
+        this.#background(this.#produce('error', Buffer.from(JSON.stringify({ status: 502, reason } satisfies ErrorPayload)), true));
         return;
       }
-      void this.#produce('head', encoded, false).then((ok) => { if (ok) void this.#downPump(res); });
+      this.#background(this.#produce('head', encoded, false).then((ok) => { if (ok) this.#background(this.#downPump(res)); }));
     });
-    void store.update(id, { state: 'open' });
-    if (open.hasBody) void this.#upPump(req);
+    this.#background(store.update(id, { state: 'open' }));
+    if (open.hasBody) this.#background(this.#upPump(req));
     else req.end();
   }
 
@@ -161,6 +176,7 @@ export class TargetSession {
         if (c.fin) { dest.end(); return; }
       }
     } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err; // ends the session (#background)
       this.#o.log.debug({ event: 'relay-up-pump', session: id, err: (err as Error).message }, 'up pump stopped');
     }
   }
@@ -177,6 +193,7 @@ export class TargetSession {
         if (!(await this.#produce('data', data, reader.done)) || reader.done) return;
       }
     } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err; // ends the session (#background)
       const reason = `target connection broke mid-stream: ${(err as Error).message}`;
       await this.#produce('error', Buffer.from(JSON.stringify({ status: 502, reason } satisfies ErrorPayload)), true);
     }

@@ -5,7 +5,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface RunningRedis { url: string; port: number; stop(): Promise<void> }
+export interface RunningRedis {
+  url: string;
+  port: number;
+  /** Send a signal to the redis-server process (SIGSTOP / SIGCONT: a stalled Redis whose connections stay open). */
+  signal(signal: NodeJS.Signals): void;
+  stop(): Promise<void>;
+}
 
 /** Why Redis tests cannot run here, or null when they can. In CI a missing redis-server is an error, not a skip. */
 export function redisUnavailable(): string | null {
@@ -42,6 +48,7 @@ export async function startRedis(): Promise<RunningRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    signal: (signal) => { proc.kill(signal); },
     stop: () => new Promise<void>((resolve) => {
       proc.once('exit', () => { rmSync(dir, { recursive: true, force: true }); resolve(); });
       proc.kill('SIGTERM');

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { ChunkReader } from '../../src/relay/chunk-reader.ts';
 import {
-  chunkPayloadSize, formatContentDigest, formatOpenRequest, HEAD_BUDGET, parseContentDigest, parseIndex, parseOpenRequest, stripHopByHop,
+  chunkPayloadSize, formatContentDigest, formatOpenRequest, HEAD_BUDGET, parseContentDigest, parseIndex, parseOpenRequest,
 } from '../../src/relay/protocol.ts';
 
 test('chunk payload leaves the head budget free inside --max-message', () => {
@@ -46,9 +46,16 @@ test('open requests: well-formed heads round trip; malformed ones are refused', 
   for (const b of bad) assert.equal(parseOpenRequest(Buffer.from(b)).ok, false, b);
 });
 
-test('stripHopByHop removes RFC 9110 §7.6.1 fields and those named by Connection', () => {
-  const out = stripHopByHop([['connection', 'close, x-secret'], ['x-secret', '1'], ['keep-alive', 'timeout=5'], ['proxy-authorization', 'Basic x'], ['te', 'trailers'], ['x-keep', 'y'], ['content-length', '3']]);
-  assert.deepEqual(out, [['x-keep', 'y'], ['content-length', '3']]);
+test('an open request whose Connection option names Host or a framing field is refused (the proxy\'s rule, RELIABILITY S7)', () => {
+  const open = (headers: string[][]) => Buffer.from(JSON.stringify({ kind: 'http', method: 'POST', url: 'http://a/', headers, hasBody: true }));
+  for (const named of ['host', 'Content-Length', 'transfer-encoding']) {
+    for (const field of ['connection', 'proxy-connection']) {
+      const r = parseOpenRequest(open([['host', 'a'], [field, `close, ${named}`], ['content-length', '3']]));
+      assert.equal(r.ok, false, `${field}: ${named}`);
+      assert.match((r as { reason: string }).reason, /Connection may not name/);
+    }
+  }
+  assert.equal(parseOpenRequest(open([['host', 'a'], ['connection', 'x-hop'], ['x-hop', '1']])).ok, true);
 });
 
 test('ChunkReader: chunks never exceed the maximum and concatenate to the source, whatever the write pattern', async () => {

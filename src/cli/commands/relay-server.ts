@@ -44,7 +44,7 @@ export const relayServerCommand: CliCommand = {
     let store: SessionStore;
     if (storeSpec === 'memory') store = new MemorySessionStore({ ttlMs: common.sessionTtlMs });
     else if (/^rediss?:\/\//.test(storeSpec)) {
-      try { store = await RedisSessionStore.connect(storeSpec, common.sessionTtlMs); } catch (err) {
+      try { store = await RedisSessionStore.connect(storeSpec, common.sessionTtlMs, { log }); } catch (err) {
         throw new UsageError(`--store ${storeSpec.replace(/\/\/[^@/]*@/, '//***@')}: cannot connect to Redis (${(err as Error).message})`);
       }
     } else throw new UsageError(`--store must be "memory" or a redis:// URL, not "${storeSpec}"`);
