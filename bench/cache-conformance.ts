@@ -77,9 +77,7 @@ async function startSuiteServer(dir: string): Promise<{ url: string; stop: () =>
 
 function runSuite(base: string): Promise<Results> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--no-warnings', join(SUITE, 'test-engine', 'cli.mjs')], {
-      cwd: SUITE, env: { ...process.env, npm_config_base: base, npm_package_config_id: '' }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const proc = spawn(process.execPath, ['--no-warnings', join(CONFORMANCE, 'run-all.mjs'), base], { cwd: SUITE, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (c: string) => { out += c; });

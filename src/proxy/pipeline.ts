@@ -13,6 +13,7 @@ import { FerryError } from '../errors.ts';
 import { checkRequestFraming, type BodyFraming, type FramingResult } from '../http/framing.ts';
 import { normalizeAddress } from '../http/forwarded.ts';
 import { fromRawHeaders, getHeader, hasHeader, toFlatHeaders, type HeaderList } from '../http/headers.ts';
+import { formatInterimHead, interimToRelay } from '../http/interim.ts';
 import type { Logger } from '../server/logger.ts';
 import { BodyMeter } from './body-meter.ts';
 import { noteRelayedBytes } from './gc-pacer.ts';
@@ -76,6 +77,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       body: openRequestBody(ctx, deps.maxBodyBytes),
       signal: ctx.run.abort,
       ...(expect ? { onContinue: () => sendContinue(ctx.res) } : {}),
+      onInformation: (status, headers) => sendInterim(ctx, status, headers),
     });
     ctx.upstreamTimeMs = performance.now() - started;
     let rhead: ResponseHead = response.head;
@@ -326,6 +328,20 @@ function closeAtRequestLimit(res: ServerResponse): void {
 function isExpectContinue(headers: HeaderList): boolean {
   const v = getHeader(headers, 'expect');
   return v !== undefined && v.trim().toLowerCase() === '100-continue';
+}
+
+/**
+ * IO: relay an interim response (102, 103 …) to the client before the final head (RFC 9110 §15.2; what is relayed:
+ * http/interim.ts). Only while this response is the one on the socket and its head is not out: a background
+ * revalidation's origin answers after the client's reply was sent are dropped, and so are a pipelined request's
+ * that is still queued behind another (its socket is assigned later).
+ */
+function sendInterim(ctx: RequestContext, status: number, headers: HeaderList): void {
+  const { res } = ctx;
+  if (res.headersSent || res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed) return;
+  const interim = interimToRelay(status, headers, ctx.request.httpVersion);
+  if (interim === null) return;
+  res.socket.write(formatInterimHead(interim), 'latin1');
 }
 
 /** 100 Continue once; Node may already have sent it when the handler is embedded without a checkContinue listener. */
