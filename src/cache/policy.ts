@@ -40,7 +40,12 @@ export function heuristicFraction(res: CachePolicy.HttpResponse): number {
   return Math.min(0.1, MAX_HEURISTIC_SECONDS / ageSeconds);
 }
 
-/** A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`). */
+/**
+ * A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`).
+ * It reads the library's private fields `_status`, `_rescc` and `_resHeaders` (storable below), and the undeclared
+ * `now()`: package.json pins http-cache-semantics to exactly 4.3.0 for that reason, so an update is a deliberate
+ * step (re-run test/cache/policy.test.ts and `npm run conformance`), not a caret range drifting under us.
+ */
 export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
   class ClockedPolicy extends CachePolicy {
     // Not in @types/http-cache-semantics, but the library reads the time only through this method.
