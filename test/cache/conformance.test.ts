@@ -187,6 +187,21 @@ const CASES: Case[] = [
   { id: 'age-parse-parameter', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '7200;foo=bar']], pauseAfter: true }, { expect: 'cached' }] },
   { id: 'age-parse-prefix', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '0,7200']], pauseAfter: true }, { expect: 'cached' }] },
   { id: 'age-parse-suffix', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '7200,0']], pauseAfter: true }, { expect: 'not_cached' }] },
+  // updateHEAD (RFC 9111 §4.3.5): a 200 to a forwarded HEAD freshens the stored GET response when its validators match
+  {
+    id: 'head-200-update', steps: [
+      { resHeaders: [['cache-control', 'max-age=1'], ['etag', '"h1"'], ['template-a', '1'], ['template-b', 'kept']], pauseAfter: true },
+      { method: 'HEAD', resHeaders: [['cache-control', 'max-age=1000'], ['etag', '"h1"'], ['template-a', '2']], expect: 'not_cached', expectHeaders: { 'template-a': '2', 'template-b': 'kept' } },
+      { expect: 'cached', expectBody: 'body 0', expectHeaders: { 'template-a': '2', 'template-b': 'kept' } },
+    ],
+  },
+  {
+    id: 'head-200-other-etag-no-update', steps: [
+      { resHeaders: [['cache-control', 'max-age=1'], ['etag', '"h1"'], ['template-a', '1']], pauseAfter: true },
+      { method: 'HEAD', resHeaders: [['cache-control', 'max-age=1000'], ['etag', '"h2"'], ['template-a', '2']], expect: 'not_cached', expectHeaders: { 'template-a': '2' } },
+      { expect: 'etag_validated' },
+    ],
+  },
   { id: 'head-from-stored-get', steps: [{ resHeaders: [['cache-control', 'max-age=3600']] }, { method: 'HEAD', expect: 'cached', expectBody: '' }] },
 ];
 

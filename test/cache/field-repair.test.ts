@@ -1,9 +1,10 @@
-/** Response fields read the RFC 9111 way where http-cache-semantics reads them otherwise (src/cache/field-repair.ts), and the stale-on-disconnect rule. Pure. */
+/** Response fields read the RFC 9111 way where http-cache-semantics reads them otherwise (src/cache/field-repair.ts), the stale-on-disconnect and HEAD-freshening rules. Pure. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ALREADY_EXPIRED, applyMustUnderstand, MAX_DELTA_SECONDS, normalizeAge, normalizeExpires } from '../../src/cache/field-repair.ts';
 import { createPolicyKit, decideStore, toPolicyRequest } from '../../src/cache/policy.ts';
+import { headMayFreshen } from '../../src/cache/head-freshen.ts';
 import { isDisconnected, staleOnDisconnectAllows } from '../../src/cache/stale-on-disconnect.ts';
 import { FerryError } from '../../src/errors.ts';
 import { formatHttpDate } from '../../src/http/http-date.ts';
@@ -69,4 +70,14 @@ test('stale on disconnect (RFC 9111 §4.2.4): only when the origin gave no answe
   for (const code of ['FERRY_ERR_UPSTREAM_UNREACHABLE', 'FERRY_ERR_UPSTREAM_CLOSED', 'FERRY_ERR_UPSTREAM_CONNECT_TIMEOUT', 'FERRY_ERR_UPSTREAM_TIMEOUT']) assert.equal(isDisconnected(err(code)), true, code);
   for (const code of ['FERRY_ERR_UPSTREAM_BAD_RESPONSE', 'FERRY_ERR_CLIENT_GONE', 'FERRY_ERR_TOO_MANY_ORIGINS']) assert.equal(isDisconnected(err(code)), false, code);
   assert.equal(isDisconnected(new Error('x')), false);
+});
+
+test('HEAD freshening (RFC 9111 §4.3.5): received validators and Content-Length must match the stored response', () => {
+  const stored: HeaderList = [['etag', '"a"'], ['last-modified', 'Thu, 01 Jan 2026 00:00:00 GMT']];
+  assert.equal(headMayFreshen(stored, 10, []), true);
+  assert.equal(headMayFreshen(stored, 10, [['etag', '"a"'], ['content-length', '10']]), true);
+  assert.equal(headMayFreshen(stored, 10, [['etag', '"b"']]), false);
+  assert.equal(headMayFreshen(stored, 10, [['last-modified', 'Fri, 02 Jan 2026 00:00:00 GMT']]), false);
+  assert.equal(headMayFreshen(stored, 10, [['content-length', '11']]), false);
+  assert.equal(headMayFreshen([], 10, [['etag', '"a"']]), false);
 });
