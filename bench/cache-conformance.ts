@@ -39,6 +39,15 @@ export type StoreName = 'memory' | 'disk' | 'redis';
 /** Per test id, the symbol cache-tests.fyi shows (✅ ⛔️ ⚠️ Y N 🔹 ⚪️ ↻ ⁉️ -). */
 export type Verdicts = Record<string, string>;
 export interface Summary { counts: Map<string, Map<string, number>>; verdicts: Verdicts; problems: Array<{ symbol: string; kind: string; id: string; detail: string }> }
+/** One store's run; `retried`: tests expected to pass that failed in the full run and were run once more alone. */
+export interface StoreRun { store: StoreName; summary: Summary; seconds: number; retried: string[] }
+
+/**
+ * Several tests allow the cache 2 seconds (`max-age=2`, then a request that must still be a hit) on a machine that
+ * may be busy running every test at once; a test expected to pass that did not is run once more on its own (with
+ * the rest of the results kept) before it counts as a regression. Retried ids are reported.
+ */
+const MAX_RETRIES = 30;
 
 /** Install the suite client's one dependency (undici, pinned by conformance/package-lock.json). */
 export function installDeps(): void {
@@ -75,9 +84,10 @@ async function startSuiteServer(dir: string): Promise<{ url: string; stop: () =>
   return { url, stop: () => proc.kill() };
 }
 
-function runSuite(base: string): Promise<Results> {
+function runSuite(base: string, ids: readonly string[] = []): Promise<Results> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--no-warnings', join(CONFORMANCE, 'run-all.mjs'), base], { cwd: SUITE, stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = ['--no-warnings', join(CONFORMANCE, 'run-all.mjs'), base, ...(ids.length > 0 ? [ids.join(',')] : [])];
+    const proc = spawn(process.execPath, args, { cwd: SUITE, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (c: string) => { out += c; });
@@ -135,12 +145,12 @@ export function readExpected(): Verdicts {
   return (JSON.parse(readFileSync(EXPECTED_FILE, 'utf8')) as { verdicts: Verdicts }).verdicts;
 }
 
-/** Run the suite against ferry with each store; returns each store's summary. */
-export async function runConformance(stores: readonly StoreName[]): Promise<Array<{ store: StoreName; summary: Summary; seconds: number }>> {
+/** Run the suite against ferry with each store; returns each store's summary. `expected` enables the retry above. */
+export async function runConformance(stores: readonly StoreName[], expected: Verdicts | null = null): Promise<StoreRun[]> {
   installDeps();
   const dir = mkdtempSync(join(tmpdir(), 'ferry-conformance-'));
   const server = await startSuiteServer(dir);
-  const runs: Array<{ store: StoreName; summary: Summary; seconds: number }> = [];
+  const runs: StoreRun[] = [];
   try {
     for (const store of stores) {
       const redis = store === 'redis' ? await startRedis() : undefined;
@@ -151,7 +161,14 @@ export async function runConformance(stores: readonly StoreName[]): Promise<Arra
           console.error(`conformance: running the suite against ferry --cache ${store} (${proxy.url})`);
           const t0 = performance.now();
           const results = await runSuite(proxy.url);
-          runs.push({ store, summary: await summarise(results), seconds: (performance.now() - t0) / 1000 });
+          const seconds = (performance.now() - t0) / 1000;
+          let summary = await summarise(results);
+          const retried = expected === null ? [] : Object.keys(expected).filter((id) => PASSING.has(expected[id]!) && !PASSING.has(summary.verdicts[id] ?? ''));
+          if (retried.length > 0 && retried.length <= MAX_RETRIES) {
+            console.error(`conformance: ${store}: running ${retried.join(', ')} once more, alone`);
+            summary = await summarise({ ...results, ...await runSuite(proxy.url, retried) });
+          }
+          runs.push({ store, summary, seconds, retried: retried.length <= MAX_RETRIES ? retried : [] });
         } finally {
           await proxy.stop();
         }
@@ -209,7 +226,8 @@ function report(rows: Array<{ name: string; summary: Summary }>, ours: number): 
     '`conformance/cache-tests`) run against `ferry proxy --cache …` fronting the suite\'s own origin server, over loopback.',
     'Other caches\' rows are the results files published with the suite at that commit (their own runs, for comparison).',
     'The expected verdict of every test is in `conformance/expected.json`; `npm run conformance` fails when a test',
-    'expected to pass does not.',
+    'expected to pass does not. Counts are of the 160 required and 105 optimal tests a proxy run executes (the suite',
+    'also lists 3 + 2 browser-only ones). Before issue 19, ferry passed 145 required and 88 optimal (every store).',
     '',
     'Symbols as on cache-tests.fyi: ✅ pass · ⛔️ failed a required test · ⚠️ failed an optional (optimal) test ·',
     'Y/N answer to a `check` (behaviour, not conformance) · 🔹 setup failed (the cache did not store/revalidate as the',
@@ -243,12 +261,13 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  const runs = await runConformance(stores.length > 0 ? stores : ['memory', 'disk', 'redis']);
+  const update = args.includes('--update');
+  const runs = await runConformance(stores.length > 0 ? stores : ['memory', 'disk', 'redis'], !update && existsSync(EXPECTED_FILE) ? readExpected() : null);
   const rows = runs.map((r) => ({ name: `ferry --cache ${r.store}`, summary: r.summary }));
   const peerRows = await peers();
   console.log(table([...rows, ...peerRows]).join('\n'));
-  for (const r of runs) console.log(`ferry --cache ${r.store}: ${r.seconds.toFixed(1)} s`);
-  if (args.includes('--update')) {
+  for (const r of runs) console.log(`ferry --cache ${r.store}: ${r.seconds.toFixed(1)} s${r.retried.length > 0 ? `; run again alone: ${r.retried.join(', ')}` : ''}`);
+  if (update) {
     const verdicts = runs[0]!.summary.verdicts;
     writeFileSync(EXPECTED_FILE, `${JSON.stringify({ suite: 'http-tests/cache-tests b55b8bd', note: 'verdict per test id for ferry proxy --cache memory; disk and redis must match. Regenerate: npm run conformance -- --update', verdicts }, null, 2)}\n`);
     console.log(`wrote ${EXPECTED_FILE}`);
