@@ -17,9 +17,18 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export interface InterimResponse { status: number; headers: HeaderList }
 
-/** The interim response to relay to a client speaking `clientVersion`, or null when it is not relayed. */
-export function interimToRelay(status: number, headers: HeaderList, clientVersion: string): InterimResponse | null {
-  if (status < 102 || status > 199) return null;
+/**
+ * At most this many interim responses are relayed per request: an origin may send any number (RFC 9110 §15.2 sets
+ * no bound), and each one is written ahead of the final head whether or not the client reads.
+ */
+export const MAX_RELAYED_INTERIM = 16;
+
+/**
+ * The interim response to relay to a client speaking `clientVersion`, or null when it is not relayed; `relayed` is
+ * how many this request already got.
+ */
+export function interimToRelay(status: number, headers: HeaderList, clientVersion: string, relayed = 0): InterimResponse | null {
+  if (status < 102 || status > 199 || relayed >= MAX_RELAYED_INTERIM) return null;
   if (clientVersion !== '1.1') return null;
   return { status, headers: stripHopByHop(headers) };
 }

@@ -39,6 +39,8 @@ interface RunState {
   body: Readable | null;
   meter: BodyMeter | null;
   logged: boolean;
+  /** Interim (1xx) responses relayed to the client so far. */
+  interims: number;
 }
 
 type RunContext = RequestContext & { readonly run: RunState };
@@ -262,7 +264,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, headers: Heade
     locals: new Map(),
     req,
     res,
-    run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false },
+    run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false, interims: 0 },
   };
 }
 
@@ -336,11 +338,13 @@ function isExpectContinue(headers: HeaderList): boolean {
  * revalidation's origin answers after the client's reply was sent are dropped, and so are a pipelined request's
  * that is still queued behind another (its socket is assigned later).
  */
-function sendInterim(ctx: RequestContext, status: number, headers: HeaderList): void {
+function sendInterim(ctx: RunContext, status: number, headers: HeaderList): void {
   const { res } = ctx;
-  if (res.headersSent || res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed) return;
-  const interim = interimToRelay(status, headers, ctx.request.httpVersion);
+  // a client that does not read gets no more of them (the final head and body still flow with backpressure)
+  if (res.headersSent || res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed || res.socket.writableNeedDrain) return;
+  const interim = interimToRelay(status, headers, ctx.request.httpVersion, ctx.run.interims);
   if (interim === null) return;
+  ctx.run.interims++;
   res.socket.write(formatInterimHead(interim), 'latin1');
 }
 

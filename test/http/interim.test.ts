@@ -1,7 +1,7 @@
 /** Which 1xx responses are relayed, and their HTTP/1.1 form (src/http/interim.ts). Pure. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatInterimHead, interimToRelay } from '../../src/http/interim.ts';
+import { formatInterimHead, interimToRelay, MAX_RELAYED_INTERIM } from '../../src/http/interim.ts';
 
 test('relayed: 102, 103 and other 1xx to HTTP/1.1 clients (RFC 9110 §15.2); not 100/101, not to HTTP/1.0', () => {
   assert.deepEqual(interimToRelay(103, [['link', '</a.css>; rel=preload']], '1.1'), { status: 103, headers: [['link', '</a.css>; rel=preload']] });
@@ -11,6 +11,9 @@ test('relayed: 102, 103 and other 1xx to HTTP/1.1 clients (RFC 9110 §15.2); not
   assert.equal(interimToRelay(101, [['upgrade', 'websocket']], '1.1'), null);
   assert.equal(interimToRelay(200, [], '1.1'), null);
   assert.equal(interimToRelay(103, [['link', '</a>']], '1.0'), null);
+  // bounded per request: an origin may send any number
+  assert.notEqual(interimToRelay(102, [], '1.1', MAX_RELAYED_INTERIM - 1), null);
+  assert.equal(interimToRelay(102, [], '1.1', MAX_RELAYED_INTERIM), null);
 });
 
 test('hop-by-hop fields and the ones Connection names are removed (RFC 9110 §7.6.1)', () => {

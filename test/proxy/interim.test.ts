@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { startOrigin, type Origin } from '../cache/helpers.ts';
 import { rawRequest } from '../fixtures/raw-client.ts';
 import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
+import { MAX_RELAYED_INTERIM } from '../../src/http/interim.ts';
 
 const EARLY_HINTS = 'HTTP/1.1 103 Early Hints\r\nlink: </styles.css>; rel=preload; as=style\r\nx-my-header: test\r\n\r\n';
 
@@ -23,6 +24,12 @@ describe('interim responses relayed', () => {
         // the final answer a little later, as an origin that "thinks" would
         setTimeout(() => { res.writeHead(200, { 'cache-control': 'max-age=3600', 'content-length': '5' }); res.end('final'); }, 50);
       };
+      if (req.url === '/many') {
+        for (let i = 0; i < 40; i++) res.writeProcessing();
+        res.writeHead(200, { 'content-length': '2' });
+        res.end('ok');
+        return;
+      }
       if (req.headers.expect === '100-continue') { res.writeContinue(); req.resume(); req.on('end', send); } else { req.resume(); send(); }
     });
     plain = await startProxy({ upstream: origin.url });
@@ -64,5 +71,11 @@ describe('interim responses relayed', () => {
   it('keep-alive: the next request on the connection is answered normally after a relayed 103', async () => {
     const r = await rawRequest(plain.port, ['GET /ka1 HTTP/1.1\r\nHost: a\r\n\r\n', 'GET /ka2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'], { gapMs: 300 });
     assert.deepEqual(r.statuses, [102, 103, 200, 102, 103, 200]);
+  });
+
+  it(`at most ${MAX_RELAYED_INTERIM} interim responses per request are relayed; the final answer still follows`, async () => {
+    const r = await rawRequest(plain.port, 'GET /many HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    assert.deepEqual(r.statuses, [...Array<number>(MAX_RELAYED_INTERIM).fill(102), 200]);
+    assert.ok(r.text.endsWith('\r\n\r\nok'));
   });
 });
