@@ -7,6 +7,7 @@ import type { RequestContext } from '../proxy/context.ts';
 import type { Fetch, ProxiedResponse, RequestHead } from '../proxy/phases.ts';
 import { invalidate, invalidates } from './cache-invalidate.ts';
 import { foundEntry, lookupEntry, serveEntry, type FoundEntry, type Lookup } from './cache-lookup.ts';
+import { forwardHead } from './head-freshen.ts';
 import { serveMiss } from './cache-miss.ts';
 import { revalidate, revalidateInBackground } from './cache-revalidate.ts';
 import { countStoreFailure, gatewayTimeout, markOutcome, policyRequestOf, type CacheRuntime } from './cache-runtime.ts';
@@ -60,8 +61,8 @@ async function serveFound(rt: CacheRuntime, head: RequestHead, ctx: RequestConte
     return markOutcome(ctx, await fetch(head, ctx), { kind: 'forward', reason: 'bypass', detail: d.reason });
   }
   rt.counters.misses++;
-  // A HEAD that may not use the stored response goes upstream as a HEAD; only a GET refreshes the entry.
-  if (head.method === 'HEAD') return markOutcome(ctx, await fetch(head, ctx), { kind: 'forward', reason: d.stale ? 'stale' : 'request', detail: 'head' });
+  // A HEAD that may not use the stored response goes upstream as a HEAD; a matching 200 freshens the entry (§4.3.5).
+  if (head.method === 'HEAD') return forwardHead(rt, head, ctx, fetch, found, d.stale ? 'stale' : 'request');
   return revalidate(rt, head, ctx, fetch, found, d.stale ? 'stale' : 'request');
 }
 

@@ -1,7 +1,8 @@
 /**
  * @module Revalidating a stored entry with its validators (RFC 9111 §4.3): 304 → merge the new metadata into the
  * stored record and serve the stored body (§4.3.4); a new full answer replaces the entry; 5xx or an unreachable
- * origin → the stale entry when stale-if-error allows (RFC 5861 §4). Stale-while-revalidate runs this in the
+ * origin → the stale entry when stale-if-error allows (RFC 5861 §4); an unreachable origin → the stale entry unless
+ * a directive forbids it (RFC 9111 §4.2.4, stale-on-disconnect.ts). Stale-while-revalidate runs this in the
  * background, one refresh per entry at a time.
  */
 import { withoutHeaders } from '../http/headers.ts';
@@ -12,6 +13,7 @@ import { serveEntry, type FoundEntry } from './cache-lookup.ts';
 import { countStoreFailure, discard, markOutcome, NO_FLIGHT, policyRequestOf, wholeOf, type CacheRuntime } from './cache-runtime.ts';
 import { CLIENT_CONDITIONALS, decideRevalidation, retentionMs, servedHeaders, staleIfErrorAllows, validatorHeaders } from './policy.ts';
 import type CachePolicy from 'http-cache-semantics';
+import { isDisconnected, staleOnDisconnectAllows } from './stale-on-disconnect.ts';
 import type { EntryRecord } from './store.ts';
 
 export type RevalidationReason = 'stale' | 'request';
@@ -27,14 +29,16 @@ export async function revalidate(rt: CacheRuntime, head: RequestHead, ctx: Reque
   try {
     res = await fetch(revHead, ctx);
   } catch (err) {
-    if (staleIfErrorAllows(r.policy, preq, head.headers)) return serveStale(rt, r, undefined);
+    if (staleIfErrorAllows(r.policy, preq, head.headers)) return serveStale(rt, r, undefined, 'stale-if-error');
+    // RFC 9111 §4.2.4: disconnected from the origin, a stale response may stand in unless a directive forbids it.
+    if (isDisconnected(err) && staleOnDisconnectAllows(r.policy, head.headers)) return serveStale(rt, r, undefined, 'stale-disconnected');
     throw err;
   }
   const out = decideRevalidation(rt.kit, r.policy, preq, head.headers, res.head.status, res.head.headers);
   switch (out.kind) {
     case 'stale-if-error':
       discard(res.body);
-      return serveStale(rt, r, res.head.status);
+      return serveStale(rt, r, res.head.status, 'stale-if-error');
     case 'not-modified':
       discard(res.body);
       return mergeNotModified(rt, r, out.policy);
@@ -47,11 +51,14 @@ export async function revalidate(rt: CacheRuntime, head: RequestHead, ctx: Reque
   }
 }
 
-/** RFC 5861 §4: the origin failed (`status` 5xx, or undefined when unreachable); the stale entry stands in. */
-async function serveStale(rt: CacheRuntime, r: Revalidation, status: number | undefined): Promise<ProxiedResponse> {
+/**
+ * RFC 5861 §4 (stale-if-error) or RFC 9111 §4.2.4 (disconnected): the origin failed (`status` 5xx, or undefined when
+ * unreachable); the stale entry stands in.
+ */
+async function serveStale(rt: CacheRuntime, r: Revalidation, status: number | undefined, detail: string): Promise<ProxiedResponse> {
   rt.counters.staleServed++;
   const served = await serveEntry(rt, r.head, r.l.entryKey, r.l.record, servedHeaders(r.policy));
-  return markOutcome(r.ctx, served, { kind: 'forward', reason: 'stale', ...(status === undefined ? {} : { fwdStatus: status }), detail: 'stale-if-error', ttl: r.policy.maxAge() - r.policy.age() });
+  return markOutcome(r.ctx, served, { kind: 'forward', reason: 'stale', ...(status === undefined ? {} : { fwdStatus: status }), detail, ttl: r.policy.maxAge() - r.policy.age() });
 }
 
 /** RFC 9111 §4.3.4: a 304 updates the stored metadata; the stored body is served. */

@@ -56,17 +56,34 @@ export function parseVary(values: readonly string[]): ParsedVary {
 /**
  * One request field's value as the secondary key sees it (C5): all field lines joined, list members trimmed and
  * whitespace collapsed; Accept-Encoding members lower-cased and sorted (Fastly's normalisation), since their
- * order carries no meaning; Accept-Language members lower-cased. An absent field is distinct from an empty one.
+ * order carries no meaning; Accept-Language as weighted ranges (normalizeAcceptLanguage). An absent field is
+ * distinct from an empty one.
  */
 export function normalizeVaryValue(name: string, headers: HeaderList): string | undefined {
   const lines = getAllHeaders(headers, name);
   if (lines.length === 0) return undefined;
   const members = lines.join(',').split(',').map((m) => m.trim().replace(/\s+/g, ' ')).filter((m) => m.length > 0);
   if (name === 'accept-encoding') return members.map((m) => m.toLowerCase().replace(/\s*;\s*/g, ';')).sort().join(', ');
-  // Language tags are case-insensitive (RFC 9110 §8.5.1, RFC 5646 §2.1.1); their order is kept, since origins often
-  // pick the first listed one (cache-tests vary-normalise-lang-case).
-  if (name === 'accept-language') return members.map((m) => m.toLowerCase().replace(/\s*;\s*/g, ';')).join(', ');
+  if (name === 'accept-language') return normalizeAcceptLanguage(members);
   return members.join(', ');
+}
+
+/**
+ * Accept-Language members as a set of weighted ranges (cache-tests vary-normalise-lang-case, -lang-order): tags are
+ * case-insensitive (RFC 9110 §8.5.1, RFC 5646 §2.1.1); `q=1`, `q=1.0` and no weight are the same weight (RFC 9110
+ * §12.4.2); and members are ordered by weight, then by tag, since RFC 9110 §12.5.4 says an order among equal weights
+ * "cannot be relied upon". An unreadable weight keeps its member's text as it is.
+ */
+export function normalizeAcceptLanguage(members: readonly string[]): string {
+  const ranges = members.map((m) => {
+    const [tag = '', ...params] = m.toLowerCase().split(';').map((p) => p.trim());
+    const qp = params.find((p) => /^q\s*=/.test(p));
+    const q = qp === undefined ? 1 : /^q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.exec(qp) ? Number(qp.replace(/^q\s*=\s*/, '')) : NaN;
+    const rest = params.filter((p) => p !== qp);
+    const text = Number.isNaN(q) ? m.toLowerCase().replace(/\s*;\s*/g, ';') : [tag, ...rest, ...(q === 1 ? [] : [`q=${q}`])].join(';');
+    return { text, q: Number.isNaN(q) ? -1 : q, tag };
+  });
+  return ranges.sort((a, b) => b.q - a.q || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0)).map((r) => r.text).join(', ');
 }
 
 /** The secondary key suffix: `name=value` pairs for the nominated fields (absent fields marked distinctly). */

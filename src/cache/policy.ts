@@ -11,6 +11,7 @@ import { isExplicitlyShared, normalizeCacheControl, requestDirectives, withoutQu
 import { parseCdnCacheControl } from './cdn-cache-control.ts';
 import { parseSurrogateControl } from './surrogate-control.ts';
 import { normalizeVaryValue, parseVary } from './key.ts';
+import { applyMustUnderstand, normalizeAge, normalizeExpires } from './field-repair.ts';
 
 export type PolicyObject = CachePolicy.CachePolicyObject;
 export type Clock = () => number;
@@ -39,7 +40,12 @@ export function heuristicFraction(res: CachePolicy.HttpResponse): number {
   return Math.min(0.1, MAX_HEURISTIC_SECONDS / ageSeconds);
 }
 
-/** A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`). */
+/**
+ * A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`).
+ * It reads the library's private fields `_status`, `_rescc` and `_resHeaders` (storable below), and the undeclared
+ * `now()`: package.json pins http-cache-semantics to exactly 4.3.0 for that reason, so an update is a deliberate
+ * step (re-run test/cache/policy.test.ts and `npm run conformance`), not a caret range drifting under us.
+ */
 export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
   class ClockedPolicy extends CachePolicy {
     // Not in @types/http-cache-semantics, but the library reads the time only through this method.
@@ -57,7 +63,9 @@ export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
       const self = this as unknown as { _status: number; _rescc: Record<string, string | true>; _resHeaders: CachePolicy.Headers };
       const status = self._status;
       if (status < 200 || status > 599 || status === 206 || status === 304 || self._rescc['must-understand'] !== undefined) return false;
-      if (self._resHeaders.expires === undefined && self._rescc['max-age'] === undefined && self._rescc['s-maxage'] === undefined) return false;
+      // Explicit freshness, or `public`, which lets heuristic freshness apply to any status (RFC 9111 §4.2.2;
+      // cache-tests heuristic-599-cached).
+      if (self._resHeaders.expires === undefined && self._rescc['max-age'] === undefined && self._rescc['s-maxage'] === undefined && self._rescc.public === undefined) return false;
       self._status = 200;
       try { return super.storable(); } finally { self._status = status; }
     }
@@ -94,18 +102,7 @@ export function toPolicyResponse(status: number, headers: HeaderList): CachePoli
   return { status, headers: out };
 }
 
-/** delta-seconds cap (RFC 9111 §1.2.2): "the greatest positive integer it can represent", at least 2^31. */
-export const MAX_DELTA_SECONDS = 2147483648;
-
-/**
- * RFC 9111 §5.1: a list-based Age uses its first member; a value that is not a non-negative integer (`abc`, `-7200`,
- * `7200.0`) makes the response stale — the library's parseInt would read `abc` as 0 (fresh) and `-7200` as −7200.
- */
-export function normalizeAge(value: string): string {
-  const first = value.split(',')[0]!.trim();
-  if (!/^\d+$/.test(first)) return String(MAX_DELTA_SECONDS);
-  return String(Math.min(Number(first), MAX_DELTA_SECONDS));
-}
+export { MAX_DELTA_SECONDS, normalizeAge, normalizeExpires } from './field-repair.ts';
 
 /**
  * What the library should read (`view`) and what ferry stores and serves (`stored`):
@@ -115,11 +112,18 @@ export function normalizeAge(value: string): string {
  * - RFC 9111 §5.2.2.4 / §5.2.2.7: qualified no-cache="f" and private="f" keep only the listed fields out of what a
  *   shared cache stores; the rest of the response may be stored.
  */
-export function policyView(headers: CachePolicy.Headers): { view: CachePolicy.Headers; stored: CachePolicy.Headers } {
+export function policyView(headers: CachePolicy.Headers, status = 200): { view: CachePolicy.Headers; stored: CachePolicy.Headers } {
   const view: CachePolicy.Headers = { ...headers };
   const stored: CachePolicy.Headers = { ...headers };
-  // The library reads Age from the stored headers, so the sanitised value goes into both.
-  if (typeof headers.age === 'string') view.age = stored.age = normalizeAge(headers.age);
+  // The library reads Age from the stored headers, so the sanitised value goes into both; an invalid one is ignored.
+  if (typeof headers.age === 'string') {
+    const age = normalizeAge(headers.age);
+    if (age === undefined) { delete view.age; delete stored.age; } else view.age = stored.age = age;
+  }
+  // Expires as RFC 9111 §5.3 reads it (field-repair.ts). The library reads it from the stored headers too, so the
+  // stored response carries the canonical form: the same instant as IMF-fixdate, or 1970 for an invalid value.
+  const expires = headers.expires;
+  if (expires !== undefined) view.expires = stored.expires = normalizeExpires(Array.isArray(expires) ? expires.join(', ') : expires);
   const str = (name: string): string | undefined => (typeof headers[name] === 'string' ? headers[name] : undefined);
   const cdn = parseCdnCacheControl(str('cdn-cache-control')) ?? parseSurrogateControl(str('surrogate-control'));
   let cc = cdn ?? (typeof headers['cache-control'] === 'string' ? headers['cache-control'] : undefined);
@@ -128,6 +132,8 @@ export function policyView(headers: CachePolicy.Headers): { view: CachePolicy.He
     const { value, omit } = withoutQualifiedDirectives(cc);
     for (const f of omit) { delete view[f]; delete stored[f]; }
     cc = normalizeCacheControl(value);
+    // RFC 9111 §5.2.2.3 (field-repair.ts): must-understand overrides no-store for a status ferry understands.
+    cc = applyMustUnderstand(cc, status) ?? `${cc}, no-store`;
     if (cc === '') delete view['cache-control']; else view['cache-control'] = cc;
   }
   return { view, stored };
@@ -135,7 +141,7 @@ export function policyView(headers: CachePolicy.Headers): { view: CachePolicy.He
 
 /** A policy that decides from the view and keeps the stored headers (see policyView). */
 export function createStoredPolicy(kit: PolicyKit, req: CachePolicy.HttpRequest, status: number, headers: CachePolicy.Headers): CachePolicy {
-  const { view, stored } = policyView(headers);
+  const { view, stored } = policyView(headers, status);
   const p = kit.create(req, { status, headers: view });
   return kit.restore({ ...p.toObject(), resh: stored });
 }
@@ -177,7 +183,6 @@ export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHea
   if (probe !== undefined) return { kind: 'no-store', reason: `unkeyed request field ${probe}` };
   if (status === 206) return { kind: 'no-store', reason: 'partial content' };
   if (hasHeader(resHeaders, 'set-cookie')) return { kind: 'no-store', reason: 'set-cookie' };
-  if (hasHeader(resHeaders, 'content-range')) return { kind: 'no-store', reason: 'content-range' };
   const vary = parseVary(getAllHeaders(resHeaders, 'vary'));
   if (vary.kind === 'unstorable') return { kind: 'no-store', reason: vary.reason };
   if (hasHeader(reqHeaders, 'cookie') && !isExplicitlyShared(resHeaders)) return { kind: 'no-store', reason: 'cookie' };

@@ -35,7 +35,9 @@ export interface StoredAnswer {
 }
 
 export async function answerFromStore(a: StoredAnswer): Promise<ProxiedResponse> {
-  let headers = withoutHeaders(a.headers, ['content-length', 'transfer-encoding', 'content-range']);
+  // A stored 200 may carry the origin's own Content-Range (RFC 9111 §3.1: stored as received; cache-tests
+  // headers-store-Content-Range): served whole it is kept, a 206/416 made here replaces it.
+  let headers = withoutHeaders(a.headers, ['content-length', 'transfer-encoding']);
   if (clientWantsNotModified(a.requestHeaders, a.headers)) return { head: { status: 304, headers: notModifiedHeaders(headers) }, body: null };
   const full = (): HeaderList => withHeader(headers, 'content-length', String(a.size));
   const rangeValue = getHeader(a.requestHeaders, 'range');
@@ -57,7 +59,7 @@ export async function answerFromStore(a: StoredAnswer): Promise<ProxiedResponse>
         }
         const type = getHeader(headers, 'content-type');
         const plan = planMultipart(ranges, a.size, type === undefined ? {} : { partContentType: type });
-        headers = withHeader(withHeader(headers, 'content-type', plan.contentType), 'content-length', String(plan.contentLength));
+        headers = withHeader(withHeader(withoutHeaders(headers, ['content-range']), 'content-type', plan.contentType), 'content-length', String(plan.contentLength));
         if (a.method === 'HEAD') return { head: { status: 206, headers }, body: null };
         // Each part reads the stored body afresh (one open per part, parts are sequential).
         const body = Readable.from(multipartBody(plan, (r) => ({ async *[Symbol.asyncIterator]() { yield* sliceBody(await a.open(), r); } })));

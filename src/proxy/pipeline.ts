@@ -13,6 +13,7 @@ import { FerryError } from '../errors.ts';
 import type { BodyFraming } from '../http/framing.ts';
 import { normalizeAddress } from '../http/forwarded.ts';
 import { fromRawHeaders, getHeader, hasHeader, toFlatHeaders, type HeaderList } from '../http/headers.ts';
+import { formatInterimHead, interimToRelay } from '../http/interim.ts';
 import type { Logger } from '../server/logger.ts';
 import { checkRequestHead, isClosing, markClosing, trackInFlight, untrackInFlight } from '../server/request-guard.ts';
 import { BodyMeter } from './body-meter.ts';
@@ -40,6 +41,8 @@ interface RunState {
   body: Readable | null;
   meter: BodyMeter | null;
   logged: boolean;
+  /** Interim (1xx) responses relayed to the client so far. */
+  interims: number;
 }
 
 type RunContext = RequestContext & { readonly run: RunState };
@@ -78,6 +81,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       body: openRequestBody(ctx, deps.maxBodyBytes, onBodyBytes),
       signal: ctx.run.abort,
       ...(expect ? { onContinue: () => sendContinue(ctx.res) } : {}),
+      onInformation: (status, headers) => sendInterim(ctx, status, headers),
     });
     ctx.upstreamTimeMs = performance.now() - started;
     let rhead: ResponseHead = response.head;
@@ -259,7 +263,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, headers: Heade
     locals: new Map(),
     req,
     res,
-    run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false },
+    run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false, interims: 0 },
   };
 }
 
@@ -300,6 +304,22 @@ function closeAtRequestLimit(res: ServerResponse): void {
 function isExpectContinue(headers: HeaderList): boolean {
   const v = getHeader(headers, 'expect');
   return v !== undefined && v.trim().toLowerCase() === '100-continue';
+}
+
+/**
+ * IO: relay an interim response (102, 103 …) to the client before the final head (RFC 9110 §15.2; what is relayed:
+ * http/interim.ts). Only while this response is the one on the socket and its head is not out: a background
+ * revalidation's origin answers after the client's reply was sent are dropped, and so are a pipelined request's
+ * that is still queued behind another (its socket is assigned later).
+ */
+function sendInterim(ctx: RunContext, status: number, headers: HeaderList): void {
+  const { res } = ctx;
+  // a client that does not read gets no more of them (the final head and body still flow with backpressure)
+  if (res.headersSent || res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed || res.socket.writableNeedDrain) return;
+  const interim = interimToRelay(status, headers, ctx.request.httpVersion, ctx.run.interims);
+  if (interim === null) return;
+  ctx.run.interims++;
+  res.socket.write(formatInterimHead(interim), 'latin1');
 }
 
 /** 100 Continue once; Node may already have sent it when the handler is embedded without a checkContinue listener. */

@@ -60,6 +60,8 @@ export interface UpstreamCall {
   signal: UpstreamAbort | AbortSignal;
   /** Expect: 100-continue: called once the upstream asks for the body (or stayed silent for CONTINUE_AFTER_MS). */
   onContinue?: () => void;
+  /** Each interim response other than 100 and 101 (102 Processing, 103 Early Hints …), as it arrives. */
+  onInformation?: (status: number, headers: HeaderList) => void;
 }
 
 /** An UpstreamCall whose signal has been normalised. */
@@ -109,7 +111,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   function sendUndici(call: Call): Promise<ProxiedResponse> {
     const { head } = call;
     return new Promise((resolve, reject) => {
-      const handler = new ResponseHandler(head.method === 'HEAD', call.signal, resolve, reject);
+      const handler = new ResponseHandler(head.method === 'HEAD', call.signal, resolve, reject, call.onInformation);
       try {
         agent.dispatch({
           origin: call.origin,
@@ -221,6 +223,10 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
       else arm();
     });
     req.on('continue', startBody);
+    // node:http reports every 1xx but 101 as 'information', 100 included (that one is the 'continue' above)
+    req.on('information', (info: http.InformationEvent) => {
+      if (info.statusCode !== 100) call.onInformation?.(info.statusCode, fromRaw(info.rawHeaders));
+    });
     req.on('response', (res) => {
       settled = true;
       clearTimeout(headTimer);
@@ -276,8 +282,10 @@ class ResponseHandler {
   readonly #signal: UpstreamAbort;
   readonly #resolve: (r: ProxiedResponse) => void;
   readonly #reject: (e: unknown) => void;
+  readonly #onInformation: ((status: number, headers: HeaderList) => void) | undefined;
 
-  constructor(head: boolean, signal: UpstreamAbort, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void) {
+  constructor(head: boolean, signal: UpstreamAbort, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, onInformation?: (status: number, headers: HeaderList) => void) {
+    this.#onInformation = onInformation;
     this.#head = head;
     this.#signal = signal;
     this.#resolve = resolve;
@@ -291,10 +299,11 @@ class ResponseHandler {
   }
 
   onResponseStart(controller: Controller, status: number, _headers: unknown, statusText: string): void {
-    if (status < 200) return; // interim responses (RFC 9110 §15.2) are not relayed on this path
     const raw = controller.rawHeaders ?? [];
     const headers: HeaderList = [];
     for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1')]);
+    // undici 8 hands interim responses (RFC 9110 §15.2) to onResponseStart too; the final one follows
+    if (status < 200) { if (status !== 101) this.#onInformation?.(status, headers); return; }
     let body: UpstreamBody | null = null;
     if (!this.#head && !BODILESS_STATUS(status)) {
       body = new UpstreamBody({

@@ -49,6 +49,12 @@ const CASES: Case[] = [
   { id: 'freshness-expires-future', steps: [{ resHeaders: [['expires', 30 * 24 * 3600], ['date', 0]] }, { expect: 'cached' }] },
   { id: 'freshness-expires-past', steps: [{ resHeaders: [['expires', -30 * 24 * 3600], ['date', 0]] }, { expect: 'not_cached' }] },
   { id: 'freshness-expires-invalid', steps: [{ resHeaders: [['expires', '0'], ['date', 0]] }, { expect: 'not_cached' }] },
+  // expires-parse (RFC 9111 §5.3): an invalid HTTP-date is already expired; the three valid forms and letter case are read
+  ...([['utc', 'Thu, 18 Aug 2050 02:01:18 UTC'], ['aest', 'Thu, 18 Aug 2050 02:01:18 AEST'], ['no-comma', 'Thu 18 Aug 2050 02:01:18 GMT'],
+    ['multiple-spaces', 'Thu, 18  Aug  2050 02:01:18 GMT'], ['date-dashes', 'Thu, 18-Aug-2050 02:01:18 GMT'], ['1-digit-hour', 'Thu, 18 Aug 2050 2:01:18 GMT']] as const)
+    .map(([name, value]): Case => ({ id: `freshness-expires-invalid-${name}`, steps: [{ resHeaders: [['expires', value], ['date', 0]] }, { expect: 'not_cached' }] })),
+  ...([['rfc850', 'Thursday, 18-Aug-50 02:01:18 GMT'], ['ansi-c', 'Thu Aug  8 02:01:18 2050'], ['wrong-case', 'THU, 18 AUG 2050 02:01:18 gmt']] as const)
+    .map(([name, value]): Case => ({ id: `freshness-expires-${name}`, steps: [{ resHeaders: [['expires', value], ['date', 0]] }, { expect: 'cached' }] })),
   // heuristic-freshness, status
   { id: 'heuristic-200', steps: [{ resHeaders: [['last-modified', -100000], ['date', 0]] }, { expect: 'cached' }] },
   { id: 'heuristic-404', steps: [{ status: 404, resHeaders: [['last-modified', -100000], ['date', 0]] }, { expect: 'cached', expectStatus: 404 }] },
@@ -57,6 +63,11 @@ const CASES: Case[] = [
   { id: 'status-301-max-age', steps: [{ status: 301, resHeaders: [['cache-control', 'max-age=3600'], ['location', '/x']] }, { expect: 'cached', expectStatus: 301 }] },
   // status: any final status with explicit freshness may be stored (RFC 9111 §3), unless must-understand
   ...[299, 400, 500, 503, 599].map((st): Case => ({ id: `status-${st}-fresh`, steps: [{ status: st, resHeaders: [['cache-control', 'max-age=3600'], ['date', 0]] }, { expect: 'cached', expectStatus: st }] })),
+  // must-understand (RFC 9111 §5.2.2.3): overrides no-store for an understood status
+  { id: 'status-200-must-understand', steps: [{ resHeaders: [['cache-control', 'max-age=3600, no-store, must-understand']] }, { expect: 'cached' }] },
+  // public lets heuristic freshness apply to any status (RFC 9111 §4.2.2)
+  { id: 'heuristic-599-cached', steps: [{ status: 599, resHeaders: [['last-modified', -86400], ['date', 0], ['cache-control', 'public']] }, { expect: 'cached', expectStatus: 599 }] },
+  { id: 'heuristic-599-not_cached', steps: [{ status: 599, resHeaders: [['last-modified', -86400], ['date', 0]] }, { expect: 'not_cached' }] },
   { id: 'status-599-must-understand', steps: [{ status: 599, resHeaders: [['cache-control', 'max-age=3600, must-understand'], ['date', 0]] }, { expect: 'not_cached' }] },
   { id: 'status-500-no-freshness', steps: [{ status: 500, resHeaders: [['last-modified', -100000], ['date', 0]] }, { expect: 'not_cached' }] },
   // cc-response
@@ -113,6 +124,8 @@ const CASES: Case[] = [
   { id: 'vary-no-match', steps: [{ reqHeaders: { foo: '1' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo']] }, { reqHeaders: { foo: '2' }, expect: 'not_cached' }] },
   { id: 'vary-omit', steps: [{ reqHeaders: { foo: '1' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo']] }, { expect: 'not_cached' }] },
   { id: 'vary-normalise-lang-case', steps: [{ reqHeaders: { 'accept-language': 'en, de' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Accept-Language']] }, { reqHeaders: { 'accept-language': 'eN, De' }, expect: 'cached' }] },
+  { id: 'vary-normalise-lang-order', steps: [{ reqHeaders: { 'accept-language': 'en, de' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Accept-Language']] }, { reqHeaders: { 'accept-language': 'de, en' }, expect: 'cached' }] },
+  { id: 'vary-lang-weights-differ', steps: [{ reqHeaders: { 'accept-language': 'en, de;q=0.5' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Accept-Language']] }, { reqHeaders: { 'accept-language': 'de, en;q=0.5' }, expect: 'not_cached' }] },
   { id: 'vary-star', steps: [{ resHeaders: [['cache-control', 'max-age=5000'], ['vary', '*']] }, { expect: 'not_cached' }] },
   { id: 'vary-2-match', steps: [{ reqHeaders: { foo: '1', bar: 'abc' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo, Bar']] }, { reqHeaders: { foo: '1', bar: 'abc' }, expect: 'cached' }] },
   { id: 'vary-2-no-match', steps: [{ reqHeaders: { foo: '1', bar: 'abc' }, resHeaders: [['cache-control', 'max-age=5000'], ['vary', 'Foo, Bar']] }, { reqHeaders: { foo: '1', bar: 'abcd' }, expect: 'not_cached' }] },
@@ -143,6 +156,9 @@ const CASES: Case[] = [
   { id: 'partial-store-complete-reuse-partial-no-last', steps: [{ resHeaders: [['cache-control', 'max-age=3600']], body: '01234567890' }, { reqHeaders: { range: 'bytes=1-' }, expect: 'cached', expectStatus: 206, expectBody: '1234567890' }] },
   { id: 'partial-store-complete-reuse-partial-suffix', steps: [{ resHeaders: [['cache-control', 'max-age=3600']], body: '0123456789A' }, { reqHeaders: { range: 'bytes=-1' }, expect: 'cached', expectStatus: 206, expectBody: 'A' }] },
   { id: 'partial-use-stored-headers', steps: [{ reqHeaders: { range: 'bytes=-5' }, status: 206, resHeaders: [['cache-control', 'max-age=3600'], ['content-range', 'bytes 4-9/10']], body: '01234' }, { expect: 'not_cached', expectStatus: 200 }] },
+  // headers-store-Content-Range: a 200 carrying Content-Range is stored and served with it; a Range request still
+  // gets a 206 made from the stored body, with its own Content-Range
+  { id: 'headers-store-Content-Range', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['content-range', 'x-origin-value']], body: '0123456789' }, { expect: 'cached', expectHeaders: { 'content-range': 'x-origin-value' } }, { reqHeaders: { range: 'bytes=2-3' }, expect: 'cached', expectStatus: 206, expectBody: '23', expectHeaders: { 'content-range': 'bytes 2-3/10' } }] },
   // headers, age
   { id: 'headers-omit-connection-nominated', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['connection', 'x-hop'], ['x-hop', '1'], ['x-keep', '1']] }, { expect: 'cached', expectHeaders: { 'x-hop': null, 'x-keep': '1' } }] },
   { id: 'headers-omit-headers-listed-in-Cache-Control-no-cache', steps: [{ resHeaders: [['cache-control', 'no-cache="a, b"'], ['a', '1'], ['b', '2'], ['c', '3'], ['cache-control', 'max-age=3600'], ['date', 0]] }, { expect: 'cached', expectHeaders: { a: null, b: null, c: '3' } }] },
@@ -164,12 +180,28 @@ const CASES: Case[] = [
   { id: 'surrogate-no-store-cc-fresh', steps: [{ resHeaders: [['cache-control', 'max-age=10000'], ['surrogate-control', 'no-store'], ['expires', 10000], ['date', 0]] }, { expect: 'not_cached' }] },
   { id: 'surrogate-fresh-cc-nostore', steps: [{ resHeaders: [['cache-control', 'no-store'], ['surrogate-control', 'max-age=10000;ferry']] }, { expect: 'cached', expectHeaders: { 'surrogate-control': 'max-age=10000;ferry' } }] },
   { id: 'age-stored-added', steps: [{ resHeaders: [['cache-control', 'max-age=3600'], ['age', '30'], ['date', -30]] }, { expect: 'cached', expectHeaders: { age: /^(3\d|[4-9]\d)$/ } }] },
-  // age-parse (RFC 9111 §5.1): first member of a list; anything but a non-negative integer means stale
-  { id: 'age-parse-nonnumeric', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', 'abc']], pauseAfter: true }, { expect: 'not_cached' }] },
-  { id: 'age-parse-negative', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '-7200']], pauseAfter: true }, { expect: 'not_cached' }] },
-  { id: 'age-parse-parameter', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '7200;foo=bar']], pauseAfter: true }, { expect: 'not_cached' }] },
+  // age-parse (RFC 9111 §5.1): first member of a list; a value that is not a non-negative integer is ignored
+  { id: 'age-parse-nonnumeric', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', 'abc']], pauseAfter: true }, { expect: 'cached' }] },
+  { id: 'age-parse-negative', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '-7200']], pauseAfter: true }, { expect: 'cached' }] },
+  { id: 'age-parse-float', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '7200.0']], pauseAfter: true }, { expect: 'cached' }] },
+  { id: 'age-parse-parameter', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '7200;foo=bar']], pauseAfter: true }, { expect: 'cached' }] },
   { id: 'age-parse-prefix', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '0,7200']], pauseAfter: true }, { expect: 'cached' }] },
   { id: 'age-parse-suffix', steps: [{ resHeaders: [['date', 0], ['cache-control', 'max-age=3600'], ['age', '7200,0']], pauseAfter: true }, { expect: 'not_cached' }] },
+  // updateHEAD (RFC 9111 §4.3.5): a 200 to a forwarded HEAD freshens the stored GET response when its validators match
+  {
+    id: 'head-200-update', steps: [
+      { resHeaders: [['cache-control', 'max-age=1'], ['etag', '"h1"'], ['template-a', '1'], ['template-b', 'kept']], pauseAfter: true },
+      { method: 'HEAD', resHeaders: [['cache-control', 'max-age=1000'], ['etag', '"h1"'], ['template-a', '2']], expect: 'not_cached', expectHeaders: { 'template-a': '2', 'template-b': 'kept' } },
+      { expect: 'cached', expectBody: 'body 0', expectHeaders: { 'template-a': '2', 'template-b': 'kept' } },
+    ],
+  },
+  {
+    id: 'head-200-other-etag-no-update', steps: [
+      { resHeaders: [['cache-control', 'max-age=1'], ['etag', '"h1"'], ['template-a', '1']], pauseAfter: true },
+      { method: 'HEAD', resHeaders: [['cache-control', 'max-age=1000'], ['etag', '"h2"'], ['template-a', '2']], expect: 'not_cached', expectHeaders: { 'template-a': '2' } },
+      { expect: 'etag_validated' },
+    ],
+  },
   { id: 'head-from-stored-get', steps: [{ resHeaders: [['cache-control', 'max-age=3600']] }, { method: 'HEAD', expect: 'cached', expectBody: '' }] },
 ];
 

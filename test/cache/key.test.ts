@@ -29,11 +29,24 @@ test('C5: Vary values are normalised; Accept-Encoding members sorted and lower-c
   assert.equal(normalizeVaryValue('accept-encoding', [['accept-encoding', 'GZIP,  br ']]), 'br, gzip');
   assert.equal(normalizeVaryValue('accept-encoding', [['accept-encoding', 'br'], ['accept-encoding', 'gzip']]), 'br, gzip');
   assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'en ,  fr']]), 'en, fr');
-  // cache-tests vary-normalise-lang-case: tags are case-insensitive; order is kept
+  // cache-tests vary-normalise-lang-case, -lang-order: tags are case-insensitive; ranges ordered by weight, then tag
+  // (RFC 9110 §12.5.4: an order among equal weights "cannot be relied upon"); q=1 is the default weight
   assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'eN, De ; q=0.5']]), 'en, de;q=0.5');
-  assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'de, en']]), 'de, en');
+  assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'en, de']]), 'de, en');
+  assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'fr;q=0.50, de;q=1.0, EN']]), 'de, en, fr;q=0.5');
+  assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'en;q=0.5, de']]), 'de, en;q=0.5');
+  // an unreadable weight is kept as written, after the readable ones
+  assert.equal(normalizeVaryValue('accept-language', [['accept-language', 'en;q=2, de']]), 'de, en;q=2');
   assert.equal(normalizeVaryValue('accept-language', []), undefined);
   assert.equal(normalizeVaryValue('x', [['x', '']]), '');
+});
+
+test('Accept-Language: any order of the same weighted ranges gives the same key (fast-check)', () => {
+  const range = fc.record({ tag: fc.constantFrom('en', 'de', 'fr', 'en-US', 'pt-BR', '*'), q: fc.constantFrom(undefined, '1', '0.5', '0.8', '0') });
+  fc.assert(fc.property(fc.uniqueArray(range, { minLength: 1, maxLength: 5, selector: (r) => r.tag }).chain((rs) => fc.tuple(fc.constant(rs), fc.shuffledSubarray(rs, { minLength: rs.length, maxLength: rs.length }))), ([a, b]) => {
+    const text = (rs: Array<{ tag: string; q: string | undefined }>) => rs.map((r) => (r.q === undefined ? r.tag : `${r.tag};q=${r.q}`)).join(', ');
+    assert.equal(varyKey(['accept-language'], [['accept-language', text(a)]]), varyKey(['accept-language'], [['accept-language', text(b)]]));
+  }));
 });
 
 test('varyKey: an absent field differs from an empty one; equivalent encodings share a key', () => {
