@@ -18,7 +18,7 @@ import type { Logger } from '../server/logger.ts';
 import { checkRequestHead, isClosing, markClosing, trackInFlight, untrackInFlight } from '../server/request-guard.ts';
 import { BodyMeter } from './body-meter.ts';
 import type { RequestContext } from './context.ts';
-import { decideFailure, toFerryError } from './fail-to-proxy.ts';
+import { decideFailure, failureLog, toFerryError } from './fail-to-proxy.ts';
 import type { Fetch, LocalReply, ProxiedResponse, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
 import { UpstreamAbort, UpstreamBody, type UpstreamClient } from './upstream-client.ts';
 
@@ -188,7 +188,8 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
   const fail = (ctx: RunContext, err: unknown): void => {
     const fe = toFerryError(err);
     ctx.error ??= fe;
-    if (fe.source === 'internal') ctx.log.error({ event: 'internal-error', requestId: ctx.id, err }, fe.message);
+    const line = failureLog(fe);
+    if (line !== null) ctx.log[line.level]({ event: line.event, requestId: ctx.id, err }, fe.message);
     const action = decideFailure(fe, ctx.res.headersSent);
     if (action.kind === 'reply') sendLocal(ctx, { status: action.status, body: `${action.message}\n`, close: action.close });
     else ctx.res.destroy();

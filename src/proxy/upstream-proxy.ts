@@ -7,11 +7,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { ProxyAgent } from 'undici';
-import { FerryError, UsageError } from '../errors.ts';
+import { FerryError, UsageError, type FerryErrorCode } from '../errors.ts';
 import { formatBasicCredentials } from './forward/basic-auth.ts';
 import { formatAuthority, type Authority } from './forward/request-target.ts';
 
-export const FERRY_ERR_UPSTREAM_PROXY = 'FERRY_ERR_UPSTREAM_PROXY';
+export const FERRY_ERR_UPSTREAM_PROXY = 'FERRY_ERR_UPSTREAM_PROXY' satisfies FerryErrorCode;
 
 /** The Proxy-Authorization value for a proxy URL with userinfo, or undefined. */
 export function proxyAuthorizationFor(proxy: URL): string | undefined {

@@ -6,7 +6,7 @@ import { ALREADY_EXPIRED, applyMustUnderstand, MAX_DELTA_SECONDS, normalizeAge, 
 import { createPolicyKit, decideStore, toPolicyRequest } from '../../src/cache/policy.ts';
 import { headMayFreshen } from '../../src/cache/head-freshen.ts';
 import { isDisconnected, staleOnDisconnectAllows } from '../../src/cache/stale-on-disconnect.ts';
-import { FerryError } from '../../src/errors.ts';
+import { FerryError, type FerryErrorCode } from '../../src/errors.ts';
 import { formatHttpDate } from '../../src/http/http-date.ts';
 import type { HeaderList } from '../../src/http/headers.ts';
 
@@ -66,9 +66,9 @@ test('stale on disconnect (RFC 9111 §4.2.4): only when the origin gave no answe
   assert.equal(staleOnDisconnectAllows(policy('max-age=2'), []), true);
   for (const cc of ['max-age=2, must-revalidate', 'max-age=2, proxy-revalidate', 'no-cache', 's-maxage=2']) assert.equal(staleOnDisconnectAllows(policy(cc), []), false, cc);
   assert.equal(staleOnDisconnectAllows(policy('max-age=2'), [['cache-control', 'no-cache']]), false);
-  const err = (code: string) => new FerryError(code, 'x', { source: 'upstream', status: 502 });
-  for (const code of ['FERRY_ERR_UPSTREAM_UNREACHABLE', 'FERRY_ERR_UPSTREAM_CLOSED', 'FERRY_ERR_UPSTREAM_CONNECT_TIMEOUT', 'FERRY_ERR_UPSTREAM_TIMEOUT']) assert.equal(isDisconnected(err(code)), true, code);
-  for (const code of ['FERRY_ERR_UPSTREAM_BAD_RESPONSE', 'FERRY_ERR_CLIENT_GONE', 'FERRY_ERR_TOO_MANY_ORIGINS']) assert.equal(isDisconnected(err(code)), false, code);
+  const err = (code: FerryErrorCode) => new FerryError(code, 'x', { source: 'upstream', status: 502 });
+  for (const code of ['FERRY_ERR_UPSTREAM_UNREACHABLE', 'FERRY_ERR_UPSTREAM_CLOSED', 'FERRY_ERR_UPSTREAM_CONNECT_TIMEOUT', 'FERRY_ERR_UPSTREAM_TIMEOUT'] as const) assert.equal(isDisconnected(err(code)), true, code);
+  for (const code of ['FERRY_ERR_UPSTREAM_BAD_RESPONSE', 'FERRY_ERR_CLIENT_GONE', 'FERRY_ERR_TOO_MANY_ORIGINS'] as const) assert.equal(isDisconnected(err(code)), false, code);
   assert.equal(isDisconnected(new Error('x')), false);
 });
 
