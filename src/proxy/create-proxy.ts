@@ -15,15 +15,17 @@ import { createRequestIdFilter } from './filters/request-id.ts';
 import { createReverseRouteFilter } from './filters/reverse-route.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
 import type { ProxyFilter } from './phases.ts';
-import { createPipeline } from './pipeline.ts';
-import { guardServer } from '../server/request-guard.ts';
+import { createPipeline, type Pipeline } from './pipeline.ts';
+import { acceptHooks } from '../server/connection.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 import { createCredentialChecker } from './forward/basic-auth.ts';
 import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
-import { createConnectTunnels } from './tunnel/connect-tunnel.ts';
+import { createConnectBody, createConnectFilter } from './tunnel/connect-tunnel.ts';
 import { createGuardedLookup, type GuardedLookup } from './forward/destination.ts';
 import { createTunnelStats, type TunnelStats } from './tunnel/tunnel-stats.ts';
-import { createUpgradeRelays } from './upgrade.ts';
+import { createUpgradeBody } from './upgrade.ts';
+import { writeRawReply, writeReply } from '../server/reply-writer.ts';
+import type { HeaderList } from '../http/headers.ts';
 import { compilePathFilter } from './embed/path-filter.ts';
 import { earlyViews, lateViews } from './embed/user-filters.ts';
 
@@ -74,6 +76,8 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // the JWKS comes before stats, which then leaves it out of the counts, like /stats itself
     ...(jwt ? [jwt.then((j) => j.jwks)] : []),
     ...(options.statsPath !== '' || options.metricsPath !== '' ? [createStatsFilter(createProxyStats({ cache: options.cache !== null, tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }) }), options)] : []),
+    // CONNECT's own route (target, proxy auth, port) before the forward route, which would read `http://…` as absolute-form
+    ...(options.forward ? [createConnectFilter({ connectPorts: options.forward.connectPorts, auth: createCredentialChecker(options.forward.credentials) })] : []),
     ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy, ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}) })] : []),
     // your filters' route/requestFilter/cache phases (createProxy({ filters })): they may answer or choose ctx.upstream
     ...earlyViews(options.filters),
@@ -94,6 +98,12 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     createAccessLogFilter(),
   ];
 }
+
+const CONNECT_NOT_ALLOWED = {
+  status: 405,
+  headers: [['Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'], ['Connection', 'close'], ['Content-Length', '0']] as HeaderList,
+  body: '',
+};
 
 /** Only in forward mode with a deny list and no upstream proxy (which then makes the connections, not ferry). */
 function guardedLookupFor(options: ProxyOptions): GuardedLookup | null {
@@ -117,7 +127,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     ...(lookup ? { lookup } : {}),
   });
   const tunnelStats = { connect: createTunnelStats(), upgrade: createTunnelStats() };
-  const tunnels = options.forward ? createConnectTunnels({
+  const tunnels = options.forward ? createConnectBody({
     connectPorts: options.forward.connectPorts,
     auth: createCredentialChecker(options.forward.credentials),
     deny: createDenyListFromOptions(options.forward),
@@ -128,9 +138,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     log: options.log,
     ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}),
   }) : null;
-  const upgrades = createUpgradeRelays({
-    filters: () => filters,
-    log: options.log,
+  const upgrades = createUpgradeBody({
     upstreamProxy: options.upstreamProxy,
     connectTimeoutMs: options.connectTimeoutMs,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
@@ -139,11 +147,14 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     stats: tunnelStats.upgrade,
     ...(lookup ? { lookup } : {}),
   });
-  let run: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  let pipeline: Pipeline | null = null;
   let filters: ProxyFilter[] = [];
   const ready = Promise.all(composeFilters(options, { client, tunnelStats })).then((list) => {
     filters = list;
-    run = createPipeline({ filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount, onBodyBytes: options.onBodyBytes });
+    pipeline = createPipeline({
+      filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount,
+      onBodyBytes: options.onBodyBytes, upgradeBody: upgrades, connectBody: tunnels,
+    });
   });
   ready.catch(() => { /* reported to whoever awaits ready(); requests get 500 */ });
   const takes = compilePathFilter(options.pathFilter);
@@ -153,13 +164,13 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     handler(req, res, next) {
       if (options.pathFilter !== undefined && !takes(req)) {
         if (next) next();
-        else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not Found\n');
+        else writeReply(res, { status: 404, headers: [['content-type', 'text/plain; charset=utf-8']], body: 'Not Found\n' });
         return;
       }
-      if (run) { run(req, res); return; }
-      ready.then(() => run!(req, res), (err: unknown) => {
+      if (pipeline) { pipeline.request(req, res); return; }
+      ready.then(() => pipeline!.request(req, res), (err: unknown) => {
         options.log.error({ event: 'internal-error', err }, 'proxy filters failed to start');
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('Internal Server Error\n');
+        writeReply(res, { status: 500, headers: [['content-type', 'text/plain; charset=utf-8'], ['connection', 'close']], body: 'Internal Server Error\n' });
       });
     },
     tunnelStats,
@@ -168,13 +179,14 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
       upgrades.destroyAll();
     },
     upgrade(req, socket, head) {
-      if (run) { upgrades.onUpgrade(req, socket, head); return; }
-      ready.then(() => upgrades.onUpgrade(req, socket, head), () => socket.destroy());
+      if (pipeline) { pipeline.upgrade(req, socket, head); return; }
+      ready.then(() => pipeline!.upgrade(req, socket, head), () => socket.destroy());
     },
     connect(req, socket, head) {
       // CONNECT is a forward-proxy method: without --forward it is refused, never tunnelled (RFC 9110 §9.3.6).
-      if (tunnels) { tunnels.onConnect(req, socket, head); return; }
-      socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (!tunnels) { writeRawReply(socket, CONNECT_NOT_ALLOWED); return; }
+      if (pipeline) { pipeline.connect(req, socket, head); return; }
+      ready.then(() => pipeline!.connect(req, socket, head), () => socket.destroy());
     },
     ready: () => ready,
     async reload() {
@@ -214,12 +226,12 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
     headersTimeoutMs: options.headersTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     log: options.log,
+    // The accept step shared with the relay client: the head check sees one field too many (431) and answers a
+    // missing Host itself, so nothing pipelined behind a refusal is forwarded; a parse error cancels the requests in
+    // flight on its connection (RELIABILITY S1, S13). Upgrades and CONNECT run the same head check.
+    ...acceptHooks(options.maxHeadersCount),
   });
   server.maxConnections = options.maxConnections;
-  // The accept step shared with the relay client: the head check sees one field too many (431) and answers a missing
-  // Host itself, so nothing pipelined behind a refusal is forwarded; a parse error cancels the requests in flight on
-  // its connection (RELIABILITY S1, S13). Upgrades and CONNECT run the same head check.
-  guardServer(server, options.maxHeadersCount);
   // Without this listener Node answers 100 Continue itself before the upstream was even asked (RELIABILITY S13).
   server.on('checkContinue', proxy.handler);
   server.on('upgrade', proxy.upgrade);

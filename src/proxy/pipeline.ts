@@ -8,29 +8,43 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { FerryError } from '../errors.ts';
 import type { BodyFraming } from '../http/framing.ts';
 import { normalizeAddress } from '../http/forwarded.ts';
-import { fromRawHeaders, getHeader, hasHeader, toFlatHeaders, type HeaderList } from '../http/headers.ts';
+import { fromRawHeaders, getHeader, toFlatHeaders, type HeaderList } from '../http/headers.ts';
 import { formatInterimHead, interimToRelay } from '../http/interim.ts';
 import type { Logger } from '../server/logger.ts';
-import { checkRequestHead, isClosing, markClosing, trackInFlight, untrackInFlight } from '../server/request-guard.ts';
+import { continueAlreadySent, isClosing, markClosing, requestLimitReached, trackInFlight, untrackInFlight } from '../server/connection.ts';
+import { checkRequestHead } from '../server/request-guard.ts';
+import { completeReplyHeaders, writeRawReply } from '../server/reply-writer.ts';
 import { BodyMeter } from './body-meter.ts';
 import type { RequestContext } from './context.ts';
+import type { RawBody, RawEntry } from './raw-entry.ts';
 import { decideFailure, failureLog, toFerryError } from './fail-to-proxy.ts';
 import type { Fetch, LocalReply, ProxiedResponse, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
 import { UpstreamAbort, UpstreamBody, type UpstreamClient } from './upstream-client.ts';
 
 export interface PipelineDeps {
   filters: readonly ProxyFilter[];
-  client: UpstreamClient;
+  /** null: no HTTP requests are forwarded by this pipeline (a CONNECT-only one). */
+  client: UpstreamClient | null;
   log: Logger;
   maxBodyBytes: number | null;
   /** More fields than this → 431 (Node would silently drop the extra ones; RELIABILITY R2). */
   maxHeadersCount: number;
   /** ProxyOptions.onBodyBytes: told the size of every body chunk relayed; null = nobody asked. */
   onBodyBytes: ((bytes: number) => void) | null;
+  /** The bodies of upgraded requests and CONNECT tunnels (null: that entry is not offered). */
+  upgradeBody: RawBody | null;
+  connectBody: RawBody | null;
+}
+
+/** Every entry point, each through the same phases (a tunnel or an upgrade is a different body, not a different pipeline). */
+export interface Pipeline {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  connect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 /** What the runner keeps per request beside the public context. */
@@ -43,6 +57,8 @@ interface RunState {
   logged: boolean;
   /** Interim (1xx) responses relayed to the client so far. */
   interims: number;
+  /** Upgrade and CONNECT: the client socket (no ServerResponse exists), its early bytes and the body; else null. */
+  raw: RawEntry | null;
 }
 
 type RunContext = RequestContext & { readonly run: RunState };
@@ -52,7 +68,7 @@ const CLIENT_GONE = () => new FerryError('FERRY_ERR_CLIENT_GONE', 'client went a
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 
 /** Build the request handler. Phase lists are split once here, not per request. */
-export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createPipeline(deps: PipelineDeps): Pipeline {
   const { filters, client, log, onBodyBytes } = deps;
   const routeFilters = filters.filter((f) => f.route);
   const requestFilters = filters.filter((f) => f.requestFilter);
@@ -70,7 +86,7 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
       out = r instanceof Promise ? await r : r; // most filters are synchronous: no microtask hop for them
     }
     const target = ctx.upstream;
-    if (!target) throw new FerryError('FERRY_ERR_NO_ROUTE', 'no upstream for this request', { source: 'downstream', status: 404 });
+    if (!target || client === null) throw new FerryError('FERRY_ERR_NO_ROUTE', 'no upstream for this request', { source: 'downstream', status: 404 });
     const expect = isExpectContinue(out.headers);
     const started = performance.now();
     // IO: send head upstream, stream the body, await the response head (headers timeout → 504)
@@ -106,9 +122,12 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
   const finish = (ctx: RunContext): void => {
     if (ctx.run.logged) return;
     ctx.run.logged = true;
-    ctx.bytesIn = ctx.run.meter?.bytes ?? 0;
-    ctx.status ??= ctx.res.statusCode;
-    if (!ctx.res.writableFinished && ctx.error === undefined) ctx.error = CLIENT_GONE();
+    if (ctx.run.raw !== null) settleRaw(ctx, ctx.run.raw);
+    else {
+      ctx.bytesIn = ctx.run.meter?.bytes ?? 0;
+      ctx.status ??= ctx.res.statusCode;
+      if (!ctx.res.writableFinished && ctx.error === undefined) ctx.error = CLIENT_GONE();
+    }
     for (const f of loggingFilters) {
       try { f.logging!(ctx); } catch (err) { log.error({ event: 'filter-error', filter: f.name, err }, 'logging filter failed'); }
     }
@@ -116,20 +135,27 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
 
   const sendLocal = (ctx: RunContext, reply: LocalReply): void => {
     const { req, res } = ctx;
-    if (res.headersSent || res.destroyed) { res.destroy(); return; }
-    let headers: HeaderList = reply.headers ?? [];
     const body = reply.body;
-    if (typeof body === 'string' || body instanceof Uint8Array) {
-      const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-      if (typeof body === 'string' && !hasHeader(headers, 'content-type')) headers = [...headers, ['content-type', 'text/plain; charset=utf-8']];
-      if (!hasHeader(headers, 'content-length')) headers = [...headers, ['content-length', String(length)]];
-    } else if (body === undefined && !hasHeader(headers, 'content-length') && reply.status >= 200 && reply.status !== 204 && reply.status !== 304) {
-      headers = [...headers, ['content-length', '0']];
+    const raw = ctx.run.raw;
+    if (raw !== null) {
+      // upgrade / CONNECT: no ServerResponse; the connection closes after the reply (server/reply-writer.ts)
+      const bytes = typeof body === 'string' || body instanceof Uint8Array ? body : '';
+      if (body instanceof Readable) body.destroy();
+      const head = applyResponseFilters({ status: reply.status, headers: completeReplyHeaders(reply.status, reply.headers ?? [], bytes, true) }, ctx);
+      ctx.status = head.status;
+      ctx.bytesOut += typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+      raw.body.onRefused?.(ctx);
+      if (raw.socket.destroyed) finish(ctx);
+      else raw.socket.once('close', () => finish(ctx));
+      writeRawReply(raw.socket, { status: head.status, headers: head.headers, body: bytes });
+      return;
     }
+    if (res.headersSent || res.destroyed) { res.destroy(); return; }
     // An unread request body must not be parsed as the next request: close instead (RELIABILITY S13).
     const unreadBody = ctx.run.framing.kind !== 'none' && !req.complete && ctx.run.meter === null;
-    if (reply.close === true || unreadBody) headers = [...headers.filter(([n]) => n !== 'connection'), ['connection', 'close']];
-    if (reply.close === true || unreadBody) markClosing(req.socket);
+    const close = reply.close === true || unreadBody;
+    if (close) markClosing(req.socket);
+    const headers = completeReplyHeaders(reply.status, reply.headers ?? [], body instanceof Readable ? null : body, close);
     const head = applyResponseFilters({ status: reply.status, headers }, ctx);
     ctx.status = head.status;
     closeAtRequestLimit(res);
@@ -190,8 +216,9 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     ctx.error ??= fe;
     const line = failureLog(fe);
     if (line !== null) ctx.log[line.level]({ event: line.event, requestId: ctx.id, err }, fe.message);
-    const action = decideFailure(fe, ctx.res.headersSent);
+    const action = decideFailure(fe, ctx.run.raw !== null ? ctx.run.raw.tookOver : ctx.res.headersSent);
     if (action.kind === 'reply') sendLocal(ctx, { status: action.status, body: `${action.message}\n`, close: action.close });
+    else if (ctx.run.raw !== null) ctx.run.raw.socket.destroy();
     else ctx.res.destroy();
   };
 
@@ -207,6 +234,8 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
         if (r instanceof Promise) r = await r;
         if (r.kind === 'respond') return sendLocal(ctx, r.reply);
       }
+      const raw = ctx.run.raw;
+      if (raw !== null) return await startRawBody(ctx, raw);
       const response = await fetch(ctx.request, ctx);
       sendResponse(ctx, response);
     } catch (err) {
@@ -214,26 +243,32 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     }
   };
 
-  return (req, res) => {
-    // A request the client pipelined behind one refused with Connection: close is never processed (nor forwarded):
-    // the connection ends with that refusal, and its bytes may be the refused request's body read another way
-    // (RFC 9112 §9.6; RELIABILITY S1, S13). Node closes the socket once the refusal is written.
-    if (isClosing(req.socket)) return;
-    const headers = fromRawHeaders(req.rawHeaders);
-    const ctx = createContext(req, res, headers, log);
-    const socket = req.socket;
-    trackInFlight(socket, ctx, cancelForParseError);
-    res.once('close', () => {
-      untrackInFlight(socket, ctx);
-      if (!res.writableFinished) {
-        ctx.run.abort.abort(CLIENT_GONE());
-        ctx.run.body?.destroy();
-      }
+  /** Upgrade / CONNECT: the body connects upstream and takes the client socket over (proxy/raw-entry.ts). */
+  const startRawBody = async (ctx: RunContext, raw: RawEntry): Promise<void> => {
+    let head = ctx.request;
+    if (raw.body.kind === 'upgrade') for (const f of upstreamRequestFilters) head = await f.upstreamRequestFilter!(head, ctx);
+    const gone = new AbortController();
+    const onGone = (): void => gone.abort();
+    raw.socket.once('close', onGone);
+    try {
+      await raw.body.start({
+        ctx, head, client: raw.socket, early: raw.early, signal: gone.signal,
+        tookOver: () => { raw.tookOver = true; },
+        done: () => finish(ctx),
+      });
+    } catch (err) {
+      if (!gone.signal.aborted) throw err;
+      ctx.error ??= CLIENT_GONE();
       finish(ctx);
-    });
-    // IO: accept — the raw head is checked before any filter sees it (RFC 9112 §6, RELIABILITY S1–S7; shared with
-    // the relay client: server/request-guard.ts)
-    const checked = checkRequestHead(req.httpVersion, headers, deps);
+    } finally {
+      raw.socket.off('close', onGone);
+    }
+  };
+
+  /** IO: accept — the raw head is checked before any filter sees it (RFC 9112 §6, RELIABILITY S1–S7; shared with
+   * the relay client: server/request-guard.ts), then the phases run. */
+  const accept = (ctx: RunContext): void => {
+    const checked = checkRequestHead(ctx.request.httpVersion, ctx.request.headers, deps);
     if (checked.kind === 'reject') {
       ctx.error = new FerryError('FERRY_ERR_FRAMING', checked.reason, { source: 'downstream', status: checked.status });
       ctx.log.info({ event: 'client-error', requestId: ctx.id, status: checked.status, reason: checked.reason }, 'rejected request');
@@ -244,9 +279,59 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     ctx.run.framing = checked.body;
     run(ctx).catch((err: unknown) => {
       log.error({ event: 'internal-error', err }, 'proxy runner failed');
-      res.destroy();
+      if (ctx.run.raw !== null) ctx.run.raw.socket.destroy();
+      else ctx.res.destroy();
     });
   };
+
+  const enterRaw = (req: IncomingMessage, socket: Duplex, early: Buffer, body: RawBody): void => {
+    socket.on('error', ignoreError); // reported through 'close'; never crash on a client reset
+    // no ServerResponse exists for an upgrade or a tunnel: the runner writes to `run.raw.socket` instead
+    const ctx = createContext(req, null as unknown as ServerResponse, fromRawHeaders(req.rawHeaders), log);
+    ctx.run.raw = { socket, early, body, tookOver: false };
+    accept(ctx);
+  };
+
+  return {
+    request(req, res) {
+      // A request the client pipelined behind one refused with Connection: close is never processed (nor
+      // forwarded): the connection ends with that refusal, and its bytes may be the refused request's body read
+      // another way (RFC 9112 §9.6; RELIABILITY S1, S13). Node closes the socket once the refusal is written.
+      if (isClosing(req.socket)) return;
+      const ctx = createContext(req, res, fromRawHeaders(req.rawHeaders), log);
+      const socket = req.socket;
+      trackInFlight(socket, ctx, cancelForParseError);
+      res.once('close', () => {
+        untrackInFlight(socket, ctx);
+        if (!res.writableFinished) {
+          ctx.run.abort.abort(CLIENT_GONE());
+          ctx.run.body?.destroy();
+        }
+        finish(ctx);
+      });
+      accept(ctx);
+    },
+    upgrade(req, socket, head) {
+      if (deps.upgradeBody === null) { socket.destroy(); return; }
+      enterRaw(req, socket, head, deps.upgradeBody);
+    },
+    connect(req, socket, head) {
+      if (deps.connectBody === null) { socket.destroy(); return; }
+      enterRaw(req, socket, head, deps.connectBody);
+    },
+  };
+}
+
+function ignoreError(): void { /* see the caller */ }
+
+/**
+ * Upgrade / CONNECT at logging time: no ServerResponse tells the status, so one that never got an answer (the client
+ * went away first) is logged 499, like the upgrade relay always did.
+ */
+function settleRaw(ctx: RunContext, raw: RawEntry): void {
+  if (ctx.status !== undefined) return;
+  ctx.status = 499;
+  if (!raw.tookOver) ctx.error ??= CLIENT_GONE();
 }
 
 function createContext(req: IncomingMessage, res: ServerResponse, headers: HeaderList, log: Logger): RunContext {
@@ -264,7 +349,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, headers: Heade
     locals: new Map(),
     req,
     res,
-    run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false, interims: 0 },
+    run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false, interims: 0, raw: null },
   };
 }
 
@@ -299,7 +384,7 @@ function cancelForParseError(ctx: RunContext): void {
  * that ignore the header an endless run of 503s.
  */
 function closeAtRequestLimit(res: ServerResponse): void {
-  if ((res as ServerResponse & { maxRequestsOnConnectionReached?: boolean }).maxRequestsOnConnectionReached) res.shouldKeepAlive = false;
+  if (requestLimitReached(res)) res.shouldKeepAlive = false;
 }
 
 function isExpectContinue(headers: HeaderList): boolean {
@@ -325,7 +410,6 @@ function sendInterim(ctx: RunContext, status: number, headers: HeaderList): void
 
 /** 100 Continue once; Node may already have sent it when the handler is embedded without a checkContinue listener. */
 function sendContinue(res: ServerResponse): void {
-  const r = res as ServerResponse & { _sent100?: boolean };
-  if (r._sent100 || res.headersSent || res.destroyed) return;
+  if (continueAlreadySent(res) || res.headersSent || res.destroyed) return;
   res.writeContinue();
 }

@@ -17,7 +17,7 @@ import { stripHopByHop } from '../http/hop-by-hop.ts';
 import { logAccess } from '../server/access-log.ts';
 import { closeServer, createHardenedServer, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
 import type { Logger } from '../server/logger.ts';
-import { checkRequestHead, guardServer, isClosing, markClosing, trackInFlight, untrackInFlight, type HeadLimits } from '../server/request-guard.ts';
+import { acceptHooks, checkRequestHead, isClosing, markClosing, trackInFlight, untrackInFlight, type HeadLimits } from '../server/request-guard.ts';
 import { ClientSession, type DownSink } from './client-session.ts';
 import { GatewayTransport, type SigV4Config } from './gateway-transport.ts';
 import { parseAbsoluteTarget, parseAuthorityTarget } from '../proxy/forward/request-target.ts';
@@ -241,8 +241,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
       if (!res.headersSent) plain(res, 500, 'internal error');
       else res.destroy();
     });
-  }, { log });
-  guardServer(server, HEAD_LIMITS.maxHeadersCount);
+  }, { log, ...acceptHooks(HEAD_LIMITS.maxHeadersCount) });
   // Without this listener Node answers 100 Continue itself, before the head was checked.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
   // Uploads of any size pass through: no deadline on receiving a whole request body (idle timeouts still apply).

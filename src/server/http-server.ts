@@ -2,6 +2,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.ts';
+import { writeRawReply } from './reply-writer.ts';
 
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 /** RELIABILITY R2: Envoy, HAProxy and Apache stop at about 100 fields. */
@@ -21,8 +22,18 @@ export interface HardenedServerOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /**
+   * Node's own Host check (RFC 9112 §3.2: 400 without Host on HTTP/1.1). Default true; false only for a role whose
+   * head check answers it instead (server/connection.ts acceptHooks).
+   */
+  requireHostHeader?: boolean;
+  /** Runs first on every parser error; returns true when it handled the socket (no 4xx is written then). */
+  onClientError?: ClientErrorHook;
   log: Logger;
 }
+
+/** A parser error on `socket`: return true if handled (socket answered or closed), false to let the server answer. */
+export type ClientErrorHook = (err: NodeJS.ErrnoException, socket: Duplex) => boolean;
 
 const CLIENT_ERROR_STATUS: Record<string, number> = {
   HPE_HEADER_OVERFLOW: 431,
@@ -43,13 +54,16 @@ export function createHardenedServer(
     requestTimeout: Math.max(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout),
     keepAliveTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-    requireHostHeader: true,
+    requireHostHeader: options.requireHostHeader ?? true,
     joinDuplicateHeaders: false,
   }, handler);
   server.maxHeadersCount = options.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT;
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   server.timeout = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, options.log));
+  const hook = options.onClientError;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (hook?.(err, socket) !== true) onClientError(err, socket, options.log);
+  });
   return server;
 }
 
@@ -62,8 +76,7 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex, log: Logger):
   }
   const status = CLIENT_ERROR_STATUS[code] ?? 400;
   log.info({ event: 'client-error', code, status, reason: err.message }, 'rejected malformed request');
-  const reason = http.STATUS_CODES[status] ?? 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  writeRawReply(socket, { status, headers: [['Connection', 'close'], ['Content-Length', '0']], body: '' });
 }
 
 /** Close helper for the Closable contract of server/shutdown. */

@@ -88,7 +88,7 @@ export function createStatsFilter(stats: ProxyStats, paths: StatsPaths): ProxyFi
       stats.recordFinish({
         // No head went out (the client left first, or the connection was cut): counted as status 0, not as the
         // 200 Node's ServerResponse defaults to.
-        status: ctx.res.headersSent ? ctx.status ?? ctx.res.statusCode : 0,
+        status: (ctx.res === null ? ctx.status !== undefined : ctx.res.headersSent) ? ctx.status ?? ctx.res.statusCode : 0, // res is null for upgrades and CONNECT (proxy/raw-entry.ts)
         bytesIn: ctx.bytesIn,
         bytesOut: ctx.bytesOut,
         durationMs: performance.now() - ctx.startedMono,

@@ -1,18 +1,22 @@
 /**
- * @module CONNECT tunnels (RFC 9110 §9.3.6): check the target (authority-form, proxy auth, allowed port, deny list
- * after DNS), connect directly or through --upstream-proxy, answer 200, then relay raw bytes both ways with
- * backpressure (pipe), half-close (a FIN from one side ends only that direction), an idle timeout over both
- * directions, and resets passed on as resets (tunnel/relay.ts). A refused CONNECT never opens a connection to the target.
+ * @module CONNECT tunnels (RFC 9110 §9.3.6), through the pipeline's phases like every request (proxy/raw-entry.ts):
+ * the route filter checks the target (authority-form, proxy auth, allowed port) and sets `ctx.upstream`; user filters
+ * run after it; the body checks the deny list after DNS, connects directly or through --upstream-proxy, answers 200,
+ * then relays raw bytes both ways with backpressure (pipe), half-close (a FIN from one side ends only that
+ * direction), an idle timeout over both directions, and resets passed on as resets (tunnel/relay.ts). A refused
+ * CONNECT never opens a connection to the target; the access line and stats come from the logging phase.
  */
-import http, { type IncomingMessage } from 'node:http';
 import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import { FerryError } from '../../errors.ts';
-import { checkRequestFraming } from '../../http/framing.ts';
-import { fromRawHeaders, getHeader } from '../../http/headers.ts';
-import { logAccess } from '../../server/access-log.ts';
+import { getHeader, type HeaderList } from '../../http/headers.ts';
+import type { RequestContext } from '../context.ts';
+import { CONTINUE, type PhaseResult, type ProxyFilter } from '../phases.ts';
+import type { RawBody, RawBodyStart } from '../raw-entry.ts';
 import type { Logger } from '../../server/logger.ts';
+import { createAccessLogFilter } from '../filters/access-log.ts';
+import { createPipeline } from '../pipeline.ts';
+import type { IncomingMessage } from 'node:http';
 import { decideProxyAuth, PROXY_AUTHENTICATE, type CredentialChecker } from '../forward/basic-auth.ts';
 import type { DenyList } from '../forward/cidr.ts';
 import { checkDestination, systemResolver, type Resolver } from '../forward/destination.ts';
@@ -34,49 +38,45 @@ export interface ConnectTunnelOptions {
   resolve?: Resolver;
 }
 
-export interface ConnectTunnels {
-  /** The node:http server's 'connect' listener. */
-  onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+export interface ConnectBody extends RawBody {
   /** Cut every open tunnel (shutdown). */
   destroyAll(): void;
   /** Open tunnels and tunnels being set up. */
   readonly size: number;
 }
 
-type Refusal = { status: number; reason: string; headers?: string[] };
-
-function writeRefusal(socket: Duplex, r: Refusal): void {
-  if (!socket.writable) { socket.destroy(); return; }
-  const body = `${r.reason}\n`;
-  const lines = [
-    `HTTP/1.1 ${r.status} ${http.STATUS_CODES[r.status] ?? 'Error'}`,
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-    ...(r.headers ?? []),
+/** A refusal with the fields (Title-Case, in this order) CONNECT refusals always had. */
+function refusal(status: number, reason: string, extra: HeaderList = []): PhaseResult {
+  const body = `${reason}\n`;
+  const headers: HeaderList = [
+    ['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(Buffer.byteLength(body))], ['Connection', 'close'], ...extra,
   ];
-  // Close fully once the answer is flushed: a client that never reads must not hold a half-open socket forever.
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  return { kind: 'respond', reply: { status, headers, body, close: true } };
 }
 
-export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunnels {
+/** route, CONNECT only: target, proxy auth (407), allowed port (403); then `ctx.upstream` is `tcp://host:port`. */
+export function createConnectFilter(options: Pick<ConnectTunnelOptions, 'connectPorts' | 'auth'>): ProxyFilter {
+  const allowedPorts = new Set(options.connectPorts);
+  return {
+    name: 'connect-route',
+    route(ctx: RequestContext): PhaseResult {
+      if (ctx.request.method !== 'CONNECT') return CONTINUE;
+      const target = parseAuthorityTarget(ctx.request.target);
+      if (target.kind === 'invalid') return refusal(400, `bad CONNECT target: ${target.reason}`);
+      // a second Proxy-Authorization (Node keeps only the first) was refused by the accept step already
+      const auth = decideProxyAuth(getHeader(ctx.request.headers, 'proxy-authorization'), options.auth);
+      if (auth.kind === 'challenge') return refusal(407, 'proxy authentication required', [['Proxy-Authenticate', PROXY_AUTHENTICATE]]);
+      if (!allowedPorts.has(target.authority.port)) return refusal(403, `CONNECT to port ${target.authority.port} is not allowed (--connect-ports)`);
+      const authority = formatAuthority(target.authority);
+      ctx.upstream = { origin: `tcp://${authority}`, path: authority };
+      return CONTINUE;
+    },
+  };
+}
+
+export function createConnectBody(options: ConnectTunnelOptions): ConnectBody {
   const live = new Set<Duplex>();
   const resolve = options.resolve ?? systemResolver;
-  const allowedPorts = new Set(options.connectPorts);
-
-  function check(req: IncomingMessage): Refusal | Authority {
-    const target = parseAuthorityTarget(req.url ?? '');
-    if (target.kind === 'invalid') return { status: 400, reason: `bad CONNECT target: ${target.reason}` };
-    // Same head checks as other requests: a second Proxy-Authorization (Node keeps only the first) is refused.
-    const headers = fromRawHeaders(req.rawHeaders);
-    const framing = checkRequestFraming(req.httpVersion, headers);
-    if (framing.kind === 'reject') return { status: framing.status, reason: framing.reason };
-    const auth = decideProxyAuth(getHeader(headers, 'proxy-authorization'), options.auth);
-    if (auth.kind === 'challenge') return { status: 407, reason: 'proxy authentication required', headers: [`Proxy-Authenticate: ${PROXY_AUTHENTICATE}`] };
-    if (!allowedPorts.has(target.authority.port)) return { status: 403, reason: `CONNECT to port ${target.authority.port} is not allowed (--connect-ports)` };
-    return target.authority;
-  }
 
   async function open(target: Authority, signal: AbortSignal): Promise<Socket> {
     const check = options.deny.cidrs.length === 0 ? null : await checkDestination(target.host, options.deny, resolve);
@@ -99,57 +99,63 @@ export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunn
     });
   }
 
-  function onConnect(req: IncomingMessage, client: Duplex, head: Buffer): void {
-    const id = randomUUID();
-    const startedMono = performance.now();
-    const clientAddress = req.socket.remoteAddress ?? '';
-    const record = { requestId: id, method: 'CONNECT', path: req.url ?? '', clientAddress };
+  async function start(s: RawBodyStart): Promise<void> {
+    const { ctx, client } = s;
     live.add(client);
-    client.on('error', () => { /* reported through 'close'; never crash on a client reset */ });
-    const refuse = (r: Refusal, error?: string) => {
-      options.stats.refused++;
-      live.delete(client);
-      writeRefusal(client, r);
-      logAccess(options.log, { ...record, status: r.status, bytesIn: 0, bytesOut: 0, durationMs: Math.round((performance.now() - startedMono) * 1000) / 1000, reason: r.reason, ...(error ? { error } : {}) });
-    };
-    const target = check(req);
-    if ('status' in target) { refuse(target); return; }
-
-    const abort = new AbortController();
-    const onEarlyClose = () => abort.abort();
-    client.once('close', onEarlyClose);
-    open(target, abort.signal).then((upstream) => {
-      client.off('close', onEarlyClose);
-      if (client.destroyed || !client.writable) { upstream.destroy(); live.delete(client); return; }
-      relay(client, upstream, head, target);
-    }, (err: unknown) => {
-      client.off('close', onEarlyClose);
-      const fe = err instanceof FerryError ? err : new FerryError('FERRY_ERR_UPSTREAM_CONNECT', String(err), { source: 'upstream', status: 502, cause: err });
-      if (abort.signal.aborted) { live.delete(client); return; }
-      options.log.info({ event: 'connect-failed', requestId: id, target: req.url, code: fe.code, reason: fe.message }, 'CONNECT failed');
-      refuse({ status: fe.status ?? 502, reason: fe.message }, fe.status === 403 ? undefined : fe.code);
-    });
-
-    function relay(c: Duplex, u: Socket, early: Buffer, to: Authority): void {
-      live.add(u);
-      c.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      const earlyBytes = early.length;
-      if (earlyBytes > 0) { options.stats.bytesIn += earlyBytes; u.write(early); }
-      relaySockets(c, u, {
-        idleTimeoutMs: options.idleTimeoutMs,
-        stats: options.stats,
-        onDone({ bytesIn, bytesOut, error }) {
-          live.delete(c);
-          live.delete(u);
-          logAccess(options.log, { ...record, status: 200, bytesIn: bytesIn + earlyBytes, bytesOut, durationMs: Math.round((performance.now() - startedMono) * 1000) / 1000, target: formatAuthority(to), ...(error !== undefined ? { error } : {}) });
-        },
-      });
+    client.once('close', () => live.delete(client));
+    const chosen = ctx.upstream === undefined ? null : parseAuthorityTarget(ctx.upstream.path);
+    if (chosen === null || chosen.kind !== 'authority') throw new FerryError('FERRY_ERR_NO_ROUTE', 'no target for this CONNECT', { source: 'downstream', status: 400 });
+    const upstream = await open(chosen.authority, s.signal);
+    if (client.destroyed || !client.writable) {
+      upstream.destroy();
+      ctx.error ??= new FerryError('FERRY_ERR_CLIENT_GONE', 'client went away', { source: 'downstream' });
+      s.done();
+      return;
     }
+    s.tookOver();
+    live.add(upstream);
+    ctx.status = 200;
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    const earlyBytes = s.early.length;
+    if (earlyBytes > 0) { options.stats.bytesIn += earlyBytes; upstream.write(s.early); }
+    relaySockets(client, upstream, {
+      idleTimeoutMs: options.idleTimeoutMs,
+      stats: options.stats,
+      onDone({ bytesIn, bytesOut, error }) {
+        live.delete(client);
+        live.delete(upstream);
+        ctx.bytesIn = bytesIn + earlyBytes;
+        ctx.bytesOut = bytesOut;
+        if (error !== undefined) ctx.error ??= new FerryError('FERRY_ERR_UPSTREAM_CLOSED', error, { source: 'upstream' });
+        s.done();
+      },
+    });
   }
 
   return {
-    onConnect,
+    kind: 'connect',
+    start,
+    onRefused() { options.stats.refused++; },
     destroyAll() { for (const s of live) s.destroy(); live.clear(); },
     get size() { return live.size; },
   };
+}
+
+export interface ConnectTunnels {
+  /** The node:http server's 'connect' listener. */
+  onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Cut every open tunnel (shutdown). */
+  destroyAll(): void;
+  /** Open tunnels and tunnels being set up. */
+  readonly size: number;
+}
+
+/** CONNECT alone, for a server of the embedder's: the pipeline with only the CONNECT route and the access log. */
+export function createConnectTunnels(options: ConnectTunnelOptions): ConnectTunnels {
+  const body = createConnectBody(options);
+  const pipeline = createPipeline({
+    filters: [createConnectFilter(options), createAccessLogFilter()], client: null, log: options.log, maxBodyBytes: null,
+    maxHeadersCount: Number.MAX_SAFE_INTEGER, onBodyBytes: null, upgradeBody: null, connectBody: body,
+  });
+  return { onConnect: pipeline.connect, destroyAll: body.destroyAll, get size() { return body.size; } };
 }
