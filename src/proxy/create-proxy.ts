@@ -20,10 +20,10 @@ import { acceptHooks } from '../server/connection.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 import { createCredentialChecker } from './forward/basic-auth.ts';
 import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
-import { createConnectBody, createConnectFilter } from './tunnel/connect-tunnel.ts';
+import { createConnectBody, createConnectFilter, type ConnectBody } from './tunnel/connect-tunnel.ts';
 import { createGuardedLookup, type GuardedLookup } from './forward/destination.ts';
 import { createTunnelStats, type TunnelStats } from './tunnel/tunnel-stats.ts';
-import { createUpgradeBody } from './upgrade.ts';
+import { createUpgradeBody, type UpgradeBody } from './upgrade.ts';
 import { writeRawReply, writeReply } from '../server/reply-writer.ts';
 import type { HeaderList } from '../http/headers.ts';
 import { compilePathFilter } from './embed/path-filter.ts';
@@ -112,8 +112,8 @@ function guardedLookupFor(options: ProxyOptions): GuardedLookup | null {
   return createGuardedLookup(createDenyListFromOptions(forward), forward.resolve);
 }
 
-export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
-  const options = resolveProxyOptions(init);
+/** How ferry reaches upstreams: the HTTP client pool, and the bodies of upgrades and CONNECT tunnels. */
+function createTransports(options: ProxyOptions): { client: UpstreamClient; tunnelStats: FilterDeps['tunnelStats']; tunnels: ConnectBody | null; upgrades: UpgradeBody } {
   // --deny: every upstream socket resolves through the deny list, so the address connected to is one that was checked
   const lookup = guardedLookupFor(options);
   const client = createUpstreamClient({
@@ -147,6 +147,12 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     stats: tunnelStats.upgrade,
     ...(lookup ? { lookup } : {}),
   });
+  return { client, tunnelStats, tunnels, upgrades };
+}
+
+export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
+  const options = resolveProxyOptions(init);
+  const { client, tunnelStats, tunnels, upgrades } = createTransports(options);
   let pipeline: Pipeline | null = null;
   let filters: ProxyFilter[] = [];
   const ready = Promise.all(composeFilters(options, { client, tunnelStats })).then((list) => {

@@ -54,7 +54,7 @@ export function createUpgradeBody(options: UpgradeOptions): UpgradeBody {
     // Put back what the hop-by-hop filter removed: the relayed upgrade needs both fields (RFC 9110 §7.8).
     const upgrade = getJoinedHeader(ctx.request.headers, 'upgrade') ?? '';
     const headers = withHeader(withHeader(s.head.headers, 'connection', 'upgrade'), 'upgrade', upgrade);
-    const req = await openUpgradeRequest(target.origin, target.path, { ...s.head, headers }, s.signal);
+    const req = await openUpgradeRequest(options, target.origin, target.path, { ...s.head, headers }, s.signal);
     await new Promise<void>((resolve, reject) => {
       req.on('timeout', () => req.destroy(new FerryError('FERRY_ERR_UPSTREAM_TIMEOUT', 'no answer to the upgrade in time', { source: 'upstream', status: 504 })));
       req.on('error', (err: Error) => {
@@ -69,25 +69,6 @@ export function createUpgradeBody(options: UpgradeOptions): UpgradeBody {
       });
       req.on('response', (res: IncomingMessage) => { passDeclined(s, res); resolve(); });
       req.end();
-    });
-  }
-
-  /** Open the upgrade request upstream: directly, or over a CONNECT tunnel through --upstream-proxy. */
-  async function openUpgradeRequest(origin: string, path: string, head: RequestHead, signal: AbortSignal): Promise<http.ClientRequest> {
-    const url = new URL(origin);
-    const secure = url.protocol === 'https:';
-    const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const tunnel = options.upstreamProxy ? await openProxyTunnel(options.upstreamProxy, { host, port }, { timeoutMs: options.connectTimeoutMs, signal }) : undefined;
-    const request = secure ? https.request : http.request;
-    return request({
-      host, port, method: head.method, path, setHost: false, signal,
-      headers: toFlatHeaders(head.headers) as unknown as http.OutgoingHttpHeaders,
-      // Through --upstream-proxy: the request goes over the CONNECT tunnel (TLS inside it for https origins).
-      // (agent: false would make Node ignore createConnection and connect directly.)
-      ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel, ...(isIP(host) === 0 ? { servername: host } : {}) }) : tunnel) } : { agent: false }),
-      ...(options.lookup ? { lookup: options.lookup } : {}),
-      timeout: options.upstreamTimeoutMs,
     });
   }
 
@@ -136,4 +117,23 @@ export function createUpgradeBody(options: UpgradeOptions): UpgradeBody {
     start,
     destroyAll() { for (const s of live) s.destroy(); live.clear(); },
   };
+}
+
+/** Open the upgrade request upstream: directly, or over a CONNECT tunnel through --upstream-proxy. */
+async function openUpgradeRequest(options: UpgradeOptions, origin: string, path: string, head: RequestHead, signal: AbortSignal): Promise<http.ClientRequest> {
+  const url = new URL(origin);
+  const secure = url.protocol === 'https:';
+  const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const tunnel = options.upstreamProxy ? await openProxyTunnel(options.upstreamProxy, { host, port }, { timeoutMs: options.connectTimeoutMs, signal }) : undefined;
+  const request = secure ? https.request : http.request;
+  return request({
+    host, port, method: head.method, path, setHost: false, signal,
+    headers: toFlatHeaders(head.headers) as unknown as http.OutgoingHttpHeaders,
+    // Through --upstream-proxy: the request goes over the CONNECT tunnel (TLS inside it for https origins).
+    // (agent: false would make Node ignore createConnection and connect directly.)
+    ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel, ...(isIP(host) === 0 ? { servername: host } : {}) }) : tunnel) } : { agent: false }),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    timeout: options.upstreamTimeoutMs,
+  });
 }
