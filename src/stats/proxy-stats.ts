@@ -68,8 +68,8 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       snap.tunnels = formatTunnelJson(t.connect);
       snap.upgrades = formatTunnelJson(t.upgrade);
     }
-    const stored = options.cacheStore?.();
-    if (stored && snap.cache) snap.cache.stored = stored;
+    const st = options.cacheStore?.();
+    if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
     return snap;
   };
   const live = createLiveFeed({ local: () => state, snapshot, inspector, health: processHealth(), now });
