@@ -79,6 +79,18 @@ async function openDashboard(options: { colorScheme?: 'light' | 'dark'; width?: 
   return { page, problems, sse };
 }
 
+/**
+ * Poll a browser-side expression until it is true. A string, as this file is type-checked without the DOM library;
+ * page.evaluate rather than waitForFunction, whose string form is an eval that the page's CSP (rightly) refuses.
+ */
+async function waitFor(page: Page, expression: string, timeoutMs = UPDATE_MS): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate<boolean>(expression))) {
+    if (Date.now() > end) throw new Error(`not true within ${timeoutMs} ms: ${expression}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** N requests through the proxy, one at a time, plus one carrying secrets in every redacted field. */
 async function traffic(): Promise<number> {
   const paths = ['/bytes/1000', '/status/404', '/status/503', '/bytes/20', '/headers', '/status/301'];
@@ -95,14 +107,13 @@ test('the dashboard updates live: counters, a chart, the inspector; and no secre
   assert.equal(await page.textContent('[data-kpi="total"] .v'), '0');
   const n = await traffic();
   // counters: the KPI card shows every request, the chart's series adds up to the same count
-  // (browser-side code as strings: this file is type-checked without the DOM library)
-  await page.waitForFunction(`document.querySelector('[data-kpi="total"] .v')?.textContent === '${n}'`, undefined, { timeout: UPDATE_MS });
-  await page.waitForFunction(`Number(document.querySelector('[data-chart="requests"]')?.getAttribute('data-total')) === ${n}`, undefined, { timeout: UPDATE_MS });
+  await waitFor(page, `document.querySelector('[data-kpi="total"] .v')?.textContent === '${n}'`);
+  await waitFor(page, `Number(document.querySelector('[data-chart="requests"]')?.getAttribute('data-total')) === ${n}`);
   assert.ok(Number(await page.getAttribute('[data-chart="requests"]', 'data-points')) >= 1);
   const statusPath = await page.getAttribute('[data-chart="status"] svg path.stack', 'd');
   assert.ok(statusPath && statusPath.length > 10, 'the status chart has an area drawn');
   // the inspector: one row per request, newest first
-  await page.waitForFunction(`document.querySelectorAll('#inspector tbody tr[data-seq]').length === ${n}`, undefined, { timeout: UPDATE_MS });
+  await waitFor(page, `document.querySelectorAll('#inspector tbody tr[data-seq]').length === ${n}`);
   assert.match((await page.textContent('#inspector tbody tr[data-seq]'))!, /\/headers\?secret-test/);
   // errors: half the requests went to the closed port (502), some are 503 from the origin; each is marked in text
   const failed = await page.$$eval('#inspector tbody tr.err', (rows) => rows.map((r) => r.textContent ?? ''));

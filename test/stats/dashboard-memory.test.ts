@@ -69,7 +69,10 @@ test(`${REQUESTS} requests with the dashboard open grow the proxy's RSS by less 
   assert.ok(grown < RSS_BOUND, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
   // the page stayed live and bounded: at most one update a second, the inspector at its 200 rows
   assert.ok(updates >= 1 && updates <= Math.ceil(seconds) + 3, `${updates} updates in ${seconds.toFixed(1)} s`);
-  await page.waitForFunction("document.querySelectorAll('#inspector tbody tr[data-seq]').length === 200");
+  for (let i = 0; i < 50 && (await page.evaluate<number>("document.querySelectorAll('#inspector tbody tr[data-seq]').length")) !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await page.evaluate<number>("document.querySelectorAll('#inspector tbody tr[data-seq]').length"), 200);
   const rows = JSON.parse((await new Promise<string>((resolve) => http.get(`${proxy.url}/stats/requests`, (res) => { let b = ''; res.on('data', (c: Buffer) => { b += c; }).on('end', () => resolve(b)); }))).toString()) as { requests: unknown[] };
   assert.equal(rows.requests.length, 200);
   await page.close();

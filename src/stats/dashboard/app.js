@@ -153,7 +153,7 @@ function span() {
 }
 function ago(msAgo) {
   if (msAgo <= 0) return 'now';
-  return msAgo >= 120_000 ? `−${nf0.format(msAgo / 60_000)} min` : `−${nf0.format(msAgo / 1000)} s`;
+  return msAgo >= 60_000 ? `−${nf0.format(msAgo / 60_000)} min` : `−${nf0.format(msAgo / 1000)} s`;
 }
 
 function drawChart(id) {
@@ -162,7 +162,15 @@ function drawChart(id) {
   const from = now - width;
   const pts = state.points.filter((p) => p.t > from);
   const x = (t) => ((t - from) / width) * 1000;
-  xl.replaceChildren(...[width, (width * 2) / 3, width / 3, 0].map((a) => h('span', { text: ago(a) })));
+  // time labels at round steps back from now (−30 s, −1 min, −5 min…), at most five
+  const step = [10e3, 15e3, 30e3, 60e3, 120e3, 300e3].find((st) => width / st <= 5) || 300e3;
+  const ticks = [];
+  for (let a = 0; a <= width + 1; a += step) ticks.push(a);
+  xl.replaceChildren(...ticks.map((a) => {
+    const l = h('span', { text: ago(a) });
+    l.style.left = `${100 - (a / width) * 100}%`;
+    return l;
+  }));
   // values per series, stacked when asked
   const vals = def.series.map((se) => pts.map((p) => { const v = se.get(p); return v == null || !Number.isFinite(v) ? null : v; }));
   let tops = vals;
@@ -367,7 +375,7 @@ for (const [key, label] of FILTERS) {
 }
 const pathInput = h('input', { type: 'search', placeholder: 'Filter by path…', 'aria-label': 'Filter by path', oninput: (e) => { state.path = e.target.value; applyFilter(); } });
 const pauseBtn = h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', onclick: () => { state.paused = !state.paused; pauseBtn.setAttribute('aria-pressed', String(state.paused)); pauseBtn.textContent = state.paused ? 'Resume' : 'Pause'; if (!state.paused) flushRows(); } }, 'Pause');
-const shownEl = h('span', { class: 'count', 'aria-live': 'polite' });
+const shownEl = h('span', { class: 'count' });
 const tbody = h('tbody');
 const noneRow = h('tr', {}, h('td', { class: 'none', colspan: '10', text: 'No requests yet.' }));
 const table = h('table', { class: 'req' },
@@ -428,7 +436,7 @@ function addRows(rows, animate) {
 function flushRows(animate) {
   for (const r of pending) {
     const el = rowEl(r);
-    if (animate) el.classList.add('new');
+    if (animate && pending.length <= 20) el.classList.add('new'); // a trickle is highlighted, a flood is not
     state.rows.push(r);
     rowEls.set(r.seq, el);
     tbody.prepend(el);
