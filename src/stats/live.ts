@@ -55,7 +55,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const common = () => ({ pid: process.pid, tickMs: options.tickMs ?? TICK_MS, inspectorSize: options.inspector?.size ?? 0 });
 
   const send = (s: PassThrough, text: string) => {
-    if (behind.has(s) || s.destroyed) return;
+    if (behind.has(s) || s.destroyed || s.writableEnded) return; // ended by endStreams before its init was ready
     if (!s.write(text)) {
       behind.add(s);
       s.once('drain', () => behind.delete(s));
