@@ -4,7 +4,7 @@
  * redacted (redact.ts) only when rows leave the process, so the per-request cost is one small object.
  */
 import type { HeaderList } from '../http/headers.ts';
-import { redactHeaders } from './redact.ts';
+import { redactHeaders, redactTarget } from './redact.ts';
 
 export const DEFAULT_INSPECTOR_SIZE = 200;
 export const MAX_INSPECTOR_SIZE = 10_000;
@@ -69,6 +69,7 @@ export function createInspector(size: number, redact: ReadonlySet<string>): Insp
         out.push({
           ...r,
           seq: s,
+          target: redactTarget(r.target),
           requestHeaders: redactHeaders(r.requestHeaders, redact),
           responseHeaders: r.responseHeaders === null ? null : redactHeaders(r.responseHeaders, redact),
         });

@@ -36,3 +36,12 @@ export function redactHeaders(headers: readonly (readonly [string, string])[], n
   }
   return out;
 }
+
+/**
+ * An absolute-form request-target (forward proxy) may carry credentials in its userinfo (RFC 3986 §3.2.1, deprecated
+ * by RFC 9110 §4.2.4 but still sent): shown as `[redacted]@host`. Other targets are returned as they are.
+ */
+export function redactTarget(target: string): string {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#]*)@/.exec(target);
+  return m ? `${m[1]}${REDACTED}@${target.slice(m[0].length)}` : target;
+}

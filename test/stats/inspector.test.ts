@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { HeaderList } from '../../src/http/headers.ts';
 import { createCounterState, recordFinish, recordStart } from '../../src/stats/counters.ts';
 import { createInspector, type InspectedRequest } from '../../src/stats/inspector.ts';
-import { MAX_SHOWN_VALUE_CHARS, REDACTED, redactHeaders, redactionSet } from '../../src/stats/redact.ts';
+import { MAX_SHOWN_VALUE_CHARS, REDACTED, redactHeaders, redactionSet, redactTarget } from '../../src/stats/redact.ts';
 import { createSeries, type HealthSample } from '../../src/stats/series.ts';
 
 const SECRETS = redactionSet({ jwtHeader: 'X-My-JWT', extra: ['X-Api-Key', ' x-session '] });
@@ -36,6 +36,14 @@ test('property: no value of a redacted field survives anywhere in the output; ot
     assert.deepEqual(out.map(([n]) => n), heads.map(([n]) => n.toLowerCase()));
     heads.forEach(([n, v], i) => assert.equal(out[i]![1], SECRETS.has(n.toLowerCase()) ? REDACTED : v));
   }));
+});
+
+test('credentials in an absolute-form target are redacted; other targets are kept', () => {
+  assert.equal(redactTarget('http://user:pa55@example.com:8080/p?q=1'), `http://${REDACTED}@example.com:8080/p?q=1`);
+  assert.equal(redactTarget('HTTP://token@example.com/'), `HTTP://${REDACTED}@example.com/`);
+  assert.equal(redactTarget('http://example.com/a@b'), 'http://example.com/a@b');
+  assert.equal(redactTarget('/p?mail=a@b'), '/p?mail=a@b');
+  assert.equal(redactTarget('example.com:443'), 'example.com:443');
 });
 
 test('long values are shortened for display', () => {
