@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HeaderList } from '../http/headers.ts';
+import { isFieldValue, isToken } from '../http/grammar.ts';
 import { parseConnectionTokens, PROTECTED_FROM_CONNECTION } from '../http/hop-by-hop.ts';
 
 export const RELAY_PATHS = {
@@ -77,9 +78,6 @@ export type OpenRequest =
   | { kind: 'http'; method: string; url: string; headers: HeaderList; hasBody: boolean }
   | { kind: 'connect'; host: string; port: number };
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
 export function formatOpenRequest(open: OpenRequest): Buffer {
   return Buffer.from(JSON.stringify(open), 'utf8');
 }
@@ -96,7 +94,7 @@ export function parseOpenRequest(body: Buffer): { ok: true; value: OpenRequest }
     return { ok: true, value: { kind: 'connect', host: o.host, port: o.port } };
   }
   if (o.kind === 'http') {
-    if (typeof o.method !== 'string' || !TOKEN.test(o.method)) return { ok: false, reason: 'bad method' };
+    if (typeof o.method !== 'string' || !isToken(o.method)) return { ok: false, reason: 'bad method' };
     if (typeof o.url !== 'string') return { ok: false, reason: 'bad url' };
     let url: URL;
     try { url = new URL(o.url); } catch { return { ok: false, reason: 'bad url' }; }
@@ -105,7 +103,7 @@ export function parseOpenRequest(body: Buffer): { ok: true; value: OpenRequest }
     const headers: HeaderList = [];
     for (const h of o.headers as unknown[]) {
       if (!Array.isArray(h) || h.length !== 2 || typeof h[0] !== 'string' || typeof h[1] !== 'string') return { ok: false, reason: 'bad header entry' };
-      if (!TOKEN.test(h[0]) || !FIELD_VALUE.test(h[1])) return { ok: false, reason: `invalid header ${JSON.stringify(h[0])}` };
+      if (!isToken(h[0]) || !isFieldValue(h[1])) return { ok: false, reason: `invalid header ${JSON.stringify(h[0])}` };
       headers.push([h[0].toLowerCase(), h[1]]);
     }
     // The proxy's rule (RELIABILITY S7): a Connection option may not remove a framing field or Host. The client
