@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
 import { ChunkReader } from './chunk-reader.ts';
 import { replyText, type GatewayTransport, type RelayReply } from './gateway-transport.ts';
-import { formatOpenRequest, H, parseIndex, RELAY_PATHS, type DownType, type ErrorPayload, type OpenRequest } from './protocol.ts';
+import { formatOpenRequest, H, parseErrorPayload, parseIndex, parseResponseHead, RELAY_PATHS, type DownType, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import { noteRelayedBytes } from './relay-gc.ts';
 
@@ -126,14 +126,14 @@ export class ClientSession {
         fetches.delete(next);
         next++;
         if (c.type === 'error') {
-          let e: ErrorPayload = { status: 502, reason: 'relay error' };
-          try { e = JSON.parse(Buffer.concat(c.parts).toString('utf8')) as ErrorPayload; } catch { /* default */ }
+          const e = parseErrorPayload(Buffer.concat(c.parts), this.#o.chunkSize);
           throw new FerryError('FERRY_ERR_RELAY_TARGET', e.reason, { source: 'upstream', status: e.status });
         }
         if (c.type === 'head') {
           if (!expectHead || next !== 1) throw new FerryError('FERRY_ERR_RELAY', 'unexpected response head chunk', { source: 'upstream', status: 502 });
-          const head = JSON.parse(Buffer.concat(c.parts).toString('utf8')) as { status: number; headers: Array<[string, string]> };
-          sink.head(head.status, head.headers);
+          const head = parseResponseHead(Buffer.concat(c.parts), this.#o.chunkSize);
+          if (!head.ok) throw new FerryError('FERRY_ERR_RELAY_BAD_HEAD', `invalid response head from relay-server: ${head.reason}`, { source: 'upstream', status: 502 });
+          sink.head(head.value.status, head.value.headers);
         } else {
           if (expectHead && next === 1) throw new FerryError('FERRY_ERR_RELAY', 'response data before its head', { source: 'upstream', status: 502 });
           const slab = c.slab;

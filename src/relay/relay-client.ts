@@ -153,7 +153,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
       }
       failed = true;
       const e = err instanceof FerryError ? err : new FerryError('FERRY_ERR_RELAY', (err as Error).message, { source: 'internal', status: 502 });
-      log.warn({ event: 'relay-failed', session: s.id, url: url, err: e.message }, 'relayed request failed');
+      log.warn({ event: 'relay-failed', session: s.id, url: url, code: e.code, err: e.message }, 'relayed request failed');
       if (!res.headersSent) plain(res, e.status ?? 502, e.message);
       else res.destroy(); // never a silently truncated "complete" response
     } finally {
