@@ -22,6 +22,7 @@ import { ClientSession, type DownSink } from './client-session.ts';
 import { GatewayTransport, type SigV4Config } from './gateway-transport.ts';
 import { parseAbsoluteTarget, parseAuthorityTarget } from '../proxy/forward/request-target.ts';
 import { chunkPayloadSize } from './protocol.ts';
+import { SlabPool } from './slab-pool.ts';
 import { formatRelayStats, newRelayCounters } from './relay-stats.ts';
 
 export interface RelayClientOptions {
@@ -61,8 +62,11 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   });
   const chunkSize = chunkPayloadSize(o.maxMessage);
   const open = new Set<ClientSession>();
+  // Up chunks are read into these slabs and down chunks copied into them: the source's 64 KiB pieces die young, and
+  // the slabs live on instead of being promoted and needing major GCs (slab-pool.ts). A window per direction is kept.
+  const slabs = new SlabPool(chunkSize, 4 * o.window);
   const newSession = () => {
-    const s = new ClientSession({ transport, window: o.window, chunkSize, counters });
+    const s = new ClientSession({ transport, window: o.window, chunkSize, counters, slabs });
     open.add(s);
     return s;
   };

@@ -26,8 +26,8 @@ export interface EndpointContext {
   log: Logger;
   counters: RelayCounters;
   owned: Map<string, TargetSession>;
-  upSlabs: SlabPool;
-  downSlabs: SlabPool;
+  /** One pool for both directions: up bodies are read into its slabs, down data copied into them. */
+  slabs: SlabPool;
   writer: ReplyWriter;
   closing(): boolean;
   now(): number;
@@ -65,7 +65,7 @@ async function onOpen(c: EndpointContext, res: ServerResponse, id: string, open:
     c.counters.sessionsOpened++;
     const t = new TargetSession({
       id, open, store: c.store, window: c.window, chunkSize: c.chunkSize, agent: c.agent, log: c.log, counters: c.counters,
-      upSlabs: c.upSlabs, downSlabs: c.downSlabs, onEnd: (sid) => { c.owned.delete(sid); },
+      slabs: c.slabs, onEnd: (sid) => { c.owned.delete(sid); },
     });
     c.owned.set(id, t);
     c.log.info({ event: 'relay-open', session: id, kind: open.kind, target: open.kind === 'http' ? `${open.method} ${open.url}` : `${open.host}:${open.port}` }, 'relay session opened');
@@ -82,10 +82,8 @@ async function onUp(c: EndpointContext, res: ServerResponse, id: string, index: 
   await c.store.touch(id);
   const fp = upFingerprint(m.digest, fin);
   const out = await poll(c, id, signal, async (left) => {
-    const r = await c.store.putUp(id, index, fp, m.body, c.window);
-    // The memory store keeps the body until the target has it (the up pump gives the slab back); any
-    // other answer, or a store that copied it elsewhere, leaves nothing reading it.
-    if (r.kind !== 'busy' && (r.kind !== 'stored' || c.store.kind !== 'memory')) c.upSlabs.give(m.body);
+    // The store gives the slab back when it no longer holds the body (busy: we still have it, to try again).
+    const r = await c.store.putUp(id, index, fp, m.body, c.window, () => c.slabs.give(m.body));
     return decideUpProgress(r, index, left, signal.aborted);
   });
   if (typeof out === 'object') return c.refuse(res, out, m.nonce, id);

@@ -61,8 +61,8 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   const writer = createReplyWriter(o.secret, () => closing);
   const ctx: EndpointContext = {
     store: o.store, window: o.window, chunkSize, pollTimeoutMs: o.pollTimeoutMs, instance: randomUUID(), agent, log, counters, owned,
-    upSlabs: new SlabPool(o.maxMessage, 2 * o.window),
-    downSlabs: new SlabPool(chunkSize, 2 * o.window), // see TargetSession#produce
+    // Up bodies (up to --max-message) and down chunks (chunkSize, a little less) share one pool: a window per direction.
+    slabs: new SlabPool(o.maxMessage, 4 * o.window),
     writer, closing: () => closing, now, refuse,
   };
 
@@ -107,7 +107,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     if (route.kind === 'refuse') return refuse(res, route, '');
     const { endpoint, length } = route;
     // Up chunks (the large bodies) are read into reused slabs; given back once nothing reads them.
-    const body = await readBody(req, length, length > 0 && endpoint === RELAY_PATHS.up ? ctx.upSlabs.take() : undefined);
+    const body = await readBody(req, length, length > 0 && endpoint === RELAY_PATHS.up ? ctx.slabs.take() : undefined);
     if (!body) return; // client went away
     const get = (n: string) => { const v = req.headers[n]; return Array.isArray(v) ? v.join(',') : v; };
     const remote = req.socket.remoteAddress;
