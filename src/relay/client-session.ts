@@ -10,7 +10,6 @@ import { replyText, type GatewayTransport, type RelayReply } from './gateway-tra
 import { formatOpenRequest, H, parseErrorPayload, parseIndex, parseResponseHead, RELAY_PATHS, type DownType, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import type { SlabPool } from './slab-pool.ts';
-import { noteRelayedBytes } from './relay-gc.ts';
 
 /** How long a partly filled up chunk waits for more bytes before it is sent. */
 const LINGER_MS = 3;
@@ -22,6 +21,8 @@ export interface ClientSessionOptions {
   counters: RelayCounters;
   /** Chunk-sized reused buffers, shared by the client's sessions (slab-pool.ts). */
   slabs: SlabPool;
+  /** Told the size of every body chunk moved (RelayClientOptions.onBodyBytes). */
+  onBodyBytes?: ((bytes: number) => void) | undefined;
 }
 
 export interface DownSink {
@@ -100,7 +101,7 @@ export class ClientSession {
     if (r.status !== 200) throw refusal(r, `up chunk ${index} refused`);
     this.#o.counters.chunksUp++;
     this.#o.counters.bytesUp += data.length;
-    noteRelayedBytes(data.length);
+    this.#o.onBodyBytes?.(data.length);
   }
 
   /** Fetch down chunks in order with `window` long polls in flight; feed the sink; resolve at fin. */
@@ -136,7 +137,7 @@ export class ClientSession {
           const written = slab ? () => { this.#o.slabs.give(slab); } : undefined;
           if (c.length > 0) await sink.data(c.parts, written);
           this.#o.counters.bytesDown += c.length;
-          noteRelayedBytes(c.length);
+          this.#o.onBodyBytes?.(c.length);
         }
         if (c.fin) { sink.end(); return; }
       }

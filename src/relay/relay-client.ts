@@ -35,6 +35,12 @@ export interface RelayClientOptions {
   pollTimeoutMs: number;
   statsPath: string;
   log: Logger;
+  /**
+   * Called with the size of every body chunk relayed (both directions). The library does nothing with body sizes on
+   * its own; the `ferry` command installs a scavenge pacer here (relay-gc.ts). An embedding process keeps its own
+   * heap behaviour unless it asks for the same.
+   */
+  onBodyBytes?: ((bytes: number) => void) | undefined;
 }
 
 export interface RelayClient {
@@ -66,7 +72,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   // the slabs live on instead of being promoted and needing major GCs (slab-pool.ts). A window per direction is kept.
   const slabs = new SlabPool(chunkSize, 4 * o.window);
   const newSession = () => {
-    const s = new ClientSession({ transport, window: o.window, chunkSize, counters, slabs });
+    const s = new ClientSession({ transport, window: o.window, chunkSize, counters, slabs, onBodyBytes: o.onBodyBytes });
     open.add(s);
     return s;
   };

@@ -31,6 +31,8 @@ export interface EndpointContext {
   writer: ReplyWriter;
   closing(): boolean;
   now(): number;
+  /** RelayServerOptions.onBodyBytes, handed to each target session. */
+  onBodyBytes: ((bytes: number) => void) | undefined;
   /** Counts and logs a refusal (relay-server's one place for that). */
   refuse(res: ServerResponse, r: Refusal, nonce: string, session?: string): void;
 }
@@ -65,7 +67,7 @@ async function onOpen(c: EndpointContext, res: ServerResponse, id: string, open:
     c.counters.sessionsOpened++;
     const t = new TargetSession({
       id, open, store: c.store, window: c.window, chunkSize: c.chunkSize, agent: c.agent, log: c.log, counters: c.counters,
-      slabs: c.slabs, onEnd: (sid) => { c.owned.delete(sid); },
+      slabs: c.slabs, onBodyBytes: c.onBodyBytes, onEnd: (sid) => { c.owned.delete(sid); },
     });
     c.owned.set(id, t);
     c.log.info({ event: 'relay-open', session: id, kind: open.kind, target: open.kind === 'http' ? `${open.method} ${open.url}` : `${open.host}:${open.port}` }, 'relay session opened');

@@ -35,6 +35,12 @@ export interface RelayServerOptions {
   statsPath: string;
   log: Logger;
   now?: () => number;
+  /**
+   * Called with the size of every body chunk relayed (both directions). The library does nothing with body sizes on
+   * its own; the `ferry` command installs a scavenge pacer here (relay-gc.ts). An embedding process keeps its own
+   * heap behaviour unless it asks for the same.
+   */
+  onBodyBytes?: ((bytes: number) => void) | undefined;
 }
 
 export interface RelayServer {
@@ -63,7 +69,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     store: o.store, window: o.window, chunkSize, pollTimeoutMs: o.pollTimeoutMs, instance: randomUUID(), agent, log, counters, owned,
     // Up bodies (up to --max-message) and down chunks (chunkSize, a little less) share one pool: a window per direction.
     slabs: new SlabPool(o.maxMessage, 4 * o.window),
-    writer, closing: () => closing, now, refuse,
+    writer, closing: () => closing, now, refuse, onBodyBytes: o.onBodyBytes,
   };
 
   const sweepEvery = Math.min(Math.max(Math.floor(o.sessionTtlMs / 4), 100), 10_000);

@@ -20,7 +20,6 @@ import type { DownType, ErrorPayload, OpenRequest, ResponseHeadPayload } from '.
 import { fromRawHeaders, toFlatHeaders } from '../http/headers.ts';
 import { stripHopByHop } from '../http/hop-by-hop.ts';
 import { mayProduce } from './session.ts';
-import { noteRelayedBytes } from './relay-gc.ts';
 import { StoreUnavailableError, type SessionStore } from './session-store.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import type { SlabPool } from './slab-pool.ts';
@@ -43,6 +42,8 @@ export interface TargetSessionOptions {
   onEnd: (id: string) => void;
   /** Reused buffers down data is copied into (the store gives each back when it no longer holds the chunk). */
   slabs?: SlabPool;
+  /** Told the size of every body chunk moved (RelayServerOptions.onBodyBytes). */
+  onBodyBytes?: ((bytes: number) => void) | undefined;
 }
 
 export class TargetSession {
@@ -166,7 +167,7 @@ export class TargetSession {
         if (dest.destroyed) return;
         index++;
         counters.bytesUp += c.data.length;
-        noteRelayedBytes(c.data.length);
+        this.#o.onBodyBytes?.(c.data.length);
         await store.update(id, { upDelivered: index });
         if (c.fin) { dest.end(); return; }
       }
@@ -226,7 +227,7 @@ export class TargetSession {
     const digest = `sha-256=:${hash.digest('base64')}:`;
     const held = slab;
     await this.#o.store.putDown(this.#o.id, index, { type, fin, digest, data, length }, held ? () => pool!.give(held) : undefined);
-    if (type === 'data') { this.#o.counters.bytesDown += length; noteRelayedBytes(length); }
+    if (type === 'data') { this.#o.counters.bytesDown += length; this.#o.onBodyBytes?.(length); }
     return true;
   }
 }
