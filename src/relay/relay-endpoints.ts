@@ -33,8 +33,8 @@ export interface EndpointContext {
   now(): number;
   /** RelayServerOptions.onBodyBytes, handed to each target session. */
   onBodyBytes: ((bytes: number) => void) | undefined;
-  /** Counts and logs a refusal (relay-server's one place for that). */
-  refuse(res: ServerResponse, r: Refusal, nonce: string, session?: string): void;
+  /** Counts, logs and writes a refusal (relay-message.ts noteRefusal is the one place for counting and logging). */
+  refuse(res: ServerResponse, r: Refusal, nonce: string, session?: string, remote?: string): void;
 }
 
 export interface Message { body: Buffer; digest: string; nonce: string }
