@@ -8,6 +8,7 @@
  * connection started), and nothing is sent towards the gateway before it passed (RELIABILITY S1–S7, S13).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FerryError } from '../errors.ts';
 import { fromRawHeaders, getHeader, toFlatHeaders, withoutHeaders } from '../http/headers.ts';
@@ -103,15 +104,19 @@ function responseSink(res: ServerResponse, counted: { bytesOut: number }): DownS
       // No cork here: a corked ServerResponse can miss its 'drain' (seen as a stalled /echo).
       let ok = true;
       pieces.forEach((p, i) => { counted.bytesOut += p.length; ok = res.write(p, i === pieces.length - 1 ? written : undefined) && ok; });
-      if (ok) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const done = () => { res.off('drain', done); res.off('close', done); if (res.destroyed) reject(new Error('application went away')); else resolve(); };
-        res.on('drain', done);
-        res.on('close', done);
-      });
+      return ok ? Promise.resolve() : drainedOrGone(res, 'application went away');
     },
     end: () => { res.end(); },
   };
+}
+
+/** Resolves when `w` drained; rejects with `gone` if it closed first (the application left). */
+export function drainedOrGone(w: Writable, gone: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => { w.off('drain', done); w.off('close', done); if (w.destroyed) reject(new Error(gone)); else resolve(); };
+    w.on('drain', done);
+    w.on('close', done);
+  });
 }
 
 /** Answer or cut the application's response after a failure; true when it counts as a failed session. */

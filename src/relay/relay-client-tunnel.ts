@@ -10,7 +10,7 @@ import { fromRawHeaders } from '../http/headers.ts';
 import { parseAuthorityTarget } from '../proxy/forward/request-target.ts';
 import { checkRequestHead } from '../server/request-guard.ts';
 import type { DownSink } from './client-session.ts';
-import { HEAD_LIMITS, type RelayClientContext } from './relay-client-http.ts';
+import { drainedOrGone, HEAD_LIMITS, type RelayClientContext } from './relay-client-http.ts';
 
 export async function relayTunnel(c: RelayClientContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const sock = socket as Socket;
@@ -45,11 +45,7 @@ export async function relayTunnel(c: RelayClientContext, req: IncomingMessage, s
   if (head.length > 0) sock.unshift(head);
   const sink: DownSink = {
     head: () => { throw new Error('unexpected head in a tunnel'); },
-    data: (pieces, written) => (writeAll(sock, pieces, written) ? Promise.resolve() : new Promise((resolve, reject) => {
-      const done = () => { sock.off('drain', done); sock.off('close', done); if (sock.destroyed) reject(new Error('tunnel closed')); else resolve(); };
-      sock.on('drain', done);
-      sock.on('close', done);
-    })),
+    data: (pieces, written) => (writeAll(sock, pieces, written) ? Promise.resolve() : drainedOrGone(sock, 'tunnel closed')),
     end: () => { sock.end(); },
   };
   try {
