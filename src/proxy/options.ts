@@ -3,6 +3,7 @@
  * Each feature owns the validation of its own group (see the filter modules); `resolveProxyOptions` runs them once.
  */
 import { FerryError } from '../errors.ts';
+import { isToken } from '../http/grammar.ts';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
 import { createSilentLogger, type Logger } from '../server/logger.ts';
 import type { Resolver } from './forward/destination.ts';
@@ -130,7 +131,7 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
   const maxBody = init.maxBodyBytes ?? null;
   if (maxBody !== null && (!Number.isFinite(maxBody) || maxBody < 0)) bad('maxBodyBytes must be a size in bytes');
   const via = init.viaName ?? DEFAULT_VIA_NAME;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(via)) bad('viaName must be a token (RFC 9110 §7.6.3)');
+  if (!isToken(via)) bad('viaName must be a token (RFC 9110 §7.6.3)');
   for (const p of [init.statsPath, init.metricsPath]) if (p !== undefined && p !== '' && !p.startsWith('/')) bad(`path "${p}" must start with /`);
   const filterProblem = validateUserFilters(init.filters ?? []) ?? validatePathFilter(init.pathFilter);
   if (filterProblem !== null) bad(filterProblem);
