@@ -12,7 +12,7 @@ import type { RequestContext } from '../proxy/context.ts';
 import type { Fetch, ProxiedResponse, RequestHead } from '../proxy/phases.ts';
 import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
 import { invalidate, invalidates } from './cache-invalidate.ts';
-import { isFound, lookupEntry, serveEntry, type FoundEntry, type Lookup } from './cache-lookup.ts';
+import { lookupEntry, serveEntry, type FoundEntry, type Lookup } from './cache-lookup.ts';
 import { gatewayTimeout, withOutcome } from './cache-request.ts';
 import { executeMiss } from './execute-miss.ts';
 import { executeRevalidate, refreshInBackground } from './execute-revalidate.ts';
@@ -25,20 +25,21 @@ import { withSurrogateCapability } from './surrogate-control.ts';
 export interface Exchange { head: RequestHead; ctx: RequestContext; fetch: Fetch }
 
 export async function executeCache(deps: CacheDeps, head: RequestHead, ctx: RequestContext, fetchUpstream: Fetch): Promise<ProxiedResponse> {
-  const x: Exchange = { head, ctx, fetch: surrogateFetch(head, fetchUpstream) };
+  const fetch = surrogateFetch(head, fetchUpstream);
   const parts = keyPartsOf(head, ctx);
   const bypass = decideBeforeLookup(head, parts);
-  if (bypass !== null) return executeBypass(deps, x, parts, bypass.reason);
+  if (bypass !== null) return executeBypass(deps, { head, ctx, fetch }, parts, bypass.reason);
   const l = await lookupEntry(deps, head, parts!, ctx);
-  return execute(deps, x, l, decideLookup(deps.kit, head, parts!, l));
+  const d = decideLookup(deps.kit, head, parts!, l);
+  // The hit path takes its arguments as they are: no Exchange object unless it has to leave the store. (decideLookup
+  // answers fresh, stale-while-revalidate and revalidate only for a found entry: hence `as FoundEntry`.)
+  if (d.kind === 'fresh' || d.kind === 'stale-while-revalidate') return executeHit(deps, head, ctx, fetch, l as FoundEntry, d);
+  return execute(deps, { head, ctx, fetch }, l, d);
 }
 
-/** Carry out a decision taken after the lookup. */
-async function execute(deps: CacheDeps, x: Exchange, l: Lookup, d: LookupDecision): Promise<ProxiedResponse> {
+/** Carry out a decision taken after the lookup that is not a hit. */
+async function execute(deps: CacheDeps, x: Exchange, l: Lookup, d: Exclude<LookupDecision, { kind: 'fresh' | 'stale-while-revalidate' }>): Promise<ProxiedResponse> {
   switch (d.kind) {
-    case 'fresh':
-    case 'stale-while-revalidate':
-      return executeHit(deps, x, l as FoundEntry, d);
     case 'revalidate':
       // A HEAD that may not use the stored response goes upstream as a HEAD; a matching 200 freshens the entry.
       if (x.head.method === 'HEAD') return forwardHead(deps, x, l as FoundEntry, d.reason);
@@ -70,17 +71,17 @@ async function executeBypass(deps: CacheDeps, x: Exchange, parts: KeyParts | nul
 }
 
 /** Answer from the store; stale-while-revalidate also starts a background refresh (RFC 5861 §3). */
-async function executeHit(deps: CacheDeps, x: Exchange, found: FoundEntry, d: LookupDecision & { kind: 'fresh' | 'stale-while-revalidate' }): Promise<ProxiedResponse> {
+async function executeHit(deps: CacheDeps, head: RequestHead, ctx: RequestContext, fetch: Fetch, found: FoundEntry, d: LookupDecision & { kind: 'fresh' | 'stale-while-revalidate' }): Promise<ProxiedResponse> {
   let served: ProxiedResponse;
   try {
-    served = await serveEntry(deps, x.head, found.entryKey, found.record, d.headers);
+    served = await serveEntry(deps, head, found.entryKey, found.record, d.headers);
   } catch (err) {
     // The stored body vanished or failed its check: drop it and go to the origin.
-    logStoreFailure(deps, x.ctx, err);
+    logStoreFailure(deps, ctx, err);
     await deps.store.delete(found.entryKey).catch(() => {});
-    return executeMiss(deps, x, { ...found, entryKey: null, record: null }, 'miss');
+    return executeMiss(deps, { head, ctx, fetch }, { ...found, entryKey: null, record: null }, 'miss');
   }
-  if (d.kind === 'fresh') return withOutcome(x.ctx, served, { kind: 'hit', ttl: d.ttl });
-  refreshInBackground(deps, x, found);
-  return withOutcome(x.ctx, served, { kind: 'hit', ttl: d.ttl, detail: 'stale-while-revalidate' });
+  if (d.kind === 'fresh') return withOutcome(ctx, served, { kind: 'hit', ttl: d.ttl });
+  refreshInBackground(deps, { head, ctx, fetch }, found);
+  return withOutcome(ctx, served, { kind: 'hit', ttl: d.ttl, detail: 'stale-while-revalidate' });
 }
