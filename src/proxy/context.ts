@@ -1,5 +1,6 @@
 /** @module RequestContext: what the pipeline knows about one request as it moves through the phases. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RecordedOutcome } from '../cache/cache-status.ts';
 import type { FerryError } from '../errors.ts';
 import type { Logger } from '../server/logger.ts';
 import type { RequestHead } from './phases.ts';
@@ -33,8 +34,8 @@ export interface RequestContext {
   status?: number;
   /** ms from sending the head upstream to receiving the response head. */
   upstreamTimeMs?: number;
-  /** RFC 9211 Cache-Status value, set by the cache phase. */
-  cacheStatus?: string;
+  /** What the cache did (set by the cache phase): Cache-Status, /stats, /metrics and the logs read it. */
+  cache?: RecordedOutcome;
   error?: FerryError;
   /** Per-filter state, keyed by filter name. */
   readonly locals: Map<string, unknown>;

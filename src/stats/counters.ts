@@ -27,7 +27,7 @@ export interface CounterState {
   latency: number[];
   latencySumMs: number;
   latencyMaxMs: number;
-  /** Cache result (see parseCacheResult) → count; empty without a cache. */
+  /** Cache result (cache-status.ts cacheResultOf: `hit` or the forward reason) → count; empty without a cache. */
   cache: Record<string, number>;
 }
 
@@ -41,7 +41,7 @@ export interface FinishedRequest {
   upstreamError: boolean;
   /** What failed upstream (upstreamErrorKind of the error code), when upstreamError. */
   upstreamErrorKind?: string;
-  /** From the response's Cache-Status, when a cache took part. */
+  /** The cache outcome's result (`ctx.cache`), when a cache took part. */
   cacheResult?: string;
 }
 
@@ -84,20 +84,6 @@ export function recordFinish(state: CounterState, r: FinishedRequest): void {
   state.latencySumMs += ms;
   state.latencyMaxMs = Math.max(state.latencyMaxMs, ms);
   if (r.cacheResult !== undefined) state.cache[r.cacheResult] = (state.cache[r.cacheResult] ?? 0) + 1;
-}
-
-/**
- * The result of ferry's own member of a Cache-Status field (RFC 9211 §2: each cache appends its member, so the last
- * one is the cache nearest the client): `hit`, or the `fwd` reason (`uri-miss`, `vary-miss`, `miss`, `stale`,
- * `request`, `bypass`, `method`, `partial`), or `unknown`.
- */
-export function parseCacheResult(cacheStatus: string | undefined): string | undefined {
-  if (cacheStatus === undefined || cacheStatus.trim() === '') return undefined;
-  const members = cacheStatus.split(',');
-  const params = members[members.length - 1]!.split(';').slice(1).map((p) => p.trim().toLowerCase());
-  if (params.includes('hit')) return 'hit';
-  const fwd = params.find((p) => p.startsWith('fwd='));
-  return fwd ? fwd.slice(4).replace(/^"|"$/g, '') || 'unknown' : 'unknown';
 }
 
 /**

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { HeaderList } from '../http/headers.ts';
 import type { ProxyFilter, RequestHead } from '../proxy/phases.ts';
-import { parseCacheResult } from './counters.ts';
+import { cacheResultOf } from '../cache/cache-status.ts';
 import type { ProxyStats } from './proxy-stats.ts';
 import { REQUEST_HEAD_KEY } from './stats-filter.ts';
 
@@ -36,7 +36,7 @@ export function createInspectorFilter(stats: ProxyStats): ProxyFilter {
         bytesIn: ctx.bytesIn,
         bytesOut: ctx.bytesOut,
         upstream: ctx.upstream?.origin ?? '',
-        cache: parseCacheResult(ctx.cacheStatus) ?? '',
+        cache: ctx.cache === undefined ? '' : cacheResultOf(ctx.cache),
         error: ctx.error?.code ?? '',
         requestHeaders: request.headers,
         responseHeaders: sent ? (ctx.locals.get(RESPONSE_HEAD_KEY) as HeaderList | undefined) ?? [] : null,

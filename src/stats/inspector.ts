@@ -25,7 +25,7 @@ export interface InspectedRequest {
   bytesOut: number;
   /** Upstream origin (`http://host:port`), '' when none was chosen (local answer). */
   upstream: string;
-  /** Cache result (counters.ts parseCacheResult), '' without a cache. */
+  /** Cache result (cache-status.ts cacheResultOf), '' without a cache. */
   cache: string;
   /** FerryError code when the request failed, else ''. */
   error: string;

@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { getHeader, type HeaderList } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { CONTINUE, type LocalReply, type PhaseResult, type ProxyFilter } from '../proxy/phases.ts';
-import { parseCacheResult, upstreamErrorKind } from './counters.ts';
+import { cacheResultOf } from '../cache/cache-status.ts';
+import { upstreamErrorKind } from './counters.ts';
 import { dashboardAssets, dashboardHeaders, dashboardHtml } from './dashboard.ts';
 import { prefersEventStream, prefersHtml } from './html.ts';
 import type { ProxyStats } from './proxy-stats.ts';
@@ -113,7 +114,6 @@ export function createStatsFilter(stats: ProxyStats, paths: StatsPaths): ProxyFi
       // request to the proxy, so it is counted, in flight for no time.
       if (mark === undefined) stats.recordStart();
       ctx.locals.set(LOCALS_KEY, 'done'); // exactly once, whatever the runner does
-      const cacheResult = parseCacheResult(ctx.cacheStatus);
       stats.recordFinish({
         // No head went out (the client left first, or the connection was cut): counted as status 0, not as the
         // 200 Node's ServerResponse defaults to.
@@ -123,7 +123,7 @@ export function createStatsFilter(stats: ProxyStats, paths: StatsPaths): ProxyFi
         durationMs: performance.now() - ctx.startedMono,
         upstreamError: ctx.error?.source === 'upstream',
         ...(ctx.error?.source === 'upstream' ? { upstreamErrorKind: upstreamErrorKind(ctx.error.code) } : {}),
-        ...(cacheResult === undefined ? {} : { cacheResult }),
+        ...(ctx.cache === undefined ? {} : { cacheResult: cacheResultOf(ctx.cache) }),
       });
     },
     endStreams() { stats.endStreams(); },

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  createCounterState, formatSnapshot, latencyBucketOf, latencyBucketUpperMs, latencyPercentile, mergeCounters, parseCacheResult,
+  createCounterState, formatSnapshot, latencyBucketOf, latencyBucketUpperMs, latencyPercentile, mergeCounters,
   recordFinish, recordStart, upstreamErrorKind, type FinishedRequest,
 } from '../../src/stats/counters.ts';
+import { cacheResultOf, type CacheOutcome } from '../../src/cache/cache-status.ts';
 
 const T0 = Date.parse('2026-11-22T00:00:00.000Z');
 const req = (status: number, durationMs = 1, more: Partial<FinishedRequest> = {}): FinishedRequest =>
@@ -74,20 +75,18 @@ test('merging workers sums every counter and keeps the earliest boot (property)'
   }));
 });
 
-const CACHE_STATUS: Array<[string | undefined, string | undefined]> = [
-  [undefined, undefined],
-  ['', undefined],
-  ['ferry; hit', 'hit'],
-  ['ferry; hit; ttl=30', 'hit'],
-  ['ferry; fwd=uri-miss; stored', 'uri-miss'],
-  ['ferry; fwd=stale; fwd-status=304', 'stale'],
-  ['origin-cdn; hit, ferry; fwd=miss', 'miss'],
-  ['ferry; fwd="bypass"', 'bypass'],
-  ['ferry', 'unknown'],
+// The result /stats counts is read from the request's cache outcome (ctx.cache), never parsed back from Cache-Status.
+const CACHE_RESULTS: Array<[CacheOutcome, string]> = [
+  [{ kind: 'hit' }, 'hit'],
+  [{ kind: 'hit', ttl: 30, detail: 'collapsed' }, 'hit'],
+  [{ kind: 'forward', reason: 'uri-miss', stored: true }, 'uri-miss'],
+  [{ kind: 'forward', reason: 'stale', fwdStatus: 304 }, 'stale'],
+  [{ kind: 'forward', reason: 'miss', detail: 'upstream-error' }, 'miss'],
+  [{ kind: 'forward', reason: 'bypass', detail: 'request-body' }, 'bypass'],
 ];
-for (const [value, result] of CACHE_STATUS) {
-  test(`Cache-Status ${JSON.stringify(value)} counts as ${result}`, () => {
-    assert.equal(parseCacheResult(value), result);
+for (const [outcome, result] of CACHE_RESULTS) {
+  test(`cache outcome ${JSON.stringify(outcome)} counts as ${result}`, () => {
+    assert.equal(cacheResultOf(outcome), result);
   });
 }
 
