@@ -1,27 +1,24 @@
 /**
- * @module The cache filter (`--cache`): the `cache` phase around the upstream fetch, purge in `route`, and counters.
+ * @module The cache filter (`--cache`): the `cache` phase around the upstream fetch, and purge in `route`.
  *
- *   GET/HEAD → lookup (primary key, then the Vary variant)          cache-lookup.ts
- *            → fresh: answer from the store (Age, Cache-Status hit)  cache-phase.ts
- *            → stale / no-cache: revalidate with the stored validators; 304 → update the meta, serve the body
- *            → stale-while-revalidate: answer now, revalidate in the background; stale-if-error on 5xx/unreachable
- *                                                                    cache-revalidate.ts
- *            → miss: one leader per key fetches (collapsed forwarding), its body is teed into the store
- *                                                                    cache-miss.ts, cache-fill.ts
+ *   lookup decision, pure: bypass | fresh | stale-while-revalidate | revalidate | miss   lookup-decision.ts
+ *   its executor: store reads, upstream fetch, tee into the store, collapsed forwarding  cache-executor.ts,
+ *                                          execute-miss.ts, execute-revalidate.ts, head-freshen.ts, cache-fill.ts
  *   other methods → forwarded; unsafe ones invalidate the URI, Location and Content-Location (RFC 9111 §4.4)
- *                                                                    cache-invalidate.ts
- *   purge (route phase)                                              cache-purge-route.ts
+ *                                                                                        cache-invalidate.ts
+ *   purge (route phase)                                                                  cache-purge-route.ts
  *
- * Policy decisions are policy.ts (http-cache-semantics); stores are store.ts implementations; what the parts share
- * (store, flights, counters) is cache-runtime.ts.
+ * Each request ends with one outcome (`ctx.cache`, cache-status.ts) that Cache-Status, /stats, /metrics, the
+ * inspector and the access log read. Policy rules are policy.ts (http-cache-semantics); stores are store.ts
+ * implementations; what the executor works with (store, kit, flights) is cache-deps.ts.
  */
 import { hasHeader } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import type { Fetch, PhaseResult, ProxiedResponse, ProxyFilter, RequestHead, ResponseHead } from '../proxy/phases.ts';
-import { cachePhase } from './cache-phase.ts';
+import { createCacheDeps } from './cache-deps.ts';
+import { executeCache } from './cache-executor.ts';
 import { routePurge } from './cache-purge-route.ts';
-import { createCacheRuntime, type CacheCounters, type CacheRuntime } from './cache-runtime.ts';
-import { appendCacheStatus, formatCacheStatus } from './cache-status.ts';
+import { appendCacheStatus, cacheStatusOf } from './cache-status.ts';
 import type { Clock } from './policy.ts';
 import type { CacheStore, StoreStats } from './store.ts';
 
@@ -38,7 +35,8 @@ export interface CacheFilterOptions {
   unkeyedRequestFields?: readonly string[];
 }
 
-export interface CacheStats extends CacheCounters {
+/** The store's figures (/stats `cache.stored`); what happened to requests is counted from their outcomes. */
+export interface CacheStats {
   store: CacheStore['kind'];
   entries: StoreStats['entries'];
   bytes: StoreStats['bytes'];
@@ -51,35 +49,33 @@ export interface CacheFilter extends ProxyFilter {
 }
 
 export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
-  const rt = createCacheRuntime(options);
+  const deps = createCacheDeps(options);
   return {
     name: 'cache',
 
-    route: (ctx: RequestContext): Promise<PhaseResult> => routePurge(rt, options.purgeToken, ctx),
+    route: (ctx: RequestContext): Promise<PhaseResult> => routePurge(deps, options.purgeToken, ctx),
 
     async cache(head: RequestHead, ctx: RequestContext, fetch: Fetch): Promise<ProxiedResponse> {
       try {
-        return await cachePhase(rt, head, ctx, fetch);
+        return await executeCache(deps, head, ctx, fetch);
       } catch (err) {
         // The upstream failed and nothing stored could stand in: the error reply still says the cache forwarded.
-        ctx.cacheStatus ??= formatCacheStatus({ kind: 'forward', reason: 'miss', detail: 'upstream-error' });
+        ctx.cache ??= { kind: 'forward', reason: 'miss', detail: 'upstream-error' };
         throw err;
       }
     },
 
     /** Cache-Status on replies made after the cache phase failed (502/504 pages); others already carry it. */
     responseFilter(head: ResponseHead, ctx: RequestContext): ResponseHead {
-      if (ctx.cacheStatus === undefined || hasHeader(head.headers, 'cache-status')) return head;
-      return { ...head, headers: appendCacheStatus(head.headers, ctx.cacheStatus) };
+      if (ctx.cache === undefined || hasHeader(head.headers, 'cache-status')) return head;
+      return { ...head, headers: appendCacheStatus(head.headers, cacheStatusOf(ctx.cache)) };
     },
 
-    getCacheStats: () => statsOf(rt),
+    getCacheStats(): CacheStats {
+      const st = deps.store.stats();
+      return { store: deps.store.kind, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
+    },
 
-    close: () => rt.store.close(),
+    close: () => deps.store.close(),
   };
-}
-
-function statsOf(rt: CacheRuntime): CacheStats {
-  const st = rt.store.stats();
-  return { store: rt.store.kind, ...rt.counters, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
 }

@@ -5,7 +5,7 @@
 import { getHeader } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import type { ProxiedResponse } from '../proxy/phases.ts';
-import { countStoreFailure, type CacheRuntime } from './cache-runtime.ts';
+import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
 import { cacheKey, formatCacheUri, type KeyParts } from './key.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -15,10 +15,9 @@ export function invalidates(method: string, status: number): boolean {
   return !SAFE_METHODS.has(method) && status >= 200 && status < 400;
 }
 
-export async function invalidate(rt: CacheRuntime, ctx: RequestContext, parts: KeyParts, res: ProxiedResponse): Promise<void> {
+export async function invalidate(deps: CacheDeps, ctx: RequestContext, parts: KeyParts, res: ProxiedResponse): Promise<void> {
   const keys = [cacheKey(parts), ...namedKeys(parts, res)];
-  for (const k of keys) { rt.flights.forget(k); await rt.store.delete(k).catch((err: unknown) => countStoreFailure(rt, ctx, err)); }
-  rt.counters.invalidated += keys.length;
+  for (const k of keys) { deps.flights.forget(k); await deps.store.delete(k).catch((err: unknown) => logStoreFailure(deps, ctx, err)); }
 }
 
 /** Keys of the URIs the response's Location and Content-Location name, on the same host only. */

@@ -6,7 +6,7 @@
 import type { HeaderList } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import type { ProxiedResponse, RequestHead } from '../proxy/phases.ts';
-import { countStoreFailure, type CacheRuntime } from './cache-runtime.ts';
+import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
 import { cacheKey, varyKey, variantKey, type KeyParts } from './key.ts';
 import { answerFromStore } from './serve-stored.ts';
 import type { EntryRecord } from './store.ts';
@@ -16,44 +16,43 @@ export interface Lookup { key: string; parts: KeyParts; entryKey: string | null;
 
 export type FoundEntry = Lookup & { entryKey: string; record: EntryRecord };
 
-/** A store failure reads as a miss (counted and logged): the request still gets its answer from the origin. */
-export async function lookupEntry(rt: CacheRuntime, head: RequestHead, parts: KeyParts, ctx: RequestContext): Promise<Lookup> {
+/** A store failure reads as a miss (logged): the request still gets its answer from the origin. */
+export async function lookupEntry(deps: CacheDeps, head: RequestHead, parts: KeyParts, ctx: RequestContext): Promise<Lookup> {
   const key = cacheKey(parts);
   const miss: Lookup = { key, parts, entryKey: null, record: null, varyMiss: false };
   let rec;
-  try { rec = await rt.store.get(key); } catch (err) { countStoreFailure(rt, ctx, err); return miss; }
+  try { rec = await deps.store.get(key); } catch (err) { logStoreFailure(deps, ctx, err); return miss; }
   if (rec === null) return miss;
   if (rec.kind === 'entry') return { ...miss, entryKey: key, record: rec };
   const entryKey = variantKey(key, rec.generation, varyKey(rec.names, head.headers));
   let variant;
-  try { variant = await rt.store.get(entryKey); } catch (err) { countStoreFailure(rt, ctx, err); return miss; }
+  try { variant = await deps.store.get(entryKey); } catch (err) { logStoreFailure(deps, ctx, err); return miss; }
   if (variant === null || variant.kind !== 'entry') return { ...miss, varyMiss: true };
   return { ...miss, entryKey, record: variant };
 }
 
-/** The lookup's entry when it found one. */
-export function foundEntry(l: Lookup): FoundEntry | null {
-  if (l.record === null || l.entryKey === null) return null;
-  return { ...l, entryKey: l.entryKey, record: l.record };
+/** Did the lookup find an entry? (A type guard: the hit path makes no second lookup object.) */
+export function isFound(l: Lookup): l is FoundEntry {
+  return l.record !== null && l.entryKey !== null;
 }
 
 /**
  * Where a new response for `head` goes: the primary key, or a variant under a (reused or new) Vary record. A new
  * set of Vary names starts a new generation, which orphans the old variants (they expire on their own).
  */
-export async function entryKeyFor(rt: CacheRuntime, key: string, varyNames: string[], head: RequestHead, ttlMs: number): Promise<string> {
+export async function entryKeyFor(deps: CacheDeps, key: string, varyNames: string[], head: RequestHead, ttlMs: number): Promise<string> {
   if (varyNames.length === 0) return key;
-  const prev = await rt.store.get(key);
+  const prev = await deps.store.get(key);
   const same = prev !== null && prev.kind === 'vary' && prev.names.join(',') === varyNames.join(',');
-  const generation = same ? prev.generation : `${rt.clock().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  await rt.store.putRecord(key, { kind: 'vary', names: varyNames, generation }, Math.max(ttlMs, 3_600_000));
+  const generation = same ? prev.generation : `${deps.clock().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  await deps.store.putRecord(key, { kind: 'vary', names: varyNames, generation }, Math.max(ttlMs, 3_600_000));
   return variantKey(key, generation, varyKey(varyNames, head.headers));
 }
 
 /** The stored entry as the answer to `head` (304, HEAD, Range or the whole body); rejects when the body is gone. */
-export async function serveEntry(rt: CacheRuntime, head: RequestHead, entryKey: string, record: EntryRecord, headers: HeaderList): Promise<ProxiedResponse> {
+export async function serveEntry(deps: CacheDeps, head: RequestHead, entryKey: string, record: EntryRecord, headers: HeaderList): Promise<ProxiedResponse> {
   return answerFromStore({
     method: head.method, requestHeaders: head.headers, status: record.policy.st, headers, size: record.size,
-    open: () => rt.store.openBody(entryKey, record),
+    open: () => deps.store.openBody(entryKey, record),
   });
 }

@@ -5,11 +5,11 @@
 import type { HeaderList } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { CONTINUE, type PhaseResult } from '../proxy/phases.ts';
-import type { CacheRuntime } from './cache-runtime.ts';
+import type { CacheDeps } from './cache-deps.ts';
 import { cacheKey, formatCacheUri, type KeyParts } from './key.ts';
 import { decidePurgeAuth, parsePurgeRequest } from './purge.ts';
 
-export async function routePurge(rt: CacheRuntime, purgeToken: string | null, ctx: RequestContext): Promise<PhaseResult> {
+export async function routePurge(deps: CacheDeps, purgeToken: string | null, ctx: RequestContext): Promise<PhaseResult> {
   const p = parsePurgeRequest(ctx.request.method, ctx.request.target, ctx.request.headers, ctx.secure);
   if (p.kind === 'none') return CONTINUE;
   if (p.kind === 'invalid') return jsonReply(p.status, { error: p.reason }, p.status === 405 ? [['allow', 'POST, DELETE, PURGE']] : []);
@@ -18,18 +18,17 @@ export async function routePurge(rt: CacheRuntime, purgeToken: string | null, ct
     ctx.log.info({ event: 'cache-purge-denied', requestId: ctx.id, client: ctx.clientAddress }, auth.reason);
     return jsonReply(auth.status, { error: auth.reason }, auth.status === 401 ? [['www-authenticate', 'Bearer']] : []);
   }
-  const existed = await purge(rt, p.parts);
+  const existed = await purge(deps, p.parts);
   ctx.log.info({ event: 'cache-purge', requestId: ctx.id, uri: formatCacheUri(p.parts), existed }, 'cache purge');
   return jsonReply(200, { purged: existed, uri: formatCacheUri(p.parts) });
 }
 
 /** Drop the entry (or Vary record) at the URI; true when there was one. */
-async function purge(rt: CacheRuntime, parts: KeyParts): Promise<boolean> {
+async function purge(deps: CacheDeps, parts: KeyParts): Promise<boolean> {
   const key = cacheKey(parts);
-  const existed = (await rt.store.get(key).catch(() => null)) !== null;
-  await rt.store.delete(key);
-  rt.flights.forget(key);
-  if (existed) rt.counters.purged++;
+  const existed = (await deps.store.get(key).catch(() => null)) !== null;
+  await deps.store.delete(key);
+  deps.flights.forget(key);
   return existed;
 }
 

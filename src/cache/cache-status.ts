@@ -3,6 +3,10 @@
  *
  * Each cache appends its own list member (§2: "the first member is the cache closest to the origin"), so ferry's
  * entry goes after any the upstream already sent.
+ *
+ * The outcome is the one structured record of what the cache did for a request: the executor sets it on the
+ * RequestContext (`ctx.cache`), and the Cache-Status field, the access log, /stats, /metrics and the inspector all
+ * read it from there (the field is formatted here, once per request).
  */
 import { getJoinedHeader, withHeader, type HeaderList } from '../http/headers.ts';
 
@@ -14,6 +18,21 @@ export type CacheOutcome =
   | { kind: 'hit'; ttl?: number; detail?: string }
   /** Forwarded (§2.2); `fwdStatus` the status the upstream sent (§2.3); `stored` whether it went into the store (§2.5). */
   | { kind: 'forward'; reason: ForwardReason; fwdStatus?: number; stored?: boolean; collapsed?: boolean; ttl?: number; detail?: string };
+
+/** What /stats, /metrics and the inspector count a request as: `hit`, or the forward reason. */
+export type CacheResult = 'hit' | ForwardReason;
+
+export function cacheResultOf(outcome: CacheOutcome): CacheResult {
+  return outcome.kind === 'hit' ? 'hit' : outcome.reason;
+}
+
+/** The outcome as recorded on a request: its Cache-Status member is formatted at most once (`value`). */
+export type RecordedOutcome = CacheOutcome & { value?: string };
+
+/** Ferry's Cache-Status member for the outcome, formatted on first use and then reused (header and access log). */
+export function cacheStatusOf(outcome: RecordedOutcome): string {
+  return outcome.value ??= formatCacheStatus(outcome);
+}
 
 export const CACHE_NAME = 'ferry';
 

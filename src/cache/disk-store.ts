@@ -9,6 +9,12 @@ import { once } from 'node:events';
 import { mkdir, open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import cacache from 'cacache';
+// A private file of cacache, and below its write stream's undeclared `inputStream` and `promise()`: the public
+// `put.stream` fixes the index metadata (ferry's record, with its size) when the write starts, and inserts the index
+// entry by itself when the body ends, with no way to abort but erroring that same private `inputStream`. ferry
+// needs the content written first and the index entry (final size, expiry) inserted only on commit, so
+// package.json pins cacache to exactly 21.0.2: an update is a deliberate step (re-run test/cache/stores.test.ts,
+// test/cache/cache-stores.test.ts and `npm run conformance -- disk`), not a caret range drifting under us.
 import contentWrite from 'cacache/lib/content/write.js';
 import { LRUCache } from 'lru-cache';
 import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
@@ -138,7 +144,7 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
       const drop = (): void => {
         if (state === 'done') return;
         state = 'done';
-        // Erroring the input makes cacache delete its temp file; nothing reaches the index.
+        // Erroring the (private, see the import) input makes cacache delete its temp file; nothing reaches the index.
         if (size > 0) ws.inputStream.emit('error', new Error('cache write aborted'));
       };
       return {

@@ -7,11 +7,12 @@
  * (cache-tests head-200-retain, head-200-freshness-update, head-200-update).
  */
 import { getHeader, type HeaderList } from '../http/headers.ts';
-import type { RequestContext } from '../proxy/context.ts';
-import type { Fetch, ProxiedResponse, RequestHead } from '../proxy/phases.ts';
+import type { ProxiedResponse } from '../proxy/phases.ts';
+import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
+import type { Exchange } from './cache-executor.ts';
 import { serveEntry, type FoundEntry } from './cache-lookup.ts';
-import { countStoreFailure, discard, markOutcome, policyRequestOf, type CacheRuntime } from './cache-runtime.ts';
-import { decideRevalidation, fromPolicyHeaders, retentionMs, servedHeaders } from './policy.ts';
+import { discard, policyRequestOf, withOutcome } from './cache-request.ts';
+import { decideRevalidation, freshnessLeft, fromPolicyHeaders, retentionMs, servedHeaders } from './policy.ts';
 import type { EntryRecord } from './store.ts';
 
 /**
@@ -29,25 +30,25 @@ export function headMayFreshen(stored: HeaderList, storedSize: number, received:
 }
 
 /** Forward the HEAD; a matching 200 freshens the stored entry and the HEAD is answered from it. */
-export async function forwardHead(rt: CacheRuntime, head: RequestHead, ctx: RequestContext, fetch: Fetch, found: FoundEntry, reason: 'stale' | 'request'): Promise<ProxiedResponse> {
-  const res = await fetch(head, ctx);
+export async function forwardHead(deps: CacheDeps, x: Exchange, found: FoundEntry, reason: 'stale' | 'request'): Promise<ProxiedResponse> {
+  const { head, ctx } = x;
+  const res = await x.fetch(head, ctx);
   const outcome = { kind: 'forward', reason, detail: 'head' } as const;
-  if (res.head.status !== 200) return markOutcome(ctx, res, outcome);
-  const policy = rt.kit.restore(found.record.policy);
-  if (!headMayFreshen(fromPolicyHeaders(policy.responseHeaders()), found.record.size, res.head.headers)) return markOutcome(ctx, res, outcome);
+  if (res.head.status !== 200) return withOutcome(ctx, res, outcome);
+  const policy = deps.kit.restore(found.record.policy);
+  if (!headMayFreshen(fromPolicyHeaders(policy.responseHeaders()), found.record.size, res.head.headers)) return withOutcome(ctx, res, outcome);
   const preq = policyRequestOf(head, found.parts);
   const update = res.head.headers.filter(([n]) => n !== 'content-length');
-  const d = decideRevalidation(rt.kit, policy, preq, head.headers, 304, update);
-  if (d.kind !== 'not-modified') return markOutcome(ctx, res, outcome);
+  const d = decideRevalidation(deps.kit, policy, preq, head.headers, 304, update);
+  if (d.kind !== 'not-modified') return withOutcome(ctx, res, outcome);
   const record: EntryRecord = { ...found.record, policy: d.policy.toObject() };
   try {
-    await rt.store.putRecord(found.entryKey, record, retentionMs(d.policy));
-    const served = await serveEntry(rt, head, found.entryKey, record, servedHeaders(d.policy));
+    await deps.store.putRecord(found.entryKey, record, retentionMs(d.policy));
+    const served = await serveEntry(deps, head, found.entryKey, record, servedHeaders(d.policy));
     discard(res.body);
-    rt.counters.revalidated++;
-    return markOutcome(ctx, served, { ...outcome, fwdStatus: 200, ttl: d.policy.maxAge() - d.policy.age() });
+    return withOutcome(ctx, served, { ...outcome, fwdStatus: 200, ttl: freshnessLeft(d.policy) });
   } catch (err) {
-    countStoreFailure(rt, ctx, err);
-    return markOutcome(ctx, res, outcome);
+    logStoreFailure(deps, ctx, err);
+    return withOutcome(ctx, res, outcome);
   }
 }

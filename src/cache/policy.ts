@@ -5,7 +5,8 @@
  * http-cache-semantics does the RFC 9111 work (storability §3, freshness §4.2 incl. heuristics §4.2.2, Age §4.2.3,
  * reuse §4, revalidation headers §4.3.1, 304 update §4.3.4, stale-while-revalidate / stale-if-error RFC 5861).
  */
-import CachePolicy from 'http-cache-semantics';
+import type CachePolicy from 'http-cache-semantics';
+import type { PolicyKit } from './policy-kit.ts';
 import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
 import { isExplicitlyShared, normalizeCacheControl, requestDirectives, withoutQualifiedDirectives } from './cache-control.ts';
 import { parseCdnCacheControl } from './cdn-cache-control.ts';
@@ -13,68 +14,10 @@ import { parseSurrogateControl } from './surrogate-control.ts';
 import { normalizeVaryValue, parseVary } from './key.ts';
 import { applyMustUnderstand, normalizeAge, normalizeExpires } from './field-repair.ts';
 
-export type PolicyObject = CachePolicy.CachePolicyObject;
-export type Clock = () => number;
+export { createPolicyKit, heuristicFraction, MAX_HEURISTIC_SECONDS, type Clock, type PolicyKit, type PolicyObject } from './policy-kit.ts';
 
 /** Request fields the cache evaluates itself against the stored response; never forwarded on a cache fill. */
 export const CLIENT_CONDITIONALS = ['if-none-match', 'if-modified-since'] as const;
-
-export interface PolicyKit {
-  create(req: CachePolicy.HttpRequest, res: CachePolicy.HttpResponse): CachePolicy;
-  restore(obj: PolicyObject): CachePolicy;
-}
-
-/** Upper bound of heuristic freshness (RELIABILITY C4: "10 % of its age, capped"); Squid's default cap is 3 days. */
-export const MAX_HEURISTIC_SECONDS = 24 * 3600;
-
-/**
- * RFC 9111 §4.2.2: 10 % of the time since Last-Modified, capped at MAX_HEURISTIC_SECONDS, expressed as the
- * library's `cacheHeuristic` fraction (it applies the fraction only when nothing explicit is given).
- */
-export function heuristicFraction(res: CachePolicy.HttpResponse): number {
-  const lm = Date.parse(String(res.headers['last-modified'] ?? ''));
-  const date = Date.parse(String(res.headers.date ?? ''));
-  const base = Number.isFinite(date) ? date : Date.now();
-  if (!Number.isFinite(lm) || base <= lm) return 0.1;
-  const ageSeconds = (base - lm) / 1000;
-  return Math.min(0.1, MAX_HEURISTIC_SECONDS / ageSeconds);
-}
-
-/**
- * A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`).
- * It reads the library's private fields `_status`, `_rescc` and `_resHeaders` (storable below), and the undeclared
- * `now()`: package.json pins http-cache-semantics to exactly 4.3.0 for that reason, so an update is a deliberate
- * step (re-run test/cache/policy.test.ts and `npm run conformance`), not a caret range drifting under us.
- */
-export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
-  class ClockedPolicy extends CachePolicy {
-    // Not in @types/http-cache-semantics, but the library reads the time only through this method.
-    now(): number { return clock(); }
-
-    /**
-     * Deviation (library): RFC 9111 §3 lets a cache store any final status it understands, and a response with
-     * explicit freshness (Expires, max-age, s-maxage) says enough for a shared cache to reuse it; the library stores
-     * only the codes in its own list. Other final statuses with explicit freshness are judged as a 200 would be —
-     * unless `must-understand` (§5.2.2.3) is present (cache-tests status-*-fresh, status-599-must-understand).
-     * 206 and 304 stay excluded (ferry stores complete responses; a 304 updates an entry).
-     */
-    override storable(): boolean {
-      if (super.storable()) return true;
-      const self = this as unknown as { _status: number; _rescc: Record<string, string | true>; _resHeaders: CachePolicy.Headers };
-      const status = self._status;
-      if (status < 200 || status > 599 || status === 206 || status === 304 || self._rescc['must-understand'] !== undefined) return false;
-      // Explicit freshness, or `public`, which lets heuristic freshness apply to any status (RFC 9111 §4.2.2;
-      // cache-tests heuristic-599-cached).
-      if (self._resHeaders.expires === undefined && self._rescc['max-age'] === undefined && self._rescc['s-maxage'] === undefined && self._rescc.public === undefined) return false;
-      self._status = 200;
-      try { return super.storable(); } finally { self._status = status; }
-    }
-  }
-  return {
-    create: (req, res) => new ClockedPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) }),
-    restore: (obj) => ClockedPolicy.fromObject(obj),
-  };
-}
 
 /**
  * The request as the policy sees it: GET (a HEAD is answered from the GET entry), the key's URI and host, and every
@@ -164,11 +107,6 @@ export type StoreDecision =
   | { kind: 'no-store'; reason: string };
 
 /**
- * May this GET response be stored (RFC 9111 §3 via the library, plus C3)? Complete answers to GET (no 206; other
- * final statuses as ClockedPolicy.storable allows); no Set-Cookie (Varnish, nginx); no `Vary: *` or over-long Vary; requests with Cookie only when the response
- * is explicitly shareable; and something to reuse: freshness left, or a validator to revalidate with.
- */
-/**
  * Request fields that change what many origins send but are neither in the key nor rewritten by ferry (RELIABILITY
  * C2, PortSwigger "Practical Web Cache Poisoning"): a response to a request carrying one is forwarded, never stored.
  * X-Forwarded-Host/-Proto are absent: ferry overwrites them (unless --forwarded, see createCacheFilterFromOptions).
@@ -178,6 +116,11 @@ export const UNKEYED_REQUEST_FIELDS: readonly string[] = [
   'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override',
 ];
 
+/**
+ * May this GET response be stored (RFC 9111 §3 via the library, plus C3)? Complete answers to GET (no 206; other
+ * final statuses as ClockedPolicy.storable allows); no Set-Cookie (Varnish, nginx); no `Vary: *` or over-long Vary; requests with Cookie only when the response
+ * is explicitly shareable; and something to reuse: freshness left, or a validator to revalidate with.
+ */
 export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList, unkeyed: readonly string[] = UNKEYED_REQUEST_FIELDS): StoreDecision {
   const probe = unkeyed.find((n) => hasHeader(reqHeaders, n));
   if (probe !== undefined) return { kind: 'no-store', reason: `unkeyed request field ${probe}` };
@@ -217,7 +160,7 @@ export type ReuseDecision =
  * caches must not change it (cache-tests other-date-update). Age carries the time spent in caches.
  */
 export function keepStoredDate(headers: HeaderList, policy: CachePolicy): HeaderList {
-  const date = policy.toObject().resh.date;
+  const date = policy.toObject().resh.date; // toObject() shape of the pinned 4.3.0 (policy-kit.ts)
   if (typeof date !== 'string') return headers;
   return headers.map(([n, v]): [string, string] => (n === 'date' ? [n, date] : [n, v]));
 }
@@ -240,7 +183,7 @@ export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolic
   // RFC 9111 §5.2.2.2 only forbids reusing the response *once it is stale*. A fresh one is evaluated without it.
   if (obj.rescc['must-revalidate'] !== undefined && !policy.stale()) {
     const { 'must-revalidate': _dropped, ...rescc } = obj.rescc;
-    // `a: true`: it was stored, so it was storable; without must-revalidate an Authorization request would not be.
+    // The toObject() shape (`rescc`, `a`) is the pinned 4.3.0's (policy-kit.ts). `a: true`: it was stored, so it was storable; without must-revalidate an Authorization request would not be.
     view = kit.restore({ ...obj, rescc, a: true });
   }
   const result = view.evaluateRequest(req);

@@ -25,7 +25,7 @@ export function isDisconnected(err: unknown): boolean {
 const FORBIDDING: readonly string[] = ['must-revalidate', 'no-cache', 'proxy-revalidate', 's-maxage'];
 
 export function staleOnDisconnectAllows(policy: CachePolicy, reqHeaders: HeaderList): boolean {
-  const { rescc } = policy.toObject();
+  const { rescc } = policy.toObject(); // toObject() shape of the pinned 4.3.0 (policy-kit.ts)
   if (FORBIDDING.some((d) => rescc[d] !== undefined)) return false;
   return !requestDirectives(reqHeaders).has('no-cache');
 }

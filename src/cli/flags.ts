@@ -125,19 +125,34 @@ function parseArgsOptions(specs: ReadonlyMap<string, FlagSpec>): ParseArgsOption
  * with `-` must be written inline (`--jwt-user=--forward=x`), so such an argument is never a flag's value.
  */
 function inlineBooleans(specs: ReadonlyMap<string, FlagSpec>, argv: readonly string[]): string[] {
-  return argv.map((arg) => {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
     const m = /^--([^=]+)=(.*)$/s.exec(arg);
     const spec = m ? specs.get(m[1]!) : undefined;
-    if (!m || spec?.type !== 'bool') return arg;
-    return parseFlagValue(spec, m[2]!, 'command line') === true ? `--${spec.name}` : `--no-${spec.name}`;
-  });
+    if (m && spec?.type === 'bool') {
+      out.push(parseFlagValue(spec, m[2]!, 'command line') === true ? `--${spec.name}` : `--no-${spec.name}`);
+      continue;
+    }
+    // `--inspector false` (the form SPEC and the docs use): no command takes positional arguments, so a bare
+    // true/false right after a boolean flag can only be its value
+    const bare = arg.startsWith('--') ? specs.get(arg.slice(2)) : undefined;
+    const next = argv[i + 1]?.toLowerCase();
+    if (bare?.type === 'bool' && (next === 'true' || next === 'false')) {
+      out.push(next === 'true' ? arg : `--no-${bare.name}`);
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
 }
 
 /**
  * Split argv into (flag, text) pairs, in order, with node:util's parseArgs in strict mode: unknown flags,
  * positional arguments (no command takes any) and a flag whose value is missing are refused. A value that
  * starts with `-` must be written `--flag=-value`, so `--jwt-user --forward` is an error instead of a JWT user
- * named "--forward" (issue 12). Booleans take `--no-X`.
+ * named "--forward" (issue 12). Booleans take `--no-X`, `--X=false` or `--X false`.
  */
 export function argvLayer(command: CommandSpec, argv: readonly string[]): Layer {
   const specs = specsByName(command.flags);

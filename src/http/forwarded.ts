@@ -3,6 +3,7 @@
  * The incoming values come from the client and are not trusted for anything ferry decides itself.
  */
 import type { HeaderList } from './headers.ts';
+import { isToken } from './grammar.ts';
 
 export interface ClientInfo {
   /** Peer address of the client socket (IPv4-mapped IPv6 addresses are given as IPv4). */
@@ -33,11 +34,9 @@ export function setXForwarded(headers: HeaderList, client: ClientInfo): HeaderLi
   return out;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /** RFC 7239 §4: a value is a token or a quoted-string; IPv6 node names are bracketed and therefore quoted (§6). */
 export function formatForwardedValue(value: string): string {
-  if (TOKEN.test(value)) return value;
+  if (isToken(value)) return value;
   return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 

@@ -4,6 +4,7 @@
  * (duplicate singleton fields, Connection naming framing fields, HTTP/1.0 with Transfer-Encoding) and produce the
  * canonical head that is forwarded. Pure.
  */
+import { isFieldValue, isToken } from './grammar.ts';
 import type { HeaderList } from './headers.ts';
 import { PROTECTED_FROM_CONNECTION, parseConnectionTokens } from './hop-by-hop.ts';
 
@@ -22,21 +23,9 @@ export const SINGLETON_FIELDS: ReadonlySet<string> = new Set([
   'host', 'content-length', 'authorization', 'proxy-authorization', 'content-type', 'range', 'if-range',
 ]);
 
-/** RFC 9110 §5.1: field-name = token. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** RFC 9110 §5.5: field-value = *field-content; no CR, LF or NUL anywhere (obs-text allowed). */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** RFC 9110 §4.2.3 / RFC 3986 §3.2: host [":" port], host = IP-literal / IPv4address / reg-name. */
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]{0,5})?$/;
 const DIGITS = /^[0-9]+$/;
-
-export function isToken(s: string): boolean {
-  return TOKEN.test(s);
-}
-
-export function isFieldValue(s: string): boolean {
-  return FIELD_VALUE.test(s);
-}
 
 export function isValidHostHeader(value: string): boolean {
   return AUTHORITY.test(value);

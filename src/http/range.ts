@@ -5,6 +5,7 @@
  * Used by the origin (serving files and /bytes/N), by the proxy's `?range=` filter (does the
  * query ask for the same bytes as the header?) and by the cache (ranges from a stored full body).
  */
+import { isToken } from './grammar.ts';
 
 /** One range-spec as written (RFC 9110 §14.1.1). Positions are byte offsets, `last` inclusive. */
 export type RangeSpec =
@@ -52,7 +53,6 @@ function compareDigits(a: string, b: string): number {
 
 const INT_RANGE = /^(\d+)-(\d*)$/;
 const SUFFIX_RANGE = /^-(\d+)$/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * A range-set without the unit (`0-9,20-`, also the proxy's `?range=` value).
@@ -92,7 +92,7 @@ export function parseRangeHeader(value: string | undefined): ParsedRange {
   const eq = value.indexOf('=');
   if (eq < 0) return { kind: 'invalid', reason: 'no "=" after the range unit' };
   const unit = value.slice(0, eq).trim();
-  if (!TOKEN.test(unit)) return { kind: 'invalid', reason: 'bad range unit' };
+  if (!isToken(unit)) return { kind: 'invalid', reason: 'bad range unit' };
   if (unit.toLowerCase() !== 'bytes') return { kind: 'invalid', reason: `unsupported range unit "${unit.slice(0, 20)}"` };
   return parseRangeSet(value.slice(eq + 1));
 }

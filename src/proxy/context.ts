@@ -1,5 +1,6 @@
 /** @module RequestContext: what the pipeline knows about one request as it moves through the phases. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RecordedOutcome } from '../cache/cache-status.ts';
 import type { FerryError } from '../errors.ts';
 import type { Logger } from '../server/logger.ts';
 import type { RequestHead } from './phases.ts';
@@ -33,12 +34,23 @@ export interface RequestContext {
   status?: number;
   /** ms from sending the head upstream to receiving the response head. */
   upstreamTimeMs?: number;
-  /** RFC 9211 Cache-Status value, set by the cache phase. */
-  cacheStatus?: string;
+  /** What the cache did (set by the cache phase): Cache-Status, /stats, /metrics and the logs read it. */
+  cache?: RecordedOutcome;
   error?: FerryError;
   /** Per-filter state, keyed by filter name. */
   readonly locals: Map<string, unknown>;
   /** Shell objects; filters should not need them (the runner owns the I/O). */
   readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  /** null for an upgrade or a CONNECT: no ServerResponse exists for them (proxy/raw-entry.ts). */
+  readonly res: ServerResponse | null;
+}
+
+/**
+ * The status the client was sent, at any entry point; 0 when no response head went out (the client left first). For
+ * logging filters: an upgrade or a CONNECT has no ServerResponse to ask.
+ */
+export function sentStatus(ctx: RequestContext): number {
+  const res = ctx.res;
+  if (res === null) return ctx.status ?? 0;
+  return res.headersSent ? ctx.status ?? res.statusCode : 0;
 }

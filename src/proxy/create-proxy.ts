@@ -5,8 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
-import { createStatsFilter } from '../stats/stats-filter.ts';
-import { createProxyStats } from '../stats/proxy-stats.ts';
+import { createStatsFilters } from '../stats/stats-filters.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
 import { createForwardedFilter } from './filters/forwarded.ts';
 import { createHopByHopFilter } from './filters/hop-by-hop.ts';
@@ -23,6 +22,7 @@ import { createDenyListFromOptions, createForwardFilter } from './forward/forwar
 import { createConnectBody, createConnectFilter, type ConnectBody } from './tunnel/connect-tunnel.ts';
 import { createGuardedLookup, type GuardedLookup } from './forward/destination.ts';
 import { createTunnelStats, type TunnelStats } from './tunnel/tunnel-stats.ts';
+import type { CacheFilter } from '../cache/cache-filter.ts';
 import { createUpgradeBody, type UpgradeBody } from './upgrade.ts';
 import { writeRawReply, writeReply } from '../server/reply-writer.ts';
 import type { HeaderList } from '../http/headers.ts';
@@ -55,6 +55,8 @@ export interface Proxy {
   readonly tunnelStats: { connect: TunnelStats; upgrade: TunnelStats };
   /** Cut every CONNECT tunnel and upgraded connection (they are not HTTP connections the server can close). */
   destroyTunnels(): void;
+  /** End responses that never end by themselves (the dashboard's event streams), at the start of a graceful close. */
+  endStreams(): void;
 }
 
 /** Shared things a filter may need beside the options. */
@@ -71,11 +73,17 @@ export interface FilterDeps {
 function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFilter | Promise<ProxyFilter>> {
   // (cache and JWT modules are loaded only when enabled: together they cost ~22 MiB of RSS at idle)
   const jwt = options.jwt ? import('./filters/jwt.ts').then((m) => m.createJwtFilters(options.jwt!, { log: options.log })) : null;
+  // the cache filter reports its store's size to the stats once it exists
+  let cache: CacheFilter | null = null;
+  const stats = createStatsFilters(options, {
+    tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }),
+    cacheStore: () => cache?.getCacheStats() ?? null,
+  });
   return [
     // ── route: local endpoints first (JWKS, stats/metrics/purge), then the forward proxy, then the reverse route ──
     // the JWKS comes before stats, which then leaves it out of the counts, like /stats itself
     ...(jwt ? [jwt.then((j) => j.jwks)] : []),
-    ...(options.statsPath !== '' || options.metricsPath !== '' ? [createStatsFilter(createProxyStats({ cache: options.cache !== null, tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }) }), options)] : []),
+    ...(stats ? [stats.first] : []),
     // CONNECT's own route (target, proxy auth, port) before the forward route, which would read `http://…` as absolute-form
     ...(options.forward ? [createConnectFilter({ connectPorts: options.forward.connectPorts, auth: createCredentialChecker(options.forward.credentials) })] : []),
     ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy, ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}) })] : []),
@@ -85,7 +93,7 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
     // ── cache: wraps the upstream fetch ──
-    ...(options.cache !== null ? [import('../cache/create-cache.ts').then((m) => m.createCacheFilterFromOptions({ cache: options.cache!, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded }))] : []),
+    ...(options.cache !== null ? [import('../cache/create-cache.ts').then((m) => m.createCacheFilterFromOptions({ cache: options.cache!, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded })).then((f) => (cache = f))] : []),
     // ── upstreamRequestFilter / upstreamResponseFilter: strip first … ──
     createHopByHopFilter(),
     // … then add: Via, X-Forwarded-*, X-Request-Id, JWT
@@ -96,6 +104,8 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     ...lateViews(options.filters),
     // ── logging ──
     createAccessLogFilter(),
+    // ── last: the request inspector sees the response head as sent ──
+    ...(stats?.last ? [stats.last] : []),
   ];
 }
 
@@ -184,6 +194,9 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
       tunnels?.destroyAll();
       upgrades.destroyAll();
     },
+    endStreams() {
+      for (const f of filters) (f as ProxyFilter & { endStreams?: () => void }).endStreams?.();
+    },
     upgrade(req, socket, head) {
       if (pipeline) { pipeline.upgrade(req, socket, head); return; }
       ready.then(() => pipeline!.upgrade(req, socket, head), () => socket.destroy());
@@ -246,6 +259,7 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
     server,
     proxy,
     async close() {
+      proxy.endStreams();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

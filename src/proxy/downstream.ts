@@ -14,7 +14,6 @@ import { continueAlreadySent, markClosing, requestLimitReached } from '../server
 import { completeReplyHeaders, writeRawReply } from '../server/reply-writer.ts';
 import { decideFailure, failureLog, toFerryError } from './fail-to-proxy.ts';
 import type { LocalReply, ProxiedResponse, ResponseHead } from './phases.ts';
-import type { RawEntry } from './raw-entry.ts';
 import { finish, type Phases, type RunContext } from './run-state.ts';
 import { UpstreamBody } from './upstream-client.ts';
 
@@ -26,8 +25,8 @@ function applyResponseFilters(p: Phases, head: ResponseHead, ctx: RunContext): R
 
 /** A reply of ferry's own (local endpoint, refusal, error page). */
 export function sendLocal(p: Phases, ctx: RunContext, reply: LocalReply): void {
-  if (ctx.run.raw !== null) { sendLocalRaw(p, ctx, ctx.run.raw, reply); return; }
   const { req, res } = ctx;
+  if (res === null) { sendLocalRaw(p, ctx, reply); return; }
   const body = reply.body;
   if (res.headersSent || res.destroyed) { res.destroy(); return; }
   // An unread request body must not be parsed as the next request: close instead (RELIABILITY S13).
@@ -53,8 +52,10 @@ export function sendLocal(p: Phases, ctx: RunContext, reply: LocalReply): void {
 }
 
 /** Upgrade / CONNECT: no ServerResponse; the connection closes after the reply, and the access line follows. */
-function sendLocalRaw(p: Phases, ctx: RunContext, raw: RawEntry, reply: LocalReply): void {
+function sendLocalRaw(p: Phases, ctx: RunContext, reply: LocalReply): void {
+  const raw = ctx.run.raw;
   const body = reply.body;
+  if (raw === null) { if (body instanceof Readable) body.destroy(); return; } // (never: res is null only for raw entries)
   const bytes = typeof body === 'string' || body instanceof Uint8Array ? body : '';
   if (body instanceof Readable) body.destroy();
   const head = applyResponseFilters(p, { status: reply.status, headers: completeReplyHeaders(reply.status, reply.headers ?? [], bytes, true) }, ctx);
@@ -67,8 +68,7 @@ function sendLocalRaw(p: Phases, ctx: RunContext, raw: RawEntry, reply: LocalRep
 }
 
 /** IO: send the proxied head downstream, then the body with backpressure. */
-export function sendResponse(p: Phases, ctx: RunContext, response: ProxiedResponse): void {
-  const { res } = ctx;
+export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, response: ProxiedResponse): void {
   const head = applyResponseFilters(p, response.head, ctx);
   const body = response.body;
   if (res.destroyed) { body?.destroy(); return; }
@@ -111,15 +111,14 @@ export function fail(p: Phases, ctx: RunContext, err: unknown): void {
   ctx.error ??= fe;
   const line = failureLog(fe);
   if (line !== null) ctx.log[line.level]({ event: line.event, requestId: ctx.id, err }, fe.message);
-  const raw = ctx.run.raw;
-  const action = decideFailure(fe, raw !== null ? raw.tookOver : ctx.res.headersSent);
+  const action = decideFailure(fe, ctx.res === null ? ctx.run.raw?.tookOver === true : ctx.res.headersSent);
   if (action.kind === 'reply') sendLocal(p, ctx, { status: action.status, body: `${action.message}\n`, close: action.close });
   else cut(ctx);
 }
 
 /** Cut the client connection (nothing honest can be written any more). */
 export function cut(ctx: RunContext): void {
-  if (ctx.run.raw !== null) ctx.run.raw.socket.destroy();
+  if (ctx.res === null) ctx.run.raw?.socket.destroy();
   else ctx.res.destroy();
 }
 
@@ -138,8 +137,7 @@ function closeAtRequestLimit(res: ServerResponse): void {
  * revalidation's origin answers after the client's reply was sent are dropped, and so are a pipelined request's
  * that is still queued behind another (its socket is assigned later).
  */
-export function sendInterim(ctx: RunContext, status: number, headers: HeaderList): void {
-  const { res } = ctx;
+export function sendInterim(ctx: RunContext, res: ServerResponse, status: number, headers: HeaderList): void {
   // a client that does not read gets no more of them (the final head and body still flow with backpressure)
   if (res.headersSent || res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed || res.socket.writableNeedDrain) return;
   const interim = interimToRelay(status, headers, ctx.request.httpVersion, ctx.run.interims);

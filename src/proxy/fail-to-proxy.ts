@@ -62,6 +62,7 @@ export const FAILURE_RULES: Readonly<Record<FerryErrorCode, FailureRule>> = {
   FERRY_ERR_RELAY_CLOCK: { status: 502, message: null, close: false, log: null },
   FERRY_ERR_RELAY_EXPIRED: { status: 410, message: null, close: false, log: null },
   FERRY_ERR_RELAY_HEAD: { status: 502, message: null, close: false, log: null },
+  FERRY_ERR_RELAY_BAD_HEAD: { status: 502, message: null, close: false, log: null },
   FERRY_ERR_AWS_CREDENTIALS: { status: 500, message: 'Internal Server Error', close: false, log: INTERNAL_ERROR },
   FERRY_ERR_INTERNAL: { status: 500, message: 'Internal Server Error', close: false, log: INTERNAL_ERROR },
   FERRY_ERR_BODY_REUSED: { status: 500, message: 'Internal Server Error', close: false, log: INTERNAL_ERROR },

@@ -3,6 +3,7 @@
  * Each feature owns the validation of its own group (see the filter modules); `resolveProxyOptions` runs them once.
  */
 import { FerryError } from '../errors.ts';
+import { isToken } from '../http/grammar.ts';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
 import { createSilentLogger, type Logger } from '../server/logger.ts';
 import type { Resolver } from './forward/destination.ts';
@@ -74,6 +75,12 @@ export interface ProxyOptions {
   upstreamProxy: URL | null;
   /** The pseudonym in Via (RFC 9110 §7.6.3). */
   viaName: string;
+  /**
+   * The dashboard's request inspector (src/stats/inspector.ts): how many finished requests it keeps and which header
+   * fields it shows as `[redacted]` beside Authorization, Proxy-Authorization, Cookie, Set-Cookie and the JWT header
+   * (`jwtHeader`: the name used when signing is off). null turns it off.
+   */
+  inspector: { size: number; redactHeaders: string[]; jwtHeader: string } | null;
   log: Logger;
   /**
    * Called with the size of every body chunk relayed (both directions). The library does nothing with body sizes on
@@ -96,9 +103,11 @@ export const DEFAULT_JWT_USER = 'username';
 export const DEFAULT_JWT_ROTATION_GRACE_MS = 10 * 60_000;
 export const DEFAULT_STATS_PATH = '/stats';
 export const DEFAULT_METRICS_PATH = '/metrics';
+export const DEFAULT_INSPECTOR_SIZE = 200;
 
 /** What `createProxy` accepts: every field optional (defaults as the CLI flags), upstreams as strings or URLs. */
-export type ProxyInit = Partial<Omit<ProxyOptions, 'upstreams'>> & {
+export type ProxyInit = Partial<Omit<ProxyOptions, 'upstreams' | 'inspector'>> & {
+  inspector?: Partial<NonNullable<ProxyOptions['inspector']>> | null;
   /** One upstream (shorthand for `upstreams: [x]`). */
   upstream?: string | URL;
   upstreams?: Array<string | URL>;
@@ -122,7 +131,7 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
   const maxBody = init.maxBodyBytes ?? null;
   if (maxBody !== null && (!Number.isFinite(maxBody) || maxBody < 0)) bad('maxBodyBytes must be a size in bytes');
   const via = init.viaName ?? DEFAULT_VIA_NAME;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(via)) bad('viaName must be a token (RFC 9110 §7.6.3)');
+  if (!isToken(via)) bad('viaName must be a token (RFC 9110 §7.6.3)');
   for (const p of [init.statsPath, init.metricsPath]) if (p !== undefined && p !== '' && !p.startsWith('/')) bad(`path "${p}" must start with /`);
   const filterProblem = validateUserFilters(init.filters ?? []) ?? validatePathFilter(init.pathFilter);
   if (filterProblem !== null) bad(filterProblem);
@@ -145,9 +154,19 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
     cachePurgeToken: init.cachePurgeToken ?? null,
     upstreamProxy: init.upstreamProxy ?? null,
     viaName: via,
+    inspector: resolveInspector(init.inspector, bad),
     log: init.log ?? createSilentLogger(),
     onBodyBytes: init.onBodyBytes ?? null,
     filters: [...(init.filters ?? [])],
     pathFilter: init.pathFilter,
   };
+}
+
+function resolveInspector(init: Partial<NonNullable<ProxyOptions['inspector']>> | null | undefined, bad: (what: string) => never): ProxyOptions['inspector'] {
+  if (init === null) return null;
+  const size = init?.size ?? DEFAULT_INSPECTOR_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > 10_000) bad('inspector.size must be an integer from 1 to 10000');
+  const names = (init?.redactHeaders ?? []).map((n) => n.trim().toLowerCase());
+  for (const n of names) if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(n)) bad(`inspector.redactHeaders: "${n}" is not a header field name`);
+  return { size, redactHeaders: names, jwtHeader: (init?.jwtHeader ?? DEFAULT_JWT_HEADER).toLowerCase() };
 }

@@ -20,7 +20,7 @@ import { checkRequestHead } from '../server/request-guard.ts';
 import { BodyMeter } from './body-meter.ts';
 import { cut, fail, sendContinue, sendInterim, sendLocal, sendResponse } from './downstream.ts';
 import type { Fetch, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
-import type { RawBody, RawEntry } from './raw-entry.ts';
+import type { RawBody } from './raw-entry.ts';
 import { CLIENT_GONE, createContext, finish, splitPhases, type Phases, type RunContext } from './run-state.ts';
 import type { UpstreamClient } from './upstream-client.ts';
 
@@ -92,7 +92,8 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
       out = r instanceof Promise ? await r : r; // most filters are synchronous: no microtask hop for them
     }
     const target = ctx.upstream;
-    if (!target || client === null) throw new FerryError('FERRY_ERR_NO_ROUTE', 'no upstream for this request', { source: 'downstream', status: 404 });
+    const res = ctx.res; // (never null here: upgrades and CONNECT have their own body, not this fetch)
+    if (!target || client === null || res === null) throw new FerryError('FERRY_ERR_NO_ROUTE', 'no upstream for this request', { source: 'downstream', status: 404 });
     const expect = isExpectContinue(out.headers);
     const started = performance.now();
     // IO: send head upstream, stream the body, await the response head (headers timeout → 504)
@@ -102,8 +103,8 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
       head: out,
       body: openRequestBody(ctx, maxBodyBytes, onBodyBytes),
       signal: ctx.run.abort,
-      ...(expect ? { onContinue: () => sendContinue(ctx.res) } : {}),
-      onInformation: (status, headers) => sendInterim(ctx, status, headers),
+      ...(expect ? { onContinue: () => sendContinue(res) } : {}),
+      onInformation: (status, headers) => sendInterim(ctx, res, status, headers),
     });
     ctx.upstreamTimeMs = performance.now() - started;
     let rhead: ResponseHead = response.head;
@@ -145,10 +146,10 @@ async function run(p: Phases, ctx: RunContext): Promise<void> {
       if (r instanceof Promise) r = await r;
       if (r.kind === 'respond') return sendLocal(p, ctx, r.reply);
     }
-    const raw = ctx.run.raw;
-    if (raw !== null) return await startRawBody(p, ctx, raw);
+    const { res } = ctx;
+    if (res === null) return await startRawBody(p, ctx);
     const response = await p.fetch(ctx.request, ctx);
-    sendResponse(p, ctx, response);
+    sendResponse(p, ctx, res, response);
   } catch (err) {
     fail(p, ctx, err);
   }
@@ -166,7 +167,9 @@ function enterRaw(p: Phases, deps: PipelineDeps, req: IncomingMessage, socket: D
 function ignoreError(): void { /* see the caller */ }
 
 /** Upgrade / CONNECT: the body connects upstream and takes the client socket over (proxy/raw-entry.ts). */
-async function startRawBody(p: Phases, ctx: RunContext, raw: RawEntry): Promise<void> {
+async function startRawBody(p: Phases, ctx: RunContext): Promise<void> {
+  const raw = ctx.run.raw;
+  if (raw === null) throw new FerryError('FERRY_ERR_INTERNAL', 'no ServerResponse and no raw socket', { source: 'internal' });
   let head = ctx.request;
   if (raw.body.kind === 'upgrade') for (const f of p.upstreamRequestFilter) head = await f.upstreamRequestFilter!(head, ctx);
   const gone = new AbortController();

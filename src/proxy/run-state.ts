@@ -79,7 +79,7 @@ export function createContext(req: IncomingMessage, res: ServerResponse | null, 
     bytesOut: 0,
     locals: new Map(),
     req,
-    res: res as ServerResponse,
+    res,
     run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false, interims: 0, raw: null },
   };
 }
@@ -88,11 +88,12 @@ export function createContext(req: IncomingMessage, res: ServerResponse | null, 
 export function finish(p: Phases, ctx: RunContext): void {
   if (ctx.run.logged) return;
   ctx.run.logged = true;
-  if (ctx.run.raw !== null) settleRaw(ctx, ctx.run.raw);
+  const res = ctx.res;
+  if (res === null) settleRaw(ctx);
   else {
     ctx.bytesIn = ctx.run.meter?.bytes ?? 0;
-    ctx.status ??= ctx.res.statusCode;
-    if (!ctx.res.writableFinished && ctx.error === undefined) ctx.error = CLIENT_GONE();
+    ctx.status ??= res.statusCode;
+    if (!res.writableFinished && ctx.error === undefined) ctx.error = CLIENT_GONE();
   }
   for (const f of p.logging) {
     try { f.logging!(ctx); } catch (err) { p.log.error({ event: 'filter-error', filter: f.name, err }, 'logging filter failed'); }
@@ -103,8 +104,8 @@ export function finish(p: Phases, ctx: RunContext): void {
  * Upgrade / CONNECT at logging time: no ServerResponse tells the status, so one that never got an answer (the client
  * went away first) is logged 499, like the upgrade relay always did.
  */
-function settleRaw(ctx: RunContext, raw: RawEntry): void {
+function settleRaw(ctx: RunContext): void {
   if (ctx.status !== undefined) return;
   ctx.status = 499;
-  if (!raw.tookOver) ctx.error ??= CLIENT_GONE();
+  if (ctx.run.raw?.tookOver !== true) ctx.error ??= CLIENT_GONE();
 }

@@ -7,9 +7,9 @@ import type { Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
 import { ChunkReader } from './chunk-reader.ts';
 import { replyText, type GatewayTransport, type RelayReply } from './gateway-transport.ts';
-import { formatOpenRequest, H, parseIndex, RELAY_PATHS, type DownType, type ErrorPayload, type OpenRequest } from './protocol.ts';
+import { formatOpenRequest, H, parseErrorPayload, parseIndex, parseResponseHead, RELAY_PATHS, type DownType, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
-import { noteRelayedBytes } from './relay-gc.ts';
+import type { SlabPool } from './slab-pool.ts';
 
 /** How long a partly filled up chunk waits for more bytes before it is sent. */
 const LINGER_MS = 3;
@@ -19,6 +19,10 @@ export interface ClientSessionOptions {
   window: number;
   chunkSize: number;
   counters: RelayCounters;
+  /** Chunk-sized reused buffers, shared by the client's sessions (slab-pool.ts). */
+  slabs: SlabPool;
+  /** Told the size of every body chunk moved (RelayClientOptions.onBodyBytes). */
+  onBodyBytes?: ((bytes: number) => void) | undefined;
 }
 
 export interface DownSink {
@@ -41,12 +45,6 @@ export class ClientSession {
   readonly id = randomUUID();
   readonly #o: ClientSessionOptions;
   readonly #abort = new AbortController();
-  /**
-   * Reused buffers for down data: each received chunk is copied into one, so the gateway reads die young
-   * instead of being held (and promoted) while the chunk waits its turn in the window and is written to
-   * the application. A slab comes back once the application socket has flushed it; at most window + 1 kept.
-   */
-  readonly #downSlabs: Buffer[] = [];
   /** Whether anything was sent for this session (a session cancelled before its open sends no close either). */
   #started = false;
 
@@ -76,7 +74,6 @@ export class ClientSession {
   async sendUp(src: Readable): Promise<void> {
     const reader = new ChunkReader(src);
     const inflight = new Set<Promise<void>>();
-    const slabs: Buffer[] = [];
     let failure: unknown;
     let index = 0;
     for (;;) {
@@ -85,11 +82,11 @@ export class ClientSession {
       if (this.signal.aborted) return;
       // Each chunk is copied into a reused slab: the source's 64 KiB pieces die young, and the slabs, at most
       // `window` of them, live as long as the session instead of being promoted and needing major GCs.
-      const slab = slabs.pop() ?? Buffer.allocUnsafeSlow(this.#o.chunkSize);
+      const slab = this.#o.slabs.take();
       const data = await reader.readInto(slab, LINGER_MS);
       const fin = data === null || reader.done;
       const p: Promise<void> = this.#sendChunk(index++, data ?? Buffer.alloc(0), fin).then(
-        () => { inflight.delete(p); slabs.push(slab); }, // acknowledged: undici is done with the bytes
+        () => { inflight.delete(p); this.#o.slabs.give(slab); }, // acknowledged: undici is done with the bytes
         (err: unknown) => { inflight.delete(p); failure ??= err; this.abort(err as Error); },
       );
       inflight.add(p);
@@ -104,7 +101,7 @@ export class ClientSession {
     if (r.status !== 200) throw refusal(r, `up chunk ${index} refused`);
     this.#o.counters.chunksUp++;
     this.#o.counters.bytesUp += data.length;
-    noteRelayedBytes(data.length);
+    this.#o.onBodyBytes?.(data.length);
   }
 
   /** Fetch down chunks in order with `window` long polls in flight; feed the sink; resolve at fin. */
@@ -126,21 +123,21 @@ export class ClientSession {
         fetches.delete(next);
         next++;
         if (c.type === 'error') {
-          let e: ErrorPayload = { status: 502, reason: 'relay error' };
-          try { e = JSON.parse(Buffer.concat(c.parts).toString('utf8')) as ErrorPayload; } catch { /* default */ }
+          const e = parseErrorPayload(Buffer.concat(c.parts), this.#o.chunkSize);
           throw new FerryError('FERRY_ERR_RELAY_TARGET', e.reason, { source: 'upstream', status: e.status });
         }
         if (c.type === 'head') {
           if (!expectHead || next !== 1) throw new FerryError('FERRY_ERR_RELAY', 'unexpected response head chunk', { source: 'upstream', status: 502 });
-          const head = JSON.parse(Buffer.concat(c.parts).toString('utf8')) as { status: number; headers: Array<[string, string]> };
-          sink.head(head.status, head.headers);
+          const head = parseResponseHead(Buffer.concat(c.parts), this.#o.chunkSize);
+          if (!head.ok) throw new FerryError('FERRY_ERR_RELAY_BAD_HEAD', `invalid response head from relay-server: ${head.reason}`, { source: 'upstream', status: 502 });
+          sink.head(head.value.status, head.value.headers);
         } else {
           if (expectHead && next === 1) throw new FerryError('FERRY_ERR_RELAY', 'response data before its head', { source: 'upstream', status: 502 });
           const slab = c.slab;
-          const written = slab ? () => { if (this.#downSlabs.length <= this.#o.window) this.#downSlabs.push(slab); } : undefined;
+          const written = slab ? () => { this.#o.slabs.give(slab); } : undefined;
           if (c.length > 0) await sink.data(c.parts, written);
           this.#o.counters.bytesDown += c.length;
-          noteRelayedBytes(c.length);
+          this.#o.onBodyBytes?.(c.length);
         }
         if (c.fin) { sink.end(); return; }
       }
@@ -161,7 +158,9 @@ export class ClientSession {
       }
       this.#o.counters.chunksDown++;
       if (type === 'data' && r.length > 0 && r.length <= this.#o.chunkSize) {
-        const slab = this.#downSlabs.pop() ?? Buffer.allocUnsafeSlow(this.#o.chunkSize);
+        // Copied into a reused slab: the gateway reads die young instead of being held (and promoted) while the chunk
+        // waits its turn in the window; the slab goes back once the application socket has flushed it.
+        const slab = this.#o.slabs.take();
         let n = 0;
         for (const p of r.parts) n += p.copy(slab, n);
         return { type, fin: r.headers[H.fin] === '1', parts: [slab.subarray(0, n)], length: n, slab };

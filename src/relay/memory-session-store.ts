@@ -1,14 +1,21 @@
 /** @module The in-process session store (one relay-server instance): maps, an idle clock, a sweep. */
 import { applyPatch, decideUpChunk, parseUpFingerprint, type SessionMeta, type SessionPatch } from './session.ts';
-import { Waiters, type CreateResult, type DownChunk, type PutUpResult, type SessionStore, type UpChunk } from './session-store.ts';
+import { NO_RELEASE, Waiters, type CreateResult, type DownChunk, type PutUpResult, type Release, type SessionStore, type UpChunk } from './session-store.ts';
 
 interface Entry {
   meta: SessionMeta;
   lastSeenMs: number;
   upFingerprints: Map<number, string>;
   up: Map<number, UpChunk>;
-  down: Map<number, DownChunk>;
+  /** Down chunks with how to give their bytes back once the client confirmed them. */
+  down: Map<number, { chunk: DownChunk; release: Release }>;
 }
+
+/**
+ * Bytes lent to this store stay referenced (no copy) until their reader is done: an up chunk until the owner's pump
+ * wrote it to the target, a down chunk until the client confirmed it. A removed or expired session's chunks are left
+ * to the GC, not given back: a reply may still be writing them.
+ */
 
 export class MemorySessionStore implements SessionStore {
   readonly kind = 'memory' as const;
@@ -46,13 +53,16 @@ export class MemorySessionStore implements SessionStore {
     if (e) e.lastSeenMs = this.#now();
   }
 
-  async putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number): Promise<PutUpResult> {
+  async putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number, release: Release = NO_RELEASE): Promise<PutUpResult> {
     const e = this.#sessions.get(id);
-    if (!e) return { kind: 'gone' };
+    if (!e) { release(); return { kind: 'gone' }; }
     const d = decideUpChunk(e.upFingerprints.get(index), fingerprint, index, e.meta.upDelivered, window);
-    if (d.kind !== 'store') return d;
+    if (d.kind !== 'store') {
+      if (d.kind !== 'busy') release();
+      return d;
+    }
     e.upFingerprints.set(index, fingerprint);
-    e.up.set(index, { fin: parseUpFingerprint(fingerprint).fin, data });
+    e.up.set(index, { fin: parseUpFingerprint(fingerprint).fin, data, release });
     this.notify(id);
     return { kind: 'stored' };
   }
@@ -64,22 +74,27 @@ export class MemorySessionStore implements SessionStore {
     return c;
   }
 
-  async putDown(id: string, index: number, chunk: DownChunk): Promise<void> {
+  async putDown(id: string, index: number, chunk: DownChunk, release: Release = NO_RELEASE): Promise<void> {
     const e = this.#sessions.get(id);
     if (!e) return;
-    e.down.set(index, chunk);
+    e.down.set(index, { chunk, release });
     e.meta = applyPatch(e.meta, { downProduced: index + 1 });
     this.notify(id);
   }
 
   async getDown(id: string, index: number): Promise<DownChunk | undefined> {
-    return this.#sessions.get(id)?.down.get(index);
+    return this.#sessions.get(id)?.down.get(index)?.chunk;
   }
 
   async ackDown(id: string, ackedBelow: number): Promise<void> {
     const e = this.#sessions.get(id);
     if (!e || ackedBelow <= e.meta.downAcked) return;
-    for (let i = e.meta.downAcked; i < ackedBelow; i++) e.down.delete(i);
+    // (A stale repeat of a confirmed chunk still being written may then carry other bytes: its digest and HMAC make
+    // the client refuse it.)
+    for (let i = e.meta.downAcked; i < ackedBelow; i++) {
+      e.down.get(i)?.release();
+      e.down.delete(i);
+    }
     e.meta = applyPatch(e.meta, { downAcked: ackedBelow });
     this.notify(id);
   }
@@ -116,7 +131,7 @@ export class MemorySessionStore implements SessionStore {
     let bytes = 0;
     for (const e of this.#sessions.values()) {
       for (const c of e.up.values()) { chunks++; bytes += c.data.length; }
-      for (const c of e.down.values()) { chunks++; bytes += c.length; }
+      for (const c of e.down.values()) { chunks++; bytes += c.chunk.length; }
     }
     return { sessions: this.#sessions.size, chunks, bytes };
   }

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HeaderList } from '../http/headers.ts';
+import { isFieldValue, isToken } from '../http/grammar.ts';
 import { parseConnectionTokens, PROTECTED_FROM_CONNECTION } from '../http/hop-by-hop.ts';
 
 export const RELAY_PATHS = {
@@ -77,9 +78,6 @@ export type OpenRequest =
   | { kind: 'http'; method: string; url: string; headers: HeaderList; hasBody: boolean }
   | { kind: 'connect'; host: string; port: number };
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
 export function formatOpenRequest(open: OpenRequest): Buffer {
   return Buffer.from(JSON.stringify(open), 'utf8');
 }
@@ -96,7 +94,7 @@ export function parseOpenRequest(body: Buffer): { ok: true; value: OpenRequest }
     return { ok: true, value: { kind: 'connect', host: o.host, port: o.port } };
   }
   if (o.kind === 'http') {
-    if (typeof o.method !== 'string' || !TOKEN.test(o.method)) return { ok: false, reason: 'bad method' };
+    if (typeof o.method !== 'string' || !isToken(o.method)) return { ok: false, reason: 'bad method' };
     if (typeof o.url !== 'string') return { ok: false, reason: 'bad url' };
     let url: URL;
     try { url = new URL(o.url); } catch { return { ok: false, reason: 'bad url' }; }
@@ -105,7 +103,7 @@ export function parseOpenRequest(body: Buffer): { ok: true; value: OpenRequest }
     const headers: HeaderList = [];
     for (const h of o.headers as unknown[]) {
       if (!Array.isArray(h) || h.length !== 2 || typeof h[0] !== 'string' || typeof h[1] !== 'string') return { ok: false, reason: 'bad header entry' };
-      if (!TOKEN.test(h[0]) || !FIELD_VALUE.test(h[1])) return { ok: false, reason: `invalid header ${JSON.stringify(h[0])}` };
+      if (!isToken(h[0]) || !isFieldValue(h[1])) return { ok: false, reason: `invalid header ${JSON.stringify(h[0])}` };
       headers.push([h[0].toLowerCase(), h[1]]);
     }
     // The proxy's rule (RELIABILITY S7): a Connection option may not remove a framing field or Host. The client
@@ -125,3 +123,54 @@ export const DOWN_TYPES: readonly DownType[] = ['head', 'data', 'error'];
 
 export interface ResponseHeadPayload { status: number; headers: HeaderList }
 export interface ErrorPayload { status: number; reason: string }
+
+/** A head has at most as many fields as node's parser accepts from the target (http.maxHeadersCount default). */
+export const MAX_HEAD_FIELDS = 2000;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+function parseJsonObject(body: Buffer, maxBytes: number, what: string): Parsed<Record<string, unknown>> {
+  if (body.length > maxBytes) return { ok: false, reason: `${what} of ${body.length} bytes is larger than one chunk` };
+  let data: unknown;
+  try { data = JSON.parse(body.toString('utf8')); } catch { return { ok: false, reason: `${what} is not JSON` }; }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, reason: `${what} is not an object` };
+  return { ok: true, value: data as Record<string, unknown> };
+}
+
+/** RFC 9110 §15: a final status is a three-digit code; 1xx never travels as a head (node gives only final responses). */
+function isFinalStatus(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 200 && v <= 599;
+}
+
+/**
+ * Validate the response head relay-client receives before anything of it reaches the application: a final status and
+ * a list of [name, value] pairs, names tokens and values field values (RFC 9110 §5.1, §5.5). Only own `status` and
+ * `headers` are read, and a fresh object is returned: keys such as `__proto__` in the JSON reach nothing.
+ */
+export function parseResponseHead(body: Buffer, maxBytes: number): Parsed<ResponseHeadPayload> {
+  const parsed = parseJsonObject(body, maxBytes, 'response head');
+  if (!parsed.ok) return parsed;
+  const o = parsed.value;
+  if (!Object.hasOwn(o, 'status') || !isFinalStatus(o.status)) return { ok: false, reason: 'response head has no valid status (200-599)' };
+  if (!Object.hasOwn(o, 'headers') || !Array.isArray(o.headers)) return { ok: false, reason: 'response head has no header list' };
+  if (o.headers.length > MAX_HEAD_FIELDS) return { ok: false, reason: `response head has more than ${MAX_HEAD_FIELDS} fields` };
+  const headers: HeaderList = [];
+  for (const h of o.headers as unknown[]) {
+    if (!Array.isArray(h) || h.length !== 2 || typeof h[0] !== 'string' || typeof h[1] !== 'string') return { ok: false, reason: 'response head field is not a [name, value] pair' };
+    if (!isToken(h[0]) || !isFieldValue(h[1])) return { ok: false, reason: `response head field ${JSON.stringify(h[0].slice(0, 64))} is invalid` };
+    headers.push([h[0], h[1]]);
+  }
+  return { ok: true, value: { status: o.status, headers } };
+}
+
+/** An error chunk's payload; anything malformed becomes a plain 502 (it is a failure either way). */
+export function parseErrorPayload(body: Buffer, maxBytes: number): ErrorPayload {
+  const parsed = parseJsonObject(body, maxBytes, 'error chunk');
+  if (!parsed.ok) return { status: 502, reason: `relay error (${parsed.reason})` };
+  const { status, reason } = parsed.value;
+  return {
+    status: typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : 502,
+    reason: typeof reason === 'string' ? reason.slice(0, 1024) : 'relay error',
+  };
+}
+

@@ -20,7 +20,7 @@ import type { Logger } from '../server/logger.ts';
 import { BOUNDED_REDIS_OPTIONS } from '../util/redis-options.ts';
 import type { DownType } from './protocol.ts';
 import type { SessionMeta, SessionPatch } from './session.ts';
-import { StoreUnavailableError, Waiters, type CreateResult, type DownChunk, type PutUpResult, type SessionStore, type UpChunk } from './session-store.ts';
+import { NO_RELEASE, StoreUnavailableError, Waiters, type CreateResult, type DownChunk, type PutUpResult, type Release, type SessionStore, type UpChunk } from './session-store.ts';
 
 const PREFIX = 'ferry:relay:';
 const CHANNEL = 'ferry:relay:events';
@@ -179,8 +179,10 @@ export class RedisSessionStore implements SessionStore {
     await this.#do(this.#redis.multi().pexpire(k.meta(id), this.#ttlMs).pexpire(k.upfp(id), this.#chunkTtl).exec());
   }
 
-  async putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number): Promise<PutUpResult> {
+  /** Redis holds a copy: lent bytes are given back as soon as the command answered (busy: the caller keeps them). */
+  async putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number, release: Release = NO_RELEASE): Promise<PutUpResult> {
     const r = await this.#do(this.#redis.eval(PUT_UP, 3, k.meta(id), k.upfp(id), k.up(id, index), index, fingerprint, data, window, this.#chunkTtl)) as string;
+    if (r !== 'busy') release();
     if (r === 'stored') { this.notify(id); return { kind: 'stored' }; }
     if (r === 'duplicate' || r === 'conflict' || r === 'busy' || r === 'gone') return { kind: r };
     throw new Error(`unexpected store answer ${r}`);
@@ -190,12 +192,14 @@ export class RedisSessionStore implements SessionStore {
     const [data, fp] = await this.#do(Promise.all([this.#redis.getBuffer(k.up(id, index)), this.#redis.hget(k.upfp(id), String(index))]));
     if (data === null || fp === null) return undefined;
     await this.#do(this.#redis.del(k.up(id, index)));
-    return { data, fin: fp.endsWith(';fin') };
+    return { data, fin: fp.endsWith(';fin'), release: NO_RELEASE };
   }
 
-  async putDown(id: string, index: number, chunk: DownChunk): Promise<void> {
+  async putDown(id: string, index: number, chunk: DownChunk, release: Release = NO_RELEASE): Promise<void> {
+    const data = Buffer.concat(chunk.data, chunk.length);
+    release(); // the concatenation is the copy
     await this.#do(this.#redis.multi()
-      .hset(k.down(id, index), { type: chunk.type, fin: chunk.fin ? '1' : '0', digest: chunk.digest, data: Buffer.concat(chunk.data, chunk.length) })
+      .hset(k.down(id, index), { type: chunk.type, fin: chunk.fin ? '1' : '0', digest: chunk.digest, data })
       .pexpire(k.down(id, index), this.#chunkTtl)
       .exec());
     await this.update(id, { downProduced: index + 1 });

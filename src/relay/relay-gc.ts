@@ -7,8 +7,10 @@
  * scavenge every 16 MiB the garbage alone crosses that limit and V8 starts a major GC (concurrent
  * marking of the whole heap, on worker threads that compete for the same cores) every few MiB.
  * Scavenging every RELAY_PACE_BYTES keeps the dead reads few, so major GCs are rarer.
+ *
+ * The library never paces on its own: the relay commands pass `createScavengePacer(RELAY_PACE_BYTES)` as the relay
+ * server's and client's `onBodyBytes` hook, so a process that embeds them keeps its own heap behaviour and flags.
  */
-import { createScavengePacer } from '../server/scavenge-pacer.ts';
 
 /** Measured (bench/relay.bench.ts, A/B in one run). With V8's default marking trigger, 16 MiB (the proxy's
  * pace) → 4 MiB → 2 MiB cut the server's upload CPU 0.83 → 0.78 → 0.72 s per 100 MiB. Since the marking trigger
@@ -16,6 +18,3 @@ import { createScavengePacer } from '../server/scavenge-pacer.ts';
  * 100 MiB (server / client, median of 6-8) from 0.29-0.30 / 0.23-0.24 to 0.26 / 0.20 s (download) and from
  * 0.45-0.49 / 0.48-0.51 to 0.44 / 0.43-0.44 s (upload); 16 MiB was no better than 8, no pacing was worse. */
 export const RELAY_PACE_BYTES = 8 * 1024 * 1024;
-
-/** Count relayed body bytes (both directions); every RELAY_PACE_BYTES, run a scavenge. */
-export const noteRelayedBytes = createScavengePacer(RELAY_PACE_BYTES);

@@ -12,7 +12,17 @@ import type { DownType } from './protocol.ts';
 
 /** A down chunk keeps the pieces it was read in (no concatenation copy); `length` is their total. */
 export interface DownChunk { type: DownType; fin: boolean; digest: string; data: readonly Buffer[]; length: number }
-export interface UpChunk { fin: boolean; data: Buffer }
+/** `release`: the reader (the owner's up pump) is done with `data`; the store then gives the bytes back where they came from. */
+export interface UpChunk { fin: boolean; data: Buffer; release: Release }
+
+/**
+ * The lifetime of lent bytes: a caller that hands the store a buffer it wants back (a slab of a SlabPool) passes a
+ * `release`, and the store calls it once nothing the store holds reads those bytes: the in-memory store when the
+ * chunk is taken and written (up) or confirmed by the client (down), a store that copies the bytes elsewhere (Redis)
+ * as soon as the copy is made. No caller needs to know which store it has.
+ */
+export type Release = () => void;
+export const NO_RELEASE: Release = () => {};
 
 /**
  * The shared store cannot answer right now (Redis stalled, restarting or unreachable: every call is bounded, see
@@ -35,11 +45,15 @@ export interface SessionStore {
   update(id: string, patch: SessionPatch): Promise<void>;
   /** A client message arrived: the session is not idle. */
   touch(id: string): Promise<void>;
-  /** Record and keep an up chunk, deciding idempotency and the window atomically. */
-  putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number): Promise<PutUpResult>;
-  /** The owner takes the up chunk at `index` (its bytes are freed; the fingerprint stays for dedup). */
+  /**
+   * Record and keep an up chunk, deciding idempotency and the window atomically. Unless the answer is `busy` (the
+   * caller still has the bytes, to try again), the store owns `data` from now on and calls `release` when done with it.
+   */
+  putUp(id: string, index: number, fingerprint: string, data: Buffer, window: number, release?: Release): Promise<PutUpResult>;
+  /** The owner takes the up chunk at `index` (the fingerprint stays for dedup); it calls the chunk's `release` once written. */
   takeUp(id: string, index: number): Promise<UpChunk | undefined>;
-  putDown(id: string, index: number, chunk: DownChunk): Promise<void>;
+  /** Keep a down chunk until the client confirms it; the store calls `release` once it no longer reads `chunk.data`. */
+  putDown(id: string, index: number, chunk: DownChunk, release?: Release): Promise<void>;
   getDown(id: string, index: number): Promise<DownChunk | undefined>;
   /** The client confirmed every chunk below `ackedBelow`: free them. */
   ackDown(id: string, ackedBelow: number): Promise<void>;

@@ -20,7 +20,6 @@ import type { DownType, ErrorPayload, OpenRequest, ResponseHeadPayload } from '.
 import { fromRawHeaders, toFlatHeaders } from '../http/headers.ts';
 import { stripHopByHop } from '../http/hop-by-hop.ts';
 import { mayProduce } from './session.ts';
-import { noteRelayedBytes } from './relay-gc.ts';
 import { StoreUnavailableError, type SessionStore } from './session-store.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import type { SlabPool } from './slab-pool.ts';
@@ -41,10 +40,10 @@ export interface TargetSessionOptions {
   log: Logger;
   counters: RelayCounters;
   onEnd: (id: string) => void;
-  /** Where up chunk buffers go back once written to the target. */
-  upSlabs?: SlabPool;
-  /** Chunk-sized buffers down data is copied into; given back once the client confirmed the chunk. */
-  downSlabs?: SlabPool;
+  /** Reused buffers down data is copied into (the store gives each back when it no longer holds the chunk). */
+  slabs?: SlabPool;
+  /** Told the size of every body chunk moved (RelayServerOptions.onBodyBytes). */
+  onBodyBytes?: ((bytes: number) => void) | undefined;
 }
 
 export class TargetSession {
@@ -52,8 +51,6 @@ export class TargetSession {
   readonly #o: TargetSessionOptions;
   readonly #abort = new AbortController();
   #downIndex = 0;
-  /** Slabs of down chunks not yet confirmed by the client, by index. */
-  readonly #downHeld = new Map<number, Buffer>();
   #target: http.ClientRequest | net.Socket | undefined;
   #ended = false;
 
@@ -164,14 +161,13 @@ export class TargetSession {
           await store.wait(id, PUMP_WAIT_MS, this.signal);
           continue;
         }
-        // Written (or failed): the stream is done with the bytes, the slab may be reused.
-        const release = () => this.#o.upSlabs?.give(c.data);
-        if (c.data.length === 0) release();
-        else if (!dest.write(c.data, release)) await drained(dest);
+        // Written (or failed): the stream is done with the bytes, the store may give them back.
+        if (c.data.length === 0) c.release();
+        else if (!dest.write(c.data, c.release)) await drained(dest);
         if (dest.destroyed) return;
         index++;
         counters.bytesUp += c.data.length;
-        noteRelayedBytes(c.data.length);
+        this.#o.onBodyBytes?.(c.data.length);
         await store.update(id, { upDelivered: index });
         if (c.fin) { dest.end(); return; }
       }
@@ -206,9 +202,6 @@ export class TargetSession {
       if (this.#ended) return false;
       const meta = await store.get(id);
       if (!meta) { this.destroy('session gone'); return false; }
-      // Confirmed chunks are gone from the store: their slabs may carry new chunks. (A stale repeat of an old
-      // answer still being written would then carry other bytes; its digest and HMAC make the client refuse it.)
-      for (const [i, slab] of this.#downHeld) if (i < meta.downAcked) { this.#downHeld.delete(i); this.#o.downSlabs?.give(slab); }
       if (mayProduce(this.#downIndex, meta.downAcked, window)) return true;
       await store.wait(id, PUMP_WAIT_MS, this.signal);
     }
@@ -220,7 +213,7 @@ export class TargetSession {
     let data = Array.isArray(body) ? body : [body];
     const hash = createHash('sha256');
     let length = 0;
-    const pool = this.#o.downSlabs;
+    const pool = this.#o.slabs;
     let slab: Buffer | undefined;
     if (type === 'data' && pool && data.length > 0) {
       // Data chunks are copied into a reused slab: the target's 64 KiB reads then die young instead of being
@@ -232,14 +225,9 @@ export class TargetSession {
       hash.update(data[0]!);
     } else for (const p of data) { hash.update(p); length += p.length; }
     const digest = `sha-256=:${hash.digest('base64')}:`;
-    await this.#o.store.putDown(this.#o.id, index, { type, fin, digest, data, length });
-    if (slab) {
-      // The memory store keeps the view until the client confirms the chunk (#waitWindow then gives the slab
-      // back); another store has copied the bytes by now.
-      if (this.#o.store.kind === 'memory') this.#downHeld.set(index, slab);
-      else pool!.give(slab);
-    }
-    if (type === 'data') { this.#o.counters.bytesDown += length; noteRelayedBytes(length); }
+    const held = slab;
+    await this.#o.store.putDown(this.#o.id, index, { type, fin, digest, data, length }, held ? () => pool!.give(held) : undefined);
+    if (type === 'data') { this.#o.counters.bytesDown += length; this.#o.onBodyBytes?.(length); }
     return true;
   }
 }

@@ -21,11 +21,13 @@ export interface CounterState {
   bytesIn: number;
   bytesOut: number;
   upstreamErrors: number;
+  /** Upstream errors by kind (upstreamErrorKind): `timeout`, `connect`, `closed`… */
+  upstreamErrorKinds: Record<string, number>;
   /** Counts per latency bucket (LATENCY_BUCKET_COUNT entries). */
   latency: number[];
   latencySumMs: number;
   latencyMaxMs: number;
-  /** Cache result (see parseCacheResult) → count; empty without a cache. */
+  /** Cache result (cache-status.ts cacheResultOf: `hit` or the forward reason) → count; empty without a cache. */
   cache: Record<string, number>;
 }
 
@@ -37,7 +39,9 @@ export interface FinishedRequest {
   durationMs: number;
   /** The upstream failed (refused, timeout, died mid-body). */
   upstreamError: boolean;
-  /** From the response's Cache-Status, when a cache took part. */
+  /** What failed upstream (upstreamErrorKind of the error code), when upstreamError. */
+  upstreamErrorKind?: string;
+  /** The cache outcome's result (`ctx.cache`), when a cache took part. */
   cacheResult?: string;
 }
 
@@ -46,15 +50,15 @@ export interface StatsSnapshot {
   uptimeSeconds: number;
   requests: { total: number; inFlight: number; byStatus: Record<string, number> };
   bytes: { in: number; out: number };
-  upstream: { errors: number };
+  upstream: { errors: number; byKind: Record<string, number> };
   latencyMs: { count: number; mean: number; max: number } & Record<`p${string}`, number>;
-  cache?: { hits: number; misses: number; hitRatio: number; byResult: Record<string, number> };
+  cache?: { hits: number; misses: number; hitRatio: number; byResult: Record<string, number>; stored?: { store: string; entries: number | null; bytes: number | null; maxBytes: number | null } };
   workers?: number;
   [more: string]: unknown;
 }
 
 export function createCounterState(startedAtMs: number): CounterState {
-  return { startedAtMs, total: 0, inFlight: 0, byStatus: {}, bytesIn: 0, bytesOut: 0, upstreamErrors: 0,
+  return { startedAtMs, total: 0, inFlight: 0, byStatus: {}, bytesIn: 0, bytesOut: 0, upstreamErrors: 0, upstreamErrorKinds: {},
     latency: new Array<number>(LATENCY_BUCKET_COUNT).fill(0), latencySumMs: 0, latencyMaxMs: 0, cache: {} };
 }
 
@@ -70,7 +74,11 @@ export function recordFinish(state: CounterState, r: FinishedRequest): void {
   state.byStatus[key] = (state.byStatus[key] ?? 0) + 1;
   state.bytesIn += r.bytesIn;
   state.bytesOut += r.bytesOut;
-  if (r.upstreamError) state.upstreamErrors++;
+  if (r.upstreamError) {
+    state.upstreamErrors++;
+    const kind = r.upstreamErrorKind ?? 'other';
+    state.upstreamErrorKinds[kind] = (state.upstreamErrorKinds[kind] ?? 0) + 1;
+  }
   const ms = Math.max(0, r.durationMs);
   state.latency[latencyBucketOf(ms)]!++;
   state.latencySumMs += ms;
@@ -79,17 +87,12 @@ export function recordFinish(state: CounterState, r: FinishedRequest): void {
 }
 
 /**
- * The result of ferry's own member of a Cache-Status field (RFC 9211 §2: each cache appends its member, so the last
- * one is the cache nearest the client): `hit`, or the `fwd` reason (`uri-miss`, `vary-miss`, `miss`, `stale`,
- * `request`, `bypass`, `method`, `partial`), or `unknown`.
+ * The kind of an upstream failure from ferry's error code: `FERRY_ERR_UPSTREAM_CONNECT_TIMEOUT` → `connect-timeout`,
+ * `FERRY_ERR_UPSTREAM_TIMEOUT` → `timeout`, `FERRY_ERR_UPSTREAM` → `other`.
  */
-export function parseCacheResult(cacheStatus: string | undefined): string | undefined {
-  if (cacheStatus === undefined || cacheStatus.trim() === '') return undefined;
-  const members = cacheStatus.split(',');
-  const params = members[members.length - 1]!.split(';').slice(1).map((p) => p.trim().toLowerCase());
-  if (params.includes('hit')) return 'hit';
-  const fwd = params.find((p) => p.startsWith('fwd='));
-  return fwd ? fwd.slice(4).replace(/^"|"$/g, '') || 'unknown' : 'unknown';
+export function upstreamErrorKind(code: string): string {
+  const kind = code.replace(/^FERRY_ERR_/, '').replace(/^UPSTREAM_?/, '').toLowerCase().replace(/_/g, '-');
+  return kind === '' ? 'other' : kind;
 }
 
 const MISS_RESULTS = new Set(['uri-miss', 'vary-miss', 'miss']);
@@ -128,6 +131,7 @@ export function mergeCounters(states: readonly CounterState[]): CounterState {
     out.bytesIn += s.bytesIn;
     out.bytesOut += s.bytesOut;
     out.upstreamErrors += s.upstreamErrors;
+    for (const [k, v] of Object.entries(s.upstreamErrorKinds ?? {})) out.upstreamErrorKinds[k] = (out.upstreamErrorKinds[k] ?? 0) + v;
     s.latency.forEach((n, i) => { if (i < out.latency.length) out.latency[i]! += n; });
     out.latencySumMs += s.latencySumMs;
     out.latencyMaxMs = Math.max(out.latencyMaxMs, s.latencyMaxMs);
@@ -148,7 +152,7 @@ export function formatSnapshot(state: CounterState, nowMs: number, options: { ca
     uptimeSeconds: Math.max(0, Math.floor((nowMs - state.startedAtMs) / 1000)),
     requests: { total: state.total, inFlight: state.inFlight, byStatus: { ...state.byStatus } },
     bytes: { in: state.bytesIn, out: state.bytesOut },
-    upstream: { errors: state.upstreamErrors },
+    upstream: { errors: state.upstreamErrors, byKind: { ...state.upstreamErrorKinds } },
     latencyMs,
     ...(options.cache || Object.keys(state.cache).length > 0 ? { cache: formatCache(state.cache) } : {}),
   };

@@ -3,7 +3,7 @@
  * the global one, so several proxies in one process stay apart). Aggregation across workers uses prom-client's
  * AggregatorRegistry.aggregate over each worker's JSON. No HTTP here.
  */
-import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { FinishedRequest } from './counters.ts';
 
 /** Seconds; from a fast cache hit to a slow upstream. */
@@ -17,6 +17,20 @@ export interface PrometheusMetrics {
   onFinish(r: FinishedRequest, cacheResult?: string): void;
   /** This process's metrics as JSON (what a worker sends to be aggregated). */
   json(): Promise<MetricsJson>;
+}
+
+let processRegistry: Registry | null = null;
+
+/**
+ * prom-client's default metrics (process_*: CPU, RSS, open fds; nodejs_*: heap, event-loop lag, GC pauses), in one
+ * registry per process shared by every proxy in it: they describe the process, and each call of
+ * collectDefaultMetrics starts its own event-loop monitor and GC observer.
+ */
+export function processMetricsRegistry(): Registry {
+  if (processRegistry) return processRegistry;
+  processRegistry = new Registry();
+  collectDefaultMetrics({ register: processRegistry });
+  return processRegistry;
 }
 
 export function createPrometheusMetrics(startedAtMs: number): PrometheusMetrics {
@@ -71,7 +85,7 @@ export function createPrometheusMetrics(startedAtMs: number): PrometheusMetrics 
       tally.durationSum += seconds;
       tally.durationCount++;
     },
-    json: () => registry.getMetricsAsJSON(),
+    json: async () => [...await registry.getMetricsAsJSON(), ...await processMetricsRegistry().getMetricsAsJSON()] as MetricsJson,
   };
 }
 
@@ -118,5 +132,6 @@ export async function mergeMetricsJson(parts: readonly MetricsJson[], options: {
 /** Prometheus text exposition of one or several workers' metrics. */
 export async function formatPrometheus(parts: readonly MetricsJson[]): Promise<{ contentType: string; text: string }> {
   const registry = AggregatorRegistry.aggregate(parts as MetricsJson[]);
-  return { contentType: registry.contentType, text: await registry.metrics() };
+  // prom-client writes a NaN value (event-loop lag before its first sample) as `Nan`; the text format spells it `NaN`
+  return { contentType: registry.contentType, text: (await registry.metrics()).replace(/ Nan$/gm, ' NaN') };
 }

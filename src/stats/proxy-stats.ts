@@ -5,6 +5,11 @@
 import { createCounterState, formatSnapshot, mergeCounters, recordFinish, recordStart, type FinishedRequest, type StatsSnapshot } from './counters.ts';
 import { joinStatsAggregation, type WorkerPart } from './cluster.ts';
 import { createPrometheusMetrics, formatPrometheus, mergeMetricsJson } from './prometheus.ts';
+import nodeCluster from 'node:cluster';
+import type { Readable } from 'node:stream';
+import { processHealth } from './health.ts';
+import { createInspector, type InspectedRequest, type InspectorRow } from './inspector.ts';
+import { createLiveFeed } from './live.ts';
 import { formatTunnelJson, registerTunnelMetrics, sumTunnelTotals, type TunnelProvider, type TunnelTotals } from '../proxy/tunnel/tunnel-metrics.ts';
 
 export interface ProxyStatsOptions {
@@ -14,11 +19,24 @@ export interface ProxyStatsOptions {
   cache?: boolean;
   /** CONNECT tunnel and upgrade counters of this process (forward-proxy engineer): `tunnels` / `upgrades` in /stats. */
   tunnels?: TunnelProvider;
+  /** The cache store's size (entries and bytes; null where the store cannot tell): `cache.stored` in /stats. */
+  cacheStore?: () => { store: string; entries: number | null; bytes: number | null; maxBytes: number | null } | null;
+  /** The request inspector: how many requests it keeps and which header fields it redacts; null turns it off. */
+  inspector?: { size: number; redact: ReadonlySet<string> } | null;
 }
 
 export interface ProxyStats {
   recordStart(): void;
   recordFinish(r: FinishedRequest): void;
+  /** Keep a finished request for the inspector (no-op when it is off). */
+  inspect(r: InspectedRequest): void;
+  readonly inspectorEnabled: boolean;
+  /** The inspector's rows, oldest first, heads redacted ([] when off). */
+  inspectorRows(): InspectorRow[];
+  /** A new event stream of dashboard updates, or null when too many are open. */
+  openStream(): Readable | null;
+  /** End the open event streams (graceful shutdown). */
+  endStreams(): void;
   /** GET /stats: totals over all workers when running under --workers. */
   snapshot(): Promise<StatsSnapshot>;
   /** GET /metrics: Prometheus text, totals over all workers. */
@@ -37,6 +55,24 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   const fingerprint = () => `${state.total}:${state.inFlight}${options.tunnels ? JSON.stringify(options.tunnels()) : ''}`;
   const cluster = joinStatsAggregation(local, fingerprint);
   const parts = async (): Promise<WorkerPart[]> => (await cluster.collect()) ?? [await local()];
+  const inCluster = nodeCluster.isWorker && typeof process.send === 'function';
+  const inspector = options.inspector ? createInspector(options.inspector.size, options.inspector.redact) : null;
+  const snapshot = async (): Promise<StatsSnapshot> => {
+    // one process: its own counters, without reading prom-client (the event stream asks every second)
+    const all = inCluster ? await parts() : null;
+    const merged = all === null ? state : all.length > 0 ? mergeCounters(all.map((p) => p.counters)) : state;
+    const snap = formatSnapshot(merged, now(), { cache: options.cache ?? false });
+    if (all !== null && all.length > 1) snap.workers = all.filter((p) => p.retired !== true).length;
+    if (options.tunnels) {
+      const t = sumTunnelTotals(all === null ? [options.tunnels()] : all.map((p) => (p as WorkerPart & { tunnels?: TunnelTotals }).tunnels));
+      snap.tunnels = formatTunnelJson(t.connect);
+      snap.upgrades = formatTunnelJson(t.upgrade);
+    }
+    const st = options.cacheStore?.();
+    if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
+    return snap;
+  };
+  const live = createLiveFeed({ local: () => state, snapshot, inspector, health: processHealth(), now });
   return {
     recordStart() {
       recordStart(state);
@@ -46,23 +82,16 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       recordFinish(state, r);
       prom.onFinish(r, r.cacheResult);
     },
-    async snapshot() {
-      const all = await parts();
-      const merged = all.length > 0 ? mergeCounters(all.map((p) => p.counters)) : state;
-      const snap = formatSnapshot(merged, now(), { cache: options.cache ?? false });
-      const live = all.filter((p) => p.retired !== true).length;
-      if (all.length > 1) snap.workers = live;
-      if (options.tunnels) {
-        const t = sumTunnelTotals(all.map((p) => (p as WorkerPart & { tunnels?: TunnelTotals }).tunnels));
-        snap.tunnels = formatTunnelJson(t.connect);
-        snap.upgrades = formatTunnelJson(t.upgrade);
-      }
-      return snap;
-    },
+    snapshot,
+    inspect(r) { inspector?.record(r); },
+    inspectorEnabled: inspector !== null,
+    inspectorRows: () => inspector?.rowsSince(0) ?? [],
+    openStream: () => live.open(),
+    endStreams: () => live.endStreams(),
     async metrics() {
       return formatPrometheus((await parts()).map((p) => p.metrics));
     },
-    close() { cluster.stop(); },
+    close() { cluster.stop(); live.close(); },
   };
 }
 

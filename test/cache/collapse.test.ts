@@ -1,15 +1,11 @@
 /** Collapsed forwarding beyond the 100-misses case: hit-for-miss, waiter timeout, a failing leader. */
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
-import { request } from 'undici';
 import { createCacheFilter } from '../../src/cache/cache-filter.ts';
 import { createMemoryStore } from '../../src/cache/memory-store.ts';
-import { fromRawHeaders } from '../../src/http/headers.ts';
-import type { RequestContext } from '../../src/proxy/context.ts';
-import type { Fetch, RequestHead } from '../../src/proxy/phases.ts';
-import { createSilentLogger } from '../../src/server/logger.ts';
-import { closeAgent, get, startCachingProxy, startOrigin } from './helpers.ts';
+import { cacheStatusOf } from '../../src/cache/cache-status.ts';
+import type { RequestHead } from '../../src/proxy/phases.ts';
+import { cacheContext as context, closeAgent, get, realFetch, startCachingProxy, startOrigin, text } from './helpers.ts';
 
 after(() => closeAgent());
 
@@ -38,31 +34,6 @@ test('an uncacheable answer is remembered: later concurrent requests all reach t
   }
 });
 
-/** A minimal context for driving the filter's cache phase directly with a real upstream fetch. */
-function context(head: RequestHead): RequestContext {
-  return {
-    id: 'test', startedAt: Date.now(), startedMono: performance.now(), log: createSilentLogger(), request: head,
-    clientAddress: '127.0.0.1', secure: false, bytesIn: 0, bytesOut: 0, locals: new Map(),
-    req: undefined as never, res: undefined as never,
-  };
-}
-
-function realFetch(origin: string): Fetch {
-  return async (head) => {
-    const r = await request(`${origin}${head.target}`, { method: head.method as 'GET', headers: head.headers.flat() });
-    const raw: string[] = [];
-    for (const [k, v] of Object.entries(r.headers)) for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) raw.push(k, x);
-    return { head: { status: r.statusCode, headers: fromRawHeaders(raw) }, body: Readable.from(r.body) };
-  };
-}
-
-async function text(body: Readable | null): Promise<string> {
-  if (body === null) return '';
-  let s = '';
-  for await (const c of body) s += String(c);
-  return s;
-}
-
 test('waiters give up after the lock timeout and go to the origin themselves', async () => {
   const origin = await startOrigin((_req, res, n) => {
     setTimeout(() => { res.writeHead(200, { 'cache-control': 'max-age=60' }); res.end(`v${n}`); }, n === 1 ? 1500 : 0);
@@ -74,7 +45,7 @@ test('waiters give up after the lock timeout and go to the origin themselves', a
     const results = await Promise.all(Array.from({ length: 5 }, async () => {
       const ctx = context(head);
       const res = await filter.cache!(head, ctx, fetch);
-      return { body: await text(res.body), status: ctx.cacheStatus ?? '' };
+      return { body: await text(res.body), status: ctx.cache === undefined ? '' : cacheStatusOf(ctx.cache) };
     }));
     assert.equal(origin.count('/slow'), 5);
     assert.equal(results.filter((r) => r.body === 'v1').length, 1);

@@ -2,11 +2,17 @@
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { fromRawHeaders } from '../../src/http/headers.ts';
+import type { RequestContext } from '../../src/proxy/context.ts';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/create-proxy.ts';
+import type { Fetch, RequestHead } from '../../src/proxy/phases.ts';
+import { createSilentLogger } from '../../src/server/logger.ts';
 import { redisUnavailable, startRedis, type RunningRedis } from '../helpers/redis.ts';
 
 export interface Origin {
@@ -104,4 +110,31 @@ export function storeKinds(): StoreKind[] {
       teardown: async () => { await redis?.stop(); },
     },
   ];
+}
+
+/** A minimal context for driving the filter's cache phase directly with a real upstream fetch. */
+export function cacheContext(head: RequestHead): RequestContext {
+  return {
+    id: 'test', startedAt: Date.now(), startedMono: performance.now(), log: createSilentLogger(), request: head,
+    clientAddress: '127.0.0.1', secure: false, bytesIn: 0, bytesOut: 0, locals: new Map(),
+    req: undefined as never, res: undefined as never,
+  };
+}
+
+/** The proxy's upstream fetch, done with undici against a real origin. */
+export function realFetch(origin: string): Fetch {
+  return async (head) => {
+    const r = await request(`${origin}${head.target}`, { method: head.method as 'GET', headers: head.headers.flat() });
+    const raw: string[] = [];
+    for (const [k, v] of Object.entries(r.headers)) for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) raw.push(k, x);
+    return { head: { status: r.statusCode, headers: fromRawHeaders(raw) }, body: Readable.from(r.body) };
+  };
+}
+
+/** A reply body as text (empty for none). */
+export async function text(body: Readable | null): Promise<string> {
+  if (body === null) return '';
+  let s = '';
+  for await (const c of body) s += String(c);
+  return s;
 }

@@ -74,6 +74,14 @@ describe("parseArgs keeps ferry's conventions", () => {
     assert.deepEqual(resolveCommandFlags(proxy(), ['-h'], {}), { help: true });
   });
 
+  it('a boolean flag followed by a bare true/false takes it as its value (--inspector false); other words stay refused', () => {
+    assert.deepEqual(entries(['--forward', 'false', '--forwarded', 'TRUE', '--inspector', 'false', '--jwt-user', 'u']),
+      [['forward', 'false'], ['forwarded', 'true'], ['inspector', 'false'], ['jwt-user', 'u']]);
+    assert.equal(resolveCommandFlags(proxy(), ['--inspector', 'false'], {}).inspector, false);
+    refused(() => entries(['--forward', 'off']), /^ferry proxy: unexpected argument "off"/, '--forward off');
+    refused(() => entries(['--jwt-user', 'u', 'false']), /^ferry proxy: unexpected argument "false"/, 'a stray false after a value');
+  });
+
   it('repeatable flags keep every value in order; a single-value flag given twice: the last wins', () => {
     const f = resolveCommandFlags(proxy(), ['--upstream', 'http://a:1', '--upstream=http://b:2', '--jwt-user', 'x', '--jwt-user', 'y'], {});
     assert.deepEqual((f.upstream as URL[]).map(String), ['http://a:1/', 'http://b:2/']);

@@ -39,6 +39,7 @@ describe('npm pack → npm install → ferry', () => {
     assert.ok(files.includes('dist/cli/main.js'), 'the bin is in the package');
     assert.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts'), 'the library and its types are in the package');
     assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'no sources or tests shipped');
+    assert.ok(files.includes('dist/stats/dashboard/app.js') && files.includes('dist/stats/dashboard/app.css'), "the dashboard's assets are in the package");
     const tarball = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
 
     const app = path.join(dir, 'app');

@@ -37,6 +37,7 @@ const TABLE: Row[] = [
   ['FERRY_ERR_RELAY_CLOCK', 'upstream', 502, OWN, false, null],
   ['FERRY_ERR_RELAY_EXPIRED', 'upstream', 410, OWN, false, null],
   ['FERRY_ERR_RELAY_HEAD', 'upstream', 502, OWN, false, null],
+  ['FERRY_ERR_RELAY_BAD_HEAD', 'upstream', 502, OWN, false, null],
   ['FERRY_ERR_AWS_CREDENTIALS', 'internal', 500, ISE, false, 'error internal-error'],
   ['FERRY_ERR_INTERNAL', 'internal', 500, ISE, false, 'error internal-error'],
   ['FERRY_ERR_BODY_REUSED', 'internal', 500, ISE, false, 'error internal-error'],

@@ -79,3 +79,53 @@ test('ChunkReader: a quiet source flushes a partial chunk; a broken source rejec
   src.destroy(new Error('boom'));
   await assert.rejects(reader.read(1024, 5), /boom/);
 });
+
+test('parseResponseHead: a well-formed head passes; hostile heads are refused with a reason', async () => {
+  const { parseResponseHead, parseErrorPayload, MAX_HEAD_FIELDS } = await import('../../src/relay/protocol.ts');
+  const ok = { status: 206, headers: [['Content-Type', 'text/plain'], ['x-empty', ''], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']] };
+  assert.deepEqual(parseResponseHead(Buffer.from(JSON.stringify(ok)), 1 << 20), { ok: true, value: ok });
+  const hostile: Array<[string, string]> = [
+    ['not JSON', '{"status":200,'],
+    ['null', 'null'],
+    ['an array', '[200, []]'],
+    ['a string', '"200"'],
+    ['missing status', '{"headers":[]}'],
+    ['status as a string', '{"status":"200","headers":[]}'],
+    ['status 1xx', '{"status":101,"headers":[]}'],
+    ['status 600', '{"status":600,"headers":[]}'],
+    ['status -1', '{"status":-1,"headers":[]}'],
+    ['status fractional', '{"status":200.5,"headers":[]}'],
+    ['status huge', '{"status":1e308,"headers":[]}'],
+    ['status only in __proto__', '{"__proto__":{"status":200,"headers":[]}}'],
+    ['headers missing', '{"status":200}'],
+    ['headers an object', '{"status":200,"headers":{"a":"b"}}'],
+    ['header a string', '{"status":200,"headers":["a: b"]}'],
+    ['header a triple', '{"status":200,"headers":[["a","b","c"]]}'],
+    ['header value a number', '{"status":200,"headers":[["a",1]]}'],
+    ['header name with a space', '{"status":200,"headers":[["a b","c"]]}'],
+    ['header name empty', '{"status":200,"headers":[["","c"]]}'],
+    ['header value with CRLF', '{"status":200,"headers":[["a","b\\r\\nx-injected: 1"]]}'],
+    ['header value with NUL', '{"status":200,"headers":[["a","b\\u0000"]]}'],
+    ['header value beyond Latin-1', '{"status":200,"headers":[["a","\\u2028"]]}'],
+  ];
+  for (const [name, text] of hostile) {
+    const r = parseResponseHead(Buffer.from(text), 1 << 20);
+    assert.equal(r.ok, false, name);
+    assert.ok(!r.ok && r.reason.length > 0, `${name}: a reason`);
+  }
+  const many = JSON.stringify({ status: 200, headers: Array.from({ length: MAX_HEAD_FIELDS + 1 }, () => ['a', 'b']) });
+  assert.equal(parseResponseHead(Buffer.from(many), 1 << 20).ok, false, 'too many fields');
+  const huge = Buffer.from(JSON.stringify({ status: 200, headers: [['a', 'x'.repeat(70_000)]] }));
+  assert.equal(parseResponseHead(huge, 65_536).ok, false, 'larger than a chunk');
+  assert.equal(parseResponseHead(huge, 1 << 20).ok, true, 'a long value within a chunk is still a value');
+  // Prototype keys are plain data: nothing but status and headers is copied, and nothing is polluted.
+  const proto = parseResponseHead(Buffer.from('{"status":200,"headers":[["__proto__","x"]],"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}'), 1 << 20);
+  assert.deepEqual(proto, { ok: true, value: { status: 200, headers: [['__proto__', 'x']] } });
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.deepEqual(Object.keys(proto.ok ? proto.value : {}), ['status', 'headers']);
+  // Error chunks: malformed payloads become a plain 502, never a status the application would take as success.
+  assert.deepEqual(parseErrorPayload(Buffer.from('{"status":504,"reason":"timed out"}'), 1 << 20), { status: 504, reason: 'timed out' });
+  for (const text of ['{', '[]', '{"status":200,"reason":"ok"}', '{"status":"504"}', '{"__proto__":{"status":504}}']) {
+    assert.equal(parseErrorPayload(Buffer.from(text), 1 << 20).status, 502, text);
+  }
+});

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  createCounterState, formatSnapshot, latencyBucketOf, latencyBucketUpperMs, latencyPercentile, mergeCounters, parseCacheResult,
-  recordFinish, recordStart, type FinishedRequest,
+  createCounterState, formatSnapshot, latencyBucketOf, latencyBucketUpperMs, latencyPercentile, mergeCounters,
+  recordFinish, recordStart, upstreamErrorKind, type FinishedRequest,
 } from '../../src/stats/counters.ts';
+import { cacheResultOf, type CacheOutcome } from '../../src/cache/cache-status.ts';
 
 const T0 = Date.parse('2026-11-22T00:00:00.000Z');
 const req = (status: number, durationMs = 1, more: Partial<FinishedRequest> = {}): FinishedRequest =>
@@ -17,7 +18,7 @@ test('a fresh registry reports boot time, zero counts and uptime from the inject
   assert.equal(snap.uptimeSeconds, 61);
   assert.deepEqual(snap.requests, { total: 0, inFlight: 0, byStatus: {} });
   assert.deepEqual(snap.bytes, { in: 0, out: 0 });
-  assert.deepEqual(snap.upstream, { errors: 0 });
+  assert.deepEqual(snap.upstream, { errors: 0, byKind: {} });
   assert.equal(snap.latencyMs.count, 0);
   assert.equal(snap.cache, undefined);
 });
@@ -28,11 +29,11 @@ test('requests are in flight from start to finish, then counted by status', () =
   recordStart(s);
   assert.equal(formatSnapshot(s, T0).requests.inFlight, 2);
   recordFinish(s, req(200));
-  recordFinish(s, req(502, 3, { upstreamError: true }));
+  recordFinish(s, req(502, 3, { upstreamError: true, upstreamErrorKind: upstreamErrorKind('FERRY_ERR_UPSTREAM_CONNECT') }));
   const snap = formatSnapshot(s, T0);
   assert.deepEqual(snap.requests, { total: 2, inFlight: 0, byStatus: { 200: 1, 502: 1 } });
   assert.deepEqual(snap.bytes, { in: 20, out: 200 });
-  assert.deepEqual(snap.upstream, { errors: 1 });
+  assert.deepEqual(snap.upstream, { errors: 1, byKind: { connect: 1 } });
 });
 
 test('percentiles come from the buckets and are within one bucket of the exact value', () => {
@@ -74,20 +75,18 @@ test('merging workers sums every counter and keeps the earliest boot (property)'
   }));
 });
 
-const CACHE_STATUS: Array<[string | undefined, string | undefined]> = [
-  [undefined, undefined],
-  ['', undefined],
-  ['ferry; hit', 'hit'],
-  ['ferry; hit; ttl=30', 'hit'],
-  ['ferry; fwd=uri-miss; stored', 'uri-miss'],
-  ['ferry; fwd=stale; fwd-status=304', 'stale'],
-  ['origin-cdn; hit, ferry; fwd=miss', 'miss'],
-  ['ferry; fwd="bypass"', 'bypass'],
-  ['ferry', 'unknown'],
+// The result /stats counts is read from the request's cache outcome (ctx.cache), never parsed back from Cache-Status.
+const CACHE_RESULTS: Array<[CacheOutcome, string]> = [
+  [{ kind: 'hit' }, 'hit'],
+  [{ kind: 'hit', ttl: 30, detail: 'collapsed' }, 'hit'],
+  [{ kind: 'forward', reason: 'uri-miss', stored: true }, 'uri-miss'],
+  [{ kind: 'forward', reason: 'stale', fwdStatus: 304 }, 'stale'],
+  [{ kind: 'forward', reason: 'miss', detail: 'upstream-error' }, 'miss'],
+  [{ kind: 'forward', reason: 'bypass', detail: 'request-body' }, 'bypass'],
 ];
-for (const [value, result] of CACHE_STATUS) {
-  test(`Cache-Status ${JSON.stringify(value)} counts as ${result}`, () => {
-    assert.equal(parseCacheResult(value), result);
+for (const [outcome, result] of CACHE_RESULTS) {
+  test(`cache outcome ${JSON.stringify(outcome)} counts as ${result}`, () => {
+    assert.equal(cacheResultOf(outcome), result);
   });
 }
 
@@ -96,4 +95,16 @@ test('cache figures appear when caching is on, with hits, misses and the ratio',
   assert.deepEqual(formatSnapshot(s, T0, { cache: true }).cache, { hits: 0, misses: 0, hitRatio: 0, byResult: {} });
   for (const r of ['hit', 'hit', 'hit', 'uri-miss', 'stale']) { recordStart(s); recordFinish(s, req(200, 1, { cacheResult: r })); }
   assert.deepEqual(formatSnapshot(s, T0).cache, { hits: 3, misses: 1, hitRatio: 0.6, byResult: { hit: 3, 'uri-miss': 1, stale: 1 } });
+});
+
+test('upstream error kinds come from the error code and add up over workers', () => {
+  assert.equal(upstreamErrorKind('FERRY_ERR_UPSTREAM_TIMEOUT'), 'timeout');
+  assert.equal(upstreamErrorKind('FERRY_ERR_UPSTREAM_CONNECT_TIMEOUT'), 'connect-timeout');
+  assert.equal(upstreamErrorKind('FERRY_ERR_UPSTREAM'), 'other');
+  const a = createCounterState(T0);
+  const b = createCounterState(T0);
+  recordFinish(a, req(504, 1, { upstreamError: true, upstreamErrorKind: 'timeout' }));
+  recordFinish(b, req(504, 1, { upstreamError: true, upstreamErrorKind: 'timeout' }));
+  recordFinish(b, req(502, 1, { upstreamError: true }));
+  assert.deepEqual(formatSnapshot(mergeCounters([a, b]), T0).upstream, { errors: 3, byKind: { timeout: 2, other: 1 } });
 });

@@ -41,3 +41,18 @@ test('workers aggregate: counters and histograms sum, the start time is the earl
   assert.equal(samples.get('ferry_requests_in_flight'), 0);
   assert.equal(samples.get('ferry_start_time_seconds'), T0 / 1000);
 });
+
+test("prom-client's default process metrics are exported too (RSS, heap, event-loop lag, GC)", async () => {
+  const m = createPrometheusMetrics(T0);
+  await m.json(); // starts the process metrics (and their GC observer)
+  let keep = 0;
+  for (let i = 0; i < 2000; i++) keep += new Array(10_000).fill(i).length; // garbage: young-generation GCs
+  assert.ok(keep > 0);
+  await new Promise((r) => setTimeout(r, 50)); // GC entries reach observers asynchronously
+  const samples = parsePrometheusText((await formatPrometheus([await m.json()])).text);
+  for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'process_cpu_seconds_total']) {
+    assert.ok(samples.has(name), `${name} missing`);
+  }
+  assert.ok(samples.get('process_resident_memory_bytes')! > 1e6);
+  assert.ok([...samples.keys()].some((k) => k.startsWith('nodejs_gc_duration_seconds_count')), 'GC pause histogram missing');
+});

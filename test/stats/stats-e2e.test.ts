@@ -41,7 +41,7 @@ interface Stats {
   uptimeSeconds: number;
   requests: { total: number; inFlight: number; byStatus: Record<string, number> };
   bytes: { in: number; out: number };
-  upstream: { errors: number };
+  upstream: { errors: number; byKind: Record<string, number> };
   latencyMs: Record<string, number>;
   workers?: number;
 }
@@ -59,7 +59,7 @@ test('a fresh proxy reports its boot time and nothing counted', async () => {
   assert.ok(Number.isInteger(s.uptimeSeconds) && s.uptimeSeconds >= 0);
   assert.deepEqual(s.requests, { total: 0, inFlight: 0, byStatus: {} });
   assert.deepEqual(s.bytes, { in: 0, out: 0 });
-  assert.deepEqual(s.upstream, { errors: 0 });
+  assert.deepEqual(s.upstream, { errors: 0, byKind: {} });
 });
 
 test('stats count exactly the proxied requests, with status, bytes and latency; stats pages are not counted', async () => {
@@ -91,11 +91,11 @@ test('stats count exactly the proxied requests, with status, bytes and latency; 
   assert.ok(after.latencyMs.count! >= 5 && after.latencyMs.p50! > 0 && after.latencyMs.p99! <= after.latencyMs.max!);
 });
 
-test('a browser gets an HTML page of the same figures; other methods get 405 and are not counted', async () => {
+test('a browser gets the dashboard page; other methods get 405 and are not counted', async () => {
   const html = await request(`${proxy.url}/stats`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
   assert.equal(html.status, 200);
   assert.match(String(html.headers['content-type']), /^text\/html/);
-  assert.match(html.body.toString(), /<th>requests\.total<\/th>/);
+  assert.match(html.body.toString(), /<script type="module" src="\/stats\/app\.js\?v=[\w-]+"><\/script>/);
   const before = (await stats(proxy.url)).requests.total;
   const post = await request(`${proxy.url}/stats`, { method: 'POST', body: Buffer.from('x') });
   assert.equal(post.status, 405);
@@ -134,7 +134,8 @@ test('with --cache the stats show hits and misses from Cache-Status', async () =
   const o = await startRole(['origin', '--listen', '127.0.0.1:0', '--root', dir]);
   const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', o.url, '--cache', 'memory']);
   try {
-    assert.deepEqual((await stats(p.url) as Stats & { cache?: unknown }).cache, { hits: 0, misses: 0, hitRatio: 0, byResult: {} });
+    const stored = { store: 'memory', entries: 0, bytes: 0, maxBytes: 64 * 1024 * 1024 };
+    assert.deepEqual((await stats(p.url) as Stats & { cache?: unknown }).cache, { hits: 0, misses: 0, hitRatio: 0, byResult: {}, stored });
     const statuses: string[] = [];
     for (let i = 0; i < 3; i++) statuses.push(String((await request(`${p.url}/a.txt`)).headers['cache-status']));
     const s = await stats(p.url) as Stats & { cache: { hits: number; misses: number; byResult: Record<string, number> } };
@@ -142,6 +143,7 @@ test('with --cache the stats show hits and misses from Cache-Status', async () =
     assert.ok(hits >= 1, statuses.join(' | '));
     assert.equal(s.cache.hits, hits);
     assert.equal(s.cache.hits + s.cache.misses, 3);
+    assert.equal((s.cache as unknown as { stored: { entries: number } }).stored.entries, 1, 'the size of the store is shown');
     const m = parsePrometheusText((await request(`${p.url}/metrics`)).body.toString());
     assert.equal(m.get('ferry_cache_requests_total{result="hit"}'), hits);
   } finally {
@@ -267,4 +269,51 @@ test('with --workers 2, a worker that dies is replaced and what it had counted s
     upstream.closeAllConnections();
     await new Promise<void>((r) => upstream.close(() => r()));
   }
+});
+
+/** The first `ms` of the event stream, as EventSource would read it. */
+function events(url: string, ms: number): Promise<{ headers: http.IncomingHttpHeaders; text: string; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { accept: 'text/event-stream' }, agent: false }, (res) => {
+      let text = '';
+      let ended = false;
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => { ended = true; });
+      res.on('close', () => resolve({ headers: res.headers, text, ended }));
+      setTimeout(() => req.destroy(), ms).unref();
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+  });
+}
+
+test('the event stream: init, then at most one update a second; dashboard pages and assets are not counted', async () => {
+  const before = (await stats(proxy.url)).requests.total;
+  const r = await events(`${proxy.url}/stats`, 3_500);
+  assert.match(String(r.headers['content-type']), /^text\/event-stream/);
+  assert.equal(r.headers['cache-control'], 'no-store');
+  const names = [...r.text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+  assert.equal(names[0], 'init');
+  assert.ok(names.length >= 3 && names.length <= 5, `${names.length} events in 3.5 s`);
+  const init = JSON.parse(/^data: (.*)$/m.exec(r.text)![1]!) as { snapshot: Stats; history: { fields: string[]; rows: unknown[][] }; requests: unknown[] };
+  assert.equal(init.snapshot.requests.total, before);
+  assert.ok(init.history.fields.includes('p99') && init.history.fields.includes('rssBytes'));
+  for (const path of ['/stats/app.js', '/stats/app.css', '/stats/requests', '/stats?format=events']) {
+    const page = path.endsWith('events') ? await events(`${proxy.url}${path}`, 300) : await request(`${proxy.url}${path}`);
+    assert.ok('status' in page ? page.status === 200 : page.text.startsWith('retry:'), path);
+  }
+  assert.equal((await stats(proxy.url)).requests.total, before);
+  // only those names under the stats path are ferry's: anything else there is proxied (and counted)
+  assert.equal((await request(`${proxy.url}/stats/other`)).status, 404);
+  assert.equal((await stats(proxy.url)).requests.total, before + 1);
+});
+
+test('SIGTERM with a dashboard open: the event stream is ended and the proxy exits without waiting out the grace', async () => {
+  const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url, '--shutdown-grace', '30s']);
+  const stream = events(`${p.url}/stats`, 20_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const started = Date.now();
+  const code = await p.stop(25_000);
+  const r = await stream;
+  assert.equal(code, 0);
+  assert.ok(Date.now() - started < 10_000, `exit took ${Date.now() - started} ms`);
+  assert.ok(r.ended, 'the stream was ended cleanly, not cut');
 });

@@ -11,6 +11,7 @@ import type { FlagValues } from '../flags.ts';
 import { PROXY_FLAGS } from './proxy-flags.ts';
 import { resolveJwtOptions, type JwtFlags } from '../../proxy/filters/jwt-config.ts';
 import { installStatsAggregator } from '../../stats/cluster.ts';
+import { resolveInspectorFlags } from '../../stats/inspector-flags.ts';
 import { retireWorkerParts } from '../../stats/proxy-stats.ts';
 import type { CacheFlags } from '../../cache/create-cache.ts';
 import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
@@ -63,6 +64,8 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   if (init.forward?.allowOpen && init.forward.credentials.length === 0) {
     log.warn({ event: 'open-proxy', listen: (flags.listen as HostPort).host }, 'running an OPEN forward proxy (--allow-open): anyone who can reach it can use it');
   }
+  // Dashboard: --inspector, --inspector-size, --redact-headers (the JWT header is always redacted).
+  init.inspector = resolveInspectorFlags(flags);
   // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
   init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
   if ((init.upstreams?.length ?? 0) === 0 && !init.forward) {

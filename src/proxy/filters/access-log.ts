@@ -1,4 +1,5 @@
 /** @module logging: the one access-log line per request (server/access-log). */
+import { cacheStatusOf } from '../../cache/cache-status.ts';
 import { logAccess, type AccessRecord } from '../../server/access-log.ts';
 import type { ProxyFilter } from '../phases.ts';
 
@@ -22,7 +23,7 @@ export function createAccessLogFilter(): ProxyFilter {
         clientAddress: ctx.clientAddress,
       };
       if (ctx.upstreamTimeMs !== undefined) record.upstreamMs = round3(ctx.upstreamTimeMs);
-      if (ctx.cacheStatus !== undefined) record.cacheStatus = ctx.cacheStatus;
+      if (ctx.cache !== undefined) record.cacheStatus = cacheStatusOf(ctx.cache);
       if (ctx.error !== undefined) record.error = ctx.error.code;
       logAccess(ctx.log, record);
     },

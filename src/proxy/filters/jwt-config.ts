@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../../errors.ts';
+import { isToken } from '../../http/grammar.ts';
 import { checkSecretLength, conflictingClaims, isAsymmetricAlgorithm, isHmacAlgorithm, JWT_ALGORITHMS, parseExtraClaims, secretFromFileBytes, ttlSecondsFromMs, type JwtAlgorithm, type StandardClaimOptions } from '../../http/jwt-claims.ts';
 import type { Logger } from '../../server/logger.ts';
 import { DEFAULT_JWT_HEADER, DEFAULT_JWT_ROTATION_GRACE_MS, DEFAULT_JWT_USER, type JwtOptions } from '../options.ts';
@@ -12,8 +13,6 @@ import { algorithmsForKey, checkKeyForAlgorithm, describeKey, describeKeyObject,
 import { readKeyFile, warnLooseKeyFile } from './jwt-key-source.ts';
 
 export const JWT_SECRET_ENV = 'FERRY_JWT_SECRET';
-/** RFC 9110 §5.1: a field name is a token. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Fields ferry strips or manages itself; a JWT there would be removed or would break the exchange. */
 const FORBIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   'proxy-authorization', 'proxy-authenticate', 'host', 'content-length', 'via', 'range']);
@@ -60,7 +59,7 @@ export function resolveJwtOptions(flags: JwtFlags, env: NodeJS.ProcessEnv, log?:
     secretPart = { secret, alg };
   }
   const header = (flags.jwtHeader ?? DEFAULT_JWT_HEADER).toLowerCase();
-  if (!TOKEN.test(header)) throw new UsageError(`--jwt-header: "${header}" is not a valid header field name`);
+  if (!isToken(header)) throw new UsageError(`--jwt-header: "${header}" is not a valid header field name`);
   if (FORBIDDEN_HEADERS.has(header)) throw new UsageError(`--jwt-header: "${header}" is managed by ferry and cannot carry the JWT`);
   const extraClaims = readClaims(flags.jwtClaims);
   const standard = readStandardClaims(flags);

@@ -1,0 +1,70 @@
+/**
+ * @module The policy kit: http-cache-semantics' CachePolicy with an injected clock, plus ferry's storability
+ * deviation. The one module that reaches into the library's private fields.
+ *
+ * Pinned dependency: this module reads http-cache-semantics' private fields `_status`, `_rescc` and `_resHeaders`
+ * and overrides its undeclared `now()`; policy.ts and stale-on-disconnect.ts read and rewrite the undocumented
+ * `toObject()` shape (`rescc`, `resh`, `a`). package.json pins http-cache-semantics to exactly 4.3.0 for that
+ * reason, so an update is a deliberate step (re-run test/cache/policy.test.ts and `npm run conformance`), not a caret
+ * range drifting under us.
+ */
+import CachePolicy from 'http-cache-semantics';
+
+export type PolicyObject = CachePolicy.CachePolicyObject;
+export type Clock = () => number;
+
+export interface PolicyKit {
+  create(req: CachePolicy.HttpRequest, res: CachePolicy.HttpResponse): CachePolicy;
+  restore(obj: PolicyObject): CachePolicy;
+}
+
+/** Upper bound of heuristic freshness (RELIABILITY C4: "10 % of its age, capped"); Squid's default cap is 3 days. */
+export const MAX_HEURISTIC_SECONDS = 24 * 3600;
+
+/**
+ * RFC 9111 §4.2.2: 10 % of the time since Last-Modified, capped at MAX_HEURISTIC_SECONDS, expressed as the
+ * library's `cacheHeuristic` fraction (it applies the fraction only when nothing explicit is given).
+ */
+export function heuristicFraction(res: CachePolicy.HttpResponse): number {
+  const lm = Date.parse(String(res.headers['last-modified'] ?? ''));
+  const date = Date.parse(String(res.headers.date ?? ''));
+  const base = Number.isFinite(date) ? date : Date.now();
+  if (!Number.isFinite(lm) || base <= lm) return 0.1;
+  const ageSeconds = (base - lm) / 1000;
+  return Math.min(0.1, MAX_HEURISTIC_SECONDS / ageSeconds);
+}
+
+/**
+ * A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`).
+ * Private fields and the undeclared `now()`: see the pin in this module's header.
+ */
+export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
+  class ClockedPolicy extends CachePolicy {
+    // Not in @types/http-cache-semantics, but the library reads the time only through this method.
+    now(): number { return clock(); }
+
+    /**
+     * Deviation (library): RFC 9111 §3 lets a cache store any final status it understands, and a response with
+     * explicit freshness (Expires, max-age, s-maxage) says enough for a shared cache to reuse it; the library stores
+     * only the codes in its own list. Other final statuses with explicit freshness are judged as a 200 would be —
+     * unless `must-understand` (§5.2.2.3) is present (cache-tests status-*-fresh, status-599-must-understand).
+     * 206 and 304 stay excluded (ferry stores complete responses; a 304 updates an entry).
+     */
+    override storable(): boolean {
+      if (super.storable()) return true;
+      // Private fields of http-cache-semantics 4.3.0 (pinned exactly, see the module header).
+      const self = this as unknown as { _status: number; _rescc: Record<string, string | true>; _resHeaders: CachePolicy.Headers };
+      const status = self._status;
+      if (status < 200 || status > 599 || status === 206 || status === 304 || self._rescc['must-understand'] !== undefined) return false;
+      // Explicit freshness, or `public`, which lets heuristic freshness apply to any status (RFC 9111 §4.2.2;
+      // cache-tests heuristic-599-cached).
+      if (self._resHeaders.expires === undefined && self._rescc['max-age'] === undefined && self._rescc['s-maxage'] === undefined && self._rescc.public === undefined) return false;
+      self._status = 200;
+      try { return super.storable(); } finally { self._status = status; }
+    }
+  }
+  return {
+    create: (req, res) => new ClockedPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) }),
+    restore: (obj) => ClockedPolicy.fromObject(obj),
+  };
+}

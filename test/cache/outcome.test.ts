@@ -1,0 +1,62 @@
+/**
+ * One outcome per request: the cache phase leaves a structured record on the context (`ctx.cache`), and ferry's
+ * Cache-Status member, the access log and the stats results are that record, formatted or read in one place.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { createCacheFilter } from '../../src/cache/cache-filter.ts';
+import { cacheResultOf, cacheStatusOf } from '../../src/cache/cache-status.ts';
+import { createMemoryStore } from '../../src/cache/memory-store.ts';
+import { getJoinedHeader } from '../../src/http/headers.ts';
+import type { RequestHead } from '../../src/proxy/phases.ts';
+import { cacheContext, closeAgent, realFetch, startOrigin, text } from './helpers.ts';
+
+after(() => closeAgent());
+
+const head = (target: string, method = 'GET', more: Array<[string, string]> = []): RequestHead =>
+  ({ method, target, httpVersion: '1.1', headers: [['host', 'h.example'], ...more] });
+
+test('miss, hit, method and bypass: the outcome on the context is what Cache-Status says and what /stats counts', async () => {
+  const origin = await startOrigin((req, res) => {
+    // An upstream cache's member comes first; ferry appends its own (RFC 9211 §2).
+    res.writeHead(200, { 'cache-control': 'max-age=60', 'cache-status': 'origin-cdn; hit' });
+    res.end(req.method === 'POST' ? 'posted' : 'body');
+  });
+  const filter = createCacheFilter({ store: createMemoryStore(1 << 20), purgeToken: null });
+  const fetch = realFetch(origin.url);
+  const run = async (h: RequestHead) => {
+    const ctx = cacheContext(h);
+    const res = await filter.cache!(h, ctx, fetch);
+    await text(res.body);
+    assert.ok(ctx.cache !== undefined);
+    assert.equal(getJoinedHeader(res.head.headers, 'cache-status'), `origin-cdn; hit, ${cacheStatusOf(ctx.cache)}`);
+    return ctx.cache;
+  };
+  try {
+    const miss = await run(head('/a'));
+    assert.deepEqual({ ...miss, value: undefined }, { kind: 'forward', reason: 'miss', fwdStatus: 200, stored: true, value: undefined });
+    assert.equal(cacheStatusOf(miss), 'ferry; fwd=miss; fwd-status=200; stored');
+    assert.equal(cacheResultOf(miss), 'miss');
+    const hit = await run(head('/a'));
+    assert.equal(hit.kind, 'hit');
+    assert.equal(cacheResultOf(hit), 'hit');
+    assert.match(cacheStatusOf(hit), /^ferry; hit; ttl=(59|60)$/);
+    const post = await run(head('/a', 'POST', [['content-length', '0']]));
+    assert.equal(cacheResultOf(post), 'method');
+    const bypass = await run(head('/b', 'GET', [['content-length', '2']]));
+    assert.equal(cacheStatusOf(bypass), 'ferry; fwd=bypass; detail=request-body');
+    assert.equal(cacheResultOf(bypass), 'bypass');
+  } finally {
+    await filter.close();
+    await origin.close();
+  }
+});
+
+test('the Cache-Status member is formatted once per outcome and reused (header, access log)', () => {
+  const outcome = { kind: 'forward', reason: 'stale', fwdStatus: 304, ttl: 10 } as const;
+  const recorded: { value?: string } & typeof outcome = { ...outcome };
+  const first = cacheStatusOf(recorded);
+  assert.equal(first, 'ferry; fwd=stale; fwd-status=304; ttl=10');
+  assert.equal(recorded.value, first);
+  assert.equal(cacheStatusOf(recorded), first);
+});
