@@ -4,9 +4,9 @@ export type { RequestHead, ResponseHead, LocalReply, PhaseResult, ProxyFilter, P
 export { CONTINUE, PHASE_ORDER } from './proxy/phases.ts';
 export { getHeader, getAllHeaders, hasHeader, withHeader, withoutHeaders, appendHeader } from './http/headers.ts';
 export type { PathFilter } from './proxy/embed/path-filter.ts';
-export type { RequestContext, UpstreamTarget } from './proxy/context.ts';
+export { sentStatus, type RequestContext, type UpstreamTarget } from './proxy/context.ts';
 export type { ProxyOptions } from './proxy/options.ts';
-export { FerryError, UsageError } from './errors.ts';
+export { FERRY_ERROR_CODES, FerryError, UsageError, type FerryErrorCode } from './errors.ts';
 export { createOrigin, type Origin, type OriginOptions } from './origin/create-origin.ts';
 export type { DotfilesPolicy } from './origin/resolve-path.ts';
 export { createProxy, createProxyServer, type Proxy, type ProxyServer } from './proxy/create-proxy.ts';
