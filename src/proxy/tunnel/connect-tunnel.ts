@@ -6,17 +6,17 @@
  * direction), an idle timeout over both directions, and resets passed on as resets (tunnel/relay.ts). A refused
  * CONNECT never opens a connection to the target; the access line and stats come from the logging phase.
  */
+import type { IncomingMessage } from 'node:http';
 import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FerryError } from '../../errors.ts';
 import { getHeader, type HeaderList } from '../../http/headers.ts';
-import type { RequestContext } from '../context.ts';
-import { CONTINUE, type PhaseResult, type ProxyFilter } from '../phases.ts';
-import type { RawBody, RawBodyStart } from '../raw-entry.ts';
 import type { Logger } from '../../server/logger.ts';
+import type { RequestContext } from '../context.ts';
 import { createAccessLogFilter } from '../filters/access-log.ts';
+import { CONTINUE, type PhaseResult, type ProxyFilter } from '../phases.ts';
 import { createPipeline } from '../pipeline.ts';
-import type { IncomingMessage } from 'node:http';
+import type { RawBody, RawBodyStart } from '../raw-entry.ts';
 import { decideProxyAuth, PROXY_AUTHENTICATE, type CredentialChecker } from '../forward/basic-auth.ts';
 import type { DenyList } from '../forward/cidr.ts';
 import { checkDestination, systemResolver, type Resolver } from '../forward/destination.ts';
