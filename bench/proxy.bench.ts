@@ -10,12 +10,13 @@
  * --log-level warn, like the peers which log nothing; a second ferry row keeps the access log on, a third runs
  * createProxyServer without the CLI (which also loads the modules of the other roles).
  * Env: FERRY_BENCH_SECONDS (default 5), FERRY_BENCH_BYTES (default 1 GiB), FERRY_BENCH_REPS (default 3),
- * FERRY_BENCH_TRANSFER_REPS (default 5: transfers swing more than small GETs on a shared machine).
+ * FERRY_BENCH_TRANSFER_REPS (default 5: transfers swing more than small GETs on a shared machine),
+ * FERRY_BENCH_BASELINE (a git revision: adds that revision's ferry rows, small GET only, for before/after).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildFerry, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, patternFile, rss, sampleRss, upload as nodeUpload, ROOT, startPinned } from './transfer.ts';
+import { buildBaseline, buildFerry, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, patternFile, rss, sampleRss, upload as nodeUpload, ROOT, startPinned } from './transfer.ts';
 import type { BenchContext, BenchReport, BenchResult } from './run.ts';
 import { nativePeers } from './peers/native-proxies.ts';
 
@@ -90,6 +91,14 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     await add('@fastify/http-proxy', node((o) => ['bench/peers/fastify-http-proxy.mjs', o]));
     await add('ferry, access log on', node((o) => [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o]));
     await add('ferry as a library', node((o) => ['bench/peers/ferry-lib.mjs', dist, o]));
+    // FERRY_BENCH_BASELINE=<git rev>: the same two ferry rows built from that revision, for before/after in one run
+    const baseline = process.env.FERRY_BENCH_BASELINE;
+    if (baseline) {
+      ctx.log(`building the baseline ferry at ${baseline}`);
+      const base = buildBaseline(baseline);
+      await add(`ferry @${baseline}`, node((o) => [`${base}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o, '--log-level', 'warn']));
+      await add(`ferry @${baseline}, access log on`, node((o) => [`${base}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o]));
+    }
     const natives = nativePeers();
     ctx.log(natives.length ? `native references: ${natives.map((n) => n.name).join(', ')}` : 'no nginx or haproxy here: native reference rows skipped');
     for (const n of natives) await add(n.name, (o) => n.start(o, PROXY_CPU));
@@ -199,6 +208,16 @@ function report(names: string[], figs: Map<string, Figures>, transfer: Set<strin
     if (figs.has('HAProxy') && figs.has('HAProxy, 64 KiB buffers')) {
       lines.push('', `Upload control: HAProxy with 64 KiB buffers (Node's read size) uploads at ${ratio(m('HAProxy, 64 KiB buffers', 'up'), m('HAProxy', 'up'))} of HAProxy with its default 16 KiB, using ${ratio(m('HAProxy, 64 KiB buffers', 'cpuUp'), m('HAProxy', 'cpuUp'))} of its proxy CPU per GiB: with curl and the origin on one core, the upload figure is bounded by that load core, and 64 KiB reads cost it more.`);
     }
+  }
+  const base = names.find((n) => n.startsWith('ferry @') && !n.endsWith('access log on'));
+  if (base) {
+    lines.push(
+      '',
+      `| this tree ÷ ${base.slice('ferry '.length)} | small GET req/s | CPU per request (lower is better) |`,
+      '|---|---:|---:|',
+      `| log level warn | ${ratio(m('ferry', 'rps'), m(base, 'rps'))} | ${ratio(m('ferry', 'cpuUs'), m(base, 'cpuUs'))} |`,
+      `| access log on (the default) | ${ratio(m('ferry, access log on', 'rps'), m(`${base}, access log on`, 'rps'))} | ${ratio(m('ferry, access log on', 'cpuUs'), m(`${base}, access log on`, 'cpuUs'))} |`,
+    );
   }
   const results: BenchResult[] = [];
   for (const n of names) {

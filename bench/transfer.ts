@@ -21,6 +21,23 @@ export function buildFerry(name: string): string {
   return dist;
 }
 
+/**
+ * Compiles ferry as it was at git revision `rev` (a detached worktree beside the cache, sharing this checkout's
+ * node_modules), for before/after rows in one run: `FERRY_BENCH_BASELINE=<rev> npm run bench -- proxy`.
+ * Returns the dist folder of that build.
+ */
+export function buildBaseline(rev: string): string {
+  const tree = `${ROOT}node_modules/.cache/ferry-baseline`;
+  rmSync(tree, { recursive: true, force: true });
+  execFileSync('git', ['worktree', 'prune'], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync('git', ['worktree', 'add', '--force', '--detach', tree, rev], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync('ln', ['-s', `${ROOT}node_modules`, `${tree}/node_modules`]);
+  try {
+    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${tree}/tsconfig.build.json`, '--outDir', `${tree}/dist`, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
+  } catch { /* type errors elsewhere still emit JavaScript */ }
+  return `${tree}/dist`;
+}
+
 /** `node ARGS` pinned to `cpu` (taskset); resolves with the URL of its first "listening" JSON line. */
 export function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,4 +1,4 @@
-/** The part of cacache (no bundled types) the disk store uses. */
+/** @module The part of cacache (no bundled types) the disk store uses. */
 declare module 'cacache' {
   import type { Readable } from 'node:stream';
   export interface EntryInfo { key: string; integrity: string; path: string; size: number; time: number; metadata: unknown }

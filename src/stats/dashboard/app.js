@@ -1,4 +1,4 @@
-// ferry dashboard. One EventSource per page (the proxy sends at most one update a second); every figure is drawn
+// @module The dashboard script. One EventSource per page (the proxy sends at most one update a second); every figure is drawn
 // here through the DOM API (no innerHTML of received text, no inline styles: the page runs under a strict CSP).
 // Charts are hand-written SVG over the last 15 minutes.
 
