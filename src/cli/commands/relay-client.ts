@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors.ts';
 import { createRelayClient } from '../../relay/relay-client.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
-import { loadAwsCredentials } from '../../relay/sigv4.ts';
+import { awsCredentialSource } from '../../relay/sigv4.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
 import { onShutdownSignal } from '../../server/shutdown.ts';
@@ -37,7 +37,7 @@ export const relayClientCommand: CliCommand = {
     if (flags.sigv4 === true) {
       const region = flags.region as string | undefined;
       if (!region) throw new UsageError('--sigv4 needs --region');
-      sigv4 = { credentials: loadAwsCredentials(env), region, service: flags.service as string };
+      sigv4 = { credentials: await awsCredentialSource(env), region, service: flags.service as string };
     }
     const retries = flags.retries as number;
     const client = createRelayClient({ ...common, gateway, secret, sigv4, retries, log });
