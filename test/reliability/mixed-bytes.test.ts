@@ -12,6 +12,7 @@ import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
 import { startRandomOrigin, type RandomOrigin } from '../fixtures/random-origin.ts';
 import { transferSeeded, type Outcome, type TransferSpec } from '../helpers/transfer.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
+import { seededBuffer } from '../helpers/seeded-body.ts';
 import { startRelayPair, type RelayPair } from '../relay/harness.ts';
 
 const CONCURRENT = 32;
@@ -96,6 +97,21 @@ describe('never mixed bytes: 64 concurrent seeded transfers per role, each SHA-2
       const tunnelled = await storm('CONNECT', 4000, { origin: origin.host, socket: () => connectTunnel(proxy.port, origin.host) });
       t.diagnostic(`bytes checked ${plain + tunnelled}`);
     } finally { await proxy.close(); }
+  });
+
+  test('control: two same-sized bodies swapped between transfers are caught (the old i mod 251 bodies were not)', async () => {
+    // an origin that answers seed N with the body of seed N xor 1, same size, same framing
+    const swapper = http.createServer((req, res) => {
+      const m = /^\/random\/(\d+)\/(\d+)/.exec(req.url ?? '')!;
+      const body = seededBuffer(Number(m[1]) ^ 1, Number(m[2]));
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+    });
+    await new Promise<void>((r) => swapper.listen(0, '127.0.0.1', r));
+    try {
+      const port = (swapper.address() as net.AddressInfo).port;
+      const o = await transferSeeded({ kind: 'download', seed: 8, size: 65_536, port, origin: `127.0.0.1:${port}` });
+      assert.equal(o.kind, 'bad');
+    } finally { swapper.close(); }
   });
 
   test('relay pair (relay-client → gateway → relay-server → origin)', async (t) => {
