@@ -80,6 +80,8 @@ export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, re
   } catch (err) {
     // Node refused a field or reason phrase it would not put on the wire: release the upstream body, answer 502
     body?.destroy();
+    // writeHead kept the refused reason phrase; the 502 must not inherit it (it would throw again: issue 17)
+    res.statusMessage = '';
     throw new FerryError('FERRY_ERR_UPSTREAM_BAD_RESPONSE', `response head not relayable: ${(err as Error).message}`, { source: 'upstream', status: 502, cause: err });
   }
   if (body === null) { res.end(); return; }

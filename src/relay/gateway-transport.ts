@@ -15,9 +15,10 @@ import type { Logger } from '../server/logger.ts';
 import { signRelayRequest, verifyRelayResponse } from './hmac.ts';
 import { formatContentDigest, H, parseContentDigest, STATUS_CHECKSUM_MISMATCH, type RelayPath } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
-import { signSigV4, type AwsCredentials } from './sigv4.ts';
+import { signSigV4, type AwsCredentials, type CredentialSource } from './sigv4.ts';
 
-export interface SigV4Config { credentials: AwsCredentials; region: string; service: string }
+/** `credentials`: fixed, or a source asked before each message (refreshed credentials, issue 17). */
+export interface SigV4Config { credentials: AwsCredentials | CredentialSource; region: string; service: string }
 
 export interface GatewayTransportOptions {
   gateway: URL;
@@ -101,10 +102,12 @@ export class GatewayTransport {
     if (this.#o.sigv4) {
       // The same SHA-256 as the Content-Digest, in hex: each byte is hashed once.
       const hex = Buffer.from(digest.slice('sha-256=:'.length, -1), 'base64').toString('hex');
+      const creds = this.#o.sigv4.credentials;
+      const current = typeof creds === 'function' ? await creds() : creds;
       Object.assign(headers, signSigV4({
         method: 'POST', url, headers: { 'content-type': headers['content-type']!, [H.digest]: digest }, payloadHash: hex,
         region: this.#o.sigv4.region, service: this.#o.sigv4.service,
-      }, this.#o.sigv4.credentials, this.#now()));
+      }, current, this.#now()));
     }
     let res;
     try {

@@ -81,6 +81,42 @@ export function parseCredentialsFile(text: string, profile: string): AwsCredenti
   return values.aws_session_token ? { accessKeyId: id, secretAccessKey: secret, sessionToken: values.aws_session_token } : { accessKeyId: id, secretAccessKey: secret };
 }
 
+/** Where a signer gets the credentials to use now (they may have been refreshed since the last call). */
+export type CredentialSource = () => Promise<AwsCredentials>;
+
+/** How long credentials without an expiry (static keys from the environment or the INI file) are reused. */
+export const STATIC_CREDENTIALS_REFRESH_MS = 5 * 60_000;
+
+/**
+ * `--sigv4` credentials from the AWS SDK's default chain (environment, SSO, the shared files with profiles and
+ * `credential_process`, web identity, ECS and EC2 roles), loaded only here, so only under `--sigv4`. Temporary
+ * credentials carry an `expiration`; the SDK's memoised provider fetches new ones before it (5 min ahead). Static keys
+ * have none, so the SDK would keep them for ever: they are re-read every `staticRefreshMs`, so a rotated key in the
+ * credentials file is picked up without a restart. The first resolution happens here, so a missing credential is a
+ * start-up error, not a failure on the first request.
+ */
+export async function awsCredentialSource(env: NodeJS.ProcessEnv, staticRefreshMs = STATIC_CREDENTIALS_REFRESH_MS, now: () => number = () => performance.now()): Promise<CredentialSource> {
+  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  const profile = env.AWS_PROFILE;
+  // ignoreCache: the SDK otherwise caches the parsed shared files for the life of the process
+  const provider = fromNodeProviderChain({ ignoreCache: true, ...(profile ? { profile } : {}) });
+  let staticAt = 0;
+  let last: AwsCredentials & { expiration?: Date } | undefined;
+  const resolve = async (): Promise<AwsCredentials> => {
+    const forceRefresh = last !== undefined && last.expiration === undefined && now() - staticAt >= staticRefreshMs;
+    const c = await provider(forceRefresh ? { forceRefresh: true } : {});
+    if (c.expiration === undefined && (forceRefresh || last === undefined)) staticAt = now();
+    last = c;
+    return c.sessionToken ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken } : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+  };
+  try {
+    await resolve();
+  } catch (err) {
+    throw new FerryError('FERRY_ERR_AWS_CREDENTIALS', `--sigv4: no AWS credentials from the default chain (environment, ${env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}, SSO, roles): ${(err as Error).message.split('\n')[0]}`, { source: 'config' });
+  }
+  return resolve;
+}
+
 /** Environment first (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN), then the shared file. */
 export function loadAwsCredentials(env: NodeJS.ProcessEnv): AwsCredentials {
   const id = env.AWS_ACCESS_KEY_ID;

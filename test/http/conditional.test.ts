@@ -104,5 +104,20 @@ describe('mediaTypeFor', () => {
     assert.equal(mediaTypeFor('/dir.d/noext'), 'application/octet-stream');
     assert.equal(mediaTypeFor('.bashrc'), 'application/octet-stream');
     assert.equal(mediaTypeFor('x.unknownext'), 'application/octet-stream');
+    assert.equal(mediaTypeFor('x.'), 'application/octet-stream');
+  });
+
+  it('streaming, subtitle and audio types the hand-written table lacked (issue 17), charset only on text', () => {
+    assert.equal(mediaTypeFor('/v/manifest.mpd'), 'application/dash+xml');
+    assert.equal(mediaTypeFor('/v/seg-00001.m4s'), 'video/iso.segment');
+    assert.equal(mediaTypeFor('/v/en.vtt'), 'text/vtt; charset=utf-8');
+    assert.equal(mediaTypeFor('/a/track.OPUS'), 'audio/ogg');
+    assert.equal(mediaTypeFor('/v/index.m3u8'), 'application/vnd.apple.mpegurl');
+    assert.equal(mediaTypeFor('/v/seg.ts'), 'video/mp2t');
+    assert.equal(mediaTypeFor('/app.mjs'), 'text/javascript; charset=utf-8');
+    assert.equal(mediaTypeFor('/site.webmanifest'), 'application/manifest+json');
+    assert.equal(mediaTypeFor('/x.css'), 'text/css; charset=utf-8');
+    assert.equal(mediaTypeFor('/x.png'), 'image/png');
+    for (const p of ['a.json', 'a.svg', 'a.wasm', 'a.mp4', 'a.pdf']) assert.ok(!mediaTypeFor(p).includes('charset'), p);
   });
 });

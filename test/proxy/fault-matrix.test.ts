@@ -14,9 +14,11 @@ import type { AddressInfo } from 'node:net';
 import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
 import { startToxicProxy, type Direction, type Toxic } from '../fixtures/toxic-proxy.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
+import { seededBuffer } from '../helpers/seeded-body.ts';
 
 const SIZE = 1024 * 1024;
-const BODY = Buffer.from(Array.from({ length: SIZE }, (_, i) => i % 251));
+// a seeded random body, not the i mod 251 pattern: bytes shifted or swapped by a fault change the hash
+const BODY = seededBuffer(20261207, SIZE);
 const SHA = createHash('sha256').update(BODY).digest('hex');
 
 type Outcome = { kind: 'ok' } | { kind: 'loud'; why: string } | { kind: 'bad'; why: string };

@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.ts';
 import { createRelayClient } from '../../relay/relay-client.ts';
 import { RELAY_PACE_BYTES } from '../../relay/relay-gc.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
-import { loadAwsCredentials } from '../../relay/sigv4.ts';
+import { awsCredentialSource } from '../../relay/sigv4.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
@@ -39,7 +39,7 @@ export const relayClientCommand: CliCommand = {
     if (flags.sigv4 === true) {
       const region = flags.region as string | undefined;
       if (!region) throw new UsageError('--sigv4 needs --region');
-      sigv4 = { credentials: loadAwsCredentials(env), region, service: flags.service as string };
+      sigv4 = { credentials: await awsCredentialSource(env), region, service: flags.service as string };
     }
     const retries = flags.retries as number;
     const client = createRelayClient({ ...common, gateway, secret, sigv4, retries, log, onBodyBytes: createScavengePacer(RELAY_PACE_BYTES) });
