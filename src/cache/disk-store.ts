@@ -56,6 +56,8 @@ function isDiskMeta(v: unknown): v is DiskMeta {
   return typeof v === 'object' && v !== null && 'record' in v && 'expiresAt' in v;
 }
 
+// Long by design: a factory whose body is the store object (get, writer, delete, sweep — each a few lines); the
+// closure keeps the index, sizes and timers private to one store.
 export async function createDiskStore(dir: string, maxBytes: number, clock: () => number = Date.now): Promise<CacheStore> {
   await mkdir(dir, { recursive: true });
   // Index reads cost a file read and parse per request; remember recent ones for a second. Our own writes drop them

@@ -23,6 +23,8 @@ interface Stored { record: CacheRecord; body: string | null; chunks: number }
 export interface RedisStoreOptions { prefix?: string; maxEntryBytes?: number }
 
 /** Connects (waiting up to `connectTimeoutMs` for Redis; if it is down, the store starts anyway and answers "miss"). */
+// Long by design: a factory whose body is the store object (get, writer, delete — each a few lines) around one
+// ioredis client and its scripts, kept private to the store by the closure.
 export async function createRedisStore(url: string, options: RedisStoreOptions & { connectTimeoutMs?: number } = {}): Promise<CacheStore> {
   const prefix = options.prefix ?? 'ferry:cache:';
   const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_REDIS_MAX_ENTRY_BYTES;

@@ -172,6 +172,7 @@ function hasObsText(headers: HeaderList): boolean {
 }
 
 /** The 100-continue handshake over node:http: head first, body only after `continue` (or silence). */
+// About 80 lines: one handshake whose timers, settle flag and body start must share one scope (RFC 9110 §10.1.1).
 function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptions): Promise<ProxiedResponse> {
   const origin = new URL(call.origin);
   // --upstream-proxy with a plain-http origin: the request goes to the proxy in absolute-form (RFC 9112 §3.2.2).

@@ -59,6 +59,7 @@ export interface LineBatcher {
 const atExit = new Set<() => void>();
 process.on('exit', () => { for (const flush of atExit) flush(); });
 
+// About 80 lines: the batcher object (write, flush, drop accounting) over one buffer and one sink, kept private here.
 export function createLineBatcher(sink: LineSink, options: LineBatcherOptions): LineBatcher {
   const { batchChars, flushMs, fd, capBytes, reportDropped } = options;
   let pending: string[] = [];

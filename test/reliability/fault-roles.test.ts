@@ -10,8 +10,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { startProxy } from '../fixtures/proxy.ts';
+import { connectTunnel } from '../fixtures/raw-client.ts';
 import { startRandomOrigin, type RandomOrigin } from '../fixtures/random-origin.ts';
 import { startToxicProxy, type Direction, type Toxic, type ToxicProxy } from '../fixtures/toxic-proxy.ts';
 import { startGateway } from '../fixtures/gateway.ts';
@@ -95,27 +95,6 @@ async function matrix(label: string, toxic: ToxicProxy, base: Omit<TransferSpec,
   return seen;
 }
 
-/** CONNECT through the proxy and hand back the tunnel once its 200 head is read. */
-function tunnel(port: number, target: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
-    let head = Buffer.alloc(0);
-    const onData = (c: Buffer) => {
-      head = Buffer.concat([head, c]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      s.off('data', onData);
-      s.pause();
-      if (!head.toString('latin1', 0, 12).startsWith('HTTP/1.1 200')) { s.destroy(); reject(new Error(head.toString('latin1').split('\r\n')[0])); return; }
-      if (end + 4 < head.length) s.unshift(head.subarray(end + 4));
-      resolve(s);
-    };
-    s.on('data', onData);
-    s.on('error', reject);
-    s.on('close', () => reject(new Error('closed before the CONNECT answer')));
-  });
-}
 
 const SIZE = 384 * 1024;
 const sides = ['client side', 'upstream side'] as const;
@@ -145,7 +124,7 @@ describe('fault matrix on every role: loud or byte-exact, and a working role aft
       const down = where === 'client side' ? await startToxicProxy({ host: '127.0.0.1', port: proxy.port }, {}) : null;
       try {
         const target = up ? `127.0.0.1:${up.port}` : origin.host;
-        const seen = await matrix(`CONNECT ${where}`, (up ?? down)!, { origin: origin.host, socket: () => tunnel(down?.port ?? proxy.port, target), query: '?close' }, SIZE, 200);
+        const seen = await matrix(`CONNECT ${where}`, (up ?? down)!, { origin: origin.host, socket: () => connectTunnel(down?.port ?? proxy.port, target), query: '?close' }, SIZE, 200);
         t.diagnostic(seen.filter((s) => !s.endsWith(': ok')).join('; '));
       } finally { await down?.close(); await proxy.close(); await up?.close(); }
     });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
+import { connectTunnel } from '../fixtures/raw-client.ts';
 import { startRandomOrigin, type RandomOrigin } from '../fixtures/random-origin.ts';
 import { transferSeeded, type Outcome, type TransferSpec } from '../helpers/transfer.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
@@ -37,26 +38,6 @@ async function storm(label: string, seedBase: number, base: Omit<TransferSpec, '
   return outcomes.reduce((n, o) => n + (o.kind === 'ok' ? o.bytes : 0), 0);
 }
 
-/** CONNECT through the proxy; resolves with the socket once the 200 head is read (nothing after it is consumed). */
-function connectTunnel(port: number, target: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
-    let head = Buffer.alloc(0);
-    const onData = (c: Buffer) => {
-      head = Buffer.concat([head, c]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      s.off('data', onData);
-      s.pause();
-      if (!head.subarray(0, 12).toString().startsWith('HTTP/1.1 200')) { s.destroy(); reject(new Error(head.toString().split('\r\n')[0])); return; }
-      if (end + 4 < head.length) s.unshift(head.subarray(end + 4));
-      resolve(s);
-    };
-    s.on('data', onData);
-    s.on('error', reject);
-  });
-}
 
 describe('never mixed bytes: 64 concurrent seeded transfers per role, each SHA-256-checked', () => {
   let origin: RandomOrigin;

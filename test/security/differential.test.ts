@@ -11,13 +11,13 @@
  * `npm run fuzz` runs 100 000 from a random seed, with progress.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HOP_BY_HOP_HEADERS } from '../../src/http/hop-by-hop.ts';
 import { startDifferentialOrigin, type DifferentialOrigin, type LlhttpRequest } from '../fixtures/differential-origin.ts';
 import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
+import { exchange } from '../fixtures/raw-client.ts';
 import { parseRequests, type StrictRequest } from '../fixtures/strict-http1.ts';
 import { caseArb, payloadOf, type FuzzCase } from './garden-mutations.ts';
 
@@ -36,19 +36,6 @@ const ADDED = new Set(['via', 'x-forwarded-for', 'x-forwarded-proto', 'x-forward
 
 interface Lane { origin: DifferentialOrigin; proxy: RunningProxy }
 
-/** Send the bytes, read until the proxy closes, or goes quiet after answering, or never answers (body still awaited). */
-function exchange(port: number, payload: string): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let timer: NodeJS.Timeout;
-    const done = () => { clearTimeout(timer); socket.destroy(); resolve(); };
-    const arm = (ms: number) => { clearTimeout(timer); timer = setTimeout(done, ms); };
-    socket.on('data', () => arm(25));
-    socket.on('close', done);
-    socket.on('error', done);
-    socket.on('connect', () => { socket.write(Buffer.from(payload, 'latin1')); arm(250); });
-  });
-}
 
 /**
  * Wait until the proxy holds no client connection (so every request of the case has finished or had its upstream

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { startProxy } from '../fixtures/proxy.ts';
+import { exchange } from '../fixtures/raw-client.ts';
 import { startRole } from '../helpers/cli.ts';
 import { startRelayPair, type RelayPair } from '../relay/harness.ts';
 import { mutate, mutationArb, type Mutation } from './garden-mutations.ts';
@@ -93,19 +94,6 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
   });
 }
 
-/** Send raw bytes and read until the peer closes or goes quiet (the differential test's exchange). */
-function exchange(port: number, payload: string): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let timer: NodeJS.Timeout;
-    const done = () => { clearTimeout(timer); socket.destroy(); resolve(); };
-    const arm = (ms: number) => { clearTimeout(timer); timer = setTimeout(done, ms); };
-    socket.on('data', () => arm(25));
-    socket.on('close', done);
-    socket.on('error', done);
-    socket.on('connect', () => { socket.write(Buffer.from(payload, 'latin1')); arm(250); });
-  });
-}
 
 const requestCase = (seeds: readonly string[]) => fc.record({ seed: fc.nat({ max: seeds.length - 1 }), mutations: fc.array(mutationArb, { minLength: 1, maxLength: 3 }) });
 const payload = (seeds: readonly string[], c: { seed: number; mutations: Mutation[] }) => c.mutations.reduce((s, m) => mutate(s, m), seeds[c.seed]!);

@@ -156,6 +156,7 @@ function ago(msAgo) {
   return msAgo >= 60_000 ? `−${nf0.format(msAgo / 60_000)} min` : `−${nf0.format(msAgo / 1000)} s`;
 }
 
+// About 80 lines: one SVG chart drawn in a single pass (axes, series, labels) over the same scales.
 function drawChart(id) {
   const { def, svg, plot, legend, card, xl } = chartEls[id];
   const { now, width } = span();
