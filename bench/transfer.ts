@@ -3,7 +3,7 @@
  * against the bench origin, RSS sampling, median.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,9 @@ export function buildFerry(name: string): string {
   try {
     execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', dist, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
   } catch { /* type errors elsewhere still emit JavaScript */ }
+  // as `npm run build` lays it out: the package.json the CLI reads its Node floor from, and the dashboard's assets
+  copyFileSync(`${ROOT}package.json`, `${dist}/../package.json`);
+  cpSync(`${ROOT}src/stats/dashboard`, `${dist}/stats/dashboard`, { recursive: true });
   return dist;
 }
 

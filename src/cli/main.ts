@@ -8,9 +8,16 @@
 import { readFileSync } from 'node:fs';
 import { nodeVersionProblem } from './node-version.ts';
 
-// ../../package.json is the package root both from src/cli/ and from dist/cli/.
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines?: { node?: string } };
-const problem = pkg.engines && pkg.engines.node ? nodeVersionProblem(process.versions.node, pkg.engines.node) : undefined;
+// ../../package.json is the package root both from src/cli/ and from dist/cli/. A build copied elsewhere without
+// it (a bundle, a benchmark's build) runs unchecked rather than failing on the check itself.
+let engines: string | undefined;
+try {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines?: { node?: string } };
+  engines = pkg.engines && pkg.engines.node;
+} catch {
+  engines = undefined;
+}
+const problem = engines ? nodeVersionProblem(process.versions.node, engines) : undefined;
 
 if (problem !== undefined) {
   process.stderr.write(`ferry: ${problem}\n`);
