@@ -1,0 +1,82 @@
+/**
+ * @module Before/after CPU per small request, this tree against a git revision: the two ferry builds run side by
+ * side (each pinned to CPU 0 in turn, load and origin on CPU 1), with the defaults a user runs (access log on, stdout
+ * to a file), in alternating rounds; prints each round and the median of the per-round ratios, the figure least
+ * disturbed by a noisy machine (one round's two runs see the same background load).
+ *   node bench/ab.ts REV                      # AB_ROUNDS (16), AB_SECONDS (3), AB_ARGS (extra flags for both builds)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBaseline, buildFerry, median, ROOT, startPinned } from './transfer.ts';
+
+const REV = process.argv[2];
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 16);
+const SECONDS = Number(process.env.AB_SECONDS ?? 3);
+const EXTRA = process.env.AB_ARGS ? process.env.AB_ARGS.split(' ') : [];
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
+
+function cpuMicros(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
+}
+
+/** A ferry proxy pinned to CPU 0 whose stdout (the access log) goes to a file, as users run it. */
+function startFerry(dist: string, origin: string, log: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn('taskset', ['-c', '0', process.execPath, `${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin, ...EXTRA],
+    { cwd: ROOT, stdio: ['ignore', openSync(log, 'w'), 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 20_000;
+    const poll = setInterval(() => {
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(readFileSync(log, 'utf8'));
+      if (m) { clearInterval(poll); resolve({ proc, url: m[1]! }); } else if (Date.now() > deadline) { clearInterval(poll); reject(new Error(`${dist} did not start`)); }
+    }, 100);
+  });
+}
+
+/** Requests completed by autocannon (50 connections) in `seconds`, run on the load CPU. */
+function load(url: string, seconds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('taskset', ['-c', '1', process.execPath, `${ROOT}node_modules/autocannon/autocannon.js`, '-c', '50', '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    p.on('exit', () => { try { resolve((JSON.parse(out) as { requests: { total: number } }).requests.total); } catch (err) { reject(err); } });
+  });
+}
+
+async function main(): Promise<void> {
+  if (!REV) { process.stderr.write('usage: node bench/ab.ts REV (a git revision to compare this tree with)\n'); process.exitCode = 2; return; }
+  execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  console.log(`building this tree and ${REV}`);
+  const current = buildFerry('ferry-ab/dist');
+  const baseline = buildBaseline(REV);
+  const procs: ChildProcess[] = [];
+  try {
+    const origin = await startPinned('1', ['bench/peers/origin.mjs']);
+    procs.push(origin.proc);
+    const cur = await startFerry(current, origin.url, join(tmpdir(), 'ferry-ab-current.log'));
+    const base = await startFerry(baseline, origin.url, join(tmpdir(), 'ferry-ab-baseline.log'));
+    procs.push(cur.proc, base.proc);
+    for (const c of [cur, base]) await load(`${c.url}/small`, 2); // warm-up
+    const a: number[] = [];
+    const b: number[] = [];
+    const ratios: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const us = new Map<ChildProcess, number>();
+      for (const c of round % 2 ? [base, cur] : [cur, base]) {
+        const before = cpuMicros(c.proc.pid!);
+        const n = await load(`${c.url}/small`, SECONDS);
+        us.set(c.proc, (cpuMicros(c.proc.pid!) - before) / Math.max(1, n));
+      }
+      a.push(us.get(cur.proc)!); b.push(us.get(base.proc)!); ratios.push(us.get(cur.proc)! / us.get(base.proc)!);
+      console.log(`round ${round}/${ROUNDS}: this tree ${a.at(-1)!.toFixed(1)} µs/req, ${REV} ${b.at(-1)!.toFixed(1)} µs/req, ratio ${ratios.at(-1)!.toFixed(3)}`);
+    }
+    console.log(`median: this tree ${median(a).toFixed(1)} µs/req, ${REV} ${median(b).toFixed(1)} µs/req; median of per-round ratios ${median(ratios).toFixed(3)} (${ratios.filter((r) => r > 1).length} of ${ROUNDS} rounds slower)`);
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+  }
+}
+
+await main();
