@@ -2,6 +2,7 @@
  * @module Process health for the dashboard: memory, event-loop delay and GC pauses, read once per tick. One probe
  * per process (shared by every proxy in it); its timers and observers do not keep the process alive.
  */
+import { getHeapStatistics } from 'node:v8';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { HealthSample } from './series.ts';
 
@@ -29,9 +30,11 @@ export function processHealth(): HealthProbe {
     }
   });
   gc.observe({ entryTypes: ['gc'] });
+  let lastRss = 0;
   shared = {
     read() {
-      const mem = process.memoryUsage();
+      const mem = memoryNow(lastRss);
+      lastRss = mem.rss;
       // the histogram's figures are in ns and include the resolution itself; what matters is the delay beyond it
       const extra = (ns: number) => (loop.count > 0 ? round3(Math.max(0, ns / 1e6 - 20)) : 0);
       const sample: HealthSample = {
@@ -46,4 +49,18 @@ export function processHealth(): HealthProbe {
     },
   };
   return shared;
+}
+
+/**
+ * process.memoryUsage() reads /proc/self/statm for the RSS, which needs a free file descriptor: when the process has
+ * run out of them (EMFILE under a connection flood) it throws, and a throw in the sampling timer would end the process.
+ * Then the heap comes from V8 (no descriptor needed) and the RSS stays at its last reading for this tick.
+ */
+function memoryNow(lastRss: number): { rss: number; heapUsed: number; heapTotal: number } {
+  try {
+    return process.memoryUsage();
+  } catch {
+    const heap = getHeapStatistics();
+    return { rss: lastRss, heapUsed: heap.used_heap_size, heapTotal: heap.total_heap_size };
+  }
 }

@@ -13,7 +13,7 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'max-body', type: 'size', help: 'largest request body accepted, counted as it streams (larger: 413); unset = unlimited', placeholder: 'SIZE' },
   { name: 'headers-timeout', type: 'duration', help: 'time a client has to send the whole request head (then 408)', default: '20s' },
   { name: 'idle-timeout', type: 'duration', help: 'idle time allowed on a client connection or between body reads', default: '60s' },
-  { name: 'max-connections', type: 'int', help: 'most client connections open at once; further ones are closed at once', default: '10000' },
+  { name: 'max-connections', type: 'int', help: 'most client connections open at once (lowered to what ulimit -n allows); further ones are closed at once', default: '10000' },
   { name: 'workers', type: 'int', help: 'number of processes sharing the listening port', default: '1' },
   { name: 'stats-path', type: 'string', help: 'path of the JSON statistics page on the proxy listener ("" disables)', default: '/stats', placeholder: 'PATH' },
   { name: 'inspector', type: 'bool', help: 'keep the last requests (heads with secrets redacted) for the dashboard\'s request inspector', default: true },

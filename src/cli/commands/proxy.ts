@@ -18,11 +18,23 @@ import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
 import { redactProxyUrl, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
 import { PACE_BYTES } from '../../proxy/gc-pacer.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
+import { clampConnections, readOpenFileLimit } from '../../server/fd-limit.ts';
 
 /**
  * Flags → ProxyOptions. Each feature maps its own flags in its marked block (its own resolveX function does the
  * checks and throws UsageError); core flags are mapped here.
  */
+/** --max-connections, clamped to what the open-file limit allows (server/fd-limit.ts), with one log line when it is. */
+function connectionCap(requested: number, log: Logger): number {
+  const softLimit = readOpenFileLimit();
+  const { value, clamped } = clampConnections(requested, softLimit);
+  if (clamped) {
+    log.warn({ event: 'max-connections-clamped', requested, maxConnections: value, openFileLimit: softLimit },
+      `--max-connections ${requested} lowered to ${value}: the open-file limit is ${softLimit} (two descriptors per proxied connection; raise it with ulimit -n)`);
+  }
+  return value;
+}
+
 export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEnv, log: Logger): Promise<ProxyOptions> {
   const init: ProxyInit = {
     upstreams: (flags.upstream as URL[] | undefined) ?? [],
@@ -34,7 +46,7 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
     maxBodyBytes: (flags.maxBody as number | undefined) ?? null,
     headersTimeoutMs: flags.headersTimeout as number,
     idleTimeoutMs: flags.idleTimeout as number,
-    maxConnections: flags.maxConnections as number,
+    maxConnections: connectionCap(flags.maxConnections as number, log),
     statsPath: flags.statsPath as string,
     metricsPath: flags.metricsPath as string,
     log,
