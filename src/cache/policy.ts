@@ -254,9 +254,3 @@ export function decideRevalidation(kit: PolicyKit, policy: CachePolicy, req: Cac
   const merged = r.policy.toObject();
   return { kind: 'not-modified', policy: createStoredPolicy(kit, req, merged.st, merged.resh) };
 }
-
-/** Does the stored response nominate request fields (then its key is a variant key)? */
-export function storedVaryNames(policy: CachePolicy): string[] {
-  const vary = parseVary(getAllHeaders(fromPolicyHeaders(policy.responseHeaders()), 'vary'));
-  return vary.kind === 'fields' ? vary.names : [];
-}

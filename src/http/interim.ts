@@ -11,9 +11,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { HeaderList } from './headers.ts';
+import { isFieldValue, isToken } from './grammar.ts';
 import { stripHopByHop } from './hop-by-hop.ts';
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export interface InterimResponse { status: number; headers: HeaderList }
 
@@ -39,6 +39,6 @@ export function interimToRelay(status: number, headers: HeaderList, clientVersio
  */
 export function formatInterimHead(r: InterimResponse): string {
   let head = `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? 'Informational'}\r\n`;
-  for (const [n, v] of r.headers) if (TOKEN.test(n) && !/[\r\n\0]/.test(v)) head += `${n}: ${v}\r\n`;
+  for (const [n, v] of r.headers) if (isToken(n) && isFieldValue(v)) head += `${n}: ${v}\r\n`;
   return `${head}\r\n`;
 }

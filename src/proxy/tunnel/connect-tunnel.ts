@@ -17,6 +17,7 @@ import { createAccessLogFilter } from '../filters/access-log.ts';
 import { CONTINUE, type PhaseResult, type ProxyFilter } from '../phases.ts';
 import { createPipeline } from '../pipeline.ts';
 import type { RawBody, RawBodyStart } from '../raw-entry.ts';
+import { CLIENT_GONE } from '../run-state.ts';
 import { decideProxyAuth, PROXY_AUTHENTICATE, type CredentialChecker } from '../forward/basic-auth.ts';
 import type { DenyList } from '../forward/cidr.ts';
 import { checkDestination, systemResolver, type Resolver } from '../forward/destination.ts';
@@ -108,7 +109,7 @@ export function createConnectBody(options: ConnectTunnelOptions): ConnectBody {
     const upstream = await open(chosen.authority, s.signal);
     if (client.destroyed || !client.writable) {
       upstream.destroy();
-      ctx.error ??= new FerryError('FERRY_ERR_CLIENT_GONE', 'client went away', { source: 'downstream' });
+      ctx.error ??= CLIENT_GONE();
       s.done();
       return;
     }
