@@ -6,6 +6,7 @@
  * background, one refresh per entry at a time.
  */
 import { withoutHeaders } from '../http/headers.ts';
+import type { RequestContext } from '../proxy/context.ts';
 import type { ProxiedResponse, RequestHead } from '../proxy/phases.ts';
 import type CachePolicy from 'http-cache-semantics';
 import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
@@ -87,7 +88,10 @@ export function refreshInBackground(deps: CacheDeps, x: Exchange, l: FoundEntry)
   if (deps.refreshing.has(l.entryKey)) return;
   deps.refreshing.add(l.entryKey);
   const { ctx } = x;
-  executeRevalidate(deps, { ...x, head: wholeOf(x.head) }, l, 'stale')
+  // The client's request was answered from the store and is logged as such: the refresh records its own outcome
+  // (ctx.cache, upstream timing) on a shadow of the context that reads through to it but keeps its writes.
+  const shadow = Object.create(ctx) as RequestContext;
+  executeRevalidate(deps, { ...x, ctx: shadow, head: wholeOf(x.head) }, l, 'stale')
     // Nobody reads this body but the store: drain it (the tee stores it) before the next revalidation may start.
     .then((res) => res.body === null ? undefined : new Promise<void>((resolve) => { res.body!.on('error', () => resolve()).on('end', resolve).resume(); }))
     .catch((err: unknown) => ctx.log.info({ event: 'cache-background-revalidation-failed', requestId: ctx.id, err }, 'background revalidation failed'))

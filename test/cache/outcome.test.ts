@@ -60,3 +60,32 @@ test('the Cache-Status member is formatted once per outcome and reused (header, 
   assert.equal(recorded.value, first);
   assert.equal(cacheStatusOf(recorded), first);
 });
+
+test('stale-while-revalidate: the client request keeps its own hit outcome after the background refresh ends', async () => {
+  let served = 0;
+  const origin = await startOrigin((_req, res) => {
+    served++;
+    res.writeHead(200, { 'cache-control': 'max-age=1, stale-while-revalidate=60', date: new Date().toUTCString() });
+    res.end(`v${served}`);
+  });
+  let now = Date.now();
+  const filter = createCacheFilter({ store: createMemoryStore(1 << 20), purgeToken: null, clock: () => now });
+  const fetch = realFetch(origin.url);
+  try {
+    const first = cacheContext(head('/swr'));
+    await text((await filter.cache!(head('/swr'), first, fetch)).body);
+    now += 5_000; // stale, within the stale-while-revalidate window
+    const ctx = cacheContext(head('/swr'));
+    const res = await filter.cache!(head('/swr'), ctx, fetch);
+    assert.equal(await text(res.body), 'v1', 'served from the store');
+    const before = cacheStatusOf(ctx.cache!);
+    for (let i = 0; i < 100 && served < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50)); // let the refresh record its own outcome
+    assert.equal(served, 2, 'the background refresh reached the origin');
+    assert.equal(cacheResultOf(ctx.cache!), 'hit', 'still counted as a hit');
+    assert.equal(cacheStatusOf(ctx.cache!), before);
+  } finally {
+    await filter.close();
+    await origin.close();
+  }
+});
