@@ -5,7 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
-import { createStatsFilters } from '../stats/stats-filters.ts';
+import { createStatsFilters, type StatsFilters } from '../stats/stats-filters.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
 import { createForwardedFilter } from './filters/forwarded.ts';
 import { createHopByHopFilter } from './filters/hop-by-hop.ts';
@@ -49,20 +49,64 @@ export interface Proxy {
    * the rotation grace). The CLI calls it on SIGHUP. Resolves when done; a refused file is logged, not thrown.
    */
   reload(): Promise<void>;
-  /** Close pooled upstream connections and filter resources. */
-  close(): Promise<void>;
+  /** Close pooled upstream connections and filter resources (but the carried values in `keep`). */
+  close(keep?: ReadonlySet<Promise<unknown>>): Promise<void>;
   /** CONNECT tunnels and upgraded (WebSocket) connections: open, total, bytes (read by stats and tests). */
   readonly tunnelStats: { connect: TunnelStats; upgrade: TunnelStats };
   /** Cut every CONNECT tunnel and upgraded connection (they are not HTTP connections the server can close). */
   destroyTunnels(): void;
   /** End responses that never end by themselves (the dashboard's event streams), at the start of a graceful close. */
   endStreams(): void;
+  /** The cache filter once it exists (null without --cache): /stats reads its store size, the admin listener its purge. */
+  cacheFilter(): CacheFilter | null;
+  /** Pools without a healthy target, from every filter that can tell (`unhealthyPools()`): /readyz answers 503 with them. */
+  unhealthyPools(): string[];
+  /** Filters this proxy may hand on to the next configuration generation (see ProxyShared.previous). */
+  readonly carried: ReadonlyMap<string, Carried>;
+}
+
+/** A filter (or a pair) a configuration generation shares with the next one when its options did not change. */
+export interface Carried { key: string; value: Promise<unknown>; filters: Promise<ProxyFilter[]> }
+
+/**
+ * What a configuration generation shares with the one before it (src/reload/proxy-switch.ts builds one proxy per
+ * generation). Without it (the library's createProxy), every part is the proxy's own.
+ */
+export interface ProxyShared {
+  /** Statistics that outlive a reload; owned by the caller: never closed by this proxy. null: no statistics filter. */
+  stats?: StatsFilters | null;
+  tunnelStats?: FilterDeps['tunnelStats'];
+  /**
+   * The previous generation's carried filters: reused when their key (the options they were built from) is the same,
+   * so a reload keeps the JWT key ring (and its rotation grace, docs/features.md) and the cache's store.
+   */
+  previous?: ReadonlyMap<string, Carried>;
+  /** The purge endpoint is served on the admin listener: the proxy listener forwards purge requests like any other. */
+  purgeElsewhere?: boolean;
 }
 
 /** Shared things a filter may need beside the options. */
 export interface FilterDeps {
   client: UpstreamClient;
   tunnelStats: { connect: TunnelStats; upgrade: TunnelStats };
+  shared?: ProxyShared;
+  /** Set once the cache filter exists. */
+  cache?: CacheFilter | null;
+  /** Where composeFilters records what it built (or reused) for the next generation. */
+  carried?: Map<string, Carried>;
+}
+
+/** Reuse the previous generation's `slot` when it was built from the same `key`; record it for the next one. */
+function carry<T>(deps: FilterDeps, slot: string, key: string, make: () => Promise<T>, filtersOf: (v: T) => ProxyFilter[]): Promise<T> {
+  const before = deps.shared?.previous?.get(slot);
+  const value = before !== undefined && before.key === key ? before.value as Promise<T> : make();
+  deps.carried?.set(slot, { key, value, filters: value.then(filtersOf, () => []) });
+  return value;
+}
+
+/** The same filter without its route phase (its endpoint is served on another listener). */
+function withoutRoute<F extends ProxyFilter>(f: F): F {
+  return Object.assign(Object.create(f) as F, { route: undefined });
 }
 
 /**
@@ -72,12 +116,15 @@ export interface FilterDeps {
  */
 function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFilter | Promise<ProxyFilter>> {
   // (cache and JWT modules are loaded only when enabled: together they cost ~22 MiB of RSS at idle)
-  const jwt = options.jwt ? import('./filters/jwt.ts').then((m) => m.createJwtFilters(options.jwt!, { log: options.log })) : null;
+  const jwt = options.jwt ? carry(deps, 'jwt', jwtKey(options.jwt), () => import('./filters/jwt.ts').then((m) => m.createJwtFilters(options.jwt!, { log: options.log })), (j) => [j.jwks, j.sign]) : null;
+  const cacheKeyed = JSON.stringify([options.cache, options.cachePurgeToken, options.forwarded]);
+  const cacheFilter = options.cache !== null
+    ? carry(deps, 'cache', cacheKeyed, () => import('../cache/create-cache.ts').then((m) => m.createCacheFilterFromOptions({ cache: options.cache!, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded })), (f) => [f])
+    : null;
   // the cache filter reports its store's size to the stats once it exists
-  let cache: CacheFilter | null = null;
-  const stats = createStatsFilters(options, {
+  const stats = deps.shared?.stats !== undefined ? deps.shared.stats : createStatsFilters(options, {
     tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }),
-    cacheStore: () => cache?.getCacheStats() ?? null,
+    cacheStore: () => deps.cache?.getCacheStats() ?? null,
   });
   return [
     // ── route: local endpoints first (JWKS, stats/metrics/purge), then the forward proxy, then the reverse route ──
@@ -93,7 +140,7 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
     // ── cache: wraps the upstream fetch ──
-    ...(options.cache !== null ? [import('../cache/create-cache.ts').then((m) => m.createCacheFilterFromOptions({ cache: options.cache!, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded })).then((f) => (cache = f))] : []),
+    ...(cacheFilter ? [cacheFilter.then((f) => { deps.cache = f; return deps.shared?.purgeElsewhere ? withoutRoute(f) : f; })] : []),
     // ── upstreamRequestFilter / upstreamResponseFilter: strip first … ──
     createHopByHopFilter(),
     // … then add: Via, X-Forwarded-*, X-Request-Id, JWT
@@ -107,6 +154,11 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // ── last: the request inspector sees the response head as sent ──
     ...(stats?.last ? [stats.last] : []),
   ];
+}
+
+/** Two JWT configurations sign alike when every option is the same (the key file's content is re-read on reload). */
+function jwtKey(jwt: NonNullable<ProxyOptions['jwt']>): string {
+  return JSON.stringify({ ...jwt, secret: jwt.secret ? Buffer.from(jwt.secret).toString('base64') : null });
 }
 
 const CONNECT_NOT_ALLOWED = {
@@ -123,7 +175,7 @@ function guardedLookupFor(options: ProxyOptions): GuardedLookup | null {
 }
 
 /** How ferry reaches upstreams: the HTTP client pool, and the bodies of upgrades and CONNECT tunnels. */
-function createTransports(options: ProxyOptions): { client: UpstreamClient; tunnelStats: FilterDeps['tunnelStats']; tunnels: ConnectBody | null; upgrades: UpgradeBody } {
+function createTransports(options: ProxyOptions, shared?: ProxyShared): { client: UpstreamClient; tunnelStats: FilterDeps['tunnelStats']; tunnels: ConnectBody | null; upgrades: UpgradeBody } {
   // --deny: every upstream socket resolves through the deny list, so the address connected to is one that was checked
   const lookup = guardedLookupFor(options);
   const client = createUpstreamClient({
@@ -136,7 +188,7 @@ function createTransports(options: ProxyOptions): { client: UpstreamClient; tunn
     ...(options.forward ? { connectionsPerOrigin: 64, maxOrigins: 256 } : {}),
     ...(lookup ? { lookup } : {}),
   });
-  const tunnelStats = { connect: createTunnelStats(), upgrade: createTunnelStats() };
+  const tunnelStats = shared?.tunnelStats ?? { connect: createTunnelStats(), upgrade: createTunnelStats() };
   const tunnels = options.forward ? createConnectBody({
     connectPorts: options.forward.connectPorts,
     auth: createCredentialChecker(options.forward.credentials),
@@ -160,12 +212,14 @@ function createTransports(options: ProxyOptions): { client: UpstreamClient; tunn
   return { client, tunnelStats, tunnels, upgrades };
 }
 
-export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
+export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared): Proxy {
   const options = resolveProxyOptions(init);
-  const { client, tunnelStats, tunnels, upgrades } = createTransports(options);
+  const { client, tunnelStats, tunnels, upgrades } = createTransports(options, shared);
   let pipeline: Pipeline | null = null;
   let filters: ProxyFilter[] = [];
-  const ready = Promise.all(composeFilters(options, { client, tunnelStats })).then((list) => {
+  const carried = new Map<string, Carried>();
+  const deps: FilterDeps = { client, tunnelStats, carried, ...(shared ? { shared } : {}) };
+  const ready = Promise.all(composeFilters(options, deps)).then((list) => {
     filters = list;
     pipeline = createPipeline({
       filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount,
@@ -215,11 +269,20 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
         if (typeof reloadable.reload === 'function') await reloadable.reload();
       }
     },
-    async close() {
+    cacheFilter: () => deps.cache ?? null,
+    unhealthyPools() {
+      return filters.flatMap((f) => (f as ProxyFilter & { unhealthyPools?: () => string[] }).unhealthyPools?.() ?? []);
+    },
+    carried,
+    /** `keep`: carried values the next generation uses (not closed); shared statistics are never closed here. */
+    async close(keep: ReadonlySet<Promise<unknown>> = new Set()) {
       tunnels?.destroyAll();
       upgrades.destroyAll();
       await client.close();
+      const skip = new Set<unknown>(shared?.stats ? [shared.stats.first, shared.stats.last] : []);
+      for (const c of carried.values()) if (keep.has(c.value)) for (const f of await c.filters) skip.add(f);
       for (const f of filters) {
+        if (skip.has(f) || skip.has(Object.getPrototypeOf(f))) continue;
         const closable = f as ProxyFilter & { close?: () => Promise<void> | void };
         if (typeof closable.close === 'function') await closable.close();
       }
@@ -238,7 +301,11 @@ export interface ProxyServer {
 
 /** The proxy in ferry's hardened node:http server (strict parser, bounded heads, timeouts, --max-connections). */
 export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
-  const proxy = createProxy(init);
+  return serveProxy(createProxy(init));
+}
+
+/** Any Proxy (one, or the reloadable switch of src/reload/proxy-switch.ts) in ferry's hardened server. */
+export function serveProxy(proxy: Proxy): ProxyServer {
   const { options } = proxy;
   const server = createHardenedServer(proxy.handler, {
     maxHeaderBytes: options.maxHeaderBytes,

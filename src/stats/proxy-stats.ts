@@ -23,6 +23,8 @@ export interface ProxyStatsOptions {
   cacheStore?: () => { store: string; entries: number | null; bytes: number | null; maxBytes: number | null } | null;
   /** The request inspector: how many requests it keeps and which header fields it redacts; null turns it off. */
   inspector?: { size: number; redact: ReadonlySet<string> } | null;
+  /** The configuration generation this process runs (src/reload): `config` in /stats, `configs` per worker. */
+  config?: () => Record<string, unknown>;
 }
 
 export interface ProxyStats {
@@ -50,7 +52,7 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   const prom = createPrometheusMetrics(state.startedAtMs);
   if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
   // tunnel figures ride along with each worker's part (plain JSON over the cluster IPC)
-  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}) });
+  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}), ...(options.config ? { config: options.config() } : {}) });
   // every request changes total or inFlight; tunnels change bytes without requests
   const fingerprint = () => `${state.total}:${state.inFlight}${options.tunnels ? JSON.stringify(options.tunnels()) : ''}`;
   const cluster = joinStatsAggregation(local, fingerprint);
@@ -67,6 +69,10 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       const t = sumTunnelTotals(all === null ? [options.tunnels()] : all.map((p) => (p as WorkerPart & { tunnels?: TunnelTotals }).tunnels));
       snap.tunnels = formatTunnelJson(t.connect);
       snap.upgrades = formatTunnelJson(t.upgrade);
+    }
+    if (options.config) {
+      snap.config = options.config();
+      if (all !== null && all.length > 1) snap.configs = all.flatMap((p) => (p.retired === true ? [] : [(p as WorkerPart & { config?: unknown }).config ?? null]));
     }
     const st = options.cacheStore?.();
     if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };

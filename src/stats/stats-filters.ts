@@ -7,18 +7,22 @@ import type { ProxyOptions } from '../proxy/options.ts';
 import type { ProxyFilter } from '../proxy/phases.ts';
 import type { TunnelProvider } from '../proxy/tunnel/tunnel-metrics.ts';
 import { createInspectorFilter } from './inspector-filter.ts';
-import { createProxyStats, type ProxyStatsOptions } from './proxy-stats.ts';
+import { createProxyStats, type ProxyStats, type ProxyStatsOptions } from './proxy-stats.ts';
 import { redactionSet } from './redact.ts';
-import { createStatsFilter } from './stats-filter.ts';
+import { createStatsFilter, type StatsPaths } from './stats-filter.ts';
 
-export interface StatsFilters { first: ProxyFilter; last: ProxyFilter | null }
+export interface StatsFilters { first: ProxyFilter; last: ProxyFilter | null; stats: ProxyStats }
 
-export function createStatsFilters(options: ProxyOptions, deps: { tunnels: TunnelProvider; cacheStore: ProxyStatsOptions['cacheStore'] }): StatsFilters | null {
+/**
+ * `deps.answer`: which paths the first filter answers (default the options' paths; none when an admin listener
+ * serves them: the filter then only counts). `deps.config`: the configuration generation shown in /stats.
+ */
+export function createStatsFilters(options: ProxyOptions, deps: { tunnels: TunnelProvider; cacheStore: ProxyStatsOptions['cacheStore']; answer?: StatsPaths; config?: ProxyStatsOptions['config'] }): StatsFilters | null {
   if (options.statsPath === '' && options.metricsPath === '') return null;
   // the inspector is only reachable through the stats path
   const inspector = options.inspector && options.statsPath !== ''
     ? { size: options.inspector.size, redact: redactionSet({ jwtHeader: options.jwt?.header ?? options.inspector.jwtHeader, extra: options.inspector.redactHeaders }) }
     : null;
-  const stats = createProxyStats({ cache: options.cache !== null, tunnels: deps.tunnels, cacheStore: deps.cacheStore, inspector });
-  return { first: createStatsFilter(stats, options), last: inspector ? createInspectorFilter(stats) : null };
+  const stats = createProxyStats({ cache: options.cache !== null, tunnels: deps.tunnels, cacheStore: deps.cacheStore, inspector, ...(deps.config ? { config: deps.config } : {}) });
+  return { first: createStatsFilter(stats, deps.answer ?? options), last: inspector ? createInspectorFilter(stats) : null, stats };
 }
