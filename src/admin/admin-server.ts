@@ -10,6 +10,7 @@ import type { RequestContext } from '../proxy/context.ts';
 import { closeServer, createHardenedServer, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
 import { listen, logListening, type ListeningAddress } from '../server/listen.ts';
 import type { Logger } from '../server/logger.ts';
+import type { Closable } from '../server/shutdown.ts';
 import type { HostPort } from '../util/units.ts';
 import { createAdminFilter, type AdminSource } from './admin-filter.ts';
 import { jsonToPrometheus } from './json-metrics.ts';
@@ -46,5 +47,34 @@ export function jsonStatsRoute(role: string, stats: () => Promise<Record<string,
       return { kind: 'respond', reply: { status: 200, headers: [['content-type', 'application/json'], ['cache-control', 'no-store']], body: `${JSON.stringify(value, null, 2)}\n` } };
     }
     return { kind: 'respond', reply: { status: 200, headers: [['content-type', 'text/plain; version=0.0.4; charset=utf-8'], ['cache-control', 'no-store']], body: jsonToPrometheus(prefix, value) } };
+  };
+}
+
+/** The admin listener of a role without pools or a reloadable configuration (relays, origin). */
+export async function startRoleAdmin(role: string, at: HostPort, o: {
+  server: Server; log: Logger; stats: () => Promise<Record<string, unknown>> | Record<string, unknown>; config: () => Record<string, unknown>;
+}): Promise<AdminListener> {
+  return startAdminListener(role, at, {
+    statsRoute: jsonStatsRoute(role, o.stats),
+    readiness: () => ({ serving: o.server.listening, unhealthyPools: [] }),
+    config: o.config,
+  }, o.log);
+}
+
+/** A role's Closable (server/shutdown.ts) that also closes its admin listener. */
+export function withAdmin(main: Closable, admin: AdminListener | null): Closable {
+  if (admin === null) return main;
+  return {
+    close: async () => { await Promise.all([main.close(), admin.close()]); },
+    destroy: () => { main.destroy(); admin.server.closeAllConnections(); },
+  };
+}
+
+/** What the origin shows at /stats on its admin listener: it keeps no request counters, only process figures. */
+export function processStats(role: string, startedAtMs: number): () => Record<string, unknown> {
+  return () => {
+    const m = process.memoryUsage();
+    return { role, pid: process.pid, startedAt: new Date(startedAtMs).toISOString(), uptimeSeconds: Math.floor((Date.now() - startedAtMs) / 1000),
+      memory: { rss: m.rss, heapUsed: m.heapUsed, external: m.external } };
   };
 }

@@ -3,6 +3,9 @@ import type { CommandSpec, FlagValues } from './flags.ts';
 
 export interface CliCommand {
   spec: CommandSpec;
-  /** Start the role with fully resolved flags; resolves once it listens. Throws UsageError for bad values. */
-  run(flags: FlagValues, env: NodeJS.ProcessEnv): Promise<void>;
+  /**
+   * Start the role with fully resolved flags; resolves once it listens. Throws UsageError for bad values. `argv`:
+   * the command line after the command name, for roles that resolve their flags again on a reload.
+   */
+  run(flags: FlagValues, env: NodeJS.ProcessEnv, argv?: readonly string[]): Promise<void>;
 }

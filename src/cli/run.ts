@@ -36,7 +36,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
   tuneHeapForStreaming(process.execArgv, env.NODE_OPTIONS); // see server/heap-tuning.ts
-  await command.run(flags, env);
+  await command.run(flags, env, rest);
   return undefined; // the role keeps running until a signal stops it
 }
 

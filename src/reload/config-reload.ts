@@ -49,6 +49,8 @@ export type ReloadTrigger = 'SIGHUP' | 'watch' | 'api';
 export interface Reloader {
   /** Resolves true when a new generation was loaded, false when refused. */
   reload(trigger: ReloadTrigger): Promise<boolean>;
+  /** The flags in force (restart-only ones as the process started). */
+  flags(): FlagValues;
   stop(): void;
 }
 
@@ -116,7 +118,7 @@ export function installReload(plan: ReloadPlan): Reloader {
     : () => {};
   const onHup = (): void => { void reload('SIGHUP'); };
   process.on('SIGHUP', onHup);
-  return { reload, stop() { unwatch(); process.off('SIGHUP', onHup); } };
+  return { reload, flags: () => plan.flags, stop() { unwatch(); process.off('SIGHUP', onHup); } };
 }
 
 function readText(file: string): string | null {

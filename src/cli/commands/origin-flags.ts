@@ -9,5 +9,6 @@ export const ORIGIN_FLAGS: readonly FlagSpec[] = [
   { name: 'max-ranges', type: 'int', help: 'most ranges honoured in one Range header (more: the whole body)', default: '100' },
   { name: 'headers-timeout', type: 'duration', help: 'time a client has to send the whole request head', default: '20s' },
   { name: 'idle-timeout', type: 'duration', help: 'idle time allowed on a client connection', default: '60s' },
+  { name: 'admin-listen', type: 'hostport', help: 'serve /stats, /metrics, /healthz, /readyz and /config on this separate address (unset: none)', placeholder: 'HOST:PORT' },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
 ];

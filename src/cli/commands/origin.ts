@@ -8,6 +8,8 @@ import { onShutdownSignal } from '../../server/shutdown.ts';
 import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
 import { ORIGIN_FLAGS } from './origin-flags.ts';
+import { effectiveConfig } from '../../admin/config-view.ts';
+import { processStats, startRoleAdmin, withAdmin } from '../../admin/admin-server.ts';
 
 export const originCommand: CliCommand = {
   spec: {
@@ -33,6 +35,11 @@ export const originCommand: CliCommand = {
     const server = origin.createServer({ headersTimeoutMs: flags.headersTimeout as number, idleTimeoutMs: flags.idleTimeout as number });
     const address = await listen(server, flags.listen as HostPort);
     logListening(log, 'origin', address, { root: origin.root ?? null });
-    onShutdownSignal(log, { close: () => closeServer(server), destroy: () => server.closeAllConnections() }, flags.shutdownGrace as number);
+    // --admin-listen: /stats (process figures), /metrics, /healthz, /readyz, /config there (admin/admin-server.ts)
+    const adminAt = flags.adminListen as HostPort | undefined;
+    const admin = adminAt === undefined ? null : await startRoleAdmin('origin', adminAt, {
+      server, log, stats: processStats('origin', Date.now()), config: () => effectiveConfig(originCommand.spec, flags),
+    });
+    onShutdownSignal(log, withAdmin({ close: () => closeServer(server), destroy: () => server.closeAllConnections() }, admin), flags.shutdownGrace as number);
   },
 };

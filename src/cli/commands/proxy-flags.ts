@@ -38,5 +38,7 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'deny', type: 'list', help: 'CIDR ranges forward-proxy and CONNECT requests may not reach', placeholder: 'CIDRS' },
   { name: 'allow-open', type: 'bool', help: 'allow a forward proxy without --proxy-auth on a non-loopback address (an open proxy)', default: false },
   { name: 'upstream-proxy', type: 'url', help: 'send upstream traffic through this HTTP proxy (CONNECT for tunnels)', placeholder: 'URL' },
+  { name: 'admin-listen', type: 'hostport', help: 'serve /stats, /metrics, /healthz, /readyz, /config and cache purge on this separate address; the proxy listener then forwards those paths (unset: stats on the proxy listener)', placeholder: 'HOST:PORT' },
+  { name: 'watch-config', type: 'bool', help: 'reload the --config file when it changes (SIGHUP always reloads)', default: false },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
 ];

@@ -1,10 +1,8 @@
 /** @module `ferry proxy`: resolves flags into ProxyOptions (validated once) and starts the role. */
 import type { HostPort } from '../../util/units.ts';
-import { createProxyServer } from '../../proxy/create-proxy.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from '../../proxy/options.ts';
-import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type Logger, type LogLevel } from '../../server/logger.ts';
-import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
+import { startProxyWorker } from '../../reload/proxy-worker.ts';
 import { runWorkers } from '../../server/workers.ts';
 import type { CliCommand } from '../command.ts';
 import type { FlagValues } from '../flags.ts';
@@ -97,28 +95,23 @@ export const proxyCommand: CliCommand = {
       'ferry proxy --listen 0.0.0.0:8080 --upstream http://10.0.0.5:8081 --max-body 100MiB --workers 4',
     ],
   },
-  async run(flags, env) {
+  async run(flags, env, argv = []) {
     const log = createLogger('proxy', flags.logLevel as LogLevel);
     const options = await resolveProxyFlags(flags, env, log); // validated once, before any fork
     await runWorkers({
       count: flags.workers as number,
       log,
       onPrimary: () => installStatsAggregator(retireWorkerParts), // /stats and /metrics totals over workers, exited ones included
-      async startWorker() {
-        const proxyServer = createProxyServer(options);
-        await proxyServer.proxy.ready();
-        const address = await listen(proxyServer.server, flags.listen as HostPort);
-        // the "listening" line is printed whatever --log-level says: people and scripts wait for it
-        const announce = log.isLevelEnabled('info') ? log : createLogger('proxy', 'info');
-        logListening(announce, 'proxy', address, {
-          upstreams: options.upstreams.map((u) => u.href), pid: process.pid,
-          ...(options.forward ? { forward: true, connectPorts: options.forward.connectPorts, proxyAuth: options.forward.credentials.length > 0 } : {}),
-          ...(options.upstreamProxy ? { upstreamProxy: redactProxyUrl(options.upstreamProxy) } : {}),
-        });
-        onShutdownSignal(log, proxyServer, flags.shutdownGrace as number);
-        // SIGHUP: re-read the JWT key file (a new key signs at once; refused keys are logged and the old one kept)
-        onReloadSignal(log, () => proxyServer.proxy.reload());
-      },
+      // hot reload (SIGHUP, --watch-config) and --admin-listen: reload/proxy-worker.ts
+      startWorker: () => startProxyWorker({
+        spec: proxyCommand.spec, flags, env, argv, log, options,
+        resolve: (next) => resolveProxyFlags(next, env, log),
+        announce: (o) => ({
+          upstreams: o.upstreams.map((u) => u.href),
+          ...(o.forward ? { forward: true, connectPorts: o.forward.connectPorts, proxyAuth: o.forward.credentials.length > 0 } : {}),
+          ...(o.upstreamProxy ? { upstreamProxy: redactProxyUrl(o.upstreamProxy) } : {}),
+        }),
+      }),
     });
   },
 };

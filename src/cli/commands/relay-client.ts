@@ -10,6 +10,8 @@ import { createScavengePacer } from '../../server/scavenge-pacer.ts';
 import { onShutdownSignal } from '../../server/shutdown.ts';
 import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
+import { effectiveConfig } from '../../admin/config-view.ts';
+import { startRoleAdmin, withAdmin } from '../../admin/admin-server.ts';
 import { RELAY_CLIENT_FLAGS } from './relay-flags.ts';
 
 export const relayClientCommand: CliCommand = {
@@ -42,9 +44,14 @@ export const relayClientCommand: CliCommand = {
       sigv4 = { credentials: await awsCredentialSource(env), region, service: flags.service as string };
     }
     const retries = flags.retries as number;
-    const client = createRelayClient({ ...common, gateway, secret, sigv4, retries, log, onBodyBytes: createScavengePacer(RELAY_PACE_BYTES) });
+    const client = createRelayClient({ ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, gateway, secret, sigv4, retries, log, onBodyBytes: createScavengePacer(RELAY_PACE_BYTES) });
     const address = await listen(client.server, flags.listen as HostPort);
     logListening(log, 'relay-client', address, { gateway: `${gateway.origin}${gateway.pathname}`, maxMessage: common.maxMessage, sigv4: sigv4 !== undefined });
-    onShutdownSignal(log, client, flags.shutdownGrace as number);
+    // --admin-listen: /stats, /metrics, /healthz, /readyz, /config there (admin/admin-server.ts)
+    const adminAt = flags.adminListen as HostPort | undefined;
+    const admin = adminAt === undefined ? null : await startRoleAdmin('relay-client', adminAt, {
+      server: client.server, log, stats: () => client.stats(), config: () => effectiveConfig(relayClientCommand.spec, flags),
+    });
+    onShutdownSignal(log, withAdmin(client, admin), flags.shutdownGrace as number);
   },
 };

@@ -9,6 +9,7 @@ const SHARED: readonly FlagSpec[] = [
   { name: 'stats-path', type: 'string', help: 'path of the JSON statistics page ("" disables)', default: '/stats', placeholder: 'PATH' },
   { name: 'window', type: 'int', help: 'chunks in flight (client) or held unconfirmed (server) per direction and session', default: '4' },
   { name: 'insecure-gateway-auth-only', type: 'bool', help: 'run without a relay secret, trusting the gateway alone to authenticate (insecure)', default: false },
+  { name: 'admin-listen', type: 'hostport', help: 'serve /stats, /metrics, /healthz, /readyz and /config on this separate address ; the listener then answers /stats like any request (unset: /stats on the listener)', placeholder: 'HOST:PORT' },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
 ];
 

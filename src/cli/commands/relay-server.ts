@@ -12,6 +12,8 @@ import { createScavengePacer } from '../../server/scavenge-pacer.ts';
 import { onShutdownSignal } from '../../server/shutdown.ts';
 import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
+import { effectiveConfig } from '../../admin/config-view.ts';
+import { startRoleAdmin, withAdmin } from '../../admin/admin-server.ts';
 import { RELAY_SERVER_FLAGS } from './relay-flags.ts';
 
 export const relayServerCommand: CliCommand = {
@@ -51,11 +53,16 @@ export const relayServerCommand: CliCommand = {
       }
     } else throw new UsageError(`--store must be "memory" or a redis:// URL, not "${storeSpec}"`);
     const relay = createRelayServer({
-      ...common, store, secret, insecureGatewayAuthOnly: insecure, connectPorts, log,
+      ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, store, secret, insecureGatewayAuthOnly: insecure, connectPorts, log,
       onBodyBytes: createScavengePacer(RELAY_PACE_BYTES),
     });
     const address = await listen(relay.server, flags.listen as HostPort);
     logListening(log, 'relay-server', address, { store: store.kind, maxMessage: common.maxMessage, authenticated: secret !== undefined });
-    onShutdownSignal(log, relay, flags.shutdownGrace as number);
+    // --admin-listen: /stats, /metrics, /healthz, /readyz, /config there (admin/admin-server.ts)
+    const adminAt = flags.adminListen as HostPort | undefined;
+    const admin = adminAt === undefined ? null : await startRoleAdmin('relay-server', adminAt, {
+      server: relay.server, log, stats: () => relay.stats(), config: () => effectiveConfig(relayServerCommand.spec, flags),
+    });
+    onShutdownSignal(log, withAdmin(relay, admin), flags.shutdownGrace as number);
   },
 };
