@@ -36,6 +36,8 @@ export async function startNamedOrigin(name: string): Promise<NamedOrigin> {
     req.on('data', (c: Buffer) => { bytes += c.length; });
     req.on('end', () => answer(req.url?.startsWith('/echo') ? `:${bytes}` : ''));
   });
+  // a long keep-alive (hinted to clients in Keep-Alive: timeout=60): pooled connections stay open until a client closes them
+  server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
