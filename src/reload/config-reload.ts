@@ -116,7 +116,10 @@ export function installReload(plan: ReloadPlan): Reloader {
   const unwatch = plan.watch && plan.file !== null
     ? watchKeyFile(plan.file, () => { if (readText(plan.file!) !== lastText) void reload('watch'); })
     : () => {};
-  const onHup = (): void => { void reload('SIGHUP'); };
+  const onHup = (): void => {
+    log.info({ event: 'reload', signal: 'SIGHUP', pid: process.pid }, 'SIGHUP: reloading the configuration and key files');
+    void reload('SIGHUP');
+  };
   process.on('SIGHUP', onHup);
   return { reload, flags: () => plan.flags, stop() { unwatch(); process.off('SIGHUP', onHup); } };
 }
