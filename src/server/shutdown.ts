@@ -50,14 +50,3 @@ function exitAfterFlush(log: Logger, code: number): void {
     exit();
   }
 }
-
-/**
- * SIGHUP → reload (the usual daemon convention): without a listener Node would exit on it. In a worker the primary
- * forwards it (server/workers.ts).
- */
-export function onReloadSignal(log: Logger, reload: () => Promise<void>): void {
-  process.on('SIGHUP', () => {
-    log.info({ event: 'reload', signal: 'SIGHUP' }, 'reloading key files');
-    reload().catch((err: unknown) => log.warn({ event: 'reload', err }, 'reload failed; previous configuration kept'));
-  });
-}

@@ -49,7 +49,7 @@ export async function runWorkers(plan: WorkerPlan): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  // SIGHUP means reload, for each worker (see onReloadSignal); the primary itself has nothing to reload
+  // SIGHUP means reload, for each worker (reload/config-reload.ts); the primary itself has nothing to reload
   process.on('SIGHUP', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); });
   for (let i = 0; i < plan.count; i++) fork();
   log.info({ event: 'workers', count: plan.count, pid: process.pid }, `started ${plan.count} workers`);

@@ -41,15 +41,16 @@ export async function startNamedOrigin(name: string): Promise<NamedOrigin> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
+  const release = (): void => { released = true; const w = waiting; waiting = []; for (const f of w) f(); };
   return {
     name,
     url: `http://127.0.0.1:${port}`,
     received: () => received,
     held: () => waiting.length,
-    release() { released = true; const w = waiting; waiting = []; for (const f of w) f(); },
+    release,
     connections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
     async close() {
-      this.release();
+      release();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
