@@ -57,9 +57,6 @@ export async function startProxyWorker(plan: ProxyWorkerPlan): Promise<void> {
   const adminAt = flags.adminListen as HostPort | undefined;
   const sw = createProxySwitch(plan.options, { file, adminListener: adminAt !== undefined });
   const proxyServer = serveProxy(sw);
-  await sw.ready();
-  const address = await listen(proxyServer.server, flags.listen as HostPort);
-  logListening(log, 'proxy', address, { ...plan.announce(plan.options), pid: process.pid });
   const reloader = installReload({
     log, file, watch: flags.watchConfig === true, restartOnly: PROXY_RESTART_ONLY, flags,
     resolve: () => resolveCommandFlags(plan.spec, plan.argv, plan.env),
@@ -71,6 +68,10 @@ export async function startProxyWorker(plan: ProxyWorkerPlan): Promise<void> {
     },
     info: () => sw.config,
   });
+  // (installed before listening: a SIGHUP during start-up reloads instead of ending the process)
+  await sw.ready();
+  const address = await listen(proxyServer.server, flags.listen as HostPort);
+  logListening(log, 'proxy', address, { ...plan.announce(plan.options), pid: process.pid });
   let admin: AdminListener | null = null;
   if (adminAt !== undefined) {
     const source = proxyAdminSource(sw, () => proxyServer.server.listening, () => effectiveConfig(plan.spec, reloader.flags()));
