@@ -28,6 +28,7 @@ import { writeRawReply, writeReply } from '../server/reply-writer.ts';
 import type { HeaderList } from '../http/headers.ts';
 import { compilePathFilter } from './embed/path-filter.ts';
 import { earlyViews, lateViews } from './embed/user-filters.ts';
+import { carry, jwtKey, withoutRoute, type Carried } from './generation-carry.ts';
 
 export interface Proxy {
   readonly options: ProxyOptions;
@@ -65,9 +66,6 @@ export interface Proxy {
   readonly carried: ReadonlyMap<string, Carried>;
 }
 
-/** A filter (or a pair) a configuration generation shares with the next one when its options did not change. */
-export interface Carried { key: string; value: Promise<unknown>; filters: Promise<ProxyFilter[]> }
-
 /**
  * What a configuration generation shares with the one before it (src/reload/proxy-switch.ts builds one proxy per
  * generation). Without it (the library's createProxy), every part is the proxy's own.
@@ -96,19 +94,6 @@ export interface FilterDeps {
   carried?: Map<string, Carried>;
 }
 
-/** Reuse the previous generation's `slot` when it was built from the same `key`; record it for the next one. */
-function carry<T>(deps: FilterDeps, slot: string, key: string, make: () => Promise<T>, filtersOf: (v: T) => ProxyFilter[]): Promise<T> {
-  const before = deps.shared?.previous?.get(slot);
-  const value = before !== undefined && before.key === key ? before.value as Promise<T> : make();
-  deps.carried?.set(slot, { key, value, filters: value.then(filtersOf, () => []) });
-  return value;
-}
-
-/** The same filter without its route phase (its endpoint is served on another listener). */
-function withoutRoute<F extends ProxyFilter>(f: F): F {
-  return Object.assign(Object.create(f) as F, { route: undefined });
-}
-
 /**
  * THE FILTER LIST. Order matters within each phase: route and requestFilter run top to bottom; `cache` phases nest
  * (first outermost); upstreamRequestFilter runs top to bottom, so hop-by-hop removal comes BEFORE every filter that
@@ -116,10 +101,10 @@ function withoutRoute<F extends ProxyFilter>(f: F): F {
  */
 function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFilter | Promise<ProxyFilter>> {
   // (cache and JWT modules are loaded only when enabled: together they cost ~22 MiB of RSS at idle)
-  const jwt = options.jwt ? carry(deps, 'jwt', jwtKey(options.jwt), () => import('./filters/jwt.ts').then((m) => m.createJwtFilters(options.jwt!, { log: options.log })), (j) => [j.jwks, j.sign]) : null;
+  const jwt = options.jwt ? carry(deps.shared?.previous, deps.carried, 'jwt', jwtKey(options.jwt), () => import('./filters/jwt.ts').then((m) => m.createJwtFilters(options.jwt!, { log: options.log })), (j) => [j.jwks, j.sign]) : null;
   const cacheKeyed = JSON.stringify([options.cache, options.cachePurgeToken, options.forwarded]);
   const cacheFilter = options.cache !== null
-    ? carry(deps, 'cache', cacheKeyed, () => import('../cache/create-cache.ts').then((m) => m.createCacheFilterFromOptions({ cache: options.cache!, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded })), (f) => [f])
+    ? carry(deps.shared?.previous, deps.carried, 'cache', cacheKeyed, () => import('../cache/create-cache.ts').then((m) => m.createCacheFilterFromOptions({ cache: options.cache!, cachePurgeToken: options.cachePurgeToken, forwarded: options.forwarded })), (f) => [f])
     : null;
   // the cache filter reports its store's size to the stats once it exists
   const stats = deps.shared?.stats !== undefined ? deps.shared.stats : createStatsFilters(options, {
@@ -154,11 +139,6 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     // ── last: the request inspector sees the response head as sent ──
     ...(stats?.last ? [stats.last] : []),
   ];
-}
-
-/** Two JWT configurations sign alike when every option is the same (the key file's content is re-read on reload). */
-function jwtKey(jwt: NonNullable<ProxyOptions['jwt']>): string {
-  return JSON.stringify({ ...jwt, secret: jwt.secret ? Buffer.from(jwt.secret).toString('base64') : null });
 }
 
 const CONNECT_NOT_ALLOWED = {
