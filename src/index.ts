@@ -10,6 +10,8 @@ export { FERRY_ERROR_CODES, FerryError, UsageError, type FerryErrorCode } from '
 export { createOrigin, type Origin, type OriginOptions } from './origin/create-origin.ts';
 export type { DotfilesPolicy } from './origin/resolve-path.ts';
 export { createProxy, createProxyServer, type Proxy, type ProxyServer } from './proxy/create-proxy.ts';
+export { serveProxy } from './proxy/create-proxy.ts';
+export { createProxySwitch, type ProxySwitch, type ConfigInfo } from './reload/proxy-switch.ts';
 export { resolveProxyOptions, type ProxyInit } from './proxy/options.ts';
 export type { JwtOptions } from './proxy/options.ts';
 export { createJwtSigner, type JwtSigner, type ReloadResult } from './proxy/filters/jwt.ts';
