@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRole, type RunningRole } from '../helpers/cli.ts';
+import { runCli, startRole, type RunningRole } from '../helpers/cli.ts';
 import { request } from '../origin/client.ts';
 import { eventually, startNamedOrigin, type NamedOrigin } from './named-origin.ts';
 
@@ -88,5 +88,13 @@ describe('hot reload under load (--watch-config, SIGHUP)', () => {
     assert.equal((await request(`${proxy.url}/x`)).body.toString(), 'A', 'the new upstream serves, in this one process');
     const stats = JSON.parse((await request(`${admin}/stats?format=json`)).body.toString()) as { config: { generation: number } };
     assert.ok(stats.config.generation >= 3);
+  });
+});
+
+describe('--watch-config without a file', () => {
+  it('is a usage error (exit 2) naming what is missing', async () => {
+    const r = await runCli(['proxy', '--listen', '127.0.0.1:0', '--watch-config']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--watch-config needs --config FILE/);
   });
 });

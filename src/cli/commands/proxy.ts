@@ -5,6 +5,7 @@ import { createLogger, type Logger, type LogLevel } from '../../server/logger.ts
 import { startProxyWorker } from '../../reload/proxy-worker.ts';
 import { runWorkers } from '../../server/workers.ts';
 import type { CliCommand } from '../command.ts';
+import { UsageError } from '../../errors.ts';
 import type { FlagValues } from '../flags.ts';
 import { PROXY_FLAGS } from './proxy-flags.ts';
 import { resolveJwtOptions, type JwtFlags } from '../../proxy/filters/jwt-config.ts';
@@ -97,6 +98,7 @@ export const proxyCommand: CliCommand = {
   },
   async run(flags, env, argv = []) {
     const log = createLogger('proxy', flags.logLevel as LogLevel);
+    if (flags.watchConfig === true && typeof flags.config !== 'string') throw new UsageError('--watch-config needs --config FILE (the file to watch)');
     const options = await resolveProxyFlags(flags, env, log); // validated once, before any fork
     await runWorkers({
       count: flags.workers as number,
