@@ -122,10 +122,14 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
     },
     draining: () => live.size - 1,
     async close() {
+      // oldest first; a carried part is closed once, by the last generation that uses it
       const all = [...live];
       live.clear();
-      for (const g of all) await g.proxy.close();
-      stats?.first && (stats.first as { close?: () => void }).close?.();
+      for (const [i, g] of all.entries()) {
+        const keep = new Set(all.slice(i + 1).flatMap((later) => [...later.proxy.carried.values()].map((c) => c.value)));
+        await g.proxy.close(keep);
+      }
+      if (stats) for (const f of [stats.first, stats.last]) (f as { close?: () => void } | null)?.close?.();
     },
   };
 }
