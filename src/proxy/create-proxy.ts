@@ -132,6 +132,7 @@ function createTransports(options: ProxyOptions): { client: UpstreamClient; tunn
     bodyTimeoutMs: options.idleTimeoutMs,
     maxHeaderBytes: options.maxHeaderBytes,
     upstreamProxy: options.upstreamProxy,
+    ...(options.upstreamTls ? { tls: options.upstreamTls } : {}),
     // forward mode reaches any origin: bound the pool per origin and the number of origins (≤ 64 × 256 sockets)
     ...(options.forward ? { connectionsPerOrigin: 64, maxOrigins: 256 } : {}),
     ...(lookup ? { lookup } : {}),
@@ -156,6 +157,7 @@ function createTransports(options: ProxyOptions): { client: UpstreamClient; tunn
     viaName: options.viaName,
     stats: tunnelStats.upgrade,
     ...(lookup ? { lookup } : {}),
+    ...(options.upstreamTls ? { tls: options.upstreamTls } : {}),
   });
   return { client, tunnelStats, tunnels, upgrades };
 }
@@ -245,6 +247,7 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
     headersTimeoutMs: options.headersTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     log: options.log,
+    ...(options.tls ? { tls: options.tls } : {}),
     // The accept step shared with the relay client: the head check sees one field too many (431) and answers a
     // missing Host itself, so nothing pipelined behind a refusal is forwarded; a parse error cancels the requests in
     // flight on its connection (RELIABILITY S1, S13). Upgrades and CONNECT run the same head check.

@@ -14,6 +14,7 @@ import { hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../ht
 import type { ProxiedResponse, RequestHead } from './phases.ts';
 import { toUpstreamError } from './upstream-errors.ts';
 import type { GuardedLookup } from './forward/destination.ts';
+import type { UpstreamTls } from './upstream-tls.ts';
 
 export interface UpstreamClientOptions {
   connectTimeoutMs: number;
@@ -29,6 +30,8 @@ export interface UpstreamClientOptions {
   maxOrigins?: number;
   /** DNS for every upstream socket (forward mode with --deny: the guarded lookup). */
   lookup?: GuardedLookup;
+  /** Outgoing TLS (--upstream-ca/-cert/-key/-servername/-insecure, proxy/upstream-tls.ts); default: verify against the default CAs. */
+  tls?: UpstreamTls;
 }
 
 /**
@@ -92,7 +95,7 @@ const BODILESS_STATUS = (status: number) => status === 204 || status === 304 || 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const lookup = options.lookup ? { lookup: options.lookup } : {};
   const agentOptions = {
-    connect: { timeout: options.connectTimeoutMs, ...lookup },
+    connect: { timeout: options.connectTimeoutMs, ...lookup, ...options.tls },
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs,
     keepAliveTimeout: POOL_IDLE_MS,
@@ -105,7 +108,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
   const nodeAgents: NodeAgents = {
     http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
-    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
+    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup, ...options.tls }),
   };
 
   function sendUndici(call: Call): Promise<ProxiedResponse> {
@@ -192,7 +195,7 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
       agent: tls ? agents.https : agents.http,
       host: peer.hostname.replace(/^\[|\]$/g, ''),
       port: peer.port === '' ? (tls ? 443 : 80) : Number(peer.port),
-      ...(tls ? { servername: peer.hostname } : {}),
+      ...(tls ? { servername: options.tls?.servername ?? peer.hostname } : {}),
       method: call.head.method,
       path: proxy ? `${call.origin}${call.path}` : call.path,
       headers: headers as unknown as http.OutgoingHttpHeaders,

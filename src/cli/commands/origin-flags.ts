@@ -1,5 +1,6 @@
 /** @module The flag table of `ferry origin`. */
 import { DOTFILES_POLICIES } from '../../origin/resolve-path.ts';
+import { TLS_LISTENER_FLAGS } from './tls-flags.ts';
 import type { FlagSpec } from '../flags.ts';
 
 export const ORIGIN_FLAGS: readonly FlagSpec[] = [
@@ -10,4 +11,5 @@ export const ORIGIN_FLAGS: readonly FlagSpec[] = [
   { name: 'headers-timeout', type: 'duration', help: 'time a client has to send the whole request head', default: '20s' },
   { name: 'idle-timeout', type: 'duration', help: 'idle time allowed on a client connection', default: '60s' },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
+  ...TLS_LISTENER_FLAGS,
 ];

@@ -1,5 +1,6 @@
 /** @module The flag table of `ferry proxy` (drives parsing, --help, config files and FERRY_* env). */
 import type { FlagSpec } from '../flags.ts';
+import { TLS_LISTENER_FLAGS, UPSTREAM_TLS_FLAGS } from './tls-flags.ts';
 
 export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', type: 'hostport', help: 'address to listen on', default: '127.0.0.1:8080', placeholder: 'HOST:PORT' },
@@ -39,4 +40,6 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'allow-open', type: 'bool', help: 'allow a forward proxy without --proxy-auth on a non-loopback address (an open proxy)', default: false },
   { name: 'upstream-proxy', type: 'url', help: 'send upstream traffic through this HTTP proxy (CONNECT for tunnels)', placeholder: 'URL' },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
+  ...TLS_LISTENER_FLAGS,
+  ...UPSTREAM_TLS_FLAGS,
 ];

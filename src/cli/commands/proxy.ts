@@ -5,6 +5,8 @@ import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from '../../pr
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type Logger, type LogLevel } from '../../server/logger.ts';
 import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
+import { reloadTls } from '../../server/tls-listener.ts';
+import { resolveTlsListenerFlags, resolveUpstreamTlsFlags } from './tls-flags.ts';
 import { runWorkers } from '../../server/workers.ts';
 import type { CliCommand } from '../command.ts';
 import type { FlagValues } from '../flags.ts';
@@ -80,6 +82,9 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   init.inspector = resolveInspectorFlags(flags);
   // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
   init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
+  // TLS: --tls-cert/--tls-key pairs (checked here, before any fork) and the --upstream-ca & co. for https upstreams.
+  init.tls = resolveTlsListenerFlags(flags, log);
+  init.upstreamTls = resolveUpstreamTlsFlags(flags, log);
   if ((init.upstreams?.length ?? 0) === 0 && !init.forward) {
     log.warn({ event: 'no-route' }, 'neither --upstream nor --forward given: every proxied request will get 404');
   }
@@ -117,7 +122,8 @@ export const proxyCommand: CliCommand = {
         });
         onShutdownSignal(log, proxyServer, flags.shutdownGrace as number);
         // SIGHUP: re-read the JWT key file (a new key signs at once; refused keys are logged and the old one kept)
-        onReloadSignal(log, () => proxyServer.proxy.reload());
+        // and the TLS certificate pairs (a broken new pair is refused with one log line, the old one kept)
+        onReloadSignal(log, async () => { reloadTls(proxyServer.server); await proxyServer.proxy.reload(); });
       },
     });
   },
