@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { pipeline, Readable } from 'node:stream';
 import { Agent, type ProxyAgent } from 'undici';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
@@ -123,6 +124,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
           headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
           body: call.body,
+          ...(call.origin.startsWith('https:') ? tlsServername(call.origin, options.tls?.servername) : {}),
         }, handler as never);
       } catch (err) {
         reject(toUpstreamError(err));
@@ -167,6 +169,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 }
 
 interface NodeAgents { http: http.Agent; https: https.Agent }
+
+/**
+ * SNI and the name the certificate is checked against: --upstream-servername, else the upstream URL's host. undici
+ * would otherwise take them from the forwarded Host field, which in reverse mode is the client's name for ferry.
+ * An IP-literal upstream sends no SNI (RFC 6066 §3), so undici's own choice is left.
+ */
+function tlsServername(origin: string, override: string | undefined): { servername?: string } {
+  if (override) return { servername: override };
+  const host = new URL(origin).hostname;
+  return isIP(host.replace(/^\[|\]$/g, '')) === 0 ? { servername: host } : {};
+}
 
 /** Any byte outside ASCII in a field value (obs-text, RFC 9110 §5.5). */
 function hasObsText(headers: HeaderList): boolean {

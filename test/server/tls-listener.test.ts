@@ -19,7 +19,7 @@ const main = ca.leaf(['localhost', '127.0.0.1']);
 const wild = ca.leaf(['*.wild.test']);
 const exact = ca.leaf(['exact.test']);
 
-interface Handshake { names: string; fingerprint: string; alpn: string | false; version: string | null; reused: boolean; session: Buffer | undefined }
+interface Handshake { names: string; fingerprint: string; alpn: string | false | null; version: string | null; reused: boolean; session: Buffer | undefined }
 
 /** One TLS handshake with `port` (servername may be omitted: no SNI); resolves once the server's session ticket came. */
 function handshake(port: number, opts: { servername?: string; alpn?: string[]; maxVersion?: tls.SecureVersion; session?: Buffer } = {}): Promise<Handshake> {
