@@ -16,9 +16,11 @@ export function toUpstreamError(err: unknown): FerryError {
   if (UNREACHABLE.has(code)) {
     return new FerryError('FERRY_ERR_UPSTREAM_UNREACHABLE', `upstream unreachable: ${code}`, { source: 'upstream', status: 502, cause: err });
   }
-  const tlsReason = tlsFailureReason(code) ?? tlsFailureReason(inner?.code ?? '');
+  // a refused certificate (expired, unknown CA, name mismatch) or handshake: the 502's log line says which
+  const tlsCode = tlsFailureReason(e?.code ?? '') !== null ? e!.code! : inner?.code ?? '';
+  const tlsReason = tlsFailureReason(tlsCode);
   if (tlsReason !== null) {
-    return new FerryError('FERRY_ERR_UPSTREAM_TLS', `upstream TLS failed: ${tlsReason} (${code === 'UNKNOWN' ? inner?.code : code}): ${message}`, { source: 'upstream', status: 502, cause: err });
+    return new FerryError('FERRY_ERR_UPSTREAM_TLS', `upstream TLS failed: ${tlsReason} (${tlsCode}): ${(tlsCode === e?.code ? e : inner)?.message ?? message}`, { source: 'upstream', status: 502, cause: err });
   }
   if (code === 'UND_ERR_MAX_ORIGINS_REACHED') {
     // forward mode bounds the origins pooled at once: a full pool is a temporary overload of ferry, not a bad upstream

@@ -87,7 +87,17 @@ test('mutual TLS with --upstream-cert/--upstream-key, the name checked being --u
   const withCert = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', `https://127.0.0.1:${port}`, '--upstream-ca', ca.caFile,
     '--upstream-servername', 'mtls.test', '--upstream-cert', client.certFile, '--upstream-key', client.keyFile]);
   t.after(() => withCert.stop());
-  assert.deepEqual(await get(withCert.port), { status: 200, body: 'ok from mtls' }, JSON.stringify(withCert.logs.slice(-2)));
+  assert.deepEqual(await get(withCert.port), { status: 200, body: 'ok from mtls' });
+  // Expect: 100-continue takes ferry's node:https path: same CA, client certificate and server name
+  const continued = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: withCert.port, method: 'POST', path: '/', headers: { host: 'localhost', expect: '100-continue', 'content-length': 5 } }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode!));
+    });
+    req.once('continue', () => req.end('hello'));
+    req.once('error', reject);
+  });
+  assert.equal(continued, 200);
 
   const without = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', `https://127.0.0.1:${port}`, '--upstream-ca', ca.caFile,
     '--upstream-servername', 'mtls.test'], { alerts: { expectedLog: (l) => l.event === 'upstream-tls-error' || String(l.msg).includes('upstream') } });
