@@ -53,11 +53,10 @@ export function createTestCa(): TestCa {
       writeFileSync(ext, `subjectAltName=${san(names)}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n`);
       openssl(['req', ...ecKey, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${names[0]}`], dir);
       const days = opts.days ?? 2;
-      // an expired leaf: valid from two days ago until yesterday (openssl x509 -not_before/-not_after need 3.4; ca does it)
-      const validity = days > 0 ? ['-days', String(days)] : ['-startdate', stamp(-2), '-enddate', stamp(-1)];
       if (days > 0) {
-        openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', ...validity, '-extfile', ext, '-out', `${base}.pem`], dir);
+        openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', String(days), '-extfile', ext, '-out', `${base}.pem`], dir);
       } else {
+        // already expired: valid from two days ago until yesterday (`openssl x509` takes no explicit dates before 3.4)
         expiredLeaf(dir, base, ext);
       }
       return { certFile: join(dir, `${base}.pem`), keyFile: join(dir, `${base}.key`), cert: read(`${base}.pem`), key: read(`${base}.key`) };

@@ -133,6 +133,7 @@ test('reload: a changed pair is used by new handshakes while an open keep-alive 
   await waitForLog(origin, 'tls-reloaded', mark);
   const fresh = await handshake(origin.port, { servername: 'localhost' });
   assert.notEqual(fresh.fingerprint, before.fingerprint, 'a new handshake sees the new certificate');
+  assert.equal((await handshake(origin.port)).fingerprint, fresh.fingerprint, 'so does one without SNI (the default context)');
   const kept = await get(url, agent);
   assert.equal(kept.status, 200);
   assert.equal(kept.localPort, before.localPort, 'the open connection was reused, not dropped');
