@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { createTestCa, type Pair } from '../helpers/certs.ts';
 import { startRole, type RunningRole } from '../helpers/cli.ts';
 
@@ -111,4 +111,33 @@ test('reverse https upstream: the certificate is checked against the upstream UR
   t.after(() => proxy.stop());
   // before: undici took SNI and the name to verify from the forwarded Host, so this was a 502 (name mismatch)
   assert.deepEqual(await get(proxy.port, '/', 'www.ferry.example'), { status: 200, body: 'ok from named' });
+});
+
+test('an Upgrade to an https upstream is verified with --upstream-ca too (wss): 101 and bytes both ways', async (t) => {
+  const pair = ca.leaf(['localhost']);
+  const server = https.createServer({ cert: pair.cert, key: pair.key }, (_req, res) => res.end('no upgrade'));
+  server.on('upgrade', (_req, socket: net.Socket) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    socket.on('data', (c: Buffer) => socket.write(`echo:${c.toString()}`));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  after(() => { server.closeAllConnections(); server.close(); });
+  const port = (server.address() as AddressInfo).port;
+  const proxy = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', `https://localhost:${port}`, '--upstream-ca', ca.caFile]);
+  t.after(() => proxy.stop());
+  const reply = await new Promise<string>((resolve, reject) => {
+    const c = net.connect(proxy.port, '127.0.0.1', () => {
+      c.write('GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    });
+    let got = '';
+    c.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.includes('\r\n\r\n') && !got.includes('echo:')) c.write('ping');
+      if (got.includes('echo:ping')) { c.destroy(); resolve(got); }
+    });
+    c.once('error', reject);
+    setTimeout(() => { c.destroy(); reject(new Error(`no echo; got ${JSON.stringify(got)}`)); }, 10_000).unref();
+  });
+  assert.match(reply, /^HTTP\/1\.1 101 /);
+  assert.match(reply, /echo:ping$/);
 });
