@@ -106,7 +106,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     ...(options.maxOrigins !== undefined ? { maxOrigins: options.maxOrigins } : {}),
   };
   // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
-  const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
+  // (through --upstream-proxy, undici's ProxyAgent takes the origin's TLS settings as requestTls)
+  const agent: Agent | ProxyAgent = options.upstreamProxy
+    ? createUpstreamProxyDispatcher(options.upstreamProxy, { ...agentOptions, ...(options.tls ? { requestTls: options.tls } : {}) })
+    : new Agent(agentOptions);
   const nodeAgents: NodeAgents = {
     http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
     https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup, ...options.tls }),
@@ -177,9 +180,16 @@ interface NodeAgents { http: http.Agent; https: https.Agent }
  */
 function tlsServername(origin: string, override: string | undefined): { servername?: string } {
   if (override) return { servername: override };
-  const host = new URL(origin).hostname;
-  return isIP(host.replace(/^\[|\]$/g, '')) === 0 ? { servername: host } : {};
+  let named = SERVERNAMES.get(origin);
+  if (named === undefined) {
+    const host = new URL(origin).hostname;
+    named = isIP(host.replace(/^\[|\]$/g, '')) === 0 ? { servername: host } : {};
+    if (SERVERNAMES.size >= 1024) SERVERNAMES.clear(); // forward mode may see any number of origins
+    SERVERNAMES.set(origin, named);
+  }
+  return named;
 }
+const SERVERNAMES = new Map<string, { servername?: string }>();
 
 /** Any byte outside ASCII in a field value (obs-text, RFC 9110 §5.5). */
 function hasObsText(headers: HeaderList): boolean {
@@ -208,7 +218,7 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
       agent: tls ? agents.https : agents.http,
       host: peer.hostname.replace(/^\[|\]$/g, ''),
       port: peer.port === '' ? (tls ? 443 : 80) : Number(peer.port),
-      ...(tls ? { servername: options.tls?.servername ?? peer.hostname } : {}),
+      ...(tls ? { servername: (proxy ? undefined : options.tls?.servername) ?? peer.hostname } : {}),
       method: call.head.method,
       path: proxy ? `${call.origin}${call.path}` : call.path,
       headers: headers as unknown as http.OutgoingHttpHeaders,

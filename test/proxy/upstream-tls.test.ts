@@ -141,3 +141,12 @@ test('an Upgrade to an https upstream is verified with --upstream-ca too (wss): 
   assert.match(reply, /^HTTP\/1\.1 101 /);
   assert.match(reply, /echo:ping$/);
 });
+
+test('through --upstream-proxy (CONNECT), the https upstream is still verified with --upstream-ca', async (t) => {
+  const port = await origin('tunnelled', ca.leaf(['localhost']));
+  const forward = await startRole(['proxy', '--listen', '127.0.0.1:0', '--forward', '--connect-ports', String(port)]);
+  t.after(() => forward.stop());
+  const proxy = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', `https://localhost:${port}`, '--upstream-proxy', `http://127.0.0.1:${forward.port}`, '--upstream-ca', ca.caFile]);
+  t.after(() => proxy.stop());
+  assert.deepEqual(await get(proxy.port), { status: 200, body: 'ok from tunnelled' });
+});
