@@ -164,6 +164,7 @@ function createTransports(options: ProxyOptions, shared?: ProxyShared): { client
     bodyTimeoutMs: options.idleTimeoutMs,
     maxHeaderBytes: options.maxHeaderBytes,
     upstreamProxy: options.upstreamProxy,
+    ...(options.upstreamTls ? { tls: options.upstreamTls } : {}),
     // forward mode reaches any origin: bound the pool per origin and the number of origins (≤ 64 × 256 sockets)
     ...(options.forward ? { connectionsPerOrigin: 64, maxOrigins: 256 } : {}),
     ...(lookup ? { lookup } : {}),
@@ -188,6 +189,7 @@ function createTransports(options: ProxyOptions, shared?: ProxyShared): { client
     viaName: options.viaName,
     stats: tunnelStats.upgrade,
     ...(lookup ? { lookup } : {}),
+    ...(options.upstreamTls ? { tls: options.upstreamTls } : {}),
   });
   return { client, tunnelStats, tunnels, upgrades };
 }
@@ -292,6 +294,7 @@ export function serveProxy(proxy: Proxy): ProxyServer {
     headersTimeoutMs: options.headersTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     log: options.log,
+    ...(options.tls ? { tls: options.tls } : {}),
     // The accept step shared with the relay client: the head check sees one field too many (431) and answers a
     // missing Host itself, so nothing pipelined behind a refusal is forwarded; a parse error cancels the requests in
     // flight on its connection (RELIABILITY S1, S13). Upgrades and CONNECT run the same head check.

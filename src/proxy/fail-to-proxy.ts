@@ -55,6 +55,9 @@ export const FAILURE_RULES: Readonly<Record<FerryErrorCode, FailureRule>> = {
   FERRY_ERR_UPSTREAM_CLOSED: { status: 502, message: 'Bad Gateway: upstream closed the connection', close: false, log: null },
   FERRY_ERR_UPSTREAM_BODY: { status: 502, message: null, close: false, log: null },
   FERRY_ERR_UPSTREAM_PROXY: { status: 502, message: null, close: false, log: null },
+  // the upstream's certificate was refused (expired, unknown CA, name mismatch): the log line says which; the client
+  // learns no more than nginx's 502 tells it
+  FERRY_ERR_UPSTREAM_TLS: { status: 502, message: 'Bad Gateway: upstream TLS failed', close: false, log: { level: 'warn', event: 'upstream-tls-error' } },
   FERRY_ERR_TOO_MANY_ORIGINS: { status: 503, message: null, close: false, log: null },
   FERRY_ERR_UPGRADE: { status: 502, message: null, close: false, log: { level: 'warn', event: 'upgrade-error' } },
   FERRY_ERR_RELAY: { status: 502, message: null, close: false, log: null },

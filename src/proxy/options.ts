@@ -2,6 +2,8 @@
  * @module ProxyOptions: every option of `createProxy`, typed, with the defaults the CLI flags show.
  * Each feature owns the validation of its own group (see the filter modules); `resolveProxyOptions` runs them once.
  */
+import type { UpstreamTls } from './upstream-tls.ts';
+import type { TlsListenerOptions } from '../server/tls-listener.ts';
 import { FerryError } from '../errors.ts';
 import { isToken } from '../http/grammar.ts';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
@@ -73,6 +75,10 @@ export interface ProxyOptions {
   cache: string | null;
   cachePurgeToken: string | null;
   upstreamProxy: URL | null;
+  /** Outgoing TLS settings (proxy/upstream-tls.ts); null: verify against the default CAs. */
+  upstreamTls: UpstreamTls | null;
+  /** Listen over TLS (server/tls-listener.ts); null: cleartext. */
+  tls: TlsListenerOptions | null;
   /** The pseudonym in Via (RFC 9110 §7.6.3). */
   viaName: string;
   /**
@@ -153,6 +159,8 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
     cache: init.cache ?? null,
     cachePurgeToken: init.cachePurgeToken ?? null,
     upstreamProxy: init.upstreamProxy ?? null,
+    upstreamTls: init.upstreamTls ?? null,
+    tls: init.tls ?? null,
     viaName: via,
     inspector: resolveInspector(init.inspector, bad),
     log: init.log ?? createSilentLogger(),

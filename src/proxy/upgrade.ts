@@ -6,6 +6,7 @@
  * hop-by-hop filter removes them from everything else). The upstream's 101 is relayed and the two sockets are piped
  * (tunnel/relay.ts); any other answer is passed back and the connection closed.
  */
+import type { UpstreamTls } from './upstream-tls.ts';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
@@ -32,6 +33,8 @@ export interface UpgradeOptions {
   stats: TunnelStats;
   /** DNS for the upstream socket (forward mode with --deny: the guarded lookup). */
   lookup?: GuardedLookup;
+  /** Outgoing TLS for wss/https upgrades (proxy/upstream-tls.ts). */
+  tls?: UpstreamTls;
 }
 
 export interface UpgradeBody extends RawBody {
@@ -132,7 +135,8 @@ async function openUpgradeRequest(options: UpgradeOptions, origin: string, path:
     headers: toFlatHeaders(head.headers) as unknown as http.OutgoingHttpHeaders,
     // Through --upstream-proxy: the request goes over the CONNECT tunnel (TLS inside it for https origins).
     // (agent: false would make Node ignore createConnection and connect directly.)
-    ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel, ...(isIP(host) === 0 ? { servername: host } : {}) }) : tunnel) } : { agent: false }),
+    ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel, ...(isIP(host) === 0 ? { servername: host } : {}), ...options.tls }) : tunnel) } : { agent: false }),
+    ...(secure ? options.tls : {}),
     ...(options.lookup ? { lookup: options.lookup } : {}),
     timeout: options.upstreamTimeoutMs,
   });

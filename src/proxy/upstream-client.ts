@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { pipeline, Readable } from 'node:stream';
 import { Agent, type ProxyAgent } from 'undici';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
@@ -14,6 +15,7 @@ import { hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../ht
 import type { ProxiedResponse, RequestHead } from './phases.ts';
 import { toUpstreamError } from './upstream-errors.ts';
 import type { GuardedLookup } from './forward/destination.ts';
+import type { UpstreamTls } from './upstream-tls.ts';
 
 export interface UpstreamClientOptions {
   connectTimeoutMs: number;
@@ -29,6 +31,8 @@ export interface UpstreamClientOptions {
   maxOrigins?: number;
   /** DNS for every upstream socket (forward mode with --deny: the guarded lookup). */
   lookup?: GuardedLookup;
+  /** Outgoing TLS (--upstream-ca/-cert/-key/-servername/-insecure, proxy/upstream-tls.ts); default: verify against the default CAs. */
+  tls?: UpstreamTls;
 }
 
 /**
@@ -92,7 +96,7 @@ const BODILESS_STATUS = (status: number) => status === 204 || status === 304 || 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const lookup = options.lookup ? { lookup: options.lookup } : {};
   const agentOptions = {
-    connect: { timeout: options.connectTimeoutMs, ...lookup },
+    connect: { timeout: options.connectTimeoutMs, ...lookup, ...options.tls },
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs,
     keepAliveTimeout: POOL_IDLE_MS,
@@ -102,10 +106,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     ...(options.maxOrigins !== undefined ? { maxOrigins: options.maxOrigins } : {}),
   };
   // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
-  const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
+  // (through --upstream-proxy, undici's ProxyAgent takes the origin's TLS settings as requestTls)
+  const agent: Agent | ProxyAgent = options.upstreamProxy
+    ? createUpstreamProxyDispatcher(options.upstreamProxy, { ...agentOptions, ...(options.tls ? { requestTls: options.tls } : {}) })
+    : new Agent(agentOptions);
   const nodeAgents: NodeAgents = {
     http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
-    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
+    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup, ...options.tls }),
   };
 
   function sendUndici(call: Call): Promise<ProxiedResponse> {
@@ -120,6 +127,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
           headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
           body: call.body,
+          ...(call.origin.startsWith('https:') ? tlsServername(call.origin, options.tls?.servername) : {}),
         }, handler as never);
       } catch (err) {
         reject(toUpstreamError(err));
@@ -165,6 +173,24 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
 interface NodeAgents { http: http.Agent; https: https.Agent }
 
+/**
+ * SNI and the name the certificate is checked against: --upstream-servername, else the upstream URL's host. undici
+ * would otherwise take them from the forwarded Host field, which in reverse mode is the client's name for ferry.
+ * An IP-literal upstream sends no SNI (RFC 6066 §3), so undici's own choice is left.
+ */
+function tlsServername(origin: string, override: string | undefined): { servername?: string } {
+  if (override) return { servername: override };
+  let named = SERVERNAMES.get(origin);
+  if (named === undefined) {
+    const host = new URL(origin).hostname;
+    named = isIP(host.replace(/^\[|\]$/g, '')) === 0 ? { servername: host } : {};
+    if (SERVERNAMES.size >= 1024) SERVERNAMES.clear(); // forward mode may see any number of origins
+    SERVERNAMES.set(origin, named);
+  }
+  return named;
+}
+const SERVERNAMES = new Map<string, { servername?: string }>();
+
 /** Any byte outside ASCII in a field value (obs-text, RFC 9110 §5.5). */
 function hasObsText(headers: HeaderList): boolean {
   for (const [, v] of headers) if (/[^\x00-\x7f]/.test(v)) return true;
@@ -192,7 +218,7 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
       agent: tls ? agents.https : agents.http,
       host: peer.hostname.replace(/^\[|\]$/g, ''),
       port: peer.port === '' ? (tls ? 443 : 80) : Number(peer.port),
-      ...(tls ? { servername: peer.hostname } : {}),
+      ...(tls ? { servername: (proxy ? undefined : options.tls?.servername) ?? peer.hostname } : {}),
       method: call.head.method,
       path: proxy ? `${call.origin}${call.path}` : call.path,
       headers: headers as unknown as http.OutgoingHttpHeaders,

@@ -1,5 +1,6 @@
 /** @module Turning whatever the upstream I/O threw into the one FerryError with a code that fail-to-proxy maps. */
 import { FerryError } from '../errors.ts';
+import { tlsFailureReason } from './upstream-tls.ts';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 const CLOSED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -14,6 +15,12 @@ export function toUpstreamError(err: unknown): FerryError {
   const message = e?.message ?? String(err);
   if (UNREACHABLE.has(code)) {
     return new FerryError('FERRY_ERR_UPSTREAM_UNREACHABLE', `upstream unreachable: ${code}`, { source: 'upstream', status: 502, cause: err });
+  }
+  // a refused certificate (expired, unknown CA, name mismatch) or handshake: the 502's log line says which
+  const tlsCode = tlsFailureReason(e?.code ?? '') !== null ? e!.code! : inner?.code ?? '';
+  const tlsReason = tlsFailureReason(tlsCode);
+  if (tlsReason !== null) {
+    return new FerryError('FERRY_ERR_UPSTREAM_TLS', `upstream TLS failed: ${tlsReason} (${tlsCode}): ${(tlsCode === e?.code ? e : inner)?.message ?? message}`, { source: 'upstream', status: 502, cause: err });
   }
   if (code === 'UND_ERR_MAX_ORIGINS_REACHED') {
     // forward mode bounds the origins pooled at once: a full pool is a temporary overload of ferry, not a bad upstream

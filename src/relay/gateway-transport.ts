@@ -7,6 +7,7 @@
  * backoff 100 ms × 2ⁿ capped at 2 s, jittered); when they run out the transfer fails loudly.
  * A server saying "busy" (window full, long poll over) is not a failure and costs no retry.
  */
+import type { UpstreamTls } from '../proxy/upstream-tls.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
@@ -30,6 +31,8 @@ export interface GatewayTransportOptions {
   counters: RelayCounters;
   log: Logger;
   now?: () => number;
+  /** TLS settings for an https gateway (--upstream-ca & co., proxy/upstream-tls.ts). */
+  tls?: UpstreamTls;
 }
 
 export interface RelayReply {
@@ -75,6 +78,7 @@ export class GatewayTransport {
       keepAliveTimeout: 30_000,
       headersTimeout: options.pollTimeoutMs + 15_000,
       bodyTimeout: 60_000,
+      ...(options.tls ? { connect: { ...options.tls } } : {}),
     });
   }
 

@@ -3,6 +3,8 @@
  * CONNECT tunnels (relay-client-tunnel.ts) become relay sessions through the gateway; `/stats` answers locally.
  * This file holds the sessions, the server and its lifecycle.
  */
+import type { TlsListenerOptions } from '../server/tls-listener.ts';
+import type { UpstreamTls } from '../proxy/upstream-tls.ts';
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -27,6 +29,10 @@ export interface RelayClientOptions {
   pollTimeoutMs: number;
   statsPath: string;
   log: Logger;
+  /** Listen over TLS (server/tls-listener.ts). */
+  tls?: TlsListenerOptions | null;
+  /** TLS settings for an https gateway (proxy/upstream-tls.ts). */
+  gatewayTls?: UpstreamTls | null;
   /**
    * Called with the size of every body chunk relayed (both directions). The library does nothing with body sizes on
    * its own; the `ferry` command installs a scavenge pacer here (relay-gc.ts). An embedding process keeps its own
@@ -48,7 +54,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   const log = o.log;
   const transport = new GatewayTransport({
     gateway: o.gateway, secret: o.secret, sigv4: o.sigv4, retries: o.retries, pollTimeoutMs: o.pollTimeoutMs,
-    maxMessage: o.maxMessage, counters, log,
+    maxMessage: o.maxMessage, counters, log, ...(o.gatewayTls ? { tls: o.gatewayTls } : {}),
   });
   const chunkSize = chunkPayloadSize(o.maxMessage);
   const open = new Set<ClientSession>();
@@ -77,7 +83,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
       if (!res.headersSent) plain(res, 500, 'internal error');
       else res.destroy();
     });
-  }, { log, ...acceptHooks(HEAD_LIMITS.maxHeadersCount) });
+  }, { log, ...acceptHooks(HEAD_LIMITS.maxHeadersCount), ...(o.tls ? { tls: o.tls } : {}) });
   // Without this listener Node answers 100 Continue itself, before the head was checked.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
   // Uploads of any size pass through: no deadline on receiving a whole request body (idle timeouts still apply).

@@ -5,6 +5,7 @@
  * This file holds the lifecycle (sweeps, /stats, graceful close); a message is handled by relay-message.ts from the
  * pure decisions of relay-decisions.ts, the endpoints live in relay-endpoints.ts, the reply writer in relay-reply.ts.
  */
+import type { TlsListenerOptions } from '../server/tls-listener.ts';
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeServer, createHardenedServer } from '../server/http-server.ts';
@@ -31,6 +32,8 @@ export interface RelayServerOptions {
   connectPorts: readonly number[] | undefined;
   statsPath: string;
   log: Logger;
+  /** Listen over TLS (server/tls-listener.ts). */
+  tls?: TlsListenerOptions | null;
   now?: () => number;
   /**
    * Called with the size of every body chunk relayed (both directions). The library does nothing with body sizes on
@@ -97,7 +100,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
       if (!res.headersSent) ctx.refuse(res, refusal('internal', 500, 'internal error', false), '');
       else res.destroy();
     });
-  }, { log, requestTimeoutMs: o.pollTimeoutMs + 60_000 });
+  }, { log, requestTimeoutMs: o.pollTimeoutMs + 60_000, ...(o.tls ? { tls: o.tls } : {}) });
 
   return {
     server,

@@ -15,7 +15,8 @@ import { listen, logListening } from '../server/listen.ts';
 import type { Logger } from '../server/logger.ts';
 import { onShutdownSignal } from '../server/shutdown.ts';
 import type { HostPort } from '../util/units.ts';
-import { installReload } from './config-reload.ts';
+import { reloadTls } from '../server/tls-listener.ts';
+import { installReload, onConfigReload } from './config-reload.ts';
 import { createProxySwitch } from './proxy-switch.ts';
 
 /**
@@ -25,6 +26,8 @@ import { createProxySwitch } from './proxy-switch.ts';
 export const PROXY_RESTART_ONLY: readonly string[] = [
   'listen', 'workers', 'adminListen', 'watchConfig', 'config', 'logLevel', 'shutdownGrace', 'maxHeaderSize',
   'statsPath', 'metricsPath', 'inspector', 'inspectorSize', 'redactHeaders',
+  // the listener's TLS pairs are named at start; their files are re-read on every reload (server/tls-listener.ts)
+  'tlsCert', 'tlsKey', 'tlsMinVersion', 'http2',
 ];
 
 export interface ProxyWorkerPlan {
@@ -69,6 +72,8 @@ export async function startProxyWorker(plan: ProxyWorkerPlan): Promise<void> {
     info: () => sw.config,
   });
   // (installed before listening: a SIGHUP during start-up reloads instead of ending the process)
+  // TLS certificate files are re-read with every accepted reload (a broken pair is refused there, the old one kept)
+  if (plan.options.tls) onConfigReload(async () => () => { reloadTls(proxyServer.server); });
   await sw.ready();
   const address = await listen(proxyServer.server, flags.listen as HostPort);
   logListening(log, 'proxy', address, { ...plan.announce(plan.options), pid: process.pid });

@@ -2,6 +2,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.ts';
+import { createTlsServer, type TlsListenerOptions } from './tls-listener.ts';
 import { writeRawReply } from './reply-writer.ts';
 
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
@@ -29,6 +30,8 @@ export interface HardenedServerOptions {
   requireHostHeader?: boolean;
   /** Runs first on every parser error; returns true when it handled the socket (no 4xx is written then). */
   onClientError?: ClientErrorHook;
+  /** Listen over TLS (--tls-cert/--tls-key): the same handler and limits behind server/tls-listener.ts. */
+  tls?: TlsListenerOptions;
   log: Logger;
 }
 
@@ -47,7 +50,7 @@ export function createHardenedServer(
   options: HardenedServerOptions,
 ): http.Server {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const server = http.createServer({
+  const httpOptions: http.ServerOptions = {
     insecureHTTPParser: false, // RELIABILITY S11: never lenient
     maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
     headersTimeout,
@@ -56,7 +59,8 @@ export function createHardenedServer(
     connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
     requireHostHeader: options.requireHostHeader ?? true,
     joinDuplicateHeaders: false,
-  }, handler);
+  };
+  const server = options.tls ? createTlsServer(httpOptions, handler, options.tls, options.log) : http.createServer(httpOptions, handler);
   server.maxHeadersCount = options.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT;
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   server.timeout = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;

@@ -1,5 +1,6 @@
 /** @module Binding a server to HOST:PORT and saying where it listens. Owns the socket bind, nothing else. */
 import type { Server } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { FerryError } from '../errors.ts';
 import { formatHostForUrl, type HostPort } from '../util/units.ts';
 import type { Logger } from './logger.ts';
@@ -24,7 +25,7 @@ export function listen(server: Server, at: HostPort): Promise<ListeningAddress> 
         resolve({ host: at.host, port: at.port, url: String(addr) });
         return;
       }
-      resolve({ host: addr.address, port: addr.port, url: `http://${formatHostForUrl(addr.address)}:${addr.port}` });
+      resolve({ host: addr.address, port: addr.port, url: `${server instanceof TlsServer ? 'https' : 'http'}://${formatHostForUrl(addr.address)}:${addr.port}` });
     };
     server.once('error', onError);
     server.once('listening', onListening);

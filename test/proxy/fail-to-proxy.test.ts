@@ -30,6 +30,7 @@ const TABLE: Row[] = [
   ['FERRY_ERR_UPSTREAM_CLOSED', 'upstream', 502, 'Bad Gateway: upstream closed the connection', false, null],
   ['FERRY_ERR_UPSTREAM_BODY', 'upstream', 502, OWN, false, null],
   ['FERRY_ERR_UPSTREAM_PROXY', 'upstream', 502, OWN, false, null],
+  ['FERRY_ERR_UPSTREAM_TLS', 'upstream', 502, 'Bad Gateway: upstream TLS failed', false, 'warn upstream-tls-error'],
   ['FERRY_ERR_TOO_MANY_ORIGINS', 'upstream', 503, OWN, false, null],
   ['FERRY_ERR_UPGRADE', 'upstream', 502, OWN, false, 'warn upgrade-error'],
   ['FERRY_ERR_RELAY', 'upstream', 502, OWN, false, null],

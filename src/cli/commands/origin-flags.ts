@@ -1,5 +1,6 @@
 /** @module The flag table of `ferry origin`. */
 import { DOTFILES_POLICIES } from '../../origin/resolve-path.ts';
+import { TLS_LISTENER_FLAGS } from './tls-flags.ts';
 import type { FlagSpec } from '../flags.ts';
 
 export const ORIGIN_FLAGS: readonly FlagSpec[] = [
@@ -11,4 +12,5 @@ export const ORIGIN_FLAGS: readonly FlagSpec[] = [
   { name: 'idle-timeout', type: 'duration', help: 'idle time allowed on a client connection', default: '60s' },
   { name: 'admin-listen', type: 'hostport', help: 'serve /stats, /metrics, /healthz, /readyz and /config on this separate address (unset: none)', placeholder: 'HOST:PORT' },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
+  ...TLS_LISTENER_FLAGS,
 ];

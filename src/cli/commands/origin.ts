@@ -4,7 +4,9 @@ import type { DotfilesPolicy } from '../../origin/resolve-path.ts';
 import { closeServer } from '../../server/http-server.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
-import { onShutdownSignal } from '../../server/shutdown.ts';
+import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
+import { reloadTls } from '../../server/tls-listener.ts';
+import { resolveTlsListenerFlags } from './tls-flags.ts';
 import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
 import { ORIGIN_FLAGS } from './origin-flags.ts';
@@ -32,7 +34,8 @@ export const originCommand: CliCommand = {
       maxRanges: flags.maxRanges as number,
       log,
     });
-    const server = origin.createServer({ headersTimeoutMs: flags.headersTimeout as number, idleTimeoutMs: flags.idleTimeout as number });
+    const tls = resolveTlsListenerFlags(flags, log);
+    const server = origin.createServer({ headersTimeoutMs: flags.headersTimeout as number, idleTimeoutMs: flags.idleTimeout as number, ...(tls ? { tls } : {}) });
     const address = await listen(server, flags.listen as HostPort);
     logListening(log, 'origin', address, { root: origin.root ?? null });
     // --admin-listen: /stats (process figures), /metrics, /healthz, /readyz, /config there (admin/admin-server.ts)
@@ -41,5 +44,6 @@ export const originCommand: CliCommand = {
       server, log, stats: processStats('origin', Date.now()), config: () => effectiveConfig(originCommand.spec, flags),
     });
     onShutdownSignal(log, withAdmin({ close: () => closeServer(server), destroy: () => server.closeAllConnections() }, admin), flags.shutdownGrace as number);
+    if (tls) onReloadSignal(log, async () => { reloadTls(server); });
   },
 };

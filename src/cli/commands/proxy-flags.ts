@@ -1,5 +1,6 @@
 /** @module The flag table of `ferry proxy` (drives parsing, --help, config files and FERRY_* env). */
 import type { FlagSpec } from '../flags.ts';
+import { TLS_LISTENER_FLAGS, UPSTREAM_TLS_FLAGS } from './tls-flags.ts';
 
 export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', type: 'hostport', help: 'address to listen on', default: '127.0.0.1:8080', placeholder: 'HOST:PORT' },
@@ -41,4 +42,6 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'admin-listen', type: 'hostport', help: 'serve /stats, /metrics, /healthz, /readyz, /config and cache purge on this separate address; the proxy listener then forwards those paths (unset: stats on the proxy listener)', placeholder: 'HOST:PORT' },
   { name: 'watch-config', type: 'bool', help: 'reload the --config file when it changes (SIGHUP always reloads)', default: false },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
+  ...TLS_LISTENER_FLAGS,
+  ...UPSTREAM_TLS_FLAGS,
 ];

@@ -3,6 +3,7 @@ import type { HostPort } from '../../util/units.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from '../../proxy/options.ts';
 import { createLogger, type Logger, type LogLevel } from '../../server/logger.ts';
 import { startProxyWorker } from '../../reload/proxy-worker.ts';
+import { resolveTlsListenerFlags, resolveUpstreamTlsFlags } from './tls-flags.ts';
 import { runWorkers } from '../../server/workers.ts';
 import type { CliCommand } from '../command.ts';
 import { UsageError } from '../../errors.ts';
@@ -79,6 +80,9 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   init.inspector = resolveInspectorFlags(flags);
   // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
   init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
+  // TLS: --tls-cert/--tls-key pairs (checked here, before any fork) and the --upstream-ca & co. for https upstreams.
+  init.tls = resolveTlsListenerFlags(flags, log);
+  init.upstreamTls = resolveUpstreamTlsFlags(flags, log);
   if ((init.upstreams?.length ?? 0) === 0 && !init.forward) {
     log.warn({ event: 'no-route' }, 'neither --upstream nor --forward given: every proxied request will get 404');
   }

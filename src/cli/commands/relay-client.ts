@@ -7,7 +7,9 @@ import { awsCredentialSource } from '../../relay/sigv4.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
-import { onShutdownSignal } from '../../server/shutdown.ts';
+import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
+import { reloadTls } from '../../server/tls-listener.ts';
+import { resolveTlsListenerFlags, resolveUpstreamTlsFlags } from './tls-flags.ts';
 import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
 import { effectiveConfig } from '../../admin/config-view.ts';
@@ -44,7 +46,9 @@ export const relayClientCommand: CliCommand = {
       sigv4 = { credentials: await awsCredentialSource(env), region, service: flags.service as string };
     }
     const retries = flags.retries as number;
-    const client = createRelayClient({ ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, gateway, secret, sigv4, retries, log, onBodyBytes: createScavengePacer(RELAY_PACE_BYTES) });
+    const tls = resolveTlsListenerFlags(flags, log);
+    const gatewayTls = resolveUpstreamTlsFlags(flags, log);
+    const client = createRelayClient({ ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, gateway, secret, sigv4, retries, log, tls, gatewayTls, onBodyBytes: createScavengePacer(RELAY_PACE_BYTES) });
     const address = await listen(client.server, flags.listen as HostPort);
     logListening(log, 'relay-client', address, { gateway: `${gateway.origin}${gateway.pathname}`, maxMessage: common.maxMessage, sigv4: sigv4 !== undefined });
     // --admin-listen: /stats, /metrics, /healthz, /readyz, /config there (admin/admin-server.ts)
@@ -53,5 +57,6 @@ export const relayClientCommand: CliCommand = {
       server: client.server, log, stats: () => client.stats(), config: () => effectiveConfig(relayClientCommand.spec, flags),
     });
     onShutdownSignal(log, withAdmin(client, admin), flags.shutdownGrace as number);
+    if (tls) onReloadSignal(log, async () => { reloadTls(client.server); });
   },
 };

@@ -1,5 +1,6 @@
 /** @module The flag tables of `ferry relay-client` and `ferry relay-server`. */
 import type { FlagSpec } from '../flags.ts';
+import { TLS_LISTENER_FLAGS, UPSTREAM_TLS_FLAGS } from './tls-flags.ts';
 
 const SHARED: readonly FlagSpec[] = [
   { name: 'max-message', type: 'size', help: 'largest relay HTTP message, head and body included', default: '1MiB' },
@@ -18,6 +19,7 @@ export const RELAY_SERVER_FLAGS: readonly FlagSpec[] = [
   { name: 'store', type: 'string', help: 'session store: memory, or redis://HOST:PORT to share sessions between instances', default: 'memory', placeholder: 'STORE' },
   { name: 'connect-ports', type: 'list', help: 'ports CONNECT may reach (unset: any)', placeholder: 'PORTS' },
   ...SHARED,
+  ...TLS_LISTENER_FLAGS,
 ];
 
 export const RELAY_CLIENT_FLAGS: readonly FlagSpec[] = [
@@ -28,4 +30,7 @@ export const RELAY_CLIENT_FLAGS: readonly FlagSpec[] = [
   { name: 'region', type: 'string', help: 'AWS region for --sigv4', placeholder: 'REGION' },
   { name: 'service', type: 'string', help: 'AWS service name for --sigv4', default: 'execute-api', placeholder: 'NAME' },
   ...SHARED,
+  ...TLS_LISTENER_FLAGS,
+  // the gateway, when it is https:// (verified against the default CAs unless told otherwise)
+  ...UPSTREAM_TLS_FLAGS,
 ];

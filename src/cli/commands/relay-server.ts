@@ -9,7 +9,9 @@ import type { SessionStore } from '../../relay/session-store.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
-import { onShutdownSignal } from '../../server/shutdown.ts';
+import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
+import { reloadTls } from '../../server/tls-listener.ts';
+import { resolveTlsListenerFlags } from './tls-flags.ts';
 import type { HostPort } from '../../util/units.ts';
 import type { CliCommand } from '../command.ts';
 import { effectiveConfig } from '../../admin/config-view.ts';
@@ -44,6 +46,7 @@ export const relayServerCommand: CliCommand = {
         return Number(p);
       });
     }
+    const tls = resolveTlsListenerFlags(flags, log); // before the store connects: a bad pair is a usage error
     const storeSpec = flags.store as string;
     let store: SessionStore;
     if (storeSpec === 'memory') store = new MemorySessionStore({ ttlMs: common.sessionTtlMs });
@@ -53,7 +56,7 @@ export const relayServerCommand: CliCommand = {
       }
     } else throw new UsageError(`--store must be "memory" or a redis:// URL, not "${storeSpec}"`);
     const relay = createRelayServer({
-      ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, store, secret, insecureGatewayAuthOnly: insecure, connectPorts, log,
+      ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, store, secret, insecureGatewayAuthOnly: insecure, connectPorts, log, tls,
       onBodyBytes: createScavengePacer(RELAY_PACE_BYTES),
     });
     const address = await listen(relay.server, flags.listen as HostPort);
@@ -64,5 +67,6 @@ export const relayServerCommand: CliCommand = {
       server: relay.server, log, stats: () => relay.stats(), config: () => effectiveConfig(relayServerCommand.spec, flags),
     });
     onShutdownSignal(log, withAdmin(relay, admin), flags.shutdownGrace as number);
+    if (tls) onReloadSignal(log, async () => { reloadTls(relay.server); });
   },
 };
