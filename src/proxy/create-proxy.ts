@@ -5,6 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
+import { attachH2c } from '../server/h2-server.ts';
 import { createStatsFilters } from '../stats/stats-filters.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
 import { createForwardedFilter } from './filters/forwarded.ts';
@@ -135,6 +136,7 @@ function createTransports(options: ProxyOptions): { client: UpstreamClient; tunn
     // forward mode reaches any origin: bound the pool per origin and the number of origins (≤ 64 × 256 sockets)
     ...(options.forward ? { connectionsPerOrigin: 64, maxOrigins: 256 } : {}),
     ...(lookup ? { lookup } : {}),
+    ...(options.upstreamH2 ? { allowH2: true } : {}),
   });
   const tunnelStats = { connect: createTunnelStats(), upgrade: createTunnelStats() };
   const tunnels = options.forward ? createConnectBody({
@@ -255,11 +257,14 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
   server.on('checkContinue', proxy.handler);
   server.on('upgrade', proxy.upgrade);
   server.on('connect', proxy.connect);
+  // --h2c: HTTP/2 with prior knowledge on this same listener, into the same handler
+  const h2c = options.h2c ? attachH2c(server, proxy, { idleTimeoutMs: options.idleTimeoutMs, maxHeaderBytes: options.maxHeaderBytes }) : null;
   return {
     server,
     proxy,
     async close() {
       proxy.endStreams();
+      h2c?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -267,6 +272,7 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
       await proxy.close();
     },
     destroy() {
+      h2c?.close();
       server.closeAllConnections();
       proxy.destroyTunnels();
     },

@@ -12,6 +12,7 @@ import { toFlatHeaders } from '../http/headers.ts';
 import { formatInterimHead, interimToRelay } from '../http/interim.ts';
 import { continueAlreadySent, markClosing, requestLimitReached } from '../server/connection.ts';
 import { completeReplyHeaders, writeRawReply } from '../server/reply-writer.ts';
+import { isH2Response, responseHeadersFor, sendH2Interim } from './h2-entry.ts';
 import { decideFailure, failureLog, toFerryError } from './fail-to-proxy.ts';
 import type { LocalReply, ProxiedResponse, ResponseHead } from './phases.ts';
 import { finish, type Phases, type RunContext } from './run-state.ts';
@@ -37,7 +38,7 @@ export function sendLocal(p: Phases, ctx: RunContext, reply: LocalReply): void {
   const head = applyResponseFilters(p, { status: reply.status, headers }, ctx);
   ctx.status = head.status;
   closeAtRequestLimit(res);
-  res.writeHead(head.status, toFlatHeaders(head.headers));
+  res.writeHead(head.status, toFlatHeaders(responseHeadersFor(res, head.headers)));
   ctx.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : 0;
   if (body instanceof Readable) {
     if (ctx.request.method === 'HEAD') { body.destroy(); res.end(); return; }
@@ -75,8 +76,9 @@ export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, re
   ctx.status = head.status;
   closeAtRequestLimit(res);
   try {
-    if (head.statusText) res.writeHead(head.status, head.statusText, toFlatHeaders(head.headers));
-    else res.writeHead(head.status, toFlatHeaders(head.headers));
+    // HTTP/2 has no reason phrase (RFC 9113 §8.3.2) and no connection-specific fields (§8.2.2)
+    if (head.statusText && !isH2Response(res)) res.writeHead(head.status, head.statusText, toFlatHeaders(head.headers));
+    else res.writeHead(head.status, toFlatHeaders(responseHeadersFor(res, head.headers)));
   } catch (err) {
     // Node refused a field or reason phrase it would not put on the wire: release the upstream body, answer 502
     body?.destroy();
@@ -140,6 +142,11 @@ function closeAtRequestLimit(res: ServerResponse): void {
  * that is still queued behind another (its socket is assigned later).
  */
 export function sendInterim(ctx: RunContext, res: ServerResponse, status: number, headers: HeaderList): void {
+  if (isH2Response(res)) {
+    const interim = interimToRelay(status, headers, ctx.request.httpVersion, ctx.run.interims);
+    if (interim !== null && !res.headersSent && !res.destroyed) { ctx.run.interims++; sendH2Interim(res, interim.status, interim.headers); }
+    return;
+  }
   // a client that does not read gets no more of them (the final head and body still flow with backpressure)
   if (res.headersSent || res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed || res.socket.writableNeedDrain) return;
   const interim = interimToRelay(status, headers, ctx.request.httpVersion, ctx.run.interims);

@@ -73,6 +73,10 @@ export interface ProxyOptions {
   cache: string | null;
   cachePurgeToken: string | null;
   upstreamProxy: URL | null;
+  /** `--h2c`: the plain listener also takes cleartext HTTP/2 with prior knowledge (server/h2-server.ts). */
+  h2c: boolean;
+  /** `--upstream-h2`: offer HTTP/2 (ALPN h2) to HTTPS upstreams (undici allowH2). */
+  upstreamH2: boolean;
   /** The pseudonym in Via (RFC 9110 §7.6.3). */
   viaName: string;
   /**
@@ -153,6 +157,8 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
     cache: init.cache ?? null,
     cachePurgeToken: init.cachePurgeToken ?? null,
     upstreamProxy: init.upstreamProxy ?? null,
+    h2c: init.h2c ?? false,
+    upstreamH2: init.upstreamH2 ?? false,
     viaName: via,
     inspector: resolveInspector(init.inspector, bad),
     log: init.log ?? createSilentLogger(),

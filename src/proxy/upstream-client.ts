@@ -29,6 +29,8 @@ export interface UpstreamClientOptions {
   maxOrigins?: number;
   /** DNS for every upstream socket (forward mode with --deny: the guarded lookup). */
   lookup?: GuardedLookup;
+  /** Offer HTTP/2 by ALPN to HTTPS upstreams (--upstream-h2); HTTP/1.1 when they do not take it. */
+  allowH2?: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     pipelining: 1,
     ...(options.connectionsPerOrigin !== undefined ? { connections: options.connectionsPerOrigin } : {}),
     ...(options.maxOrigins !== undefined ? { maxOrigins: options.maxOrigins } : {}),
+    ...(options.allowH2 === true ? { allowH2: true } : {}),
   };
   // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
   const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);

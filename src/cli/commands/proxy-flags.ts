@@ -38,5 +38,7 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'deny', type: 'list', help: 'CIDR ranges forward-proxy and CONNECT requests may not reach', placeholder: 'CIDRS' },
   { name: 'allow-open', type: 'bool', help: 'allow a forward proxy without --proxy-auth on a non-loopback address (an open proxy)', default: false },
   { name: 'upstream-proxy', type: 'url', help: 'send upstream traffic through this HTTP proxy (CONNECT for tunnels)', placeholder: 'URL' },
+  { name: 'h2c', type: 'bool', help: 'also accept cleartext HTTP/2 with prior knowledge on the listener (RFC 9113 §3.3)', default: false },
+  { name: 'upstream-h2', type: 'bool', help: 'offer HTTP/2 to HTTPS upstreams (ALPN h2, else HTTP/1.1)', default: false },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
 ];

@@ -80,6 +80,9 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   init.inspector = resolveInspectorFlags(flags);
   // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
   init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
+  // HTTP/2: --h2c (cleartext prior knowledge on the listener), --upstream-h2 (ALPN h2 to HTTPS upstreams)
+  init.h2c = flags.h2c === true;
+  init.upstreamH2 = flags.upstreamH2 === true;
   if ((init.upstreams?.length ?? 0) === 0 && !init.forward) {
     log.warn({ event: 'no-route' }, 'neither --upstream nor --forward given: every proxied request will get 404');
   }
