@@ -7,11 +7,14 @@
  * Node's `http2.createServer({ allowHTTP1 })` only falls back to HTTP/1.1 on TLS (ALPN); on a plain socket it would
  * answer an HTTP/1.1 request with a GOAWAY. So `attachH2c` reads the first bytes of each connection: the HTTP/2
  * connection preface (RFC 9113 §3.4) hands the socket to an HTTP/2 server, anything else to the HTTP/1.1 server.
+ * node:http takes bytes pushed back with `unshift`; an HTTP/2 session reads the socket's native handle and would not
+ * see them ("bad client magic"), so it gets the socket through a small Duplex (`PrefaceReplay`), which node:http2
+ * drives from JavaScript; the client's address is copied onto the session's socket for the logs and X-Forwarded-For.
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import http2, { type Http2SecureServer, type Http2Server, type SecureServerOptions, type Settings } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 
 /** RFC 9113 §3.4: every HTTP/2 connection starts with these 24 octets. */
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -83,7 +86,16 @@ export function attachH2c(server: HttpServer, h: H2Handlers, o: H2Options = {}):
   const h2 = http2.createServer({ settings: settings(o) });
   wire(h2, h, o);
   const sessions = new Set<http2.ServerHttp2Session>();
-  h2.on('session', (s) => { sessions.add(s); s.once('close', () => sessions.delete(s)); });
+  h2.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+    // node:http2 wraps a Duplex in a socket without a peer address: give it the TCP peer's (net.Socket's `_peername`,
+    // what its remoteAddress getter falls back to without a native handle). 'session' is emitted synchronously
+    // inside emit('connection'), so `accepting` is this session's TCP socket.
+    const tcp = accepting;
+    if (tcp) (s.socket as unknown as { _peername?: object })._peername = { address: tcp.remoteAddress, port: tcp.remotePort, family: tcp.remoteFamily };
+  });
+  let accepting: Socket | null = null;
   const h1Listeners = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
@@ -98,9 +110,13 @@ export function attachH2c(server: HttpServer, h: H2Handlers, o: H2Options = {}):
       socket.off('timeout', onSilent);
       socket.setTimeout(0);
       socket.pause();
+      if (isPrefix) {
+        accepting = socket;
+        try { h2.emit('connection', new PrefaceReplay(socket, seen)); } finally { accepting = null; }
+        return;
+      }
       socket.unshift(seen);
-      if (isPrefix) h2.emit('connection', socket);
-      else for (const l of h1Listeners) l.call(server, socket);
+      for (const l of h1Listeners) l.call(server, socket);
       socket.resume();
     };
     const onEnd = (): void => { socket.destroy(); };
@@ -115,4 +131,22 @@ export function attachH2c(server: HttpServer, h: H2Handlers, o: H2Options = {}):
     h2,
     close() { for (const s of sessions) s.close(); },
   };
+}
+
+/** A TCP socket whose first bytes (the preface, already read) are given again first; then its bytes as they come. */
+class PrefaceReplay extends Duplex {
+  readonly #socket: Socket;
+  constructor(socket: Socket, first: Buffer) {
+    super({ allowHalfOpen: false });
+    this.#socket = socket;
+    this.push(first);
+    socket.on('data', (c: Buffer) => { if (!this.push(c)) socket.pause(); });
+    socket.once('end', () => this.push(null));
+    socket.once('close', () => this.destroy());
+    socket.resume();
+  }
+  override _read(): void { this.#socket.resume(); }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void { this.#socket.write(chunk, cb); }
+  override _final(cb: (err?: Error | null) => void): void { this.#socket.end(); cb(); }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void { this.#socket.destroy(); cb(err); }
 }
