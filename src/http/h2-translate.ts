@@ -130,6 +130,19 @@ export function translateH2Request(raw: readonly string[], endStream: boolean, l
 }
 
 /**
+ * RFC 8441 §5: an extended CONNECT becomes the HTTP/1.1 upgrade it stands for — `GET :path` with `Connection:
+ * upgrade`, `Upgrade: <:protocol>` and, for WebSocket, a fresh Sec-WebSocket-Key (`key`: 16 random bytes, base64;
+ * RFC 6455 §4.1), since HTTP/2 clients send none. The upstream's 101 is answered 200 on the stream.
+ */
+export function extendedConnectAsUpgrade(head: H2RequestHead, key: string): H2RequestHead {
+  const protocol = head.protocol ?? '';
+  const headers: HeaderList = head.headers.filter(([n]) => n !== 'sec-websocket-key');
+  headers.push(['connection', 'upgrade'], ['upgrade', protocol]);
+  if (protocol.toLowerCase() === 'websocket') headers.push(['sec-websocket-key', key]);
+  return { ...head, method: 'GET', headers, body: { kind: 'none' } };
+}
+
+/**
  * A response head for an HTTP/2 stream: connection-specific fields removed (§8.2.2; Node throws on them), and the
  * fields a `Connection` line named with them. Returns the same list when nothing had to go.
  */

@@ -6,6 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
 import { attachH2c } from '../server/h2-server.ts';
+import { enterH2Connect, isH2Connect } from './h2-entry.ts';
 import { createStatsFilters } from '../stats/stats-filters.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
 import { createForwardedFilter } from './filters/forwarded.ts';
@@ -176,10 +177,12 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
   });
   ready.catch(() => { /* reported to whoever awaits ready(); requests get 500 */ });
   const takes = compilePathFilter(options.pathFilter);
-  return {
+  const self: Proxy = {
     options,
     takes,
     handler(req, res, next) {
+      // CONNECT on an h2 stream (RFC 9113 §8.5, RFC 8441): the stream is the raw entry's socket
+      if (isH2Connect(req)) { enterH2Connect(req, res, self); return; }
       if (options.pathFilter !== undefined && !takes(req)) {
         if (next) next();
         else writeReply(res, { status: 404, headers: [['content-type', 'text/plain; charset=utf-8']], body: 'Not Found\n' });
@@ -227,6 +230,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
       }
     },
   };
+  return self;
 }
 
 export interface ProxyServer {

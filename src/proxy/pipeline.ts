@@ -120,7 +120,8 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
  */
 function accept(p: Phases, limits: PipelineDeps, ctx: RunContext): void {
   // an HTTP/2 stream: its header block translated to the HTTP/1.1 head (RFC 9113 §8; proxy/h2-entry.ts)
-  const checked = isH2Request(ctx.req) ? checkH2Head(ctx.req, limits) : checkRequestHead(ctx.request.httpVersion, ctx.request.headers, limits);
+  const h2 = isH2Request(ctx.req) ? checkH2Head(ctx.req, limits) : null;
+  const checked = h2 ?? checkRequestHead(ctx.request.httpVersion, ctx.request.headers, limits);
   if (checked.kind === 'reject') {
     ctx.error = new FerryError('FERRY_ERR_FRAMING', checked.reason, { source: 'downstream', status: checked.status });
     ctx.log.info({ event: 'client-error', requestId: ctx.id, status: checked.status, reason: checked.reason }, 'rejected request');
@@ -128,6 +129,7 @@ function accept(p: Phases, limits: PipelineDeps, ctx: RunContext): void {
     return;
   }
   ctx.request.headers = checked.headers;
+  if (h2?.kind === 'ok') { ctx.request.method = h2.method; ctx.request.target = h2.target; }
   ctx.run.framing = checked.body;
   run(p, ctx).catch((err: unknown) => {
     p.log.error({ event: 'internal-error', err }, 'proxy runner failed');
