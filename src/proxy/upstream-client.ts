@@ -102,7 +102,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     pipelining: 1,
     ...(options.connectionsPerOrigin !== undefined ? { connections: options.connectionsPerOrigin } : {}),
     ...(options.maxOrigins !== undefined ? { maxOrigins: options.maxOrigins } : {}),
-    ...(options.allowH2 === true ? { allowH2: true } : {}),
+    // explicit: undici 8 offers h2 by ALPN unless told not to; ferry speaks HTTP/1.1 upstream unless --upstream-h2
+    allowH2: options.allowH2 === true,
   };
   // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
   const agent: Agent | ProxyAgent = options.upstreamProxy ? createUpstreamProxyDispatcher(options.upstreamProxy, agentOptions) : new Agent(agentOptions);
