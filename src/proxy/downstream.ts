@@ -12,7 +12,7 @@ import { toFlatHeaders } from '../http/headers.ts';
 import { formatInterimHead, interimToRelay } from '../http/interim.ts';
 import { continueAlreadySent, markClosing, requestLimitReached } from '../server/connection.ts';
 import { completeReplyHeaders, writeRawReply } from '../server/reply-writer.ts';
-import { isH2Response, responseHeadersFor, sendH2Interim } from './h2-entry.ts';
+import { addH2Trailers, cutResponse, isH2Response, relayTrailersOnEnd, responseHeadersFor, sendH2Interim } from './h2-entry.ts';
 import { decideFailure, failureLog, toFerryError } from './fail-to-proxy.ts';
 import type { LocalReply, ProxiedResponse, ResponseHead } from './phases.ts';
 import { finish, type Phases, type RunContext } from './run-state.ts';
@@ -29,7 +29,7 @@ export function sendLocal(p: Phases, ctx: RunContext, reply: LocalReply): void {
   const { req, res } = ctx;
   if (res === null) { sendLocalRaw(p, ctx, reply); return; }
   const body = reply.body;
-  if (res.headersSent || res.destroyed) { res.destroy(); return; }
+  if (res.headersSent || res.destroyed) { cutResponse(res); return; }
   // An unread request body must not be parsed as the next request: close instead (RELIABILITY S13).
   const unreadBody = ctx.run.framing.kind !== 'none' && !req.complete && ctx.run.meter === null;
   const close = reply.close === true || unreadBody;
@@ -44,7 +44,7 @@ export function sendLocal(p: Phases, ctx: RunContext, reply: LocalReply): void {
     if (ctx.request.method === 'HEAD') { body.destroy(); res.end(); return; }
     ctx.run.body = body;
     body.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
-    body.once('error', (err: Error) => { ctx.error ??= toFerryError(err); res.destroy(); });
+    body.once('error', (err: Error) => { ctx.error ??= toFerryError(err); cutResponse(res); });
     body.pipe(res);
     return;
   }
@@ -94,9 +94,12 @@ export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, re
     // read, since the handler pauses the upstream beyond it): hand it to res.end at once. Same bytes on the wire;
     // spares the pipe's listeners and the flowing-mode ticks on the small-response path.
     const chunk = body.read() as Buffer | null;
+    addH2Trailers(res, body.trailers);
     if (chunk !== null) { ctx.bytesOut += chunk.length; onBodyBytes?.(chunk.length); res.end(chunk); } else res.end();
     return;
   }
+  // (before pipe: its own 'end' listener ends the response)
+  if (body instanceof UpstreamBody) relayTrailersOnEnd(res, body);
   // body.pipe rather than stream.pipeline: pipeline costs an AbortController and a DOMException per request, and
   // every outcome is handled here anyway: client gone → body destroyed (close handler), body error → cut.
   ctx.run.body = body;
@@ -104,7 +107,7 @@ export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, re
   body.once('error', (err: Error) => {
     // Mid-body failure: the head is out, so the only honest signal left is cutting the connection (S10).
     ctx.error ??= err instanceof FerryError ? err : new FerryError('FERRY_ERR_UPSTREAM_BODY', `response body failed: ${err.message}`, { source: 'upstream', cause: err });
-    res.destroy();
+    cutResponse(res);
   });
   body.pipe(res);
 }
@@ -123,7 +126,7 @@ export function fail(p: Phases, ctx: RunContext, err: unknown): void {
 /** Cut the client connection (nothing honest can be written any more). */
 export function cut(ctx: RunContext): void {
   if (ctx.res === null) ctx.run.raw?.socket.destroy();
-  else ctx.res.destroy();
+  else cutResponse(ctx.res);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Http2ServerRequest, Http2ServerResponse, OutgoingHttpHeaders } from 'node:http2';
+import { constants as http2constants, type Http2ServerRequest, type Http2ServerResponse, type OutgoingHttpHeaders } from 'node:http2';
 import type { FramingResult } from '../http/framing.ts';
 import { extendedConnectAsUpgrade, h2ResponseHeaders, translateH2Request, type H2Limits } from '../http/h2-translate.ts';
 import { H2TunnelSocket } from './h2-tunnel.ts';
@@ -56,6 +56,19 @@ export function responseHeadersFor(res: ServerResponse, headers: HeaderList): He
   return isH2Response(res) ? h2ResponseHeaders(headers) : headers;
 }
 
+/**
+ * Cut a response (nothing honest can be written any more). On HTTP/1.1 the connection closes; on an h2 stream it is
+ * RST_STREAM with INTERNAL_ERROR (RFC 9113 §8.1: a truncated body must not end with END_STREAM) — destroying the
+ * compat response alone would reset it with NO_ERROR, which clients read as a clean end.
+ */
+export function cutResponse(res: ServerResponse): void {
+  if (isH2Response(res)) {
+    const stream = (res as unknown as Http2ServerResponse).stream;
+    if (!stream.closed && !stream.destroyed) stream.close(http2constants.NGHTTP2_INTERNAL_ERROR);
+  }
+  res.destroy();
+}
+
 /** An interim response (RFC 9113 §8.1: a HEADERS frame with a 1xx :status before the final one). */
 export function sendH2Interim(res: ServerResponse, status: number, headers: HeaderList): void {
   const stream = (res as unknown as Http2ServerResponse).stream;
@@ -66,4 +79,24 @@ export function sendH2Interim(res: ServerResponse, status: number, headers: Head
     out[n] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
   }
   stream.additionalHeaders(out);
+}
+
+/** Fields never relayed in a trailer section: framing, routing and connection fields (RFC 9110 §6.5.1, RFC 9113 §8.2.2). */
+const NOT_IN_TRAILERS: ReadonlySet<string> = new Set(['content-length', 'content-type', 'content-encoding', 'content-range', 'host', 'trailer', 'te', 'authorization', 'set-cookie', 'cache-control', 'expires', 'date', 'location', 'retry-after', 'vary', 'age', 'www-authenticate', 'proxy-authenticate']);
+
+/**
+ * On an h2 stream, the upstream's trailer section follows the body as a trailing HEADERS frame (RFC 9113 §8.1):
+ * `body.trailers` is read when the body ends, before `res.end` sends END_STREAM. HTTP/1.1 clients get no trailers
+ * (ferry's HTTP/1.1 responses are not re-chunked for them).
+ */
+export function relayTrailersOnEnd(res: ServerResponse, body: { trailers: HeaderList | null; once(event: 'end', f: () => void): unknown }): void {
+  if (!isH2Response(res)) return;
+  body.once('end', () => addH2Trailers(res, body.trailers));
+}
+
+export function addH2Trailers(res: ServerResponse, trailers: HeaderList | null): void {
+  if (trailers === null || !isH2Response(res)) return;
+  const out: Record<string, string> = {};
+  for (const [n, v] of h2ResponseHeaders(trailers)) if (!NOT_IN_TRAILERS.has(n)) out[n] = out[n] === undefined ? v : `${out[n]}, ${v}`;
+  if (Object.keys(out).length > 0) res.addTrailers(out);
 }

@@ -265,6 +265,8 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
  */
 export class UpstreamBody extends Readable {
   complete = false;
+  /** The upstream's trailer section (RFC 9110 §6.5), set before the end of the body when it sent one. */
+  trailers: HeaderList | null = null;
 }
 
 interface Controller {
@@ -328,10 +330,11 @@ class ResponseHandler {
     if (this.#body && !this.#body.push(chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_controller: Controller, trailers?: Record<string, string | string[] | undefined> | null): void {
     this.#settled = true;
     this.#signal.onAbort = null;
     if (this.#body) {
+      if (trailers) this.#body.trailers = trailerList(trailers);
       this.#body.complete = true;
       this.#body.push(null);
     }
@@ -345,6 +348,15 @@ class ResponseHandler {
     if (this.#body) { if (first) this.#body.destroy(fe); }
     else this.#reject(fe);
   }
+}
+
+function trailerList(t: Record<string, string | string[] | undefined>): HeaderList | null {
+  const out: HeaderList = [];
+  for (const [n, v] of Object.entries(t)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) out.push([n.toLowerCase(), one]);
+  }
+  return out.length > 0 ? out : null;
 }
 
 function fromFlat(flat: string[]): HeaderList {

@@ -59,6 +59,14 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'text/plain', connection: 'keep-alive', 'keep-alive': 'timeout=5' }).end('final');
       return true;
     }
+    if (req.url === '/trailers' || req.url === '/trailers-big') {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+      res.write(req.url === '/trailers' ? 'body ' : 'x'.repeat(4 * 1024 * 1024));
+      res.addTrailers({ 'x-checksum': 'sha256=abc', 'content-type': 'text/html' });
+      res.end('end');
+      return true;
+    }
     if (req.url === '/cacheable') {
       req.resume();
       res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'public, max-age=60', 'content-length': 6 }).end('stored');
@@ -115,6 +123,30 @@ describe('h2 over TLS (ALPN h2) into the same runner', () => {
       assert.equal(r.headers['keep-alive'], undefined);
       assert.deepEqual(r.interim.map((h) => h[':status']), [103]);
       assert.equal(r.interim[0]!.link, '</a.css>; rel=preload; as=style');
+    } finally { s.close(); }
+  });
+
+  it('relays the upstream\'s trailer section as trailing HEADERS (a framing field in it is dropped)', async () => {
+    const s = await h2connect(tlsUrl, cert.cert);
+    try {
+      const r = await h2request(s, { ':path': '/trailers' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), 'body end');
+      assert.equal(r.trailers?.['x-checksum'], 'sha256=abc');
+      assert.equal(r.trailers?.['content-type'], undefined);
+      // a body that streams (piped, not already complete when the head went out)
+      const big = await h2request(s, { ':path': '/trailers-big' });
+      assert.equal(big.body.length, 4 * 1024 * 1024 + 3);
+      assert.equal(big.trailers?.['x-checksum'], 'sha256=abc');
+    } finally { s.close(); }
+  });
+
+  it('an upstream that dies mid-body resets the h2 stream: the client never sees a clean end of a truncated body', async () => {
+    const s = await h2connect(tlsUrl, cert.cert);
+    try {
+      await assert.rejects(h2request(s, { ':path': '/die/100000' }));
+      // the session survives a stream reset
+      assert.equal((await h2request(s, { ':path': '/' })).status, 200);
     } finally { s.close(); }
   });
 
