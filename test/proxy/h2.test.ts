@@ -182,6 +182,47 @@ describe('h2 over TLS (ALPN h2) into the same runner', () => {
   });
 });
 
+describe('h2 edges: ALPN, Expect: 100-continue, a refused upload', () => {
+  it('openssl s_client offered h2 gets h2 by ALPN; offered only http/1.1 gets http/1.1', async () => {
+    const port = new URL(tlsUrl).port;
+    const ask = (alpn: string) => new Promise<string>((resolve, reject) => {
+      const p = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-alpn', alpn], (err, stdout) => (err && !stdout ? reject(err) : resolve(stdout)));
+      p.stdin!.end();
+    });
+    assert.match(await ask('h2,http/1.1'), /ALPN protocol: h2/);
+    assert.match(await ask('http/1.1'), /ALPN protocol: http\/1\.1/);
+  });
+
+  it('Expect: 100-continue over h2: the 100 comes after the upstream asked for the body, then the answer', async () => {
+    const s = await h2connect(tlsUrl, cert.cert);
+    try {
+      const body = Buffer.alloc(100_000, 3);
+      const r = await new Promise<{ continued: boolean; status: number; bytes: number }>((resolve, reject) => {
+        const req = s.request({ ':method': 'POST', ':path': '/echo', expect: '100-continue', 'content-length': String(body.length) }, { endStream: false });
+        let continued = false;
+        let status = 0;
+        let bytes = 0;
+        req.on('continue', () => { continued = true; req.end(body); });
+        req.on('response', (h) => { status = Number(h[':status']); });
+        req.on('data', (c: Buffer) => { bytes += c.length; });
+        req.on('end', () => resolve({ continued, status, bytes }));
+        req.on('error', reject);
+      });
+      assert.deepEqual(r, { continued: true, status: 200, bytes: body.length });
+    } finally { s.close(); }
+  });
+
+  it('a declared body over --max-body is refused 413 on the stream, the session staying usable', async () => {
+    const p = await startH2Proxy(upstream.url, { maxBodyBytes: 1000 });
+    const s = await h2connect(p.tlsUrl, cert.cert);
+    try {
+      const r = await h2request(s, { ':method': 'POST', ':path': '/echo', 'content-length': '5000' }, Buffer.alloc(5000));
+      assert.equal(r.status, 413);
+      assert.equal((await h2request(s, { ':path': '/' })).status, 200);
+    } finally { s.close(); await closeTls(p.tls); await p.proxy.close(); }
+  });
+});
+
 describe('--h2c: cleartext HTTP/2 with prior knowledge beside HTTP/1.1 on one port', () => {
   it('curl --http2-prior-knowledge gets HTTP/2, plain curl HTTP/1.1, both proxied (X-Forwarded-Proto http)', async () => {
     const base = ['-s', '-w', ' %{http_version}'];
