@@ -1,7 +1,7 @@
 /**
  * h2spec (conformance/h2spec, built from its sources by build.sh; .ci/run installs the Go packages it needs, so CI
  * never skips this) against ferry's TLS listener with h2: at least 136 of 146 tests pass, as a bare node:http2
- * server does here, and every test listed in conformance/h2spec-expected.json still passes. About 15 s.
+ * server does here, and every test listed in conformance/h2spec-expected.json still passes. About 30 s.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
