@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import type { ClientHttp2Session, ClientHttp2Stream, Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -76,6 +77,20 @@ describe('CONNECT on an h2 stream (forward mode)', () => {
     const line = proxy.logs.find((l) => l.event === 'access' && l.method === 'CONNECT')!;
     assert.equal(line.protocol, 'HTTP/2.0');
     assert.equal(line.bytesIn, payload.length);
+  });
+
+  it('HTTP/1.1 CONNECT on the same TLS port (a client offering no ALPN gets HTTP/1.1) still tunnels', async () => {
+    const port = Number(new URL(tls.url).port);
+    const socket = await new Promise<import('node:net').Socket>((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port, method: 'CONNECT', path: `127.0.0.1:${echo.port}`, ca: cert.cert, servername: 'localhost', agent: false });
+      req.on('connect', (res, sock) => { assert.equal(res.statusCode, 200); resolve(sock); });
+      req.on('error', reject);
+      req.end();
+    });
+    const back = new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    socket.write('ping');
+    assert.equal((await back).toString(), 'ping');
+    socket.destroy();
   });
 
   it('refuses a port outside --connect-ports with 403 on the stream, the session staying usable', async () => {
