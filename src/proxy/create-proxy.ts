@@ -276,7 +276,7 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
       await proxy.close();
     },
     destroy() {
-      h2c?.close();
+      h2c?.destroy();
       server.closeAllConnections();
       proxy.destroyTunnels();
     },

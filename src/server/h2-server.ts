@@ -74,8 +74,10 @@ export function createH2SecureServer(h: H2Handlers, tls: SecureServerOptions, o:
 
 export interface H2c {
   readonly h2: Http2Server;
-  /** Close every HTTP/2 session (GOAWAY) — the HTTP/1.1 server closes its own connections. */
+  /** Close every HTTP/2 session (GOAWAY, streams in flight finish) — the HTTP/1.1 server closes its own connections. */
   close(): void;
+  /** Cut every HTTP/2 session now (end of a shutdown grace period). */
+  destroy(): void;
 }
 
 /**
@@ -130,6 +132,7 @@ export function attachH2c(server: HttpServer, h: H2Handlers, o: H2Options = {}):
   return {
     h2,
     close() { for (const s of sessions) s.close(); },
+    destroy() { for (const s of sessions) s.destroy(); },
   };
 }
 
