@@ -67,6 +67,11 @@ before(async () => {
       res.end('end');
       return true;
     }
+    if (req.url === '/slow') {
+      req.resume();
+      setTimeout(() => res.writeHead(200, { 'content-length': 4 }).end('slow'), 300);
+      return true;
+    }
     if (req.url === '/cacheable') {
       req.resume();
       res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'public, max-age=60', 'content-length': 6 }).end('stored');
@@ -235,6 +240,21 @@ describe('--h2c: cleartext HTTP/2 with prior knowledge beside HTTP/1.1 on one po
     assert.equal(proto, 'http');
     const h1 = await run('curl', [...base, `${proxy.url}/`]);
     assert.equal(h1.stdout, 'ok 1.1');
+  });
+
+  it('a graceful close lets the h2c stream in flight finish (GOAWAY), then the port is closed', async () => {
+    const p = await startProxy({ upstream: upstream.url, h2c: true });
+    const s = await h2connect(p.url);
+    const inFlight = h2request(s, { ':path': '/slow' });
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = p.proxyServer.close();
+    const r = await inFlight;
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'slow');
+    await closing;
+    await assert.rejects(h2connect(p.url));
+    s.destroy();
+    p.proxyServer.destroy();
   });
 });
 
