@@ -5,7 +5,7 @@
  * - 100 Continue belongs to the Expect handshake, which the runner answers itself; 101 is an upgrade, not an
  *   interim answer (proxy/upgrade.ts). Every other 1xx (102 Processing, 103 Early Hints, …) is forwarded: "A proxy
  *   MUST forward 1xx responses unless the proxy itself requested the generation of the 1xx response" (§15.2).
- * - Never to an HTTP/1.0 client: "A server MUST NOT send a 1xx response to an HTTP/1.0 client" (§15.2).
+ * - To HTTP/1.1 and HTTP/2 clients; never to an HTTP/1.0 client: "A server MUST NOT send a 1xx response to an HTTP/1.0 client" (§15.2).
  * - Hop-by-hop fields are removed as from any message (§7.6.1). Interim responses are never stored, and their
  *   fields never reach the final response (RFC 9111 §3: only final responses are stored).
  */
@@ -29,7 +29,7 @@ export const MAX_RELAYED_INTERIM = 16;
  */
 export function interimToRelay(status: number, headers: HeaderList, clientVersion: string, relayed = 0): InterimResponse | null {
   if (status < 102 || status > 199 || relayed >= MAX_RELAYED_INTERIM) return null;
-  if (clientVersion !== '1.1') return null;
+  if (clientVersion !== '1.1' && clientVersion !== '2.0') return null; // HTTP/2: extra HEADERS frames (RFC 9113 §8.1)
   return { status, headers: stripHopByHop(headers) };
 }
 

@@ -1,9 +1,12 @@
 /** @module The Via field (RFC 9110 §7.6.3): each intermediary appends `protocol-version pseudonym`. Pure. */
 import type { HeaderList } from './headers.ts';
 
-/** `1.1 ferry` for HTTP/1.1; the protocol name is omitted for HTTP (RFC 9110 §7.6.3: `received-protocol`). */
+/**
+ * `1.1 ferry` for HTTP/1.1, `2 ferry` for HTTP/2 (Node reports it `2.0`; the version is `2`: RFC 9113 §3, RFC 9110
+ * §7.6.3 examples); the protocol name is omitted for HTTP (RFC 9110 §7.6.3: `received-protocol`).
+ */
 export function formatViaEntry(httpVersion: string, pseudonym: string): string {
-  return `${httpVersion} ${pseudonym}`;
+  return `${httpVersion === '2.0' ? '2' : httpVersion} ${pseudonym}`;
 }
 
 /**

@@ -5,6 +5,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
+import { attachH2c, connectDispatcher } from '../server/h2-server.ts';
+import { enterH2Connect, isH2Connect } from './h2-entry.ts';
 import { createStatsFilters, type StatsFilters } from '../stats/stats-filters.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
 import { createForwardedFilter } from './filters/forwarded.ts';
@@ -168,6 +170,7 @@ function createTransports(options: ProxyOptions, shared?: ProxyShared): { client
     // forward mode reaches any origin: bound the pool per origin and the number of origins (≤ 64 × 256 sockets)
     ...(options.forward ? { connectionsPerOrigin: 64, maxOrigins: 256 } : {}),
     ...(lookup ? { lookup } : {}),
+    ...(options.upstreamH2 ? { allowH2: true } : {}),
   });
   const tunnelStats = shared?.tunnelStats ?? { connect: createTunnelStats(), upgrade: createTunnelStats() };
   const tunnels = options.forward ? createConnectBody({
@@ -210,10 +213,12 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
   });
   ready.catch(() => { /* reported to whoever awaits ready(); requests get 500 */ });
   const takes = compilePathFilter(options.pathFilter);
-  return {
+  const self: Proxy = {
     options,
     takes,
     handler(req, res, next) {
+      // CONNECT on an h2 stream (RFC 9113 §8.5, RFC 8441): the stream is the raw entry's socket
+      if (isH2Connect(req)) { enterH2Connect(req, res, self); return; }
       if (options.pathFilter !== undefined && !takes(req)) {
         if (next) next();
         else writeReply(res, { status: 404, headers: [['content-type', 'text/plain; charset=utf-8']], body: 'Not Found\n' });
@@ -270,6 +275,7 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
       }
     },
   };
+  return self;
 }
 
 export interface ProxyServer {
@@ -304,12 +310,16 @@ export function serveProxy(proxy: Proxy): ProxyServer {
   // Without this listener Node answers 100 Continue itself before the upstream was even asked (RELIABILITY S13).
   server.on('checkContinue', proxy.handler);
   server.on('upgrade', proxy.upgrade);
-  server.on('connect', proxy.connect);
+  // on a TLS listener with h2, an h2 CONNECT also comes as 'connect', with a (req, res) pair: the runner takes those
+  server.on('connect', connectDispatcher(proxy.handler, proxy.connect));
+  // --h2c: HTTP/2 with prior knowledge on this same listener, into the same handler
+  const h2c = options.h2c ? attachH2c(server, proxy, { idleTimeoutMs: options.idleTimeoutMs, maxHeaderBytes: options.maxHeaderBytes }) : null;
   return {
     server,
     proxy,
     async close() {
       proxy.endStreams();
+      h2c?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -317,6 +327,7 @@ export function serveProxy(proxy: Proxy): ProxyServer {
       await proxy.close();
     },
     destroy() {
+      h2c?.destroy();
       server.closeAllConnections();
       proxy.destroyTunnels();
     },

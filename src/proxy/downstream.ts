@@ -12,6 +12,7 @@ import { toFlatHeaders } from '../http/headers.ts';
 import { formatInterimHead, interimToRelay } from '../http/interim.ts';
 import { continueAlreadySent, markClosing, requestLimitReached } from '../server/connection.ts';
 import { completeReplyHeaders, writeRawReply } from '../server/reply-writer.ts';
+import { addH2Trailers, cutResponse, isH2Response, relayTrailersOnEnd, responseHeadersFor, sendH2Interim } from './h2-entry.ts';
 import { decideFailure, failureLog, toFerryError } from './fail-to-proxy.ts';
 import type { LocalReply, ProxiedResponse, ResponseHead } from './phases.ts';
 import { finish, type Phases, type RunContext } from './run-state.ts';
@@ -28,7 +29,7 @@ export function sendLocal(p: Phases, ctx: RunContext, reply: LocalReply): void {
   const { req, res } = ctx;
   if (res === null) { sendLocalRaw(p, ctx, reply); return; }
   const body = reply.body;
-  if (res.headersSent || res.destroyed) { res.destroy(); return; }
+  if (res.headersSent || res.destroyed) { cutResponse(res); return; }
   // An unread request body must not be parsed as the next request: close instead (RELIABILITY S13).
   const unreadBody = ctx.run.framing.kind !== 'none' && !req.complete && ctx.run.meter === null;
   const close = reply.close === true || unreadBody;
@@ -37,13 +38,13 @@ export function sendLocal(p: Phases, ctx: RunContext, reply: LocalReply): void {
   const head = applyResponseFilters(p, { status: reply.status, headers }, ctx);
   ctx.status = head.status;
   closeAtRequestLimit(res);
-  res.writeHead(head.status, toFlatHeaders(head.headers));
+  res.writeHead(head.status, toFlatHeaders(responseHeadersFor(res, head.headers)));
   ctx.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : 0;
   if (body instanceof Readable) {
     if (ctx.request.method === 'HEAD') { body.destroy(); res.end(); return; }
     ctx.run.body = body;
     body.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
-    body.once('error', (err: Error) => { ctx.error ??= toFerryError(err); res.destroy(); });
+    body.once('error', (err: Error) => { ctx.error ??= toFerryError(err); cutResponse(res); });
     body.pipe(res);
     return;
   }
@@ -75,8 +76,9 @@ export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, re
   ctx.status = head.status;
   closeAtRequestLimit(res);
   try {
-    if (head.statusText) res.writeHead(head.status, head.statusText, toFlatHeaders(head.headers));
-    else res.writeHead(head.status, toFlatHeaders(head.headers));
+    // HTTP/2 has no reason phrase (RFC 9113 §8.3.2) and no connection-specific fields (§8.2.2)
+    if (head.statusText && !isH2Response(res)) res.writeHead(head.status, head.statusText, toFlatHeaders(head.headers));
+    else res.writeHead(head.status, toFlatHeaders(responseHeadersFor(res, head.headers)));
   } catch (err) {
     // Node refused a field or reason phrase it would not put on the wire: release the upstream body, answer 502
     body?.destroy();
@@ -92,9 +94,12 @@ export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, re
     // read, since the handler pauses the upstream beyond it): hand it to res.end at once. Same bytes on the wire;
     // spares the pipe's listeners and the flowing-mode ticks on the small-response path.
     const chunk = body.read() as Buffer | null;
+    addH2Trailers(res, body.trailers);
     if (chunk !== null) { ctx.bytesOut += chunk.length; onBodyBytes?.(chunk.length); res.end(chunk); } else res.end();
     return;
   }
+  // (before pipe: its own 'end' listener ends the response)
+  if (body instanceof UpstreamBody) relayTrailersOnEnd(res, body);
   // body.pipe rather than stream.pipeline: pipeline costs an AbortController and a DOMException per request, and
   // every outcome is handled here anyway: client gone → body destroyed (close handler), body error → cut.
   ctx.run.body = body;
@@ -102,7 +107,7 @@ export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, re
   body.once('error', (err: Error) => {
     // Mid-body failure: the head is out, so the only honest signal left is cutting the connection (S10).
     ctx.error ??= err instanceof FerryError ? err : new FerryError('FERRY_ERR_UPSTREAM_BODY', `response body failed: ${err.message}`, { source: 'upstream', cause: err });
-    res.destroy();
+    cutResponse(res);
   });
   body.pipe(res);
 }
@@ -121,7 +126,7 @@ export function fail(p: Phases, ctx: RunContext, err: unknown): void {
 /** Cut the client connection (nothing honest can be written any more). */
 export function cut(ctx: RunContext): void {
   if (ctx.res === null) ctx.run.raw?.socket.destroy();
-  else ctx.res.destroy();
+  else cutResponse(ctx.res);
 }
 
 /**
@@ -140,6 +145,11 @@ function closeAtRequestLimit(res: ServerResponse): void {
  * that is still queued behind another (its socket is assigned later).
  */
 export function sendInterim(ctx: RunContext, res: ServerResponse, status: number, headers: HeaderList): void {
+  if (isH2Response(res)) {
+    const interim = interimToRelay(status, headers, ctx.request.httpVersion, ctx.run.interims);
+    if (interim !== null && !res.headersSent && !res.destroyed) { ctx.run.interims++; sendH2Interim(res, interim.status, interim.headers); }
+    return;
+  }
   // a client that does not read gets no more of them (the final head and body still flow with backpressure)
   if (res.headersSent || res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed || res.socket.writableNeedDrain) return;
   const interim = interimToRelay(status, headers, ctx.request.httpVersion, ctx.run.interims);

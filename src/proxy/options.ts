@@ -79,6 +79,10 @@ export interface ProxyOptions {
   upstreamTls: UpstreamTls | null;
   /** Listen over TLS (server/tls-listener.ts); null: cleartext. */
   tls: TlsListenerOptions | null;
+  /** `--h2c`: the plain listener also takes cleartext HTTP/2 with prior knowledge (server/h2-server.ts). */
+  h2c: boolean;
+  /** `--upstream-h2`: offer HTTP/2 (ALPN h2) to HTTPS upstreams (undici allowH2). */
+  upstreamH2: boolean;
   /** The pseudonym in Via (RFC 9110 §7.6.3). */
   viaName: string;
   /**
@@ -161,6 +165,8 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
     upstreamProxy: init.upstreamProxy ?? null,
     upstreamTls: init.upstreamTls ?? null,
     tls: init.tls ?? null,
+    h2c: init.h2c ?? false,
+    upstreamH2: init.upstreamH2 ?? false,
     viaName: via,
     inspector: resolveInspector(init.inspector, bad),
     log: init.log ?? createSilentLogger(),

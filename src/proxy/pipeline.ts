@@ -19,6 +19,7 @@ import type { Logger } from '../server/logger.ts';
 import { checkRequestHead } from '../server/request-guard.ts';
 import { BodyMeter } from './body-meter.ts';
 import { cut, fail, sendContinue, sendInterim, sendLocal, sendResponse } from './downstream.ts';
+import { checkH2Head, isH2Request } from './h2-entry.ts';
 import type { Fetch, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
 import type { RawBody } from './raw-entry.ts';
 import { CLIENT_GONE, createContext, finish, splitPhases, type Phases, type RunContext } from './run-state.ts';
@@ -118,7 +119,9 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
  * relay client: server/request-guard.ts), then the phases run.
  */
 function accept(p: Phases, limits: PipelineDeps, ctx: RunContext): void {
-  const checked = checkRequestHead(ctx.request.httpVersion, ctx.request.headers, limits);
+  // an HTTP/2 stream: its header block translated to the HTTP/1.1 head (RFC 9113 §8; proxy/h2-entry.ts)
+  const h2 = isH2Request(ctx.req) ? checkH2Head(ctx.req, limits) : null;
+  const checked = h2 ?? checkRequestHead(ctx.request.httpVersion, ctx.request.headers, limits);
   if (checked.kind === 'reject') {
     ctx.error = new FerryError('FERRY_ERR_FRAMING', checked.reason, { source: 'downstream', status: checked.status });
     ctx.log.info({ event: 'client-error', requestId: ctx.id, status: checked.status, reason: checked.reason }, 'rejected request');
@@ -126,6 +129,7 @@ function accept(p: Phases, limits: PipelineDeps, ctx: RunContext): void {
     return;
   }
   ctx.request.headers = checked.headers;
+  if (h2?.kind === 'ok') { ctx.request.method = h2.method; ctx.request.target = h2.target; }
   ctx.run.framing = checked.body;
   run(p, ctx).catch((err: unknown) => {
     p.log.error({ event: 'internal-error', err }, 'proxy runner failed');

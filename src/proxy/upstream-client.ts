@@ -33,6 +33,8 @@ export interface UpstreamClientOptions {
   lookup?: GuardedLookup;
   /** Outgoing TLS (--upstream-ca/-cert/-key/-servername/-insecure, proxy/upstream-tls.ts); default: verify against the default CAs. */
   tls?: UpstreamTls;
+  /** Offer HTTP/2 by ALPN to HTTPS upstreams (--upstream-h2); HTTP/1.1 when they do not take it. */
+  allowH2?: boolean;
 }
 
 /**
@@ -104,6 +106,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     pipelining: 1,
     ...(options.connectionsPerOrigin !== undefined ? { connections: options.connectionsPerOrigin } : {}),
     ...(options.maxOrigins !== undefined ? { maxOrigins: options.maxOrigins } : {}),
+    // explicit: undici 8 offers h2 by ALPN unless told not to; ferry speaks HTTP/1.1 upstream unless --upstream-h2
+    allowH2: options.allowH2 === true,
   };
   // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
   // (through --upstream-proxy, undici's ProxyAgent takes the origin's TLS settings as requestTls)
@@ -287,6 +291,8 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
  */
 export class UpstreamBody extends Readable {
   complete = false;
+  /** The upstream's trailer section (RFC 9110 §6.5), set before the end of the body when it sent one. */
+  trailers: HeaderList | null = null;
 }
 
 interface Controller {
@@ -350,10 +356,11 @@ class ResponseHandler {
     if (this.#body && !this.#body.push(chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_controller: Controller, trailers?: Record<string, string | string[] | undefined> | null): void {
     this.#settled = true;
     this.#signal.onAbort = null;
     if (this.#body) {
+      if (trailers) this.#body.trailers = trailerList(trailers);
       this.#body.complete = true;
       this.#body.push(null);
     }
@@ -367,6 +374,15 @@ class ResponseHandler {
     if (this.#body) { if (first) this.#body.destroy(fe); }
     else this.#reject(fe);
   }
+}
+
+function trailerList(t: Record<string, string | string[] | undefined>): HeaderList | null {
+  const out: HeaderList = [];
+  for (const [n, v] of Object.entries(t)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) out.push([n.toLowerCase(), one]);
+  }
+  return out.length > 0 ? out : null;
 }
 
 function fromFlat(flat: string[]): HeaderList {

@@ -11,6 +11,8 @@ export interface AccessRecord {
   bytesOut: number;
   durationMs: number;
   clientAddress?: string;
+  /** `HTTP/1.1`, `HTTP/2.0` … as the client spoke it (proxy role). */
+  protocol?: string;
   /** Time from sending upstream to the response head (proxy roles). */
   upstreamMs?: number;
   cacheStatus?: string;

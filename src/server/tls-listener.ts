@@ -12,6 +12,7 @@ import { basename, dirname } from 'node:path';
 import tls, { type SecureContext } from 'node:tls';
 import { FerryError } from '../errors.ts';
 import type { Logger } from './logger.ts';
+import { h2Settings } from './h2-server.ts';
 import { certificateNames, selectBySni, type NamedEntry } from './sni.ts';
 
 export interface TlsPairFiles { certFile: string; keyFile: string }
@@ -94,7 +95,11 @@ export function createTlsServer(httpOptions: http.ServerOptions, handler: http.R
   };
   const h2 = options.http2 !== false;
   const server = h2
-    ? http2.createSecureServer({ ...httpOptions, ...tlsOptions, allowHTTP1: true } as http2.SecureServerOptions, handler as never)
+    ? http2.createSecureServer({
+      ...httpOptions, ...tlsOptions, allowHTTP1: true,
+      // the same SETTINGS as every ferry h2 listener: stream limit, RFC 8441 extended CONNECT, header list size
+      settings: h2Settings(httpOptions.maxHeaderSize !== undefined ? { maxHeaderBytes: httpOptions.maxHeaderSize } : {}),
+    } as http2.SecureServerOptions, handler as never)
     : https.createServer({ ...httpOptions, ...tlsOptions, ALPNProtocols: ['http/1.1'] }, handler);
   if (h2) addCloseAllConnections(server as tls.Server);
 

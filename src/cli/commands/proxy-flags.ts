@@ -41,6 +41,8 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'upstream-proxy', type: 'url', help: 'send upstream traffic through this HTTP proxy (CONNECT for tunnels)', placeholder: 'URL' },
   { name: 'admin-listen', type: 'hostport', help: 'serve /stats, /metrics, /healthz, /readyz, /config and cache purge on this separate address; the proxy listener then forwards those paths (unset: stats on the proxy listener)', placeholder: 'HOST:PORT' },
   { name: 'watch-config', type: 'bool', help: 'reload the --config file when it changes (SIGHUP always reloads)', default: false },
+  { name: 'h2c', type: 'bool', help: 'also accept cleartext HTTP/2 with prior knowledge on the listener (RFC 9113 §3.3)', default: false },
+  { name: 'upstream-h2', type: 'bool', help: 'offer HTTP/2 to HTTPS upstreams (ALPN h2, else HTTP/1.1)', default: false },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
   ...TLS_LISTENER_FLAGS,
   ...UPSTREAM_TLS_FLAGS,

@@ -83,6 +83,9 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   // TLS: --tls-cert/--tls-key pairs (checked here, before any fork) and the --upstream-ca & co. for https upstreams.
   init.tls = resolveTlsListenerFlags(flags, log);
   init.upstreamTls = resolveUpstreamTlsFlags(flags, log);
+  // HTTP/2: --h2c (cleartext prior knowledge on the listener), --upstream-h2 (ALPN h2 to HTTPS upstreams)
+  init.h2c = flags.h2c === true;
+  init.upstreamH2 = flags.upstreamH2 === true;
   if ((init.upstreams?.length ?? 0) === 0 && !init.forward) {
     log.warn({ event: 'no-route' }, 'neither --upstream nor --forward given: every proxied request will get 404');
   }

@@ -21,6 +21,7 @@ export function createAccessLogFilter(): ProxyFilter {
         bytesOut: ctx.bytesOut,
         durationMs: round3(performance.now() - ctx.startedMono),
         clientAddress: ctx.clientAddress,
+        protocol: `HTTP/${ctx.request.httpVersion}`,
       };
       if (ctx.upstreamTimeMs !== undefined) record.upstreamMs = round3(ctx.upstreamTimeMs);
       if (ctx.cache !== undefined) record.cacheStatus = cacheStatusOf(ctx.cache);

@@ -1,0 +1,167 @@
+/**
+ * @module HTTP/2 over TLS (issue 14): ferry's TLS h2 listener against nginx 1.22 (`listen … ssl http2`) on the same
+ * certificate, both in front of the bench origin over HTTP/1.1.
+ *
+ * - small GET: h2load (nghttp2-client; a separate process on the load CPU), 10 connections × 10 concurrent streams,
+ *   for FERRY_BENCH_SECONDS (5) after 1 s warm-up; requests per second and the proxy's CPU time per request
+ *   (/proc/PID/stat utime+stime over the run / requests);
+ * - TLS handshakes per second: `openssl s_time -new` (a full handshake per connection, no resumption), 3 s.
+ *
+ * Proxy on CPU 0, origin + h2load + openssl on CPU 1 (taskset), median of FERRY_BENCH_REPS (3) interleaved runs.
+ * No target: the figures are measured and explained (bench/RESULTS.md), the performance issue sets targets.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeTestCert } from '../test/helpers/test-cert.ts';
+import type { BenchContext, BenchReport } from './run.ts';
+import { median, startPinned } from './transfer.ts';
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.FERRY_BENCH_SECONDS ?? 5);
+const REPS = Number(process.env.FERRY_BENCH_REPS ?? 3);
+const PROXY_CPU = '0';
+const LOAD_CPU = '1';
+
+function cpuMicros(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }).on('error', reject);
+  });
+}
+
+async function waitPort(port: number, proc: ChildProcess): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`exited ${proc.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); }).on('error', () => resolve(false)); });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nothing listens on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** nginx 1.22 with HTTP/2 on TLS, proxying over HTTP/1.1 with keep-alive, no buffering, no access log. */
+async function startNginx(origin: string, certFile: string, keyFile: string): Promise<{ proc: ChildProcess; port: number; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-nginx-h2-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'nginx.conf'), `daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  upstream origin { server ${new URL(origin).host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port} ssl http2;
+    ssl_certificate ${certFile};
+    ssl_certificate_key ${keyFile};
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_request_buffering off;
+      proxy_buffering off;
+    }
+  }
+}
+`);
+  const proc = spawn('taskset', ['-c', PROXY_CPU, 'nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  await waitPort(port, proc);
+  return { proc, port, dir };
+}
+
+/** h2load's summary: requests per second and succeeded requests. */
+export function parseH2load(out: string): { rps: number; succeeded: number; failed: number } {
+  const rps = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out);
+  const req = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed/.exec(out);
+  if (!rps || !req) throw new Error(`unexpected h2load output: ${out.slice(-400)}`);
+  return { rps: Number(rps[1]), succeeded: Number(req[1]), failed: Number(req[2]) };
+}
+
+async function h2load(port: number, seconds: number): Promise<{ rps: number; succeeded: number; failed: number }> {
+  const { stdout } = await run('taskset', ['-c', LOAD_CPU, 'h2load', '-c', '10', '-m', '10', '-D', String(seconds), '--warm-up-time=1', `https://127.0.0.1:${port}/small`], { maxBuffer: 1 << 22 });
+  return parseH2load(stdout);
+}
+
+/** Full TLS handshakes per second (`openssl s_time -new`: no session reuse). */
+async function handshakes(port: number, seconds: number): Promise<number> {
+  const { stdout } = await run('taskset', ['-c', LOAD_CPU, 'openssl', 's_time', '-connect', `127.0.0.1:${port}`, '-new', '-time', String(seconds)], { maxBuffer: 1 << 22 });
+  const m = /(\d+) connections in ([\d.]+)s/.exec(stdout);
+  if (!m) throw new Error(`unexpected s_time output: ${stdout.slice(-300)}`);
+  return Number(m[1]) / Number(m[2]);
+}
+
+export async function run_(ctx: BenchContext): Promise<BenchReport> {
+  for (const bin of ['h2load', 'nginx', 'openssl']) {
+    if (spawnSync(bin, ['-v'], { stdio: 'ignore' }).error) throw new Error(`${bin} is not installed (Debian: ${bin === 'h2load' ? 'nghttp2-client' : bin})`);
+  }
+  const cert = makeTestCert();
+  const procs: ChildProcess[] = [];
+  const dirs: string[] = [];
+  try {
+    const origin = await startPinned(LOAD_CPU, ['bench/peers/origin.mjs']);
+    procs.push(origin.proc);
+    const ferry = await startPinned(PROXY_CPU, ['bench/peers/ferry-h2.ts', origin.url, cert.certFile, cert.keyFile]);
+    procs.push(ferry.proc);
+    const nginx = await startNginx(origin.url, cert.certFile, cert.keyFile);
+    procs.push(nginx.proc);
+    dirs.push(nginx.dir);
+    const candidates = [
+      { name: 'ferry (TLS, h2)', port: Number(new URL(ferry.url).port), pid: ferry.proc.pid! },
+      { name: 'nginx 1.22 (ssl http2)', port: nginx.port, pid: nginx.proc.pid! },
+    ];
+    const figs = new Map(candidates.map((c) => [c.name, { rps: [] as number[], cpu: [] as number[], hs: [] as number[], failed: 0 }]));
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const c of candidates) {
+        const f = figs.get(c.name)!;
+        const cpu0 = cpuMicros(c.pid);
+        const r = await h2load(c.port, SECONDS);
+        f.rps.push(r.rps);
+        // CPU over warm-up + run, per request done in both (h2load counts the measured ones; warm-up adds ~1/SECONDS)
+        f.cpu.push((cpuMicros(c.pid) - cpu0) / Math.max(1, r.succeeded * (1 + 1 / SECONDS)));
+        f.failed += r.failed;
+        const hs = await handshakes(c.port, 3);
+        f.hs.push(hs);
+        ctx.log(`round ${rep + 1}  ${c.name.padEnd(24)} ${Math.round(r.rps)} req/s  ${f.cpu.at(-1)!.toFixed(1)} µs CPU/req  ${Math.round(hs)} handshakes/s`);
+      }
+    }
+    const results = candidates.flatMap((c) => {
+      const f = figs.get(c.name)!;
+      return [
+        { name: `${c.name} small GET`, value: median(f.rps), unit: 'req/s' },
+        { name: `${c.name} CPU per request`, value: median(f.cpu), unit: 'µs' },
+        { name: `${c.name} TLS handshakes`, value: median(f.hs), unit: '/s' },
+      ];
+    });
+    const row = (c: { name: string }) => {
+      const f = figs.get(c.name)!;
+      return `| ${c.name} | ${Math.round(median(f.rps)).toLocaleString('en-US')} | ${median(f.cpu).toFixed(1)} | ${Math.round(median(f.hs)).toLocaleString('en-US')} | ${f.failed} |`;
+    };
+    const markdown = [
+      `Small GET over HTTP/2 + TLS: h2load, 10 connections × 10 streams, ${SECONDS} s per run after 1 s warm-up; TLS handshakes: openssl s_time -new, 3 s. Median of ${REPS} interleaved runs. Same self-signed P-256 certificate for both; proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
+      '',
+      '| candidate | small GET req/s | proxy CPU µs/req | TLS handshakes/s | failed requests |',
+      '|---|---:|---:|---:|---:|',
+      ...candidates.map(row),
+      '',
+      'nginx ends an HTTP/2 connection with GOAWAY after 1,000 streams (`http2_max_requests`, nginx 1.22 default, like its keepalive_requests); h2load counts the streams in flight at that moment as failed. ferry has no per-connection stream limit. ferry\'s CPU per request is that of node:http2 (nghttp2 plus its JavaScript compatibility layer) and Node\'s TLS, on top of the same HTTP/1.1 upstream path as the `proxy` table\'s small GET.',
+    ].join('\n');
+    return { results, markdown };
+  } finally {
+    for (const p of procs) p.kill();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+export { run_ as run };
