@@ -11,7 +11,9 @@ import { createForwardedFilter } from './filters/forwarded.ts';
 import { createHopByHopFilter } from './filters/hop-by-hop.ts';
 import { createHeadSizeProbe, createRangeParamFilter } from './filters/range-param.ts';
 import { createRequestIdFilter } from './filters/request-id.ts';
-import { createReverseRouteFilter } from './filters/reverse-route.ts';
+import { createPoolRouteFilter } from './filters/pool-route.ts';
+import { createRouting, type Routing } from './routing/routing.ts';
+import { defaultRouting } from './routing/routing-config.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
 import type { ProxyFilter } from './phases.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
@@ -49,6 +51,13 @@ export interface Proxy {
    * the rotation grace). The CLI calls it on SIGHUP. Resolves when done; a refused file is logged, not thrown.
    */
   reload(): Promise<void>;
+  /** The routes and pools in use (proxy/routing/routing.ts). */
+  readonly routing: Routing;
+  /**
+   * Put a new Routing in place for new requests (a reload); requests in flight finish on the one they started with.
+   * Returns the previous one: the caller closes it (stops its health checks) when it likes.
+   */
+  swapRouting(next: Routing): Routing;
   /** Close pooled upstream connections and filter resources. */
   close(): Promise<void>;
   /** CONNECT tunnels and upgraded (WebSocket) connections: open, total, bytes (read by stats and tests). */
@@ -63,6 +72,8 @@ export interface Proxy {
 export interface FilterDeps {
   client: UpstreamClient;
   tunnelStats: { connect: TunnelStats; upgrade: TunnelStats };
+  /** The Routing in use now (swapped on reload). */
+  routing: () => Routing;
 }
 
 /**
@@ -78,6 +89,7 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
   const stats = createStatsFilters(options, {
     tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }),
     cacheStore: () => cache?.getCacheStats() ?? null,
+    routing: () => deps.routing().snapshot(),
   });
   return [
     // ── route: local endpoints first (JWKS, stats/metrics/purge), then the forward proxy, then the reverse route ──
@@ -89,7 +101,8 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy, ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}) })] : []),
     // your filters' route/requestFilter/cache phases (createProxy({ filters })): they may answer or choose ctx.upstream
     ...earlyViews(options.filters),
-    createReverseRouteFilter(options.upstreams),
+    // routes → pool → first target (docs/routing.md); --upstream alone is the pool `default`
+    createPoolRouteFilter(deps.routing),
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
     // ── cache: wraps the upstream fetch ──
@@ -163,9 +176,10 @@ function createTransports(options: ProxyOptions): { client: UpstreamClient; tunn
 export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
   const options = resolveProxyOptions(init);
   const { client, tunnelStats, tunnels, upgrades } = createTransports(options);
+  let routing = createRouting(options.routing ?? defaultRouting(options.upstreams), { log: options.log });
   let pipeline: Pipeline | null = null;
   let filters: ProxyFilter[] = [];
-  const ready = Promise.all(composeFilters(options, { client, tunnelStats })).then((list) => {
+  const ready = Promise.all(composeFilters(options, { client, tunnelStats, routing: () => routing })).then((list) => {
     filters = list;
     pipeline = createPipeline({
       filters: list, client, log: options.log, maxBodyBytes: options.maxBodyBytes, maxHeadersCount: options.maxHeadersCount,
@@ -190,6 +204,12 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
       });
     },
     tunnelStats,
+    get routing() { return routing; },
+    swapRouting(next) {
+      const previous = routing;
+      routing = next;
+      return previous;
+    },
     destroyTunnels() {
       tunnels?.destroyAll();
       upgrades.destroyAll();
@@ -218,6 +238,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     async close() {
       tunnels?.destroyAll();
       upgrades.destroyAll();
+      await routing.close();
       await client.close();
       for (const f of filters) {
         const closable = f as ProxyFilter & { close?: () => Promise<void> | void };

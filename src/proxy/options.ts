@@ -11,6 +11,7 @@ import { validatePathFilter, type PathFilter } from './embed/path-filter.ts';
 import { validateUserFilters } from './embed/user-filters.ts';
 import type { ProxyFilter } from './phases.ts';
 import type { JwtAlgorithm } from '../http/jwt-claims.ts';
+import type { RoutingConfig } from './routing/routing-config.ts';
 
 export interface JwtOptions {
   /** HS256/384/512: raw key bytes (never derived from a password; RFC 8725 §3.5). */
@@ -52,6 +53,11 @@ export interface ForwardOptions {
 export interface ProxyOptions {
   /** Reverse-proxy targets (round robin); empty = none. */
   upstreams: URL[];
+  /**
+   * Routes and pools (config file sections `routes`, `pools`, `pool-defaults`; proxy/routing/routing-config.ts).
+   * null: the upstreams alone, as pool `default` with the default retry and health settings.
+   */
+  routing: RoutingConfig | null;
   /** Accept absolute-form requests and CONNECT. */
   forward: ForwardOptions | null;
   /** Send RFC 7239 Forwarded instead of X-Forwarded-*. */
@@ -137,6 +143,7 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
   if (filterProblem !== null) bad(filterProblem);
   return {
     upstreams,
+    routing: init.routing ?? null,
     forward: init.forward ?? null,
     forwarded: init.forwarded ?? false,
     upstreamTimeoutMs: positive('upstreamTimeoutMs', init.upstreamTimeoutMs, DEFAULT_UPSTREAM_TIMEOUT_MS),

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { processHealth } from './health.ts';
 import { createInspector, type InspectedRequest, type InspectorRow } from './inspector.ts';
 import { createLiveFeed } from './live.ts';
+import { registerRoutingMetrics, type RoutingProvider } from './routing-metrics.ts';
 import { formatTunnelJson, registerTunnelMetrics, sumTunnelTotals, type TunnelProvider, type TunnelTotals } from '../proxy/tunnel/tunnel-metrics.ts';
 
 export interface ProxyStatsOptions {
@@ -21,6 +22,8 @@ export interface ProxyStatsOptions {
   tunnels?: TunnelProvider;
   /** The cache store's size (entries and bytes; null where the store cannot tell): `cache.stored` in /stats. */
   cacheStore?: () => { store: string; entries: number | null; bytes: number | null; maxBytes: number | null } | null;
+  /** Per-route and per-target figures (proxy/routing): `routes` and `pools` in /stats, ferry_route_* / ferry_target_* in /metrics. */
+  routing?: RoutingProvider;
   /** The request inspector: how many requests it keeps and which header fields it redacts; null turns it off. */
   inspector?: { size: number; redact: ReadonlySet<string> } | null;
 }
@@ -49,6 +52,7 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   const state = createCounterState(now());
   const prom = createPrometheusMetrics(state.startedAtMs);
   if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
+  if (options.routing) registerRoutingMetrics(prom.registry, options.routing);
   // tunnel figures ride along with each worker's part (plain JSON over the cluster IPC)
   const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}) });
   // every request changes total or inFlight; tunnels change bytes without requests
@@ -68,6 +72,9 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       snap.tunnels = formatTunnelJson(t.connect);
       snap.upgrades = formatTunnelJson(t.upgrade);
     }
+    // this process's routing (each worker checks its own targets; /metrics sums the counters over workers)
+    const routing = options.routing?.();
+    if (routing) { snap.routes = routing.routes; snap.pools = routing.pools; }
     const st = options.cacheStore?.();
     if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
     return snap;

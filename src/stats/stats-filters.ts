@@ -13,12 +13,12 @@ import { createStatsFilter } from './stats-filter.ts';
 
 export interface StatsFilters { first: ProxyFilter; last: ProxyFilter | null }
 
-export function createStatsFilters(options: ProxyOptions, deps: { tunnels: TunnelProvider; cacheStore: ProxyStatsOptions['cacheStore'] }): StatsFilters | null {
+export function createStatsFilters(options: ProxyOptions, deps: { tunnels: TunnelProvider; cacheStore: ProxyStatsOptions['cacheStore']; routing?: ProxyStatsOptions['routing'] }): StatsFilters | null {
   if (options.statsPath === '' && options.metricsPath === '') return null;
   // the inspector is only reachable through the stats path
   const inspector = options.inspector && options.statsPath !== ''
     ? { size: options.inspector.size, redact: redactionSet({ jwtHeader: options.jwt?.header ?? options.inspector.jwtHeader, extra: options.inspector.redactHeaders }) }
     : null;
-  const stats = createProxyStats({ cache: options.cache !== null, tunnels: deps.tunnels, cacheStore: deps.cacheStore, inspector });
+  const stats = createProxyStats({ cache: options.cache !== null, tunnels: deps.tunnels, cacheStore: deps.cacheStore, inspector, ...(deps.routing ? { routing: deps.routing } : {}) });
   return { first: createStatsFilter(stats, options), last: inspector ? createInspectorFilter(stats) : null };
 }
