@@ -15,6 +15,7 @@ import { resolveInspectorFlags } from '../../stats/inspector-flags.ts';
 import { retireWorkerParts } from '../../stats/proxy-stats.ts';
 import type { CacheFlags } from '../../cache/create-cache.ts';
 import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
+import { ROUTING_SECTIONS, routingFromFile } from '../routing-sections.ts';
 import { redactProxyUrl, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
 import { PACE_BYTES } from '../../proxy/gc-pacer.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
@@ -80,7 +81,9 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   init.inspector = resolveInspectorFlags(flags);
   // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
   init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
-  if ((init.upstreams?.length ?? 0) === 0 && !init.forward) {
+  // Routes and pools: the config file's `routes`, `pools` and `pool-defaults` sections (docs/routing.md).
+  if (typeof flags.config === 'string') init.routing = routingFromFile(flags.config, init.upstreams as URL[]);
+  if ((init.upstreams?.length ?? 0) === 0 && !init.forward && (init.routing?.pools.length ?? 0) === 0) {
     log.warn({ event: 'no-route' }, 'neither --upstream nor --forward given: every proxied request will get 404');
   }
   return resolveProxyOptions(init);
@@ -92,6 +95,7 @@ export const proxyCommand: CliCommand = {
     summary: 'Streaming reverse proxy to --upstream and/or forward proxy (--forward), with Range, JWT signing, statistics and an optional RFC 9111 cache.',
     usage: 'ferry proxy [--listen HOST:PORT] [--upstream URL] [--forward] [flags]',
     flags: PROXY_FLAGS,
+    configSections: ROUTING_SECTIONS,
     examples: [
       'ferry proxy --upstream http://127.0.0.1:8081',
       'ferry proxy --listen 0.0.0.0:8080 --upstream http://10.0.0.5:8081 --max-body 100MiB --workers 4',
