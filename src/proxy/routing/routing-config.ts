@@ -100,7 +100,9 @@ export function parseRoutingConfig(data: Data, file: string, upstreams: readonly
   const r = new Reader(file);
   const defaults = data['pool-defaults'] === undefined ? DEFAULT_SETTINGS : settings(r, r.object(data['pool-defaults'], 'pool-defaults'), 'pool-defaults', DEFAULT_SETTINGS, []);
   const pools: PoolConfig[] = [];
-  if (upstreams.length > 0) pools.push(defaultPool(upstreams, defaults));
+  // the --upstream pool keeps answering as before when every target is ejected (panic), unless pool-defaults says
+  const explicitPanic = data['pool-defaults'] !== undefined && (data['pool-defaults'] as Data).panic !== undefined;
+  if (upstreams.length > 0) pools.push(defaultPool(upstreams, explicitPanic ? defaults : { ...defaults, panic: true }));
   if (data.pools !== undefined) {
     for (const [name, v] of Object.entries(r.object(data.pools, 'pools'))) {
       const key = `pools.${name}`;
@@ -119,9 +121,12 @@ export function parseRoutingConfig(data: Data, file: string, upstreams: readonly
   return { routes, pools, defaults };
 }
 
-/** The routing of a proxy given only `--upstream` (no config file sections): one default pool, the defaults. */
+/**
+ * The routing of a proxy given only `--upstream` (no config file sections): one default pool with the defaults, in
+ * panic mode (all targets ejected → tried anyway), so a lone upstream answers as it did before pools existed.
+ */
 export function defaultRouting(upstreams: readonly URL[]): RoutingConfig {
-  return { routes: [], pools: upstreams.length > 0 ? [defaultPool(upstreams, DEFAULT_SETTINGS)] : [], defaults: DEFAULT_SETTINGS };
+  return { routes: [], pools: upstreams.length > 0 ? [defaultPool(upstreams, { ...DEFAULT_SETTINGS, panic: true })] : [], defaults: DEFAULT_SETTINGS };
 }
 
 function defaultPool(upstreams: readonly URL[], defaults: PoolSettings): PoolConfig {

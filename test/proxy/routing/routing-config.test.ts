@@ -30,6 +30,7 @@ describe('routing config validation', () => {
     assert.equal(c.pools[0]!.ejection.baseEjectionMs, 10_000, 'pool-defaults apply to the default pool too');
     assert.deepEqual(c.pools[2]!.hashOn, { kind: 'cookie', name: 'session' });
     assert.equal(c.pools[2]!.panic, true);
+    assert.deepEqual([c.pools[0]!.panic, api.panic], [true, false], 'the --upstream pool panics by default, configured pools do not');
     assert.deepEqual(c.routes[0], { name: 'route-1', host: '*.example.com', pathPrefix: '/api', stripPrefix: true, pool: 'api' });
   });
 
