@@ -131,7 +131,8 @@ const CONNECT_NOT_ALLOWED = {
 /** Only in forward mode with a deny list and no upstream proxy (which then makes the connections, not ferry). */
 function guardedLookupFor(options: ProxyOptions): GuardedLookup | null {
   const forward = options.forward;
-  if (!forward || forward.deny.length === 0 || options.upstreamProxy) return null;
+  // (with `--upstream-proxy env`, targets NO_PROXY names are connected directly: those keep the guarded lookup)
+  if (!forward || forward.deny.length === 0 || options.upstreamProxy instanceof URL) return null;
   return createGuardedLookup(createDenyListFromOptions(forward), forward.resolve);
 }
 

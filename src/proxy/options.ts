@@ -12,6 +12,7 @@ import { validateUserFilters } from './embed/user-filters.ts';
 import type { ProxyFilter } from './phases.ts';
 import type { JwtAlgorithm } from '../http/jwt-claims.ts';
 import type { RoutingConfig } from './routing/routing-config.ts';
+import type { UpstreamProxySetting } from './env-proxy.ts';
 
 export interface JwtOptions {
   /** HS256/384/512: raw key bytes (never derived from a password; RFC 8725 §3.5). */
@@ -78,7 +79,8 @@ export interface ProxyOptions {
   /** Store spec as on the command line (`memory:64MiB`, `disk:/var/cache/ferry`, `redis://…`); null = no cache. */
   cache: string | null;
   cachePurgeToken: string | null;
-  upstreamProxy: URL | null;
+  /** --upstream-proxy: one proxy URL, the environment's choice per target (`env`, proxy/env-proxy.ts), or none. */
+  upstreamProxy: UpstreamProxySetting;
   /** The pseudonym in Via (RFC 9110 §7.6.3). */
   viaName: string;
   /**

@@ -37,6 +37,6 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'proxy-auth-file', type: 'path', help: 'file of USER:PASS lines accepted for Proxy-Authorization', placeholder: 'FILE' },
   { name: 'deny', type: 'list', help: 'CIDR ranges forward-proxy and CONNECT requests may not reach', placeholder: 'CIDRS' },
   { name: 'allow-open', type: 'bool', help: 'allow a forward proxy without --proxy-auth on a non-loopback address (an open proxy)', default: false },
-  { name: 'upstream-proxy', type: 'url', help: 'send upstream traffic through this HTTP proxy (CONNECT for tunnels)', placeholder: 'URL' },
+  { name: 'upstream-proxy', type: 'string', help: 'send upstream traffic through this HTTP proxy (CONNECT for tunnels); env: HTTP_PROXY/HTTPS_PROXY/NO_PROXY', placeholder: 'URL|env' },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
 ];

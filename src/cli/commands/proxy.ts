@@ -16,7 +16,7 @@ import { retireWorkerParts } from '../../stats/proxy-stats.ts';
 import type { CacheFlags } from '../../cache/create-cache.ts';
 import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
 import { ROUTING_SECTIONS, routingFromFile } from '../routing-sections.ts';
-import { redactProxyUrl, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
+import { describeUpstreamProxy, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
 import { PACE_BYTES } from '../../proxy/gc-pacer.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
 import { clampConnections, readOpenFileLimit } from '../../server/fd-limit.ts';
@@ -80,7 +80,7 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   // Dashboard: --inspector, --inspector-size, --redact-headers (the JWT header is always redacted).
   init.inspector = resolveInspectorFlags(flags);
   // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
-  init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
+  init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as string | undefined, env);
   // Routes and pools: the config file's `routes`, `pools` and `pool-defaults` sections (docs/routing.md).
   if (typeof flags.config === 'string') init.routing = routingFromFile(flags.config, init.upstreams as URL[]);
   if ((init.upstreams?.length ?? 0) === 0 && !init.forward && (init.routing?.pools.length ?? 0) === 0) {
@@ -117,7 +117,7 @@ export const proxyCommand: CliCommand = {
         logListening(announce, 'proxy', address, {
           upstreams: options.upstreams.map((u) => u.href), pid: process.pid,
           ...(options.forward ? { forward: true, connectPorts: options.forward.connectPorts, proxyAuth: options.forward.credentials.length > 0 } : {}),
-          ...(options.upstreamProxy ? { upstreamProxy: redactProxyUrl(options.upstreamProxy) } : {}),
+          ...(options.upstreamProxy ? { upstreamProxy: describeUpstreamProxy(options.upstreamProxy) } : {}),
         });
         onShutdownSignal(log, proxyServer, flags.shutdownGrace as number);
         // SIGHUP: re-read the JWT key file (a new key signs at once; refused keys are logged and the old one kept)
