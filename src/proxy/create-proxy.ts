@@ -13,12 +13,12 @@ import { createHeadSizeProbe, createRangeParamFilter } from './filters/range-par
 import { createRequestIdFilter } from './filters/request-id.ts';
 import { createPoolRouteFilter } from './filters/pool-route.ts';
 import { createRouting, type Routing } from './routing/routing.ts';
-import { defaultRouting } from './routing/routing-config.ts';
+import { defaultRouting, type RoutingConfig } from './routing/routing-config.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
 import type { ProxyFilter } from './phases.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
 import { acceptHooks } from '../server/connection.ts';
-import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
+import { createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from './upstream-client.ts';
 import { createCredentialChecker } from './forward/basic-auth.ts';
 import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
 import { createConnectBody, createConnectFilter, type ConnectBody } from './tunnel/connect-tunnel.ts';
@@ -58,6 +58,8 @@ export interface Proxy {
    * Returns the previous one: the caller closes it (stops its health checks) when it likes.
    */
   swapRouting(next: Routing): Routing;
+  /** A Routing for `config` built as this proxy builds its own (same timeouts, its own connection pool). */
+  buildRouting(config: RoutingConfig): Routing;
   /** Close pooled upstream connections and filter resources. */
   close(): Promise<void>;
   /** CONNECT tunnels and upgraded (WebSocket) connections: open, total, bytes (read by stats and tests). */
@@ -136,11 +138,8 @@ function guardedLookupFor(options: ProxyOptions): GuardedLookup | null {
   return createGuardedLookup(createDenyListFromOptions(forward), forward.resolve);
 }
 
-/** How ferry reaches upstreams: the HTTP client pool, and the bodies of upgrades and CONNECT tunnels. */
-function createTransports(options: ProxyOptions): { client: UpstreamClient; tunnelStats: FilterDeps['tunnelStats']; tunnels: ConnectBody | null; upgrades: UpgradeBody } {
-  // --deny: every upstream socket resolves through the deny list, so the address connected to is one that was checked
-  const lookup = guardedLookupFor(options);
-  const client = createUpstreamClient({
+function upstreamClientOptions(options: ProxyOptions, lookup: GuardedLookup | null): UpstreamClientOptions {
+  return {
     connectTimeoutMs: options.connectTimeoutMs,
     headersTimeoutMs: options.upstreamTimeoutMs,
     bodyTimeoutMs: options.idleTimeoutMs,
@@ -149,7 +148,19 @@ function createTransports(options: ProxyOptions): { client: UpstreamClient; tunn
     // forward mode reaches any origin: bound the pool per origin and the number of origins (≤ 64 × 256 sockets)
     ...(options.forward ? { connectionsPerOrigin: 64, maxOrigins: 256 } : {}),
     ...(lookup ? { lookup } : {}),
-  });
+  };
+}
+
+/** A Routing for `config` with its own upstream connection pool (closed with it: proxy/routing/routing.ts). */
+function buildRouting(options: ProxyOptions, config: RoutingConfig): Routing {
+  return createRouting(config, { log: options.log, client: createUpstreamClient(upstreamClientOptions(options, guardedLookupFor(options))) });
+}
+
+/** How ferry reaches upstreams: the HTTP client pool, and the bodies of upgrades and CONNECT tunnels. */
+function createTransports(options: ProxyOptions): { client: UpstreamClient; tunnelStats: FilterDeps['tunnelStats']; tunnels: ConnectBody | null; upgrades: UpgradeBody } {
+  // --deny: every upstream socket resolves through the deny list, so the address connected to is one that was checked
+  const lookup = guardedLookupFor(options);
+  const client = createUpstreamClient(upstreamClientOptions(options, lookup));
   const tunnelStats = { connect: createTunnelStats(), upgrade: createTunnelStats() };
   const tunnels = options.forward ? createConnectBody({
     connectPorts: options.forward.connectPorts,
@@ -177,7 +188,7 @@ function createTransports(options: ProxyOptions): { client: UpstreamClient; tunn
 export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
   const options = resolveProxyOptions(init);
   const { client, tunnelStats, tunnels, upgrades } = createTransports(options);
-  let routing = createRouting(options.routing ?? defaultRouting(options.upstreams), { log: options.log });
+  let routing = buildRouting(options, options.routing ?? defaultRouting(options.upstreams));
   let pipeline: Pipeline | null = null;
   let filters: ProxyFilter[] = [];
   const ready = Promise.all(composeFilters(options, { client, tunnelStats, routing: () => routing })).then((list) => {
@@ -206,6 +217,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     },
     tunnelStats,
     get routing() { return routing; },
+    buildRouting: (config) => buildRouting(options, config),
     swapRouting(next) {
       const previous = routing;
       routing = next;
@@ -239,7 +251,7 @@ export function createProxy(init: ProxyInit | ProxyOptions): Proxy {
     async close() {
       tunnels?.destroyAll();
       upgrades.destroyAll();
-      await routing.close();
+      await routing.close(1_000); // the server has let its requests finish by now
       await client.close();
       for (const f of filters) {
         const closable = f as ProxyFilter & { close?: () => Promise<void> | void };

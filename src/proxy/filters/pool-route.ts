@@ -48,6 +48,7 @@ export function createPoolRouteFilter(current: () => Routing): ProxyFilter {
       const first = pool.pick(key, new Set());
       const plan: RoutePlan = { routing, decision, key, first };
       ctx.locals.set(ROUTE_PLAN, plan);
+      routing.acquire(); // released in logging: a Routing being closed waits for this request
       if (first === -1) {
         const retryAfter = pool.retryAfterSeconds();
         ctx.log.warn({ event: 'pool-unavailable', requestId: ctx.id, pool: pool.name, route: decision.route?.name ?? null }, `pool ${pool.name} has no healthy target`);
@@ -65,6 +66,7 @@ export function createPoolRouteFilter(current: () => Routing): ProxyFilter {
     logging(ctx) {
       const plan = routePlanOf(ctx);
       if (plan === undefined) return;
+      plan.routing.release();
       const status = sentStatus(ctx);
       const upstreamError = ctx.error !== undefined && ctx.error.source === 'upstream';
       plan.routing.recordRequest(plan.decision.route, {

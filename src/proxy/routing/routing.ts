@@ -1,9 +1,11 @@
 /**
  * @module Routing: the routes and pools built from one configuration, as ONE immutable object. A reload builds a new
- * one and swaps it in (requests in flight keep the one they started with); `close()` stops its health checks. Also the
- * per-route figures and the snapshot /stats and /metrics show.
+ * one and swaps it in (requests in flight keep the one they started with); `close()` stops its health checks, waits
+ * for the requests that started on it, then closes its own upstream connection pool (so connections to targets a
+ * reload removed are drained and closed). Also the per-route figures and the snapshot /stats and /metrics show.
  */
 import type { Logger } from '../../server/logger.ts';
+import type { UpstreamClient } from '../upstream-client.ts';
 import { createCounterState, latencyPercentile, recordFinish, type CounterState, type FinishedRequest } from '../../stats/counters.ts';
 import { startHealthChecks } from './health-checker.ts';
 import { Pool, type TargetSnapshot } from './pool.ts';
@@ -32,11 +34,22 @@ export interface Routing {
   /** Pools with no target in rotation (for /readyz). */
   unhealthyPools(): string[];
   snapshot(): RoutingSnapshot;
-  /** Stop the health checks. Idempotent. */
-  close(): Promise<void>;
+  /** The upstream client of this Routing's pools (null: the proxy's shared one). */
+  readonly client: UpstreamClient | null;
+  /** A request started on this Routing (the route phase) / finished (its logging phase): close() waits for them. */
+  acquire(): void;
+  release(): void;
+  /** Stop the health checks, wait for the requests that started here (at most `drainMs`), close the client. Idempotent. */
+  close(drainMs?: number): Promise<void>;
 }
 
-export function createRouting(config: RoutingConfig, deps: { log: Logger; now?: () => number }): Routing {
+/** How long close() waits for requests in flight before closing the client anyway (their sockets are then cut). */
+export const DEFAULT_DRAIN_MS = 60_000;
+
+export function createRouting(config: RoutingConfig, deps: { log: Logger; now?: () => number; client?: UpstreamClient }): Routing {
+  let active = 0;
+  let drained: (() => void) | null = null;
+  let closing: Promise<void> | null = null;
   const now = deps.now ?? Date.now;
   const pools = new Map(config.pools.map((p) => [p.name, new Pool(p, now)]));
   const fallback = pools.get(DEFAULT_POOL) ?? null;
@@ -49,6 +62,12 @@ export function createRouting(config: RoutingConfig, deps: { log: Logger; now?: 
   };
   return {
     config,
+    client: deps.client ?? null,
+    acquire() { active++; },
+    release() {
+      active--;
+      if (active === 0) drained?.();
+    },
     route(host, target) {
       const m = matchRoute(config.routes, host, target);
       if (m !== null) return { route: m.route, pool: pools.get(m.route.pool)!, path: m.path };
@@ -75,9 +94,20 @@ export function createRouting(config: RoutingConfig, deps: { log: Logger; now?: 
       for (const p of pools.values()) out[p.name] = p.snapshot();
       return { routes, pools: out };
     },
-    async close() {
-      for (const stop of stops) stop();
-      stops.length = 0;
+    close(drainMs = DEFAULT_DRAIN_MS) {
+      closing ??= (async () => {
+        for (const stop of stops) stop();
+        if (active > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await new Promise<void>((resolve) => { drained = resolve; timer = setTimeout(resolve, drainMs); timer.unref(); });
+          clearTimeout(timer);
+        }
+        if (deps.client) {
+          // graceful: undici lets requests already dispatched finish; past the drain time, cut what is left
+          if (active > 0) deps.client.destroy(); else await deps.client.close();
+        }
+      })();
+      return closing;
     },
   };
 }

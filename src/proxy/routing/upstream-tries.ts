@@ -28,7 +28,9 @@ export interface TryRecord {
 /** Send `call` as the route phase planned it (with retries), or as is when no pool routed this request. */
 export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, ctx: RequestContext): Promise<ProxiedResponse> {
   const plan = routePlanOf(ctx);
-  if (plan === undefined || call.onContinue !== undefined || !(call.signal instanceof UpstreamAbort)) return client.send(call);
+  if (plan === undefined) return client.send(call);
+  client = plan.routing.client ?? client; // the pool's own connections (drained when its Routing is closed)
+  if (call.onContinue !== undefined || !(call.signal instanceof UpstreamAbort)) return client.send(call);
   const { pool } = plan.decision;
   const retry = pool.config.retry;
   const parent = call.signal;
