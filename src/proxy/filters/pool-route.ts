@@ -25,6 +25,7 @@ export interface RoutePlan {
 }
 
 export const ROUTE_PLAN = 'pool-route';
+const NONE_TRIED: ReadonlySet<number> = new Set();
 
 export function routePlanOf(ctx: RequestContext): RoutePlan | undefined {
   return ctx.locals.get(ROUTE_PLAN) as RoutePlan | undefined;
@@ -44,8 +45,8 @@ export function createPoolRouteFilter(current: () => Routing): ProxyFilter {
       const decision = routing.route(requestHost(getHeader(ctx.request.headers, 'host')), target.path);
       if (decision === null) return CONTINUE;
       const { pool } = decision;
-      const key = hashKey(pool.config.hashOn, ctx, decision.path);
-      const first = pool.pick(key, new Set());
+      const key = pool.config.policy === 'consistent-hash' ? hashKey(pool.config.hashOn, ctx, decision.path) : '';
+      const first = pool.pick(key, NONE_TRIED);
       const plan: RoutePlan = { routing, decision, key, first };
       ctx.locals.set(ROUTE_PLAN, plan);
       routing.acquire(); // released in logging: a Routing being closed waits for this request
