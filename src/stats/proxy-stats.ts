@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import { processHealth } from './health.ts';
 import { createInspector, type InspectedRequest, type InspectorRow } from './inspector.ts';
 import { createLiveFeed } from './live.ts';
-import { registerRoutingMetrics, type RoutingProvider } from './routing-metrics.ts';
+import { mergeRoutingSnapshots, registerRoutingMetrics, type RoutingProvider } from './routing-metrics.ts';
+import type { RoutingSnapshot } from '../proxy/routing/routing.ts';
 import { formatTunnelJson, registerTunnelMetrics, sumTunnelTotals, type TunnelProvider, type TunnelTotals } from '../proxy/tunnel/tunnel-metrics.ts';
 
 export interface ProxyStatsOptions {
@@ -54,7 +55,7 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
   if (options.routing) registerRoutingMetrics(prom.registry, options.routing);
   // tunnel figures ride along with each worker's part (plain JSON over the cluster IPC)
-  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}) });
+  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}), ...(options.routing ? { routing: options.routing() } : {}) });
   // every request changes total or inFlight; tunnels change bytes without requests
   const fingerprint = () => `${state.total}:${state.inFlight}${options.tunnels ? JSON.stringify(options.tunnels()) : ''}`;
   const cluster = joinStatsAggregation(local, fingerprint);
@@ -72,8 +73,9 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       snap.tunnels = formatTunnelJson(t.connect);
       snap.upgrades = formatTunnelJson(t.upgrade);
     }
-    // this process's routing (each worker checks its own targets; /metrics sums the counters over workers)
-    const routing = options.routing?.();
+    // routing figures: this process's, or every worker's added up (each worker checks and ejects on its own)
+    const routing = options.routing === undefined ? null
+      : all === null ? options.routing() : mergeRoutingSnapshots(all.map((p) => (p as WorkerPart & { routing?: RoutingSnapshot | null }).routing));
     if (routing) { snap.routes = routing.routes; snap.pools = routing.pools; }
     const st = options.cacheStore?.();
     if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
