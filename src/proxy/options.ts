@@ -52,7 +52,7 @@ export interface ForwardOptions {
 }
 
 export interface ProxyOptions {
-  /** Reverse-proxy targets (round robin); empty = none. */
+  /** Reverse-proxy targets: the pool `default` (round robin; docs/routing.md); empty = none. */
   upstreams: URL[];
   /**
    * Routes and pools (config file sections `routes`, `pools`, `pool-defaults`; proxy/routing/routing-config.ts).

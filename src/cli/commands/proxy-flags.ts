@@ -3,7 +3,7 @@ import type { FlagSpec } from '../flags.ts';
 
 export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', type: 'hostport', help: 'address to listen on', default: '127.0.0.1:8080', placeholder: 'HOST:PORT' },
-  { name: 'upstream', type: 'url', help: 'reverse-proxy every origin-form request to this URL (several: round robin)', repeatable: true, placeholder: 'URL' },
+  { name: 'upstream', type: 'url', help: 'reverse-proxy every origin-form request to this URL (several: pool "default", round robin; see docs/routing.md)', repeatable: true, placeholder: 'URL' },
   { name: 'forward', type: 'bool', help: 'also act as a forward proxy: absolute-form requests and CONNECT', default: false },
   { name: 'forwarded', type: 'bool', help: 'send RFC 7239 Forwarded instead of X-Forwarded-For/-Proto/-Host', default: false },
   { name: 'upstream-timeout', type: 'duration', help: 'time to wait for upstream response headers before answering 504', default: '30s' },
