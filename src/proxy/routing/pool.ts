@@ -107,7 +107,6 @@ export class Pool {
   /** Record one finished try on target `index` (latency to the response head; errors by kind). */
   recordTry(index: number, status: number, ms: number, errorKind: string | undefined): void {
     const c = this.targets[index]!.counters;
-    c.inFlight = 0;
     recordFinish(c, { status, bytesIn: 0, bytesOut: 0, durationMs: ms, upstreamError: errorKind !== undefined, ...(errorKind !== undefined ? { upstreamErrorKind: errorKind } : {}) });
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { parseRoutingConfig } from '../../../src/proxy/routing/routing-config.ts';
 import { UsageError } from '../../../src/errors.ts';
 
@@ -54,5 +55,16 @@ describe('routing config validation', () => {
       [{ routes: { pool: 'a' } }, /routes: must be a list/],
     ];
     for (const [data, re] of cases) assert.match(problem(data, data.pools && 'default' in (data.pools as object) ? [new URL('http://u')] : []), re);
+  });
+
+  it('property: any data in the sections is either accepted or refused with a UsageError, never a crash', () => {
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
+        fc.constantFrom('http://127.0.0.1:1', '2s', '200-399', 'consistent-hash', 'cookie:s', 'path', '/api', 'a'),
+        fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('targets', 'url', 'weight', 'pool', 'path', 'host', 'health', 'retry', 'interval', 'tries', 'balance', 'hash-on', 'a', 'strip-prefix'), tie('v'), { maxKeys: 4 })),
+    })).v;
+    fc.assert(fc.property(fc.record({ routes: value, pools: value, 'pool-defaults': value }, { requiredKeys: [] }), (data) => {
+      try { parseRoutingConfig(data as Record<string, unknown>, 'f.yaml', []); } catch (err) { assert.ok(err instanceof UsageError, String(err)); }
+    }), { numRuns: 2000 });
   });
 });
