@@ -78,8 +78,10 @@ export function hash32(text: string): number {
   return h >>> 0;
 }
 
-/** Points on the ring per unit of weight: enough for a spread within a few percent over a handful of targets. */
-export const RING_POINTS_PER_WEIGHT = 160;
+/** Points on the ring per unit of weight: a spread within about 2 % of the weights over a handful of targets… */
+export const RING_POINTS_PER_WEIGHT = 1000;
+/** …and at most this many points in all (large weights get fewer points per unit; building stays in milliseconds). */
+export const RING_MAX_POINTS = 100_000;
 /** Bounded load factor c (Mirrokni, Thorup, Zadimoghaddam 2018): no target takes more than c × the average load. */
 export const DEFAULT_HASH_LOAD_FACTOR = 1.25;
 
@@ -90,8 +92,10 @@ export const DEFAULT_HASH_LOAD_FACTOR = 1.25;
  */
 export function createConsistentHash(ids: readonly string[], weights: readonly number[], inFlight: (index: number) => number, loadFactor = DEFAULT_HASH_LOAD_FACTOR): Balancer {
   const points: Array<[number, number]> = [];
+  const total = weights.reduce((a, b) => a + b, 0);
+  const perWeight = Math.max(1, Math.min(RING_POINTS_PER_WEIGHT, Math.floor(RING_MAX_POINTS / total)));
   ids.forEach((id, index) => {
-    for (let v = 0; v < RING_POINTS_PER_WEIGHT * weights[index]!; v++) points.push([hash32(`${id}#${v}`), index]);
+    for (let v = 0; v < perWeight * weights[index]!; v++) points.push([hash32(`${id}#${v}`), index]);
   });
   points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   const ring = Uint32Array.from(points, (p) => p[0]);
