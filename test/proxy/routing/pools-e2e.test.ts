@@ -107,7 +107,7 @@ describe('pools end to end: health, 503, retries', () => {
     const silent = net.createServer((socket) => { socket.on('error', () => {}); }); // accepts, reads, never answers
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     after(() => { silent.close(); });
-    const p = await start({ slow: { targets: [`http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, live.url], ejection: { 'consecutive-failures': 0 }, retry: { 'try-timeout': '200ms' } } });
+    const p = await start({ slow: { targets: [`http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, live.url], ejection: { 'consecutive-failures': 0 }, retry: { 'try-timeout': '1s' } } });
     const r = await fetch(`${p.url}/`);
     assert.equal(r.status, 200);
     const line = p.logs.find((l) => l.event === 'access')!;

@@ -4,7 +4,9 @@ import { parseRoutingConfig } from '../../../src/proxy/routing/routing-config.ts
 import { startKillableOrigin, type KillableOrigin } from '../../fixtures/killable-origin.ts';
 import { startProxy, waitFor, type RunningProxy } from '../../fixtures/proxy.ts';
 
-const INTERVAL_MS = 300;
+// generous check timeout: on a loaded machine the live target's checks must not time out (both down → 503)
+const INTERVAL_MS = 1_000;
+const TIMEOUT_MS = 900;
 
 /** Sequential GETs from `workers` clients until stop() — bounded by `maxMs` in any case; records status and server. */
 function steadyLoad(url: string, workers: number, maxMs: number) {
@@ -36,11 +38,11 @@ describe('pools: a target SIGKILLed and restarted under steady load', () => {
     const b = await startKillableOrigin('b');
     origins.push(a, b);
     const routing = parseRoutingConfig({
-      pools: { web: { targets: [a.url, b.url], health: { path: '/healthz', interval: `${INTERVAL_MS}ms`, timeout: '200ms', rise: 2, fall: 1 } } },
+      pools: { web: { targets: [a.url, b.url], health: { path: '/healthz', interval: `${INTERVAL_MS}ms`, timeout: `${TIMEOUT_MS}ms`, rise: 2, fall: 1 } } },
       routes: [{ path: '/', pool: 'web' }],
     }, 'test.yaml', []);
     proxy = await startProxy({ routing }, { alerts: { expectedLog: (l) => /^(target-down|pool-unavailable|retry-budget-spent)$/.test(String(l.event)) } });
-    const load = steadyLoad(proxy.url, 4, 20_000);
+    const load = steadyLoad(proxy.url, 4, 30_000);
     await waitFor(() => load.results.filter((r) => r.servedBy === 'a').length > 20, 'traffic on a');
     await a.kill();
     const killedAt = Date.now();
@@ -48,7 +50,7 @@ describe('pools: a target SIGKILLed and restarted under steady load', () => {
     const triesTo = (url: string, since: number) => logs.filter((l) => l.event === 'access' && (l.time as number) >= since)
       .flatMap((l) => (l.tries as Array<{ target: string; outcome: string }> | undefined) ?? []).filter((t) => t.target === `${url}/`);
     // one interval (plus the check's own timeout and a scheduling margin) after the kill, a gets nothing more
-    await new Promise((r) => setTimeout(r, INTERVAL_MS + 200 + 300));
+    await new Promise((r) => setTimeout(r, INTERVAL_MS + TIMEOUT_MS + 300));
     const quietFrom = Date.now();
     const deadTriesBefore = triesTo(a.url, killedAt).length;
     await new Promise((r) => setTimeout(r, 1_000));
