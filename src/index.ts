@@ -27,6 +27,9 @@ export { createForwardFilter, type ForwardFilterOptions } from './proxy/forward/
 export { createConnectTunnels, type ConnectTunnels, type ConnectTunnelOptions } from './proxy/tunnel/connect-tunnel.ts';
 export { createTunnelStats, type TunnelStats, type TunnelStatsSnapshot } from './proxy/tunnel/tunnel-stats.ts';
 export { createUpstreamProxyDispatcher, openProxyTunnel } from './proxy/upstream-proxy.ts';
+export { readEnvProxy, type EnvProxy, type UpstreamProxySetting } from './proxy/env-proxy.ts';
+export { parseRoutingConfig, DEFAULT_POOL, type RoutingConfig, type PoolConfig, type PoolSettings } from './proxy/routing/routing-config.ts';
+export { createRouting, type Routing, type RoutingSnapshot } from './proxy/routing/routing.ts';
 export { createRelayServer, type RelayServer, type RelayServerOptions } from './relay/relay-server.ts';
 export { createRelayClient, type RelayClient, type RelayClientOptions } from './relay/relay-client.ts';
 export { MemorySessionStore } from './relay/memory-session-store.ts';

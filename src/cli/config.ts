@@ -5,6 +5,11 @@ import { UsageError } from '../errors.ts';
 import { argvLayer, configLayer, envLayer, resolveFlags, type CommandSpec, type FlagValues } from './flags.ts';
 
 export function loadConfigFile(command: CommandSpec, file: string): ReturnType<typeof configLayer> {
+  return configLayer(command, readConfigData(file), file);
+}
+
+/** The parsed content of a JSON or YAML config file; a UsageError naming the file when it cannot be read or parsed. */
+export function readConfigData(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -17,7 +22,7 @@ export function loadConfigFile(command: CommandSpec, file: string): ReturnType<t
   } catch (err) {
     throw new UsageError(`config file ${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }
-  return configLayer(command, data, file);
+  return data;
 }
 
 /** Resolve every flag of `command` from argv and env (and the config file they name). */

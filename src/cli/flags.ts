@@ -26,6 +26,8 @@ export interface CommandSpec {
   usage: string;
   flags: readonly FlagSpec[];
   examples?: readonly string[];
+  /** Config-file keys that are structured sections read by the command itself (not flags): `routes`, `pools`. */
+  configSections?: readonly string[];
 }
 
 /** Flags every command has. */
@@ -221,6 +223,7 @@ export function configLayer(command: CommandSpec, data: unknown, file: string): 
   const byCamel = new Map([...specs.values()].map((s) => [camel(s.name), s]));
   const entries: Array<[FlagSpec, string]> = [];
   for (const [key, value] of Object.entries(data)) {
+    if (command.configSections?.includes(key)) continue;
     const spec = specs.get(key) ?? byCamel.get(key);
     if (!spec || spec.name === 'config' || spec.name === 'help') {
       throw new UsageError(`config file ${file}: unknown setting "${key}" for ferry ${command.name}`);

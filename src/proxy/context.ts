@@ -34,6 +34,8 @@ export interface RequestContext {
   status?: number;
   /** ms from sending the head upstream to receiving the response head. */
   upstreamTimeMs?: number;
+  /** Each upstream try of a pool-routed request, in order (routing/upstream-tries.ts): the access log shows them. */
+  tries?: Array<{ target: string; outcome: string; status?: number; ms: number }>;
   /** What the cache did (set by the cache phase): Cache-Status, /stats, /metrics and the logs read it. */
   cache?: RecordedOutcome;
   error?: FerryError;

@@ -13,7 +13,9 @@ import { createForwardedFilter } from './filters/forwarded.ts';
 import { createHopByHopFilter } from './filters/hop-by-hop.ts';
 import { createHeadSizeProbe, createRangeParamFilter } from './filters/range-param.ts';
 import { createRequestIdFilter } from './filters/request-id.ts';
-import { createReverseRouteFilter } from './filters/reverse-route.ts';
+import { createPoolRouteFilter } from './filters/pool-route.ts';
+import { createRouting, type Routing } from './routing/routing.ts';
+import { defaultRouting, type RoutingConfig } from './routing/routing-config.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from './options.ts';
 import type { ProxyFilter } from './phases.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
@@ -52,7 +54,17 @@ export interface Proxy {
    * the rotation grace). The CLI calls it on SIGHUP. Resolves when done; a refused file is logged, not thrown.
    */
   reload(): Promise<void>;
-  /** Close pooled upstream connections and filter resources (but the carried values in `keep`). */
+  /** The routes and pools in use (proxy/routing/routing.ts). */
+  readonly routing: Routing;
+  /**
+   * Put a new Routing in place for new requests; requests in flight finish on the one they started with. Returns the
+   * previous one: the caller closes it (stops its health checks) when it likes. (`ferry proxy` reloads swap whole
+   * generations instead: src/reload/proxy-switch.ts.)
+   */
+  swapRouting(next: Routing): Routing;
+  /** A Routing for `config` built as this proxy builds its own (same timeouts). */
+  buildRouting(config: RoutingConfig): Routing;
+  /** Close pooled upstream connections, health checks and filter resources (but the carried values in `keep`). */
   close(keep?: ReadonlySet<Promise<unknown>>): Promise<void>;
   /** CONNECT tunnels and upgraded (WebSocket) connections: open, total, bytes (read by stats and tests). */
   readonly tunnelStats: { connect: TunnelStats; upgrade: TunnelStats };
@@ -94,6 +106,8 @@ export interface FilterDeps {
   cache?: CacheFilter | null;
   /** Where composeFilters records what it built (or reused) for the next generation. */
   carried?: Map<string, Carried>;
+  /** The Routing in use now (swapped by swapRouting). */
+  routing: () => Routing;
 }
 
 /**
@@ -112,6 +126,7 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
   const stats = deps.shared?.stats !== undefined ? deps.shared.stats : createStatsFilters(options, {
     tunnels: () => ({ connect: deps.tunnelStats.connect.snapshot(), upgrade: deps.tunnelStats.upgrade.snapshot() }),
     cacheStore: () => deps.cache?.getCacheStats() ?? null,
+    routing: () => deps.routing().snapshot(),
   });
   return [
     // ── route: local endpoints first (JWKS, stats/metrics/purge), then the forward proxy, then the reverse route ──
@@ -123,7 +138,8 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
     ...(options.forward ? [createForwardFilter({ forward: options.forward, upstreamProxy: options.upstreamProxy, ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}) })] : []),
     // your filters' route/requestFilter/cache phases (createProxy({ filters })): they may answer or choose ctx.upstream
     ...earlyViews(options.filters),
-    createReverseRouteFilter(options.upstreams),
+    // routes → pool → first target (docs/routing.md); --upstream alone is the pool `default`
+    createPoolRouteFilter(deps.routing),
     // ── requestFilter: auth, ?range=, limits ──
     createRangeParamFilter({ probe: createHeadSizeProbe(deps.client, options.upstreamTimeoutMs) }),
     // ── cache: wraps the upstream fetch ──
@@ -152,7 +168,8 @@ const CONNECT_NOT_ALLOWED = {
 /** Only in forward mode with a deny list and no upstream proxy (which then makes the connections, not ferry). */
 function guardedLookupFor(options: ProxyOptions): GuardedLookup | null {
   const forward = options.forward;
-  if (!forward || forward.deny.length === 0 || options.upstreamProxy) return null;
+  // (with `--upstream-proxy env`, targets NO_PROXY names are connected directly: those keep the guarded lookup)
+  if (!forward || forward.deny.length === 0 || options.upstreamProxy instanceof URL) return null;
   return createGuardedLookup(createDenyListFromOptions(forward), forward.resolve);
 }
 
@@ -202,8 +219,9 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
   const { client, tunnelStats, tunnels, upgrades } = createTransports(options, shared);
   let pipeline: Pipeline | null = null;
   let filters: ProxyFilter[] = [];
+  let routing = createRouting(options.routing ?? defaultRouting(options.upstreams), { log: options.log });
   const carried = new Map<string, Carried>();
-  const deps: FilterDeps = { client, tunnelStats, carried, ...(shared ? { shared } : {}) };
+  const deps: FilterDeps = { client, tunnelStats, carried, routing: () => routing, ...(shared ? { shared } : {}) };
   const ready = Promise.all(composeFilters(options, deps)).then((list) => {
     filters = list;
     pipeline = createPipeline({
@@ -231,6 +249,13 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
       });
     },
     tunnelStats,
+    get routing() { return routing; },
+    buildRouting: (config) => createRouting(config, { log: options.log }),
+    swapRouting(next) {
+      const previous = routing;
+      routing = next;
+      return previous;
+    },
     destroyTunnels() {
       tunnels?.destroyAll();
       upgrades.destroyAll();
@@ -258,13 +283,14 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
     },
     cacheFilter: () => deps.cache ?? null,
     unhealthyPools() {
-      return filters.flatMap((f) => (f as ProxyFilter & { unhealthyPools?: () => string[] }).unhealthyPools?.() ?? []);
+      return [...routing.unhealthyPools(), ...filters.flatMap((f) => (f as ProxyFilter & { unhealthyPools?: () => string[] }).unhealthyPools?.() ?? [])];
     },
     carried,
     /** `keep`: carried values the next generation uses (not closed); shared statistics are never closed here. */
     async close(keep: ReadonlySet<Promise<unknown>> = new Set()) {
       tunnels?.destroyAll();
       upgrades.destroyAll();
+      await routing.close(1_000); // its requests have finished by now (the server's close, or the switch's drain)
       await client.close();
       const skip = new Set<unknown>(shared?.stats ? [shared.stats.first, shared.stats.last] : []);
       for (const c of carried.values()) if (keep.has(c.value)) for (const f of await c.filters) skip.add(f);

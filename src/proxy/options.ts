@@ -13,6 +13,8 @@ import { validatePathFilter, type PathFilter } from './embed/path-filter.ts';
 import { validateUserFilters } from './embed/user-filters.ts';
 import type { ProxyFilter } from './phases.ts';
 import type { JwtAlgorithm } from '../http/jwt-claims.ts';
+import type { RoutingConfig } from './routing/routing-config.ts';
+import type { UpstreamProxySetting } from './env-proxy.ts';
 
 export interface JwtOptions {
   /** HS256/384/512: raw key bytes (never derived from a password; RFC 8725 §3.5). */
@@ -52,8 +54,13 @@ export interface ForwardOptions {
 }
 
 export interface ProxyOptions {
-  /** Reverse-proxy targets (round robin); empty = none. */
+  /** Reverse-proxy targets: the pool `default` (round robin; docs/routing.md); empty = none. */
   upstreams: URL[];
+  /**
+   * Routes and pools (config file sections `routes`, `pools`, `pool-defaults`; proxy/routing/routing-config.ts).
+   * null: the upstreams alone, as pool `default` with the default retry and health settings.
+   */
+  routing: RoutingConfig | null;
   /** Accept absolute-form requests and CONNECT. */
   forward: ForwardOptions | null;
   /** Send RFC 7239 Forwarded instead of X-Forwarded-*. */
@@ -74,7 +81,8 @@ export interface ProxyOptions {
   /** Store spec as on the command line (`memory:64MiB`, `disk:/var/cache/ferry`, `redis://…`); null = no cache. */
   cache: string | null;
   cachePurgeToken: string | null;
-  upstreamProxy: URL | null;
+  /** --upstream-proxy: one proxy URL, the environment's choice per target (`env`, proxy/env-proxy.ts), or none. */
+  upstreamProxy: UpstreamProxySetting;
   /** Outgoing TLS settings (proxy/upstream-tls.ts); null: verify against the default CAs. */
   upstreamTls: UpstreamTls | null;
   /** Listen over TLS (server/tls-listener.ts); null: cleartext. */
@@ -147,6 +155,7 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
   if (filterProblem !== null) bad(filterProblem);
   return {
     upstreams,
+    routing: init.routing ?? null,
     forward: init.forward ?? null,
     forwarded: init.forwarded ?? false,
     upstreamTimeoutMs: positive('upstreamTimeoutMs', init.upstreamTimeoutMs, DEFAULT_UPSTREAM_TIMEOUT_MS),

@@ -24,6 +24,7 @@ import type { Fetch, ProxyFilter, RequestHead, ResponseHead } from './phases.ts'
 import type { RawBody } from './raw-entry.ts';
 import { CLIENT_GONE, createContext, finish, splitPhases, type Phases, type RunContext } from './run-state.ts';
 import type { UpstreamClient } from './upstream-client.ts';
+import { sendWithTries } from './routing/upstream-tries.ts';
 
 export interface PipelineDeps {
   filters: readonly ProxyFilter[];
@@ -98,7 +99,7 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
     const expect = isExpectContinue(out.headers);
     const started = performance.now();
     // IO: send head upstream, stream the body, await the response head (headers timeout → 504)
-    const response = await client.send({
+    const response = await sendWithTries(client, {
       origin: target.origin,
       path: target.path,
       head: out,
@@ -106,7 +107,7 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
       signal: ctx.run.abort,
       ...(expect ? { onContinue: () => sendContinue(res) } : {}),
       onInformation: (status, headers) => sendInterim(ctx, res, status, headers),
-    });
+    }, ctx);
     ctx.upstreamTimeMs = performance.now() - started;
     let rhead: ResponseHead = response.head;
     for (const f of p.upstreamResponseFilter) rhead = f.upstreamResponseFilter!(rhead, ctx);

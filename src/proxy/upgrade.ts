@@ -21,10 +21,11 @@ import type { RawBody, RawBodyStart } from './raw-entry.ts';
 import { relaySockets } from './tunnel/relay.ts';
 import type { TunnelStats } from './tunnel/tunnel-stats.ts';
 import { openProxyTunnel } from './upstream-proxy.ts';
+import { proxyFor, type UpstreamProxySetting } from './env-proxy.ts';
 import type { GuardedLookup } from './forward/destination.ts';
 
 export interface UpgradeOptions {
-  upstreamProxy: URL | null;
+  upstreamProxy: UpstreamProxySetting;
   connectTimeoutMs: number;
   /** Time allowed for the upstream's answer to the upgrade request. */
   upstreamTimeoutMs: number;
@@ -128,7 +129,8 @@ async function openUpgradeRequest(options: UpgradeOptions, origin: string, path:
   const secure = url.protocol === 'https:';
   const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const tunnel = options.upstreamProxy ? await openProxyTunnel(options.upstreamProxy, { host, port }, { timeoutMs: options.connectTimeoutMs, signal }) : undefined;
+  const proxy = proxyFor(options.upstreamProxy, url.protocol, host, port);
+  const tunnel = proxy !== null ? await openProxyTunnel(proxy, { host, port }, { timeoutMs: options.connectTimeoutMs, signal }) : undefined;
   const request = secure ? https.request : http.request;
   return request({
     host, port, method: head.method, path, setHost: false, signal,

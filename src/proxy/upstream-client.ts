@@ -8,7 +8,8 @@ import https from 'node:https';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { pipeline, Readable } from 'node:stream';
-import { Agent, type ProxyAgent } from 'undici';
+import { Agent, EnvHttpProxyAgent, type ProxyAgent } from 'undici';
+import { proxyForOrigin, type UpstreamProxySetting } from './env-proxy.ts';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
 import { FerryError } from '../errors.ts';
 import { hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
@@ -24,8 +25,8 @@ export interface UpstreamClientOptions {
   /** Longest silence between two response body chunks. */
   bodyTimeoutMs: number;
   maxHeaderBytes: number;
-  /** Send everything through this HTTP proxy (--upstream-proxy): absolute-form for http, CONNECT for https. */
-  upstreamProxy?: URL | null;
+  /** Send everything through this HTTP proxy (--upstream-proxy): absolute-form for http, CONNECT for https; `env`: per target. */
+  upstreamProxy?: UpstreamProxySetting;
   /** Pool bounds (forward mode, where any origin may be asked): sockets per origin, and origins at once. */
   connectionsPerOrigin?: number;
   maxOrigins?: number;
@@ -110,10 +111,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     allowH2: options.allowH2 === true,
   };
   // --upstream-proxy (forward-proxy engineer): same pool options, every origin reached through the proxy
-  // (through --upstream-proxy, undici's ProxyAgent takes the origin's TLS settings as requestTls)
-  const agent: Agent | ProxyAgent = options.upstreamProxy
-    ? createUpstreamProxyDispatcher(options.upstreamProxy, { ...agentOptions, ...(options.tls ? { requestTls: options.tls } : {}) })
-    : new Agent(agentOptions);
+  const proxy = options.upstreamProxy ?? null;
+  // (through an upstream proxy, undici's ProxyAgent takes the origin's TLS settings as requestTls)
+  const requestTls = options.tls ? { requestTls: options.tls } : {};
+  const agent: Agent | ProxyAgent | EnvHttpProxyAgent = proxy === null ? new Agent(agentOptions)
+    : proxy instanceof URL ? createUpstreamProxyDispatcher(proxy, { ...agentOptions, ...requestTls })
+    // --upstream-proxy env: undici's own per-target choice, fed the variables ferry read at startup ('' = none)
+    : new EnvHttpProxyAgent({ ...agentOptions, ...requestTls, proxyTunnel: false, httpProxy: proxy.http?.href ?? '', httpsProxy: proxy.https?.href ?? '', noProxy: proxy.noProxy });
   const nodeAgents: NodeAgents = {
     http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
     https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup, ...options.tls }),
@@ -147,7 +151,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         // §10.1.1 allows the intermediary to answer 100) and sends it through undici: TLS through the upstream proxy
         // needs undici's CONNECT tunnel, and node:http writes a 100-continue head UTF-8 encoded, so obs-text bytes in
         // a field value (RFC 9110 §5.5) would reach the origin as other bytes.
-        if ((options.upstreamProxy && call.origin.startsWith('https:')) || hasObsText(call.head.headers)) {
+        if ((call.origin.startsWith('https:') && proxyForOrigin(options.upstreamProxy ?? null, call.origin) !== null) || hasObsText(call.head.headers)) {
           call.onContinue();
           return sendUndici({ ...call, onContinue: undefined });
         }
@@ -206,7 +210,7 @@ function hasObsText(headers: HeaderList): boolean {
 function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptions): Promise<ProxiedResponse> {
   const origin = new URL(call.origin);
   // --upstream-proxy with a plain-http origin: the request goes to the proxy in absolute-form (RFC 9112 §3.2.2).
-  const proxy = options.upstreamProxy && origin.protocol === 'http:' ? options.upstreamProxy : null;
+  const proxy = origin.protocol === 'http:' ? proxyForOrigin(options.upstreamProxy ?? null, origin) : null;
   const peer = proxy ?? origin;
   const tls = peer.protocol === 'https:';
   const headers = toFlatHeaders(call.head.headers);

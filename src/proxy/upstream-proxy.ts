@@ -10,6 +10,15 @@ import { ProxyAgent } from 'undici';
 import { FerryError, UsageError, type FerryErrorCode } from '../errors.ts';
 import { formatBasicCredentials } from './forward/basic-auth.ts';
 import { formatAuthority, type Authority } from './forward/request-target.ts';
+import { readEnvProxy, type UpstreamProxySetting } from './env-proxy.ts';
+
+/** For logs: the proxy URL without credentials, or what the environment said (credentials left out). */
+export function describeUpstreamProxy(setting: UpstreamProxySetting): string | null {
+  if (setting === null) return null;
+  if (setting instanceof URL) return redactProxyUrl(setting);
+  const parts = [setting.http && `http ${redactProxyUrl(setting.http)}`, setting.https && `https ${redactProxyUrl(setting.https)}`, setting.noProxy && `no_proxy ${setting.noProxy}`];
+  return `env (${parts.filter(Boolean).join(', ') || 'no proxy variables set'})`;
+}
 
 export const FERRY_ERR_UPSTREAM_PROXY = 'FERRY_ERR_UPSTREAM_PROXY' satisfies FerryErrorCode;
 
@@ -90,9 +99,15 @@ export function openProxyTunnel(proxy: URL, target: Authority, options: { timeou
   });
 }
 
-/** `--upstream-proxy URL`: an http(s) proxy origin, optionally with USER:PASS; anything else is a usage error. */
-export function resolveUpstreamProxy(url: URL | undefined): URL | null {
-  if (url === undefined) return null;
+/**
+ * `--upstream-proxy URL`: an http(s) proxy origin, optionally with USER:PASS; `env`: HTTP_PROXY / HTTPS_PROXY /
+ * NO_PROXY from `env` (proxy/env-proxy.ts); anything else is a usage error.
+ */
+export function resolveUpstreamProxy(value: URL | string | undefined, env: NodeJS.ProcessEnv = {}): UpstreamProxySetting {
+  if (value === undefined) return null;
+  if (value === 'env') return readEnvProxy(env);
+  let url: URL;
+  try { url = typeof value === 'string' ? new URL(value) : value; } catch { throw new UsageError('--upstream-proxy: expected a proxy URL (http://HOST:PORT) or env'); }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--upstream-proxy: ${redactProxyUrl(url)} must be http:// or https://`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new UsageError(`--upstream-proxy: ${redactProxyUrl(url)} must be a proxy origin (no path or query)`);

@@ -55,6 +55,7 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
     tunnels: () => ({ connect: tunnelStats.connect.snapshot(), upgrade: tunnelStats.upgrade.snapshot() }),
     cacheStore: () => current.proxy.cacheFilter()?.getCacheStats() ?? null,
     config: () => ({ ...current.info, pid: process.pid }),
+    routing: () => current.proxy.routing.snapshot(),
     ...(opts.adminListener ? { answer: { statsPath: '', metricsPath: '' } } : {}),
   });
   const shared = (previous?: Proxy): ProxyShared => ({
@@ -92,6 +93,9 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
     stats,
     get tunnelStats() { return tunnelStats; },
     get carried() { return current.proxy.carried; },
+    get routing() { return current.proxy.routing; },
+    buildRouting: (config) => current.proxy.buildRouting(config),
+    swapRouting: (next) => current.proxy.swapRouting(next),
     handler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) {
       enter(res).proxy.handler(req, res, next);
     },

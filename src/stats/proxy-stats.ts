@@ -10,6 +10,8 @@ import type { Readable } from 'node:stream';
 import { processHealth } from './health.ts';
 import { createInspector, type InspectedRequest, type InspectorRow } from './inspector.ts';
 import { createLiveFeed } from './live.ts';
+import { mergeRoutingSnapshots, registerRoutingMetrics, type RoutingProvider } from './routing-metrics.ts';
+import type { RoutingSnapshot } from '../proxy/routing/routing.ts';
 import { formatTunnelJson, registerTunnelMetrics, sumTunnelTotals, type TunnelProvider, type TunnelTotals } from '../proxy/tunnel/tunnel-metrics.ts';
 
 export interface ProxyStatsOptions {
@@ -21,6 +23,8 @@ export interface ProxyStatsOptions {
   tunnels?: TunnelProvider;
   /** The cache store's size (entries and bytes; null where the store cannot tell): `cache.stored` in /stats. */
   cacheStore?: () => { store: string; entries: number | null; bytes: number | null; maxBytes: number | null } | null;
+  /** Per-route and per-target figures (proxy/routing): `routes` and `pools` in /stats, ferry_route_* / ferry_target_* in /metrics. */
+  routing?: RoutingProvider;
   /** The request inspector: how many requests it keeps and which header fields it redacts; null turns it off. */
   inspector?: { size: number; redact: ReadonlySet<string> } | null;
   /** The configuration generation this process runs (src/reload): `config` in /stats, `configs` per worker. */
@@ -51,8 +55,9 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   const state = createCounterState(now());
   const prom = createPrometheusMetrics(state.startedAtMs);
   if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
+  if (options.routing) registerRoutingMetrics(prom.registry, options.routing);
   // tunnel figures ride along with each worker's part (plain JSON over the cluster IPC)
-  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}), ...(options.config ? { config: options.config() } : {}) });
+  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}), ...(options.config ? { config: options.config() } : {}), ...(options.routing ? { routing: options.routing() } : {}) });
   // every request changes total or inFlight; tunnels change bytes without requests
   const fingerprint = () => `${state.total}:${state.inFlight}${options.tunnels ? JSON.stringify(options.tunnels()) : ''}`;
   const cluster = joinStatsAggregation(local, fingerprint);
@@ -74,6 +79,10 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       snap.config = options.config();
       if (all !== null && all.length > 1) snap.configs = all.flatMap((p) => (p.retired === true ? [] : [(p as WorkerPart & { config?: unknown }).config ?? null]));
     }
+    // routing figures: this process's, or every worker's added up (each worker checks and ejects on its own)
+    const routing = options.routing === undefined ? null
+      : all === null ? options.routing() : mergeRoutingSnapshots(all.map((p) => (p as WorkerPart & { routing?: RoutingSnapshot | null }).routing));
+    if (routing) { snap.routes = routing.routes; snap.pools = routing.pools; }
     const st = options.cacheStore?.();
     if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
     return snap;

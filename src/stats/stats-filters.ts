@@ -17,12 +17,12 @@ export interface StatsFilters { first: ProxyFilter; last: ProxyFilter | null; st
  * `deps.answer`: which paths the first filter answers (default the options' paths; none when an admin listener
  * serves them: the filter then only counts). `deps.config`: the configuration generation shown in /stats.
  */
-export function createStatsFilters(options: ProxyOptions, deps: { tunnels: TunnelProvider; cacheStore: ProxyStatsOptions['cacheStore']; answer?: StatsPaths; config?: ProxyStatsOptions['config'] }): StatsFilters | null {
+export function createStatsFilters(options: ProxyOptions, deps: { tunnels: TunnelProvider; cacheStore: ProxyStatsOptions['cacheStore']; answer?: StatsPaths; config?: ProxyStatsOptions['config']; routing?: ProxyStatsOptions['routing'] }): StatsFilters | null {
   if (options.statsPath === '' && options.metricsPath === '') return null;
   // the inspector is only reachable through the stats path
   const inspector = options.inspector && options.statsPath !== ''
     ? { size: options.inspector.size, redact: redactionSet({ jwtHeader: options.jwt?.header ?? options.inspector.jwtHeader, extra: options.inspector.redactHeaders }) }
     : null;
-  const stats = createProxyStats({ cache: options.cache !== null, tunnels: deps.tunnels, cacheStore: deps.cacheStore, inspector, ...(deps.config ? { config: deps.config } : {}) });
+  const stats = createProxyStats({ cache: options.cache !== null, tunnels: deps.tunnels, cacheStore: deps.cacheStore, inspector, ...(deps.config ? { config: deps.config } : {}), ...(deps.routing ? { routing: deps.routing } : {}) });
   return { first: createStatsFilter(stats, deps.answer ?? options), last: inspector ? createInspectorFilter(stats) : null, stats };
 }

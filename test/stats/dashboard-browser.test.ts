@@ -7,7 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
@@ -57,8 +59,11 @@ before(async () => {
   if (skip) return;
   mkdirSync(OUT, { recursive: true });
   origin = await startRole(['origin', '--listen', '127.0.0.1:0']);
+  // no retries on the other upstream and no ejection (docs/routing.md): half the requests keep failing at the closed port
+  const config = join(mkdtempSync(join(tmpdir(), 'ferry-dashboard-')), 'no-retries.yaml');
+  writeFileSync(config, 'pool-defaults:\n  retry: { tries: 1 }\n  ejection: { consecutive-failures: 0 }\n');
   proxy = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url, '--upstream', `http://127.0.0.1:${await closedPort()}`,
-    '--redact-headers', 'x-api-key', '--log-level', 'warn']);
+    '--redact-headers', 'x-api-key', '--log-level', 'warn', '--config', config]);
   browser = await launchChromium();
 });
 after(async () => { await browser?.close(); await Promise.all([proxy?.stop(), origin?.stop()]); });

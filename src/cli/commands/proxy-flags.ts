@@ -4,7 +4,7 @@ import { TLS_LISTENER_FLAGS, UPSTREAM_TLS_FLAGS } from './tls-flags.ts';
 
 export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', type: 'hostport', help: 'address to listen on', default: '127.0.0.1:8080', placeholder: 'HOST:PORT' },
-  { name: 'upstream', type: 'url', help: 'reverse-proxy every origin-form request to this URL (several: round robin)', repeatable: true, placeholder: 'URL' },
+  { name: 'upstream', type: 'url', help: 'reverse-proxy every origin-form request to this URL (several: pool "default", round robin; see docs/routing.md)', repeatable: true, placeholder: 'URL' },
   { name: 'forward', type: 'bool', help: 'also act as a forward proxy: absolute-form requests and CONNECT', default: false },
   { name: 'forwarded', type: 'bool', help: 'send RFC 7239 Forwarded instead of X-Forwarded-For/-Proto/-Host', default: false },
   { name: 'upstream-timeout', type: 'duration', help: 'time to wait for upstream response headers before answering 504', default: '30s' },
@@ -38,7 +38,7 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'proxy-auth-file', type: 'path', help: 'file of USER:PASS lines accepted for Proxy-Authorization', placeholder: 'FILE' },
   { name: 'deny', type: 'list', help: 'CIDR ranges forward-proxy and CONNECT requests may not reach', placeholder: 'CIDRS' },
   { name: 'allow-open', type: 'bool', help: 'allow a forward proxy without --proxy-auth on a non-loopback address (an open proxy)', default: false },
-  { name: 'upstream-proxy', type: 'url', help: 'send upstream traffic through this HTTP proxy (CONNECT for tunnels)', placeholder: 'URL' },
+  { name: 'upstream-proxy', type: 'string', help: 'send upstream traffic through this HTTP proxy (CONNECT for tunnels); env: HTTP_PROXY/HTTPS_PROXY/NO_PROXY', placeholder: 'URL|env' },
   { name: 'admin-listen', type: 'hostport', help: 'serve /stats, /metrics, /healthz, /readyz, /config and cache purge on this separate address; the proxy listener then forwards those paths (unset: stats on the proxy listener)', placeholder: 'HOST:PORT' },
   { name: 'watch-config', type: 'bool', help: 'reload the --config file when it changes (SIGHUP always reloads)', default: false },
   { name: 'h2c', type: 'bool', help: 'also accept cleartext HTTP/2 with prior knowledge on the listener (RFC 9113 §3.3)', default: false },

@@ -15,7 +15,8 @@ import { resolveInspectorFlags } from '../../stats/inspector-flags.ts';
 import { retireWorkerParts } from '../../stats/proxy-stats.ts';
 import type { CacheFlags } from '../../cache/create-cache.ts';
 import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
-import { redactProxyUrl, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
+import { ROUTING_SECTIONS, routingFromFile } from '../routing-sections.ts';
+import { describeUpstreamProxy, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
 import { PACE_BYTES } from '../../proxy/gc-pacer.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
 import { clampConnections, readOpenFileLimit } from '../../server/fd-limit.ts';
@@ -79,14 +80,16 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   // Dashboard: --inspector, --inspector-size, --redact-headers (the JWT header is always redacted).
   init.inspector = resolveInspectorFlags(flags);
   // --upstream-proxy: every upstream connection (requests, tunnels, upgrades) goes through that proxy.
-  init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as URL | undefined);
+  init.upstreamProxy = resolveUpstreamProxy(flags.upstreamProxy as string | undefined, env);
+  // Routes and pools: the config file's `routes`, `pools` and `pool-defaults` sections (docs/routing.md).
+  if (typeof flags.config === 'string') init.routing = routingFromFile(flags.config, init.upstreams as URL[]);
   // TLS: --tls-cert/--tls-key pairs (checked here, before any fork) and the --upstream-ca & co. for https upstreams.
   init.tls = resolveTlsListenerFlags(flags, log);
   init.upstreamTls = resolveUpstreamTlsFlags(flags, log);
   // HTTP/2: --h2c (cleartext prior knowledge on the listener), --upstream-h2 (ALPN h2 to HTTPS upstreams)
   init.h2c = flags.h2c === true;
   init.upstreamH2 = flags.upstreamH2 === true;
-  if ((init.upstreams?.length ?? 0) === 0 && !init.forward) {
+  if ((init.upstreams?.length ?? 0) === 0 && !init.forward && (init.routing?.pools.length ?? 0) === 0) {
     log.warn({ event: 'no-route' }, 'neither --upstream nor --forward given: every proxied request will get 404');
   }
   return resolveProxyOptions(init);
@@ -98,6 +101,7 @@ export const proxyCommand: CliCommand = {
     summary: 'Streaming reverse proxy to --upstream and/or forward proxy (--forward), with Range, JWT signing, statistics and an optional RFC 9111 cache.',
     usage: 'ferry proxy [--listen HOST:PORT] [--upstream URL] [--forward] [flags]',
     flags: PROXY_FLAGS,
+    configSections: ROUTING_SECTIONS,
     examples: [
       'ferry proxy --upstream http://127.0.0.1:8081',
       'ferry proxy --listen 0.0.0.0:8080 --upstream http://10.0.0.5:8081 --max-body 100MiB --workers 4',
@@ -118,7 +122,7 @@ export const proxyCommand: CliCommand = {
         announce: (o) => ({
           upstreams: o.upstreams.map((u) => u.href),
           ...(o.forward ? { forward: true, connectPorts: o.forward.connectPorts, proxyAuth: o.forward.credentials.length > 0 } : {}),
-          ...(o.upstreamProxy ? { upstreamProxy: redactProxyUrl(o.upstreamProxy) } : {}),
+          ...(o.upstreamProxy ? { upstreamProxy: describeUpstreamProxy(o.upstreamProxy) } : {}),
         }),
       }),
     });

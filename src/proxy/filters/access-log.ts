@@ -25,6 +25,7 @@ export function createAccessLogFilter(): ProxyFilter {
       };
       if (ctx.upstreamTimeMs !== undefined) record.upstreamMs = round3(ctx.upstreamTimeMs);
       if (ctx.cache !== undefined) record.cacheStatus = cacheStatusOf(ctx.cache);
+      if (ctx.tries !== undefined) record.tries = ctx.tries;
       if (ctx.error !== undefined) record.error = ctx.error.code;
       logAccess(ctx.log, record);
     },

@@ -11,11 +11,12 @@ import { createCredentialChecker, decideProxyAuth, PROXY_AUTHENTICATE } from './
 import { createDenyList, parseCidr, type Cidr, type DenyList } from './cidr.ts';
 import { checkDestination, systemResolver, type Resolver } from './destination.ts';
 import { formatAuthority, parseAbsoluteTarget } from './request-target.ts';
+import { proxyFor, type UpstreamProxySetting } from '../env-proxy.ts';
 
 export interface ForwardFilterOptions {
   forward: ForwardOptions;
   /** With an upstream proxy, names our resolver cannot see are left to it. */
-  upstreamProxy: URL | null;
+  upstreamProxy: UpstreamProxySetting;
   resolve?: Resolver;
 }
 
@@ -61,12 +62,13 @@ export function createForwardFilter(options: ForwardFilterOptions): ProxyFilter 
         if (check.kind === 'deny') {
           return { kind: 'respond', reply: { status: 403, headers: [['content-type', 'text/plain; charset=utf-8']], body: `Forbidden: ${target.authority.host} is in a denied range (${check.cidr})\n` } };
         }
-        if (check.kind === 'unresolved' && !options.upstreamProxy) {
+        const direct = proxyFor(options.upstreamProxy, `${target.scheme}:`, target.authority.host, target.authority.port) === null;
+        if (check.kind === 'unresolved' && direct) {
           return { kind: 'respond', reply: { status: 502, headers: [['content-type', 'text/plain; charset=utf-8']], body: `Bad Gateway: cannot resolve ${target.authority.host} (${check.reason})\n` } };
         }
         // Pin plain-http connections to the address just checked, so a second DNS answer (rebinding) cannot steer the
         // connection into a denied range. https keeps the name (TLS needs it for SNI and the certificate check).
-        if (check.kind === 'allow' && target.scheme === 'http' && !options.upstreamProxy) {
+        if (check.kind === 'allow' && target.scheme === 'http' && direct) {
           origin = `http://${formatAuthority({ host: check.addresses[0]!.address, port: target.authority.port })}`;
         }
       }

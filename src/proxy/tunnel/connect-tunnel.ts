@@ -23,6 +23,7 @@ import type { DenyList } from '../forward/cidr.ts';
 import { checkDestination, systemResolver, type Resolver } from '../forward/destination.ts';
 import { formatAuthority, parseAuthorityTarget, type Authority } from '../forward/request-target.ts';
 import { openProxyTunnel } from '../upstream-proxy.ts';
+import { proxyFor, type UpstreamProxySetting } from '../env-proxy.ts';
 import { relaySockets } from './relay.ts';
 import type { TunnelStats } from './tunnel-stats.ts';
 
@@ -33,7 +34,8 @@ export interface ConnectTunnelOptions {
   connectTimeoutMs: number;
   /** No byte in either direction for this long closes the tunnel. 0 disables. */
   idleTimeoutMs: number;
-  upstreamProxy: URL | null;
+  /** `env`: a tunnel takes HTTPS_PROXY (its bytes are usually TLS), unless NO_PROXY names the target. */
+  upstreamProxy: UpstreamProxySetting;
   stats: TunnelStats;
   log: Logger;
   resolve?: Resolver;
@@ -82,9 +84,10 @@ export function createConnectBody(options: ConnectTunnelOptions): ConnectBody {
   async function open(target: Authority, signal: AbortSignal): Promise<Socket> {
     const check = options.deny.cidrs.length === 0 ? null : await checkDestination(target.host, options.deny, resolve);
     if (check?.kind === 'deny') throw new FerryError('FERRY_ERR_FORWARD_DENIED', `${target.host} (${check.address}) is in denied range ${check.cidr}`, { source: 'downstream', status: 403 });
-    if (options.upstreamProxy) {
+    const proxy = proxyFor(options.upstreamProxy, 'https:', target.host, target.port);
+    if (proxy !== null) {
       // A name our resolver cannot see is left to the upstream proxy (that is often why it exists).
-      const s = await openProxyTunnel(options.upstreamProxy, target, { timeoutMs: options.connectTimeoutMs, signal });
+      const s = await openProxyTunnel(proxy, target, { timeoutMs: options.connectTimeoutMs, signal });
       s.allowHalfOpen = true;
       return s;
     }
