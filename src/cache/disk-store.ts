@@ -169,11 +169,14 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
             }
             hold(key, { integrity: integrity ?? '', size });
             return lru.has(key);
-          } catch {
+          } catch (err) {
+            failed ??= err;
             return false;
           }
         },
         abort: drop,
+        // ENOSPC, EROFS, EACCES from the content write or the index insert: reported by the fill (store-health.ts).
+        failure: () => failed ?? undefined,
       };
     },
     async putRecord(key, record, ttlMs) {

@@ -42,8 +42,9 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
   const chunkKey = (body: string, i: number): string => `${prefix}b:${body}:${i}`;
   const ttl = (ms: number): number => Math.max(1, Math.ceil(ms));
 
+  /** Rejects when Redis does not answer (the cache then bypasses it: store-health.ts); null for no or a bad record. */
   async function read(key: string): Promise<Stored | null> {
-    const raw = await redis.get(recordKey(key)).catch(() => null);
+    const raw = await redis.get(recordKey(key));
     if (raw === null) return null;
     try { return JSON.parse(raw) as Stored; } catch { return null; }
   }
@@ -83,6 +84,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
       let written = 0;
       let chunks = 0;
       let state: 'open' | 'done' = 'open';
+      let failure: unknown;
       const flush = async (): Promise<void> => {
         if (pendingBytes === 0) return;
         const buf = Buffer.concat(pending, pendingBytes);
@@ -105,7 +107,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
           pending.push(chunk);
           pendingBytes += chunk.length;
           if (pendingBytes >= REDIS_CHUNK_BYTES) {
-            try { await flush(); } catch { drop(); }
+            try { await flush(); } catch (err) { failure = err; drop(); }
           }
         },
         async commit() {
@@ -116,12 +118,14 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
             await redis.set(recordKey(key), JSON.stringify(stored), 'PX', ttl(ttlMs));
             state = 'done';
             return true;
-          } catch {
+          } catch (err) {
+            failure = err;
             drop();
             return false;
           }
         },
         abort: drop,
+        failure: () => failure,
       };
     },
     async putRecord(key, record, ttlMs) {

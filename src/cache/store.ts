@@ -32,6 +32,8 @@ export interface BodyWriter {
   commit(): Promise<boolean>;
   /** Drop everything written so far; safe to call more than once and after commit. */
   abort(): void;
+  /** Why the store declined the entry when a write or the commit failed (ENOSPC, a Redis timeout); undefined otherwise. */
+  failure?(): unknown;
 }
 
 /** null where the backend cannot tell cheaply (Redis is shared and bounded by its own maxmemory policy). */

@@ -20,7 +20,7 @@ export interface ProxyStatsOptions {
   /** CONNECT tunnel and upgrade counters of this process (forward-proxy engineer): `tunnels` / `upgrades` in /stats. */
   tunnels?: TunnelProvider;
   /** The cache store's size (entries and bytes; null where the store cannot tell): `cache.stored` in /stats. */
-  cacheStore?: () => { store: string; entries: number | null; bytes: number | null; maxBytes: number | null } | null;
+  cacheStore?: () => { store: string; entries: number | null; bytes: number | null; maxBytes: number | null; health?: { down: boolean; outages: number; failures: number; bypassed: number; writeFailures: number } } | null;
   /** The request inspector: how many requests it keeps and which header fields it redacts; null turns it off. */
   inspector?: { size: number; redact: ReadonlySet<string> } | null;
 }
@@ -69,7 +69,7 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       snap.upgrades = formatTunnelJson(t.upgrade);
     }
     const st = options.cacheStore?.();
-    if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
+    if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes, ...(st.health ? { health: st.health } : {}) };
     return snap;
   };
   const live = createLiveFeed({ local: () => state, snapshot, inspector, health: processHealth(), now });
