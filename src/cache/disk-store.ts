@@ -5,7 +5,6 @@
  * tracks bytes and evicts the least recently used entries past the bound.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdir, open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import cacache from 'cacache';
@@ -49,6 +48,15 @@ export function createIntegrityCheck(integrity: string, size: number): Transform
       if (hash === null || hash.digest('base64') !== m![2]) { cb(new Error('cached body failed its integrity check')); return; }
       cb(null, last ?? undefined);
     },
+  });
+}
+
+/** Wait for 'drain' or 'error', then remove both listeners (racing two `once` leaked one per chunk). */
+function drainOrError(ws: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => { ws.off('drain', done); ws.off('error', done); resolve(); };
+    ws.on('drain', done);
+    ws.on('error', done);
   });
 }
 
@@ -142,7 +150,8 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
       let state: 'open' | 'done' = 'open';
       let failed: unknown = null;
       ws.on('integrity', (i: unknown) => { integrity = String(i); });
-      ws.on('error', (e: unknown) => { failed = e; });
+      // The first error is the cause (ENOSPC, EROFS, EACCES); our own abort's error comes after it.
+      ws.on('error', (e: unknown) => { failed ??= e; });
       const drop = (): void => {
         if (state === 'done') return;
         state = 'done';
@@ -154,7 +163,7 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
           if (state !== 'open') return;
           size += chunk.length;
           if (size > maxEntryBytes || failed !== null) { drop(); return; }
-          if (!ws.write(chunk)) await Promise.race([once(ws, 'drain'), once(ws, 'error')]).catch(() => {});
+          if (!ws.write(chunk)) await drainOrError(ws);
         },
         async commit() {
           if (state !== 'open' || failed !== null) { drop(); return false; }
