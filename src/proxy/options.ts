@@ -52,6 +52,11 @@ export interface ForwardOptions {
 export interface ProxyOptions {
   /** Reverse-proxy targets (round robin); empty = none. */
   upstreams: URL[];
+  /**
+   * DNS for upstream connections (library only; default the system resolver). Every address is tried in order on a
+   * connection failure (docs/reliability.md "DNS"); tests resolve names to several loopback addresses with it.
+   */
+  resolve?: Resolver;
   /** Accept absolute-form requests and CONNECT. */
   forward: ForwardOptions | null;
   /** Send RFC 7239 Forwarded instead of X-Forwarded-*. */
@@ -137,6 +142,7 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
   if (filterProblem !== null) bad(filterProblem);
   return {
     upstreams,
+    ...(init.resolve ? { resolve: init.resolve } : {}),
     forward: init.forward ?? null,
     forwarded: init.forwarded ?? false,
     upstreamTimeoutMs: positive('upstreamTimeoutMs', init.upstreamTimeoutMs, DEFAULT_UPSTREAM_TIMEOUT_MS),
