@@ -8,6 +8,7 @@ import { createPolicyKit, UNKEYED_REQUEST_FIELDS, type Clock, type PolicyKit } f
 import { createSingleFlight, type SingleFlight } from './single-flight.ts';
 import { createStoreHealth, type StoreHealth } from './store-health.ts';
 import type { CacheStore } from './store.ts';
+import { steadyNow } from '../util/clock.ts';
 
 export interface CacheDeps {
   readonly store: CacheStore;
@@ -33,7 +34,8 @@ export interface CacheDepsOptions {
 }
 
 export function createCacheDeps(options: CacheDepsOptions): CacheDeps {
-  const clock = options.clock ?? Date.now;
+  // Freshness and Age are durations: a stepped wall clock must not expire entries early or keep them forever.
+  const clock = options.clock ?? steadyNow;
   const flights = createSingleFlight({
     ...(options.lockTimeoutMs === undefined ? {} : { waitMs: options.lockTimeoutMs }),
     ...(options.hitForMissMs === undefined ? {} : { hitForMissMs: options.hitForMissMs }),

@@ -17,6 +17,7 @@ import cacache from 'cacache';
 import contentWrite from 'cacache/lib/content/write.js';
 import { LRUCache } from 'lru-cache';
 import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
+import { steadyNow } from '../util/clock.ts';
 
 /** What ferry keeps as cacache metadata. */
 interface DiskMeta { record: CacheRecord; expiresAt: number }
@@ -66,7 +67,7 @@ function isDiskMeta(v: unknown): v is DiskMeta {
 
 // Long by design: a factory whose body is the store object (get, writer, delete, sweep — each a few lines); the
 // closure keeps the index, sizes and timers private to one store.
-export async function createDiskStore(dir: string, maxBytes: number, clock: () => number = Date.now): Promise<CacheStore> {
+export async function createDiskStore(dir: string, maxBytes: number, clock: () => number = steadyNow): Promise<CacheStore> {
   await mkdir(dir, { recursive: true });
   // Index reads cost a file read and parse per request; remember recent ones for a second. Our own writes drop them
   // at once; another worker's writes to a shared directory are seen within RECENT_MS.

@@ -11,6 +11,7 @@ import { processHealth } from './health.ts';
 import { createInspector, type InspectedRequest, type InspectorRow } from './inspector.ts';
 import { createLiveFeed } from './live.ts';
 import { formatTunnelJson, registerTunnelMetrics, sumTunnelTotals, type TunnelProvider, type TunnelTotals } from '../proxy/tunnel/tunnel-metrics.ts';
+import { steadyNow } from '../util/clock.ts';
 
 export interface ProxyStatsOptions {
   /** Wall clock, ms; injected for tests. */
@@ -45,7 +46,7 @@ export interface ProxyStats {
 }
 
 export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? steadyNow;
   const state = createCounterState(now());
   const prom = createPrometheusMetrics(state.startedAtMs);
   if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
