@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import http from 'node:http';
 import type { LookupAddress } from 'node:dns';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
@@ -97,5 +98,28 @@ describe('CONNECT tunnels to a name with several addresses', () => {
         } finally { await p.close(); }
       }
     } finally { await origin.close(); }
+  });
+});
+
+describe('forward proxy with --deny, a plain-http name with several addresses', () => {
+  test('the refused first address falls over to the next; a denied address among them is still refused', async () => {
+    const origin = await startRandomOrigin({ host: '127.0.0.3' });
+    let answer: LookupAddress[] = [v4('127.0.0.2'), v4('127.0.0.3')];
+    const p = await startProxy({ forward: { connectPorts: [origin.port], credentials: [], deny: ['10.0.0.0/8'], allowOpen: true, resolve: async () => answer } });
+    const via = (path: string): Promise<{ status: number; body: Buffer }> => new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: p.port, path: `http://multi.test:${origin.port}${path}`, headers: { host: `multi.test:${origin.port}` }, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    try {
+      const r = await via('/random/8/50000');
+      assert.equal(r.status, 200);
+      assert.equal(createHash('sha256').update(r.body).digest('hex'), seededSha256(8, 50_000), 'byte-exact through the second address');
+      answer = [v4('127.0.0.3'), v4('10.1.2.3')];
+      assert.equal((await via('/random/9/10')).status, 403, 'every address is checked');
+    } finally { await p.close(); await origin.close(); }
   });
 });
