@@ -151,13 +151,23 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
       let state: 'open' | 'done' = 'open';
       let failed: unknown = null;
       ws.on('integrity', (i: unknown) => { integrity = String(i); });
-      // The first error is the cause (ENOSPC, EROFS, EACCES); our own abort's error comes after it.
-      ws.on('error', (e: unknown) => { failed ??= e; });
+      // The first error is the cause (ENOSPC, EROFS, EACCES); the error of our own abort (a client gone) is none.
+      let aborting = false;
+      ws.on('error', (e: unknown) => { if (!aborting) failed ??= e; });
       const drop = (): void => {
         if (state === 'done') return;
         state = 'done';
-        // Erroring the (private, see the import) input makes cacache delete its temp file; nothing reaches the index.
-        if (size > 0) ws.inputStream.emit('error', new Error('cache write aborted'));
+        aborting = true;
+        // After a write error (ENOSPC…) cacache has closed and deleted its temp file. Otherwise the content is ended
+        // normally and then removed unless another key holds the same bytes: erroring cacache's (private) input
+        // instead, as before, deleted the temp file but left its descriptor open in fs-minipass — one leaked fd, and
+        // the file's blocks never freed, per aborted transfer (found by test/reliability/cache-disk-full.test.ts).
+        if (size === 0 || failed !== null) return;
+        ws.end();
+        ws.promise().then(() => {
+          if (integrity !== undefined && !refs.has(integrity)) return cacache.rm.content(dir, integrity);
+          return undefined;
+        }).catch(() => { /* a failed write left nothing behind (cacache removes its temp file) */ });
       };
       return {
         async write(chunk) {

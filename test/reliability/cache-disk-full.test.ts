@@ -53,6 +53,15 @@ describe('disk cache on a full, then read-only, tmpfs', { skip }, () => {
   const lines = (event: string) => proxy.logs.filter((l) => l.event === event);
   const health = async () => ((await (await request(`${proxy.url}/stats`)).body.json()) as { cache: { stored: { health: { writeFailures: number } } } }).cache.stored.health;
 
+  test('a client that goes away mid-body is not a write failure (the abort is ours, not the disk\'s)', async () => {
+    const r = await request(`${proxy.url}/random/20/600000?cache=600`);
+    for await (const _ of r.body) { r.body.destroy(); break; }
+    await new Promise((res) => setTimeout(res, 300));
+    assert.doesNotMatch((await get(21, 1000)).cacheStatus, /; hit/);
+    assert.deepEqual(lines('cache-store-write-failed'), [], 'no write-failed line for an aborted transfer');
+    assert.equal((await health()).writeFailures, 0);
+  });
+
   test('ENOSPC: the client gets the whole body, nothing stored, logged once, counted; a small entry still stores', async () => {
     await get(1, 2_000_000);
     assert.doesNotMatch((await get(1, 2_000_000)).cacheStatus, /; hit/, 'not stored: a second request is not a hit');
