@@ -21,6 +21,9 @@ import { keyPartsOf, type KeyParts } from './key.ts';
 import { decideBeforeLookup, decideLookup, type LookupDecision } from './lookup-decision.ts';
 import { withSurrogateCapability } from './surrogate-control.ts';
 
+/** The Cache-Status detail (RFC 9211 §2.8) of a request that bypassed a store that did not answer. */
+export const STORE_UNAVAILABLE = 'store-unavailable';
+
 /** One request through the cache: what the executor's paths need besides the deps. */
 export interface Exchange { head: RequestHead; ctx: RequestContext; fetch: Fetch }
 
@@ -29,7 +32,10 @@ export async function executeCache(deps: CacheDeps, head: RequestHead, ctx: Requ
   const parts = keyPartsOf(head, ctx);
   const bypass = decideBeforeLookup(head, parts);
   if (bypass !== null) return executeBypass(deps, { head, ctx, fetch }, parts, bypass.reason);
+  // The store is down (store-health.ts): straight to the origin, no store call to wait on.
+  if (deps.health.bypass()) return executeBypass(deps, { head, ctx, fetch }, parts, STORE_UNAVAILABLE);
   const l = await lookupEntry(deps, head, parts!, ctx);
+  if (l.unavailable === true) return executeBypass(deps, { head, ctx, fetch }, parts, STORE_UNAVAILABLE);
   const d = decideLookup(deps.kit, head, parts!, l);
   // The hit path takes its arguments as they are: no Exchange object unless it has to leave the store. (decideLookup
   // answers fresh, stale-while-revalidate and revalidate only for a found entry: hence `as FoundEntry`.)

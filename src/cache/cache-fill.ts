@@ -80,7 +80,13 @@ async function writeToStore(deps: CacheDeps, f: Fill, res: ProxiedResponse, deci
   const writer = deps.store.createWriter(writerKey, record, retention);
   const outcome: ForwardOutcome = { ...f.fwd, stored: true };
   // A stored answer ends any hit-for-miss mark on the key (single-flight.ts).
-  const ended = (r: FlightOutcome): FlightOutcome => { if (r === 'stored') deps.flights.forget(f.l.key); return r; };
+  const ended = (r: FlightOutcome): FlightOutcome => {
+    if (r === 'stored') { deps.flights.forget(f.l.key); deps.health.writeOk(f.ctx.log); }
+    const failure = writer.failure?.();
+    // A full or read-only disk, a stalled Redis: the client still gets the whole body; the condition is logged once.
+    if (r !== 'stored' && failure !== undefined) deps.health.writeFailed(f.ctx.log, failure, f.ctx.id);
+    return r;
+  };
   if (res.body === null) {
     const r = ended(await writer.commit().then((ok) => (ok ? 'stored' : 'not-stored'), () => 'not-stored' as const));
     return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, res, outcome), stored: Promise.resolve(r) };

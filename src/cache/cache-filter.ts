@@ -12,6 +12,7 @@
  * inspector and the access log read. Policy rules are policy.ts (http-cache-semantics); stores are store.ts
  * implementations; what the executor works with (store, kit, flights) is cache-deps.ts.
  */
+import type { StoreHealthCounters } from './store-health.ts';
 import { hasHeader } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import type { Fetch, PhaseResult, ProxiedResponse, ProxyFilter, RequestHead, ResponseHead } from '../proxy/phases.ts';
@@ -33,6 +34,8 @@ export interface CacheFilterOptions {
   hitForMissMs?: number;
   /** Request fields whose presence keeps a response out of the store (default UNKEYED_REQUEST_FIELDS). */
   unkeyedRequestFields?: readonly string[];
+  /** How often one request probes a store that is down (default 1 s, store-health.ts). */
+  storeProbeMs?: number;
 }
 
 /** The store's figures (/stats `cache.stored`); what happened to requests is counted from their outcomes. */
@@ -41,6 +44,8 @@ export interface CacheStats {
   entries: StoreStats['entries'];
   bytes: StoreStats['bytes'];
   maxBytes: StoreStats['maxBytes'];
+  /** Outages, failed calls, bypassed requests and refused writes (store-health.ts). */
+  health?: StoreHealthCounters;
 }
 
 export interface CacheFilter extends ProxyFilter {
@@ -73,7 +78,7 @@ export function createCacheFilter(options: CacheFilterOptions): CacheFilter {
 
     getCacheStats(): CacheStats {
       const st = deps.store.stats();
-      return { store: deps.store.kind, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
+      return { store: deps.store.kind, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes, health: deps.health.counters() };
     },
 
     close: () => deps.store.close(),

@@ -6,27 +6,32 @@
 import type { HeaderList } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import type { ProxiedResponse, RequestHead } from '../proxy/phases.ts';
-import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
+import type { CacheDeps } from './cache-deps.ts';
 import { cacheKey, varyKey, variantKey, type KeyParts } from './key.ts';
 import { answerFromStore } from './serve-stored.ts';
 import type { EntryRecord } from './store.ts';
 
-/** `varyMiss`: a Vary record exists but no variant for this request's fields. */
-export interface Lookup { key: string; parts: KeyParts; entryKey: string | null; record: EntryRecord | null; varyMiss: boolean }
+/**
+ * `varyMiss`: a Vary record exists but no variant for this request's fields. `unavailable`: the store failed to
+ * answer (store-health.ts): the request bypasses the cache.
+ */
+export interface Lookup { key: string; parts: KeyParts; entryKey: string | null; record: EntryRecord | null; varyMiss: boolean; unavailable?: boolean }
 
 export type FoundEntry = Lookup & { entryKey: string; record: EntryRecord };
 
-/** A store failure reads as a miss (logged): the request still gets its answer from the origin. */
+/** A store failure is an outage (store-health.ts, logged once): the request still gets its answer from the origin. */
 export async function lookupEntry(deps: CacheDeps, head: RequestHead, parts: KeyParts, ctx: RequestContext): Promise<Lookup> {
   const key = cacheKey(parts);
   const miss: Lookup = { key, parts, entryKey: null, record: null, varyMiss: false };
+  const down = (err: unknown): Lookup => { deps.health.failed(ctx.log, err, ctx.id); return { ...miss, unavailable: true }; };
   let rec;
-  try { rec = await deps.store.get(key); } catch (err) { logStoreFailure(deps, ctx, err); return miss; }
+  try { rec = await deps.store.get(key); } catch (err) { return down(err); }
+  deps.health.ok(ctx.log);
   if (rec === null) return miss;
   if (rec.kind === 'entry') return { ...miss, entryKey: key, record: rec };
   const entryKey = variantKey(key, rec.generation, varyKey(rec.names, head.headers));
   let variant;
-  try { variant = await deps.store.get(entryKey); } catch (err) { logStoreFailure(deps, ctx, err); return miss; }
+  try { variant = await deps.store.get(entryKey); } catch (err) { return down(err); }
   if (variant === null || variant.kind !== 'entry') return { ...miss, varyMiss: true };
   return { ...miss, entryKey, record: variant };
 }

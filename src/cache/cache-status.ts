@@ -8,6 +8,7 @@
  * RequestContext (`ctx.cache`), and the Cache-Status field, the access log, /stats, /metrics and the inspector all
  * read it from there (the field is formatted here, once per request).
  */
+import { serializeTokenOrString } from '../http/structured-fields.ts';
 import { getJoinedHeader, withHeader, type HeaderList } from '../http/headers.ts';
 
 /** RFC 9211 §2.2 forward reasons ferry reports. */
@@ -48,8 +49,8 @@ export function formatCacheStatus(outcome: CacheOutcome, name: string = CACHE_NA
     if (outcome.collapsed) params.push('collapsed');
   }
   if (outcome.ttl !== undefined && Number.isFinite(outcome.ttl)) params.push(`ttl=${Math.round(outcome.ttl)}`);
-  // §2.8: detail is a String or Token; ours are tokens made of letters and '-'.
-  if (outcome.detail !== undefined) params.push(`detail=${/^[A-Za-z][\w.-]*$/.test(outcome.detail) ? outcome.detail : JSON.stringify(outcome.detail)}`);
+  // §2.8: detail is a String or Token, serialised by the RFC 8941 library (a test parses the whole member back).
+  if (outcome.detail !== undefined) params.push(`detail=${serializeTokenOrString(outcome.detail)}`);
   return params.join('; ');
 }
 

@@ -5,7 +5,6 @@
  * tracks bytes and evicts the least recently used entries past the bound.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdir, open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import cacache from 'cacache';
@@ -18,6 +17,7 @@ import cacache from 'cacache';
 import contentWrite from 'cacache/lib/content/write.js';
 import { LRUCache } from 'lru-cache';
 import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
+import { steadyNow } from '../util/clock.ts';
 
 /** What ferry keeps as cacache metadata. */
 interface DiskMeta { record: CacheRecord; expiresAt: number }
@@ -52,13 +52,22 @@ export function createIntegrityCheck(integrity: string, size: number): Transform
   });
 }
 
+/** Wait for 'drain' or 'error', then remove both listeners (racing two `once` leaked one per chunk). */
+function drainOrError(ws: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => { ws.off('drain', done); ws.off('error', done); resolve(); };
+    ws.on('drain', done);
+    ws.on('error', done);
+  });
+}
+
 function isDiskMeta(v: unknown): v is DiskMeta {
   return typeof v === 'object' && v !== null && 'record' in v && 'expiresAt' in v;
 }
 
 // Long by design: a factory whose body is the store object (get, writer, delete, sweep — each a few lines); the
 // closure keeps the index, sizes and timers private to one store.
-export async function createDiskStore(dir: string, maxBytes: number, clock: () => number = Date.now): Promise<CacheStore> {
+export async function createDiskStore(dir: string, maxBytes: number, clock: () => number = steadyNow): Promise<CacheStore> {
   await mkdir(dir, { recursive: true });
   // Index reads cost a file read and parse per request; remember recent ones for a second. Our own writes drop them
   // at once; another worker's writes to a shared directory are seen within RECENT_MS.
@@ -142,19 +151,30 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
       let state: 'open' | 'done' = 'open';
       let failed: unknown = null;
       ws.on('integrity', (i: unknown) => { integrity = String(i); });
-      ws.on('error', (e: unknown) => { failed = e; });
+      // The first error is the cause (ENOSPC, EROFS, EACCES); the error of our own abort (a client gone) is none.
+      let aborting = false;
+      ws.on('error', (e: unknown) => { if (!aborting) failed ??= e; });
       const drop = (): void => {
         if (state === 'done') return;
         state = 'done';
-        // Erroring the (private, see the import) input makes cacache delete its temp file; nothing reaches the index.
-        if (size > 0) ws.inputStream.emit('error', new Error('cache write aborted'));
+        aborting = true;
+        // After a write error (ENOSPC…) cacache has closed and deleted its temp file. Otherwise the content is ended
+        // normally and then removed unless another key holds the same bytes: erroring cacache's (private) input
+        // instead, as before, deleted the temp file but left its descriptor open in fs-minipass — one leaked fd, and
+        // the file's blocks never freed, per aborted transfer (found by test/reliability/cache-disk-full.test.ts).
+        if (size === 0 || failed !== null) return;
+        ws.end();
+        ws.promise().then(() => {
+          if (integrity !== undefined && !refs.has(integrity)) return cacache.rm.content(dir, integrity);
+          return undefined;
+        }).catch(() => { /* a failed write left nothing behind (cacache removes its temp file) */ });
       };
       return {
         async write(chunk) {
           if (state !== 'open') return;
           size += chunk.length;
           if (size > maxEntryBytes || failed !== null) { drop(); return; }
-          if (!ws.write(chunk)) await Promise.race([once(ws, 'drain'), once(ws, 'error')]).catch(() => {});
+          if (!ws.write(chunk)) await drainOrError(ws);
         },
         async commit() {
           if (state !== 'open' || failed !== null) { drop(); return false; }
@@ -169,11 +189,14 @@ export async function createDiskStore(dir: string, maxBytes: number, clock: () =
             }
             hold(key, { integrity: integrity ?? '', size });
             return lru.has(key);
-          } catch {
+          } catch (err) {
+            failed ??= err;
             return false;
           }
         },
         abort: drop,
+        // ENOSPC, EROFS, EACCES from the content write or the index insert: reported by the fill (store-health.ts).
+        failure: () => failed ?? undefined,
       };
     },
     async putRecord(key, record, ttlMs) {

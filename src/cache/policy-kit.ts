@@ -9,6 +9,7 @@
  * range drifting under us.
  */
 import CachePolicy from 'http-cache-semantics';
+import { steadyNow } from '../util/clock.ts';
 
 export type PolicyObject = CachePolicy.CachePolicyObject;
 export type Clock = () => number;
@@ -28,7 +29,7 @@ export const MAX_HEURISTIC_SECONDS = 24 * 3600;
 export function heuristicFraction(res: CachePolicy.HttpResponse): number {
   const lm = Date.parse(String(res.headers['last-modified'] ?? ''));
   const date = Date.parse(String(res.headers.date ?? ''));
-  const base = Number.isFinite(date) ? date : Date.now();
+  const base = Number.isFinite(date) ? date : steadyNow();
   if (!Number.isFinite(lm) || base <= lm) return 0.1;
   const ageSeconds = (base - lm) / 1000;
   return Math.min(0.1, MAX_HEURISTIC_SECONDS / ageSeconds);
@@ -38,7 +39,7 @@ export function heuristicFraction(res: CachePolicy.HttpResponse): number {
  * A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`).
  * Private fields and the undeclared `now()`: see the pin in this module's header.
  */
-export function createPolicyKit(clock: Clock = Date.now): PolicyKit {
+export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
   class ClockedPolicy extends CachePolicy {
     // Not in @types/http-cache-semantics, but the library reads the time only through this method.
     now(): number { return clock(); }

@@ -4,13 +4,14 @@
  * streams; the record that makes an entry visible is written last, so a reader never sees a partial body.
  * Every key carries a TTL (the entry's retention); Redis's own maxmemory policy bounds the total.
  *
- * Keys: `<prefix>r:<sha256(key)>` → JSON {record, body, chunks}; `<prefix>b:<body id>:<i>` → chunk i.
+ * Keys: `<prefix>r:{<sha256(key)>}` → JSON {record, body, chunks}; `<prefix>b:{<sha256(key)>}:<body id>:<i>` →
+ * chunk i. The `{…}` hash tag puts an entry's record and chunks on one Redis Cluster slot, so the MULTI that
+ * refreshes them and the DEL that drops them work on a cluster too (redis-connect.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { Redis } from 'ioredis';
-import { BOUNDED_REDIS_OPTIONS } from '../util/redis-options.ts';
+import { createRedisClient } from '../util/redis-connect.ts';
 import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
 
 export const REDIS_CHUNK_BYTES = 256 * 1024;
@@ -30,7 +31,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
   const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_REDIS_MAX_ENTRY_BYTES;
   // Fail fast when Redis is down or slow (no offline queue, 1 s per command): the cache then answers "miss" and
   // requests go to the origin instead of waiting on reconnects.
-  const redis = new Redis(url, { ...BOUNDED_REDIS_OPTIONS });
+  const redis = createRedisClient(url);
   redis.on('error', () => { /* reported per command; reconnects on its own */ });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -38,12 +39,14 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
     new Promise<void>((resolve) => { timer = setTimeout(resolve, options.connectTimeoutMs ?? 2000); }),
   ]);
   clearTimeout(timer);
-  const recordKey = (key: string): string => `${prefix}r:${createHash('sha256').update(key).digest('base64url')}`;
-  const chunkKey = (body: string, i: number): string => `${prefix}b:${body}:${i}`;
+  const slot = (key: string): string => createHash('sha256').update(key).digest('base64url');
+  const recordKey = (key: string): string => `${prefix}r:{${slot(key)}}`;
+  const chunkKeyOf = (key: string) => (body: string, i: number): string => `${prefix}b:{${slot(key)}}:${body}:${i}`;
   const ttl = (ms: number): number => Math.max(1, Math.ceil(ms));
 
+  /** Rejects when Redis does not answer (the cache then bypasses it: store-health.ts); null for no or a bad record. */
   async function read(key: string): Promise<Stored | null> {
-    const raw = await redis.get(recordKey(key)).catch(() => null);
+    const raw = await redis.get(recordKey(key));
     if (raw === null) return null;
     try { return JSON.parse(raw) as Stored; } catch { return null; }
   }
@@ -53,6 +56,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
     maxEntryBytes,
     get: async (key) => (await read(key))?.record ?? null,
     async openBody(key, record: EntryRecord) {
+      const chunkKey = chunkKeyOf(key);
       const stored = await read(key);
       if (stored === null || stored.body === null || stored.record.kind !== 'entry') throw new Error('entry gone');
       const { body, chunks } = stored;
@@ -77,12 +81,14 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
       });
     },
     createWriter(key, record: EntryRecord, ttlMs): BodyWriter {
+      const chunkKey = chunkKeyOf(key);
       const body = randomUUID();
       let pending: Buffer[] = [];
       let pendingBytes = 0;
       let written = 0;
       let chunks = 0;
       let state: 'open' | 'done' = 'open';
+      let failure: unknown;
       const flush = async (): Promise<void> => {
         if (pendingBytes === 0) return;
         const buf = Buffer.concat(pending, pendingBytes);
@@ -105,7 +111,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
           pending.push(chunk);
           pendingBytes += chunk.length;
           if (pendingBytes >= REDIS_CHUNK_BYTES) {
-            try { await flush(); } catch { drop(); }
+            try { await flush(); } catch (err) { failure = err; drop(); }
           }
         },
         async commit() {
@@ -116,12 +122,14 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
             await redis.set(recordKey(key), JSON.stringify(stored), 'PX', ttl(ttlMs));
             state = 'done';
             return true;
-          } catch {
+          } catch (err) {
+            failure = err;
             drop();
             return false;
           }
         },
         abort: drop,
+        failure: () => failure,
       };
     },
     async putRecord(key, record, ttlMs) {
@@ -131,7 +139,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
         const next: Stored = { record: { ...record, size: stored.record.size }, body: stored.body, chunks: stored.chunks };
         // The chunks must live as long as the refreshed record.
         const multi = redis.multi().set(recordKey(key), JSON.stringify(next), 'PX', ttl(ttlMs));
-        for (let i = 0; i < stored.chunks; i++) multi.pexpire(chunkKey(stored.body, i), ttl(ttlMs + CHUNK_GRACE_MS));
+        for (let i = 0; i < stored.chunks; i++) multi.pexpire(chunkKeyOf(key)(stored.body, i), ttl(ttlMs + CHUNK_GRACE_MS));
         await multi.exec();
         return;
       }

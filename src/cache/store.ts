@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { UsageError } from '../errors.ts';
+import { isRedisUrl, parseRedisUrl, REDIS_URL_FORMS } from '../util/redis-connect.ts';
 import { parseSize } from '../util/units.ts';
 import type { PolicyObject } from './policy.ts';
 
@@ -32,6 +33,8 @@ export interface BodyWriter {
   commit(): Promise<boolean>;
   /** Drop everything written so far; safe to call more than once and after commit. */
   abort(): void;
+  /** Why the store declined the entry when a write or the commit failed (ENOSPC, a Redis timeout); undefined otherwise. */
+  failure?(): unknown;
 }
 
 /** null where the backend cannot tell cheaply (Redis is shared and bounded by its own maxmemory policy). */
@@ -72,12 +75,13 @@ function sizeOf(text: string, what: string): number {
   return r.value;
 }
 
-/** `memory[:SIZE]`, `disk:DIR[:SIZE]`, `redis://HOST:PORT[/DB]`. Bad specs are usage errors (exit 2). */
+/** `memory[:SIZE]`, `disk:DIR[:SIZE]`, a Redis URL (redis-connect.ts: single, Sentinel, Cluster). Bad specs are usage errors (exit 2). */
 export function parseStoreSpec(text: string): StoreSpec {
   if (text === 'memory') return { kind: 'memory', maxBytes: DEFAULT_MEMORY_BYTES };
   if (text.startsWith('memory:')) return { kind: 'memory', maxBytes: sizeOf(text.slice(7), text) };
-  if (text.startsWith('redis://') || text.startsWith('rediss://')) {
-    try { new URL(text); } catch { throw new UsageError(`--cache ${text}: not a valid redis:// URL`); }
+  if (isRedisUrl(text)) {
+    const r = parseRedisUrl(text);
+    if (!r.ok) throw new UsageError(`--cache ${text.replace(/\/\/[^@/]*@/, '//***@')}: ${r.reason}`);
     return { kind: 'redis', url: text };
   }
   if (text.startsWith('disk:')) {
@@ -88,5 +92,5 @@ export function parseStoreSpec(text: string): StoreSpec {
     if (rest === '') throw new UsageError('--cache disk:DIR needs a directory');
     return { kind: 'disk', dir: rest, maxBytes: DEFAULT_DISK_BYTES };
   }
-  throw new UsageError(`--cache ${text}: expected memory[:SIZE], disk:DIR[:SIZE] or redis://HOST:PORT`);
+  throw new UsageError(`--cache ${text}: expected memory[:SIZE], disk:DIR[:SIZE] or ${REDIS_URL_FORMS}`);
 }

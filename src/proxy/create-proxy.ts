@@ -24,6 +24,7 @@ import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts'
 import { createCredentialChecker } from './forward/basic-auth.ts';
 import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
 import { createConnectBody, createConnectFilter, type ConnectBody } from './tunnel/connect-tunnel.ts';
+import { createDenyList } from './forward/cidr.ts';
 import { createGuardedLookup, type GuardedLookup } from './forward/destination.ts';
 import { createTunnelStats, type TunnelStats } from './tunnel/tunnel-stats.ts';
 import type { CacheFilter } from '../cache/cache-filter.ts';
@@ -165,12 +166,17 @@ const CONNECT_NOT_ALLOWED = {
   body: '',
 };
 
-/** Only in forward mode with a deny list and no upstream proxy (which then makes the connections, not ferry). */
+/**
+ * Only in forward mode with a deny list, or with the `resolve` option, and no upstream proxy (which then makes the
+ * connections, not ferry). Either way the lookup answers every address, which net.connect tries in turn
+ * (autoSelectFamily): a name whose first address refuses falls over to the next.
+ */
 function guardedLookupFor(options: ProxyOptions): GuardedLookup | null {
-  const forward = options.forward;
   // (with `--upstream-proxy env`, targets NO_PROXY names are connected directly: those keep the guarded lookup)
-  if (!forward || forward.deny.length === 0 || options.upstreamProxy instanceof URL) return null;
-  return createGuardedLookup(createDenyListFromOptions(forward), forward.resolve);
+  if (options.upstreamProxy instanceof URL) return null;
+  const forward = options.forward;
+  if (forward && forward.deny.length > 0) return createGuardedLookup(createDenyListFromOptions(forward), forward.resolve ?? options.resolve);
+  return options.resolve ? createGuardedLookup(createDenyList([]), options.resolve) : null;
 }
 
 /** How ferry reaches upstreams: the HTTP client pool, and the bodies of upgrades and CONNECT tunnels. */
@@ -199,7 +205,7 @@ function createTransports(options: ProxyOptions, shared?: ProxyShared): { client
     upstreamProxy: options.upstreamProxy,
     stats: tunnelStats.connect,
     log: options.log,
-    ...(options.forward.resolve ? { resolve: options.forward.resolve } : {}),
+    ...(options.forward.resolve ?? options.resolve ? { resolve: (options.forward.resolve ?? options.resolve)! } : {}),
   }) : null;
   const upgrades = createUpgradeBody({
     upstreamProxy: options.upstreamProxy,

@@ -61,6 +61,11 @@ export interface ProxyOptions {
    * null: the upstreams alone, as pool `default` with the default retry and health settings.
    */
   routing: RoutingConfig | null;
+  /**
+   * DNS for upstream connections (library only; default the system resolver). Every address is tried in order on a
+   * connection failure (docs/reliability.md "DNS"); tests resolve names to several loopback addresses with it.
+   */
+  resolve?: Resolver;
   /** Accept absolute-form requests and CONNECT. */
   forward: ForwardOptions | null;
   /** Send RFC 7239 Forwarded instead of X-Forwarded-*. */
@@ -156,6 +161,7 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
   return {
     upstreams,
     routing: init.routing ?? null,
+    ...(init.resolve ? { resolve: init.resolve } : {}),
     forward: init.forward ?? null,
     forwarded: init.forwarded ?? false,
     upstreamTimeoutMs: positive('upstreamTimeoutMs', init.upstreamTimeoutMs, DEFAULT_UPSTREAM_TIMEOUT_MS),

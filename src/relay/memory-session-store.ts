@@ -1,6 +1,7 @@
 /** @module The in-process session store (one relay-server instance): maps, an idle clock, a sweep. */
 import { applyPatch, decideUpChunk, parseUpFingerprint, type SessionMeta, type SessionPatch } from './session.ts';
 import { NO_RELEASE, Waiters, type CreateResult, type DownChunk, type PutUpResult, type Release, type SessionStore, type UpChunk } from './session-store.ts';
+import { monotonicNow } from '../util/clock.ts';
 
 interface Entry {
   meta: SessionMeta;
@@ -27,7 +28,8 @@ export class MemorySessionStore implements SessionStore {
 
   constructor(options: { ttlMs: number; now?: () => number }) {
     this.#ttlMs = options.ttlMs;
-    this.#now = options.now ?? Date.now;
+    // Session and nonce expiry are durations: the monotonic clock, not the wall clock.
+    this.#now = options.now ?? monotonicNow;
   }
 
   async create(meta: SessionMeta): Promise<CreateResult> {
@@ -119,7 +121,7 @@ export class MemorySessionStore implements SessionStore {
     return this.#waiters.wait(id, ms, signal);
   }
 
-  async sweep(nowMs: number): Promise<void> {
+  async sweep(nowMs: number = this.#now()): Promise<void> {
     for (const [id, e] of this.#sessions) {
       if (nowMs - e.lastSeenMs > this.#ttlMs) await this.remove(id);
     }

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { HeaderList } from '../http/headers.ts';
 import { isFieldValue, isToken } from '../http/grammar.ts';
 import { parseConnectionTokens, PROTECTED_FROM_CONNECTION } from '../http/hop-by-hop.ts';
+import { isItem, parseDictionaryField } from '../http/structured-fields.ts';
 
 export const RELAY_PATHS = {
   open: '/relay/v1/open',
@@ -59,8 +60,10 @@ export function formatContentDigest(body: Uint8Array): string {
 /** The sha-256 member of a Content-Digest value, or undefined (other algorithms are ignored, RFC 9530 §2). */
 export function parseContentDigest(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const m = /(?:^|,)\s*sha-256=:([A-Za-z0-9+/]+={0,2}):\s*(?:,|$)/.exec(value);
-  return m ? `sha-256=:${m[1]}:` : undefined;
+  // A Dictionary (RFC 9530 §2, RFC 8941 §3.2) parsed by the library: parameters and other members are allowed.
+  const member = parseDictionaryField(value)?.get('sha-256');
+  if (member === undefined || !isItem(member) || !(member[0] instanceof ArrayBuffer)) return undefined;
+  return `sha-256=:${Buffer.from(member[0]).toString('base64')}:`;
 }
 
 export function isSessionId(text: string | undefined): text is string {

@@ -15,20 +15,22 @@
  * outage is logged once when the first command fails and once when a command succeeds again (issue 17: once per
  * outage, not per request).
  */
-import { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from '../server/logger.ts';
-import { BOUNDED_REDIS_OPTIONS } from '../util/redis-options.ts';
+import { createRedisClient, type RedisClient } from '../util/redis-connect.ts';
 import type { DownType } from './protocol.ts';
 import type { SessionMeta, SessionPatch } from './session.ts';
 import { NO_RELEASE, StoreUnavailableError, Waiters, type CreateResult, type DownChunk, type PutUpResult, type Release, type SessionStore, type UpChunk } from './session-store.ts';
 
 const PREFIX = 'ferry:relay:';
 const CHANNEL = 'ferry:relay:events';
+// `{id}`: a Redis Cluster hash tag, so a session's keys share one slot — the PUT_UP script and the MULTI/DEL calls
+// that touch several of them work on a cluster (redis-connect.ts).
 const k = {
-  meta: (id: string) => `${PREFIX}s:${id}:meta`,
-  upfp: (id: string) => `${PREFIX}s:${id}:upfp`,
-  up: (id: string, i: number) => `${PREFIX}s:${id}:up:${i}`,
-  down: (id: string, i: number) => `${PREFIX}s:${id}:down:${i}`,
+  meta: (id: string) => `${PREFIX}s:{${id}}:meta`,
+  upfp: (id: string) => `${PREFIX}s:{${id}}:upfp`,
+  up: (id: string, i: number) => `${PREFIX}s:{${id}}:up:${i}`,
+  down: (id: string, i: number) => `${PREFIX}s:{${id}}:down:${i}`,
   nonce: (n: string) => `${PREFIX}nonce:${n}`,
 };
 
@@ -82,8 +84,8 @@ export interface RedisSessionStoreOptions {
 
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis' as const;
-  readonly #redis: Redis;
-  readonly #sub: Redis;
+  readonly #redis: RedisClient;
+  readonly #sub: RedisClient;
   readonly #waiters = new Waiters();
   readonly #ttlMs: number;
   readonly #log: Logger | undefined;
@@ -91,7 +93,7 @@ export class RedisSessionStore implements SessionStore {
   #downSince: number | undefined;
   #failedInOutage = 0;
 
-  private constructor(redis: Redis, sub: Redis, ttlMs: number, log: Logger | undefined) {
+  private constructor(redis: RedisClient, sub: RedisClient, ttlMs: number, log: Logger | undefined) {
     this.#redis = redis;
     this.#sub = sub;
     this.#ttlMs = ttlMs;
@@ -99,12 +101,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   static async connect(url: string, ttlMs: number, options: RedisSessionStoreOptions = {}): Promise<RedisSessionStore> {
-    const redis = new Redis(url, { ...BOUNDED_REDIS_OPTIONS, lazyConnect: true });
+    const redis = createRedisClient(url, { lazyConnect: true });
     // Connection trouble surfaces as failed commands (StoreUnavailableError, logged once per outage); ioredis
     // reconnects by itself.
     redis.on('error', () => { /* see above */ });
     await redis.connect();
-    const sub = redis.duplicate();
+    const sub = createRedisClient(url, { lazyConnect: true });
     sub.on('error', () => { /* see above; the subscription is renewed on reconnect (autoResubscribe) */ });
     try {
       await sub.connect();
@@ -249,15 +251,19 @@ export class RedisSessionStore implements SessionStore {
   async census(): Promise<{ sessions: number; chunks: number; bytes: number }> {
     let sessions = 0;
     let chunks = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.#do(this.#redis.scan(cursor, 'MATCH', `${PREFIX}s:*`, 'COUNT', 500));
-      cursor = next;
-      for (const key of keys) {
-        if (key.endsWith(':meta')) sessions++;
-        else if (/:(up|down):\d+$/.test(key)) chunks++;
-      }
-    } while (cursor !== '0');
+    // A cluster's keys are spread over its masters: scan each.
+    const nodes: Redis[] = this.#redis instanceof Cluster ? this.#redis.nodes('master') : [this.#redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#do(node.scan(cursor, 'MATCH', `${PREFIX}s:*`, 'COUNT', 500));
+        cursor = next;
+        for (const key of keys) {
+          if (key.endsWith(':meta')) sessions++;
+          else if (/:(up|down):\d+$/.test(key)) chunks++;
+        }
+      } while (cursor !== '0');
+    }
     return { sessions, chunks, bytes: -1 };
   }
 

@@ -19,6 +19,7 @@ import { DEFAULT_MAX_HEADERS_COUNT } from '../server/http-server.ts';
 import type { Logger } from '../server/logger.ts';
 import { checkRequestHead, isClosing, markClosing, trackInFlight, untrackInFlight, type HeadLimits } from '../server/request-guard.ts';
 import type { ClientSession, DownSink } from './client-session.ts';
+import { monotonicNow } from '../util/clock.ts';
 
 /** Uploads of any size pass through the relay: no body limit; the field count is the proxy's default. */
 export const HEAD_LIMITS: HeadLimits = { maxHeadersCount: DEFAULT_MAX_HEADERS_COUNT, maxBodyBytes: null };
@@ -38,7 +39,7 @@ function cancelSession(s: ClientSession): void {
 }
 
 export async function relayRequest(c: RelayClientContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const started = Date.now();
+  const started = monotonicNow();
   const target = req.url ?? '/';
   // A request pipelined behind a refusal is never processed: its bytes may be the refused request's body (S13).
   if (isClosing(req.socket)) return;
@@ -91,7 +92,7 @@ export async function relayRequest(c: RelayClientContext, req: IncomingMessage, 
     c.endSession(s, failed);
     logAccess(c.log, {
       requestId: s.id, method: req.method ?? '', path: target, status: res.statusCode, bytesIn: 0, bytesOut: counted.bytesOut,
-      durationMs: Date.now() - started, ...(failed ? { error: 'relay failed' } : {}),
+      durationMs: monotonicNow() - started, ...(failed ? { error: 'relay failed' } : {}),
     });
   }
 }

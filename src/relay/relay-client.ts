@@ -18,6 +18,7 @@ import { HEAD_LIMITS, plain, relayRequest, type RelayClientContext } from './rel
 import { relayTunnel } from './relay-client-tunnel.ts';
 import { formatRelayStats, newRelayCounters } from './relay-stats.ts';
 import { SlabPool } from './slab-pool.ts';
+import { steadyNow } from '../util/clock.ts';
 
 export interface RelayClientOptions {
   gateway: URL;
@@ -50,7 +51,7 @@ export interface RelayClient {
 
 export function createRelayClient(o: RelayClientOptions): RelayClient {
   const counters = newRelayCounters();
-  const startedAt = Date.now();
+  const startedAt = steadyNow();
   const log = o.log;
   const transport = new GatewayTransport({
     gateway: o.gateway, secret: o.secret, sigv4: o.sigv4, retries: o.retries, pollTimeoutMs: o.pollTimeoutMs,
@@ -61,7 +62,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   // Up chunks are read into these slabs and down chunks copied into them: the source's 64 KiB pieces die young, and
   // the slabs live on instead of being promoted and needing major GCs (slab-pool.ts). A window per direction is kept.
   const slabs = new SlabPool(chunkSize, 4 * o.window);
-  const stats = () => formatRelayStats('relay-client', counters, startedAt, Date.now(), { sessionsOpen: open.size });
+  const stats = () => formatRelayStats('relay-client', counters, startedAt, steadyNow(), { sessionsOpen: open.size });
   const ctx: RelayClientContext = {
     log, statsPath: o.statsPath, stats,
     newSession() {

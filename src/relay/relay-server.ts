@@ -18,6 +18,7 @@ import { formatRelayStats, newRelayCounters, type RelayCounters } from './relay-
 import { StoreUnavailableError, type SessionStore } from './session-store.ts';
 import { SlabPool } from './slab-pool.ts';
 import type { TargetSession } from './target-session.ts';
+import { steadyNow } from '../util/clock.ts';
 
 export interface RelayServerOptions {
   store: SessionStore;
@@ -52,8 +53,9 @@ export interface RelayServer {
 
 export function createRelayServer(o: RelayServerOptions): RelayServer {
   if (!o.secret && !o.insecureGatewayAuthOnly) throw new Error('relay-server needs a secret (or insecureGatewayAuthOnly)');
+  // `now` is the wall clock the signed timestamps need (RELIABILITY L2); uptime is a duration.
   const now = o.now ?? Date.now;
-  const startedAt = now();
+  const startedAt = steadyNow();
   const counters = newRelayCounters();
   const owned = new Map<string, TargetSession>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -81,14 +83,14 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
       res.end(body);
     },
   };
-  const sweeper = startSweeper(o.store, owned, counters, log, o.sessionTtlMs, now);
+  const sweeper = startSweeper(o.store, owned, counters, log, o.sessionTtlMs);
 
   async function stats(): Promise<Record<string, unknown>> {
     let census: { sessions: number; chunks: number; bytes: number } | undefined;
     try { census = await o.store.census(); } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
     }
-    return formatRelayStats('relay-server', counters, startedAt, now(), {
+    return formatRelayStats('relay-server', counters, startedAt, steadyNow(), {
       sessionsOpen: owned.size,
       store: { kind: o.store.kind, available: census !== undefined, refused: storeRefusals, ...census },
     });
@@ -125,10 +127,10 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
 }
 
 /** Expire idle sessions: the store drops them, and this instance frees the target connections it owns for them. */
-function startSweeper(store: SessionStore, owned: Map<string, TargetSession>, counters: RelayCounters, log: Logger, ttlMs: number, now: () => number): NodeJS.Timeout {
+function startSweeper(store: SessionStore, owned: Map<string, TargetSession>, counters: RelayCounters, log: Logger, ttlMs: number): NodeJS.Timeout {
   async function sweep(): Promise<void> {
     try {
-      await store.sweep(now());
+      await store.sweep();
       for (const [id, s] of owned) {
         if (!(await store.get(id))) {
           counters.sessionsExpired++;

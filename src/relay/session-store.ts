@@ -64,7 +64,8 @@ export interface SessionStore {
   /** Resolves on a notification for `id`, or after `ms`. */
   wait(id: string, ms: number, signal?: AbortSignal): Promise<void>;
   /** Expire idle sessions (the Redis store lets key TTLs do it). */
-  sweep(nowMs: number): Promise<void>;
+  /** `nowMs` on the store's own clock (default: now on it; the memory store's is monotonic). */
+  sweep(nowMs?: number): Promise<void>;
   /** Sessions and chunk buffers currently held (for /stats and the expiry test). */
   census(): Promise<{ sessions: number; chunks: number; bytes: number }>;
   close(): Promise<void>;

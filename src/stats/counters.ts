@@ -52,7 +52,7 @@ export interface StatsSnapshot {
   bytes: { in: number; out: number };
   upstream: { errors: number; byKind: Record<string, number> };
   latencyMs: { count: number; mean: number; max: number } & Record<`p${string}`, number>;
-  cache?: { hits: number; misses: number; hitRatio: number; byResult: Record<string, number>; stored?: { store: string; entries: number | null; bytes: number | null; maxBytes: number | null } };
+  cache?: { hits: number; misses: number; hitRatio: number; byResult: Record<string, number>; stored?: { store: string; entries: number | null; bytes: number | null; maxBytes: number | null; health?: { down: boolean; outages: number; failures: number; bypassed: number; writeFailures: number } } };
   workers?: number;
   [more: string]: unknown;
 }

@@ -9,6 +9,7 @@ import type { CounterState, StatsSnapshot } from './counters.ts';
 import type { HealthProbe } from './health.ts';
 import type { Inspector } from './inspector.ts';
 import { createSeries, type SeriesPoint } from './series.ts';
+import { steadyNow } from '../util/clock.ts';
 
 export const TICK_MS = 1_000;
 /** Open event streams per process; more get 503 (each is a connection held open). */
@@ -45,7 +46,7 @@ function columns(points: readonly SeriesPoint[]): { fields: string[]; rows: unkn
 const event = (name: string, data: unknown): string => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 
 export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? steadyNow;
   const series = createSeries();
   const streams = new Set<PassThrough>();
   /** Streams whose reader is behind: skipped until they drain. */

@@ -13,6 +13,7 @@ import { createLiveFeed } from './live.ts';
 import { mergeRoutingSnapshots, registerRoutingMetrics, type RoutingProvider } from './routing-metrics.ts';
 import type { RoutingSnapshot } from '../proxy/routing/routing.ts';
 import { formatTunnelJson, registerTunnelMetrics, sumTunnelTotals, type TunnelProvider, type TunnelTotals } from '../proxy/tunnel/tunnel-metrics.ts';
+import { steadyNow } from '../util/clock.ts';
 
 export interface ProxyStatsOptions {
   /** Wall clock, ms; injected for tests. */
@@ -22,7 +23,7 @@ export interface ProxyStatsOptions {
   /** CONNECT tunnel and upgrade counters of this process (forward-proxy engineer): `tunnels` / `upgrades` in /stats. */
   tunnels?: TunnelProvider;
   /** The cache store's size (entries and bytes; null where the store cannot tell): `cache.stored` in /stats. */
-  cacheStore?: () => { store: string; entries: number | null; bytes: number | null; maxBytes: number | null } | null;
+  cacheStore?: () => { store: string; entries: number | null; bytes: number | null; maxBytes: number | null; health?: { down: boolean; outages: number; failures: number; bypassed: number; writeFailures: number } } | null;
   /** Per-route and per-target figures (proxy/routing): `routes` and `pools` in /stats, ferry_route_* / ferry_target_* in /metrics. */
   routing?: RoutingProvider;
   /** The request inspector: how many requests it keeps and which header fields it redacts; null turns it off. */
@@ -51,7 +52,7 @@ export interface ProxyStats {
 }
 
 export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? steadyNow;
   const state = createCounterState(now());
   const prom = createPrometheusMetrics(state.startedAtMs);
   if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
@@ -84,7 +85,7 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
       : all === null ? options.routing() : mergeRoutingSnapshots(all.map((p) => (p as WorkerPart & { routing?: RoutingSnapshot | null }).routing));
     if (routing) { snap.routes = routing.routes; snap.pools = routing.pools; }
     const st = options.cacheStore?.();
-    if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes };
+    if (st && snap.cache) snap.cache.stored = { store: st.store, entries: st.entries, bytes: st.bytes, maxBytes: st.maxBytes, ...(st.health ? { health: st.health } : {}) };
     return snap;
   };
   const live = createLiveFeed({ local: () => state, snapshot, inspector, health: processHealth(), now });

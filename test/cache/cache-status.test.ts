@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseList, Token } from 'structured-headers';
 import { appendCacheStatus, formatCacheStatus } from '../../src/cache/cache-status.ts';
 
 test('RFC 9211 members', () => {
@@ -13,4 +14,18 @@ test('RFC 9211 members', () => {
 test('ferry appends its member after the upstream caches (closest to the origin first)', () => {
   assert.deepEqual(appendCacheStatus([['cache-status', 'origin-cache; hit']], 'ferry; hit'), [['cache-status', 'origin-cache; hit, ferry; hit']]);
   assert.deepEqual(appendCacheStatus([], 'ferry; hit'), [['cache-status', 'ferry; hit']]);
+});
+
+test('every member ferry writes is a valid RFC 8941 List member, read back by the library (issue 17)', () => {
+  const member = formatCacheStatus({ kind: 'forward', reason: 'bypass', detail: 'store-unavailable' });
+  assert.equal(member, 'ferry; fwd=bypass; detail=store-unavailable');
+  const [item] = parseList(`upstream; hit, ${member}`).slice(1) as Array<[Token, Map<string, unknown>]>;
+  assert.equal(String(item![0]), 'ferry');
+  assert.equal(String(item![1].get('fwd')), 'bypass');
+  assert.equal(String(item![1].get('detail')), 'store-unavailable');
+  for (const detail of ['two words', 'quote " and \\', 'ünïcode\n', '1st']) {
+    const parsed = parseList(formatCacheStatus({ kind: 'hit', ttl: 3, detail }));
+    assert.equal(parsed.length, 1, detail);
+    assert.equal(typeof (parsed[0]![1] as Map<string, unknown>).get('detail'), 'string', detail);
+  }
 });

@@ -15,3 +15,12 @@ test('invalid Structured Fields or wrongly typed directives are ignored as a who
     assert.equal(parseCdnCacheControl(bad), null, bad);
   }
 });
+
+test('valid Structured Fields the hand-written splitter refused are accepted (RFC 8941 §3.2: strings with , and ;, parameters) — issue 17', () => {
+  assert.equal(parseCdnCacheControl('max-age=60, foo="a;b"'), 'max-age=60, foo="a;b"');
+  assert.equal(parseCdnCacheControl('max-age=60, foo="a,b;c"'), 'max-age=60, foo="a,b;c"');
+  assert.equal(parseCdnCacheControl('max-age=60;x="y;z", no-transform'), 'max-age=60, no-transform');
+  assert.equal(parseCdnCacheControl('foo="say \\"hi\\"", s-maxage=5'), 'foo="say \\"hi\\"", s-maxage=5');
+  assert.equal(parseCdnCacheControl('max-age=60, ext=(a b)'), 'max-age=60', 'an Inner List extension is ignored, not an error');
+  assert.equal(parseCdnCacheControl('private=?0, max-age=3'), 'max-age=3');
+});

@@ -26,10 +26,12 @@ function startServer(args: string[], ready: RegExp): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`redis-server ${args.join(' ')} did not start: ${out}`)), 10_000);
-    proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    const onData = (c: string): void => {
       out += c;
-      if (ready.test(out)) { clearTimeout(timer); proc.stdout!.resume(); resolve(proc); }
-    });
+      if (ready.test(out)) { clearTimeout(timer); out = ''; proc.stdout!.off('data', onData); proc.stdout!.resume(); resolve(proc); }
+    };
+    proc.stdout!.setEncoding('utf8').on('data', onData);
+    proc.stderr!.resume();
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited with ${code}: ${out}`)); });
   });
 }
@@ -44,13 +46,13 @@ async function until(check: () => boolean, what: string, timeoutMs = 20_000): Pr
   }
 }
 
-const stopAll = async (procs: ChildProcess[]): Promise<void> => {
+async function stopAll(procs: ChildProcess[]): Promise<void> {
   await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
     if (p.exitCode !== null || p.signalCode !== null) { resolve(); return; }
     p.once('exit', () => resolve());
     p.kill('SIGKILL');
   })));
-};
+}
 
 export interface RunningCluster { url: string; ports: number[]; stop(): Promise<void> }
 
@@ -84,7 +86,7 @@ export interface RunningSentinel {
   url: string;
   masterPort: number;
   replicaPort: number;
-  /** SIGKILL the current master; resolves when the sentinel reports the replica as the new master. */
+  /** SIGKILL the current master; resolves with the new master's port once the sentinel reports the promotion. */
   killMaster(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -94,7 +96,7 @@ export const SENTINEL_MASTER = 'ferrymaster';
 /** A master, one replica of it, and one sentinel (quorum 1, down-after 1 s, failover timeout 3 s). */
 export async function startSentinel(): Promise<RunningSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-sentinel-'));
-  const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
+  const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()] as [number, number, number];
   const procs: ChildProcess[] = [];
   const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   try {
@@ -109,7 +111,7 @@ export async function startSentinel(): Promise<RunningSentinel> {
       `sentinel failover-timeout ${SENTINEL_MASTER} 3000`,
       `sentinel parallel-syncs ${SENTINEL_MASTER} 1`, '',
     ].join('\n'));
-    procs.push(await startServer([conf, '--sentinel'], /monitor master|Sentinel ID/));
+    procs.push(await startServer([conf, '--sentinel'], /Sentinel ID|monitor master/));
     await until(() => cli(sentinelPort, 'sentinel', 'replicas', SENTINEL_MASTER).includes(String(replicaPort)), 'the sentinel to know the replica');
   } catch (err) {
     await stopAll(procs);
@@ -124,7 +126,7 @@ export async function startSentinel(): Promise<RunningSentinel> {
     async killMaster() {
       const before = masterNow();
       procs[before === masterPort ? 0 : 1]!.kill('SIGKILL');
-      await until(() => masterNow() !== before && masterNow() > 0, 'the sentinel to promote the replica', 30_000);
+      await until(() => { const m = masterNow(); return m > 0 && m !== before; }, 'the sentinel to promote the replica', 30_000);
       return masterNow();
     },
     stop: async () => { await stopAll(procs); rmSync(dir, { recursive: true, force: true }); },

@@ -23,6 +23,16 @@ test('Content-Digest (RFC 9530) round trip; other algorithms ignored', () => {
   assert.equal(parseContentDigest(undefined), undefined);
 });
 
+test('Content-Digest is parsed as an RFC 8941 Dictionary (issue 17): parameters and strings with commas are valid; a sha-256 inside a string is not a member', () => {
+  const d = formatContentDigest(Buffer.from('hello'));
+  assert.equal(parseContentDigest(`${d};note="a,b;c"`), d, 'a member with a parameter');
+  assert.equal(parseContentDigest(`x="1, 2", ${d}`), d, 'a member before it holds a comma in a string');
+  assert.equal(parseContentDigest(`x="${d}"`), undefined, 'sha-256 inside a String is not the member');
+  assert.equal(parseContentDigest('sha-256=:not base64!:'), undefined, 'not a Byte Sequence');
+  assert.equal(parseContentDigest('sha-256="LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="'), undefined, 'a String is not a Byte Sequence');
+  assert.equal(parseContentDigest(`${d}, ,`), undefined, 'an invalid Dictionary is ignored as a whole');
+});
+
 test('parseIndex accepts canonical decimals only', () => {
   assert.equal(parseIndex('0'), 0);
   assert.equal(parseIndex('42'), 42);

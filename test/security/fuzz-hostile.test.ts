@@ -3,7 +3,7 @@
  * responses — ferry answers 502/504, cuts the connection, or relays a well-formed response, never crashes, and a
  * follow-up on a fresh connection gets exactly its own response (no bytes of the hostile answer carried into the next
  * exchange on a reused upstream connection); (2) the raw-socket request mutation fuzzer (the differential test's
- * mutators) against the forward proxy, the relay-client and the origin listeners: whatever arrives, a well-formed
+ * mutators) against the forward proxy, the relay-client, the relay-server and the origin listeners: whatever arrives, a well-formed
  * request afterwards is served, and no process logs an internal error or dies (the no-alerts rule, T2).
  *
  * FERRY_FUZZ_RUNS (default 160 cases per listener) from FERRY_FUZZ_SEED (fixed by default; `npm run fuzz`: random).
@@ -173,6 +173,30 @@ describe(`fuzz: hostile origin and mutated requests to every listener (${RUNS} c
       });
       assert.deepEqual(await get(pair.client.port, `http://${h}/end`, { host: h }), { status: 200, body: 'hello /end' });
       assert.deepEqual(pair.client.alerts(), []);
+      assert.deepEqual(pair.servers[0]!.alerts(), []);
+    } finally { await pair.close(); }
+  });
+
+  test('relay-server listener: mutated relay messages (open, up, down, close), then a relayed request still works', async () => {
+    const pair: RelayPair = await startRelayPair();
+    const h = `127.0.0.1:${goodPort}`;
+    const sid = 'AAAAAAAAAAAAAAAAAAAAAA';
+    const auth = 'x-ferry-auth: v1 ts=1796600000000, nonce=abcdefabcdefabcdef, mac=AAAA';
+    const seeds = [
+      `POST /relay/v1/open HTTP/1.1\r\nHost: r\r\nContent-Type: application/json\r\n${auth}\r\nContent-Length: 40\r\n\r\n{"method":"GET","url":"http://${h}/a","h":[]}`.slice(0, 200),
+      `POST /relay/v1/up HTTP/1.1\r\nHost: r\r\nx-ferry-session: ${sid}\r\nx-ferry-index: 0\r\nx-ferry-fin: 1\r\ncontent-digest: sha-256=:LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=:\r\n${auth}\r\nContent-Length: 5\r\n\r\nhello`,
+      `POST /relay/v1/down HTTP/1.1\r\nHost: r\r\nx-ferry-session: ${sid}\r\nx-ferry-index: 0\r\nx-ferry-ack: 0\r\n${auth}\r\nContent-Length: 0\r\n\r\n`,
+      `POST /relay/v1/close HTTP/1.1\r\nHost: r\r\nx-ferry-session: ${sid}\r\n${auth}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    ];
+    try {
+      let i = 0;
+      await lanes(requestCase(seeds), Math.ceil(RUNS / 2), async (c) => {
+        await exchange(pair.servers[0]!.port, payload(seeds, c));
+        if (i++ % 8 !== 0) return;
+        const next = await get(pair.client.port, `http://${h}/after`, { host: h });
+        assert.deepEqual(next, { status: 200, body: 'hello /after' }, `after ${JSON.stringify(payload(seeds, c))}`);
+      });
+      assert.deepEqual(await get(pair.client.port, `http://${h}/end`, { host: h }), { status: 200, body: 'hello /end' });
       assert.deepEqual(pair.servers[0]!.alerts(), []);
     } finally { await pair.close(); }
   });

@@ -2,7 +2,8 @@
  * Fuzzing the parsers that were not fuzzed yet (RELIABILITY T4): the cache's header-field parsers (Cache-Control,
  * CDN-Cache-Control, Surrogate-Control, Age, Expires, must-understand, conditionals), the relay's message parsing
  * and authentication (open request, Content-Digest, session id, index, X-Ferry-Auth, SigV4 signing and the
- * credentials file), and the CLI's flag values and config files. Each takes any input and gives a value or its
+ * credentials file), the CLI's flag values and config files, the RFC 8941 fields (CDN-Cache-Control from valid
+ * generated Dictionaries, Content-Digest, Cache-Status details) and the Redis URL forms. Each takes any input and gives a value or its
  * documented refusal (undefined/null/'malformed', or a UsageError for the CLI) — never another exception.
  *
  * FERRY_FUZZ_RUNS per property (default 2 000, a few seconds in all) from the fixed seed FERRY_FUZZ_SEED, so `npm test`
@@ -23,6 +24,10 @@ import { clientWantsNotModified, storedIfRangeHolds } from '../../src/cache/cond
 import { isSessionId, parseContentDigest, parseIndex, parseOpenRequest, formatContentDigest } from '../../src/relay/protocol.ts';
 import { parseAuthHeader, signRelayRequest, verifyRelayRequest } from '../../src/relay/hmac.ts';
 import { parseCredentialsFile, signSigV4 } from '../../src/relay/sigv4.ts';
+import { parseStoreSpec } from '../../src/cache/store.ts';
+import { formatCacheStatus } from '../../src/cache/cache-status.ts';
+import { parseRedisUrl } from '../../src/util/redis-connect.ts';
+import { parseList, serializeDictionary, Token } from 'structured-headers';
 import { configLayer, parseFlagValue, resolveFlags, type FlagSpec, type FlagType } from '../../src/cli/flags.ts';
 import { loadConfigFile } from '../../src/cli/config.ts';
 import { COMMANDS } from '../../src/cli/registry.ts';
@@ -163,5 +168,39 @@ describe(`fuzz: parsers take any input and give a value or their refusal (${RUNS
         usageOnly(() => resolveFlags(command, [loadConfigFile(command, file)]));
       }), { ...params, numRuns: Math.min(RUNS, 300) });
     } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+
+  test('RFC 8941 fields (issue 17): any CDN-Cache-Control, Content-Digest or Cache-Status detail; valid Dictionaries are read as the library reads them', () => {
+    const key = fc.stringMatching(/^[a-z*][a-z0-9_.*-]{0,8}$/);
+    const bare = fc.oneof(fc.integer({ min: 0, max: 999_999_999 }), fc.stringMatching(/^[\x20-\x7e]{0,12}$/), fc.constantFrom(true, false), fc.stringMatching(/^[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]{0,8}$/).map((t) => new Token(t)));
+    const dict = fc.dictionary(key, fc.tuple(bare, fc.dictionary(key, bare, { maxKeys: 2 })), { minKeys: 1, maxKeys: 5 });
+    fc.assert(fc.property(dict, (d) => {
+      const text = serializeDictionary(Object.fromEntries(Object.entries(d).map(([k, [v, ps]]) => [k, [v, new Map(Object.entries(ps))]])));
+      const cc = parseCdnCacheControl(text);
+      // Integer directives with a non-integer value make the whole field invalid (RFC 9213 §2.1); otherwise accepted.
+      const integerOk = ['max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error'].every((k) => d[k] === undefined || typeof d[k]![0] === 'number');
+      if (integerOk) {
+        assert.equal(typeof cc, 'string', text);
+        for (const k of ['max-age', 's-maxage']) if (d[k] !== undefined) assert.match(cc!, new RegExp(`(^|, )${k}=${String(d[k]![0])}(,|$)`), text);
+      } else assert.equal(cc, null, text);
+    }), params);
+    fc.assert(fc.property(anyText, fc.string({ maxLength: 40 }), (v, detail) => {
+      const cc = parseCdnCacheControl(v);
+      assert.ok(cc === null || typeof cc === 'string');
+      const d = parseContentDigest(v);
+      assert.ok(d === undefined || /^sha-256=:[A-Za-z0-9+/=]*:$/.test(d));
+      const member = formatCacheStatus({ kind: 'forward', reason: 'bypass', detail });
+      assert.equal(parseList(member).length, 1, `Cache-Status member ${member} parses as one List member`);
+    }), params);
+  });
+
+  test('Redis URLs (--cache, --store): a target or a reason, never another exception', () => {
+    const url = fc.tuple(fc.constantFrom('redis://', 'rediss://', 'redis-sentinel://', 'redis-cluster://', 'redis-x://', ''), anyText, fc.constantFrom('', '/m', '/m/1', '/0', '/m/99'))
+      .map(([a, b, c]) => a + b + c);
+    fc.assert(fc.property(fc.oneof(url, anyText), (text) => {
+      const r = parseRedisUrl(text);
+      assert.ok(r.ok ? ['single', 'sentinel', 'cluster'].includes(r.target.kind) : typeof r.reason === 'string');
+      try { parseStoreSpec(text); } catch (err) { if (!(err instanceof UsageError)) throw err; }
+    }), params);
   });
 });

@@ -134,7 +134,8 @@ test('with --cache the stats show hits and misses from Cache-Status', async () =
   const o = await startRole(['origin', '--listen', '127.0.0.1:0', '--root', dir]);
   const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', o.url, '--cache', 'memory']);
   try {
-    const stored = { store: 'memory', entries: 0, bytes: 0, maxBytes: 64 * 1024 * 1024 };
+    const health = { down: false, outages: 0, failures: 0, bypassed: 0, writeFailures: 0 };
+    const stored = { store: 'memory', entries: 0, bytes: 0, maxBytes: 64 * 1024 * 1024, health };
     assert.deepEqual((await stats(p.url) as Stats & { cache?: unknown }).cache, { hits: 0, misses: 0, hitRatio: 0, byResult: {}, stored });
     const statuses: string[] = [];
     for (let i = 0; i < 3; i++) statuses.push(String((await request(`${p.url}/a.txt`)).headers['cache-status']));

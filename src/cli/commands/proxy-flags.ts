@@ -31,7 +31,7 @@ export const PROXY_FLAGS: readonly FlagSpec[] = [
   { name: 'jwt-audience', type: 'list', help: 'aud claim of every token (comma-separated for several)', placeholder: 'AUD' },
   { name: 'jwt-user', type: 'string', help: 'value of payload.user in the JWT', default: 'username', placeholder: 'NAME' },
   { name: 'jwt-claims', type: 'path', help: 'JSON file of extra static claims added to every JWT', placeholder: 'FILE' },
-  { name: 'cache', type: 'string', help: 'shared HTTP cache: memory[:SIZE], disk:DIR[:SIZE] or redis://HOST:PORT (unset: nothing is stored)', placeholder: 'STORE' },
+  { name: 'cache', type: 'string', help: 'shared HTTP cache: memory[:SIZE], disk:DIR[:SIZE], redis://HOST:PORT, redis-sentinel://HOST:PORT[,…]/MASTER or redis-cluster://HOST:PORT[,…] (unset: nothing is stored)', placeholder: 'STORE' },
   { name: 'cache-purge-token-file', type: 'path', help: 'file with the bearer token that PURGE /cache/purge requests must present (unset: purge only from loopback)', placeholder: 'FILE' },
   { name: 'connect-ports', type: 'list', help: 'ports CONNECT may reach (others: 403)', default: '443', placeholder: 'PORTS' },
   { name: 'proxy-auth', type: 'string', help: 'require Proxy-Authorization Basic USER:PASS for forward-proxy requests (prefer --proxy-auth-file)', placeholder: 'USER:PASS' },

@@ -16,7 +16,7 @@ const SHARED: readonly FlagSpec[] = [
 
 export const RELAY_SERVER_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', type: 'hostport', help: 'address the gateway reaches the relay server on', default: '127.0.0.1:9090', placeholder: 'HOST:PORT' },
-  { name: 'store', type: 'string', help: 'session store: memory, or redis://HOST:PORT to share sessions between instances', default: 'memory', placeholder: 'STORE' },
+  { name: 'store', type: 'string', help: 'session store: memory, or redis://HOST:PORT (also redis-sentinel://HOST:PORT[,…]/MASTER, redis-cluster://HOST:PORT[,…]) to share sessions between instances', default: 'memory', placeholder: 'STORE' },
   { name: 'connect-ports', type: 'list', help: 'ports CONNECT may reach (unset: any)', placeholder: 'PORTS' },
   ...SHARED,
   ...TLS_LISTENER_FLAGS,

@@ -2,6 +2,7 @@
 import { UsageError } from '../../errors.ts';
 import { MemorySessionStore } from '../../relay/memory-session-store.ts';
 import { RedisSessionStore } from '../../relay/redis-session-store.ts';
+import { isRedisUrl, parseRedisUrl, REDIS_URL_FORMS } from '../../util/redis-connect.ts';
 import { RELAY_PACE_BYTES } from '../../relay/relay-gc.ts';
 import { createRelayServer } from '../../relay/relay-server.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
@@ -50,11 +51,13 @@ export const relayServerCommand: CliCommand = {
     const storeSpec = flags.store as string;
     let store: SessionStore;
     if (storeSpec === 'memory') store = new MemorySessionStore({ ttlMs: common.sessionTtlMs });
-    else if (/^rediss?:\/\//.test(storeSpec)) {
+    else if (isRedisUrl(storeSpec)) {
+      const parsed = parseRedisUrl(storeSpec);
+      if (!parsed.ok) throw new UsageError(`--store ${storeSpec.replace(/\/\/[^@/]*@/, '//***@')}: ${parsed.reason}`);
       try { store = await RedisSessionStore.connect(storeSpec, common.sessionTtlMs, { log }); } catch (err) {
         throw new UsageError(`--store ${storeSpec.replace(/\/\/[^@/]*@/, '//***@')}: cannot connect to Redis (${(err as Error).message})`);
       }
-    } else throw new UsageError(`--store must be "memory" or a redis:// URL, not "${storeSpec}"`);
+    } else throw new UsageError(`--store must be "memory" or a Redis URL (${REDIS_URL_FORMS}), not "${storeSpec}"`);
     const relay = createRelayServer({
       ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, store, secret, insecureGatewayAuthOnly: insecure, connectPorts, log, tls,
       onBodyBytes: createScavengePacer(RELAY_PACE_BYTES),

@@ -61,3 +61,15 @@ export function createGuardedLookup(deny: DenyList, resolve: Resolver = systemRe
     }, (err: unknown) => callback(err as NodeJS.ErrnoException, ''));
   };
 }
+
+/**
+ * A `lookup` that answers addresses already resolved and checked (no second DNS query, so no rebinding), all of
+ * them: net.connect tries them in order (autoSelectFamily), so a refused first address falls over to the next.
+ */
+export function fixedLookup(addresses: readonly LookupAddress[]): GuardedLookup {
+  return (_hostname, options, callback) => {
+    if (options.all) { callback(null, [...addresses]); return; }
+    const first = addresses[0]!;
+    callback(null, first.address, first.family);
+  };
+}

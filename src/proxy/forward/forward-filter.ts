@@ -67,8 +67,10 @@ export function createForwardFilter(options: ForwardFilterOptions): ProxyFilter 
           return { kind: 'respond', reply: { status: 502, headers: [['content-type', 'text/plain; charset=utf-8']], body: `Bad Gateway: cannot resolve ${target.authority.host} (${check.reason})\n` } };
         }
         // Pin plain-http connections to the address just checked, so a second DNS answer (rebinding) cannot steer the
-        // connection into a denied range. https keeps the name (TLS needs it for SNI and the certificate check).
-        if (check.kind === 'allow' && target.scheme === 'http' && direct) {
+        // connection into a denied range. https keeps the name (TLS needs it for SNI and the certificate check), and so
+        // does a name with several addresses, so that a refused one falls over to the next (docs/reliability.md O5):
+        // its sockets resolve through the guarded lookup, which checks every address again (no rebinding either).
+        if (check.kind === 'allow' && check.addresses.length === 1 && target.scheme === 'http' && direct) {
           origin = `http://${formatAuthority({ host: check.addresses[0]!.address, port: target.authority.port })}`;
         }
       }

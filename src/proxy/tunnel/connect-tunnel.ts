@@ -19,8 +19,8 @@ import { createPipeline } from '../pipeline.ts';
 import type { RawBody, RawBodyStart } from '../raw-entry.ts';
 import { CLIENT_GONE } from '../run-state.ts';
 import { decideProxyAuth, PROXY_AUTHENTICATE, type CredentialChecker } from '../forward/basic-auth.ts';
-import type { DenyList } from '../forward/cidr.ts';
-import { checkDestination, systemResolver, type Resolver } from '../forward/destination.ts';
+import { createDenyList, type DenyList } from '../forward/cidr.ts';
+import { checkDestination, createGuardedLookup, fixedLookup, systemResolver, type Resolver } from '../forward/destination.ts';
 import { formatAuthority, parseAuthorityTarget, type Authority } from '../forward/request-target.ts';
 import { openProxyTunnel } from '../upstream-proxy.ts';
 import { proxyFor, type UpstreamProxySetting } from '../env-proxy.ts';
@@ -92,10 +92,11 @@ export function createConnectBody(options: ConnectTunnelOptions): ConnectBody {
       return s;
     }
     if (check?.kind === 'unresolved') throw new FerryError('FERRY_ERR_UPSTREAM_DNS', `cannot resolve ${target.host}: ${check.reason}`, { source: 'upstream', status: 502 });
-    // Connect to the address we checked, not the name again (no second, different answer from DNS).
-    const host = check?.kind === 'allow' ? check.addresses[0]!.address : target.host;
+    // Connect to the addresses we checked, not the name again (no second, different answer from DNS); all of them,
+    // in order, so a refused first address falls over to the next (docs/reliability.md "DNS").
+    const lookup = check?.kind === 'allow' ? fixedLookup(check.addresses) : options.resolve ? createGuardedLookup(createDenyList([]), options.resolve) : undefined;
     return new Promise((ok, fail) => {
-      const s = net.connect({ host, port: target.port, allowHalfOpen: true, timeout: options.connectTimeoutMs, signal });
+      const s = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, timeout: options.connectTimeoutMs, signal, ...(lookup ? { lookup } : {}) });
       const onError = (err: NodeJS.ErrnoException) => fail(new FerryError('FERRY_ERR_UPSTREAM_CONNECT', `cannot connect to ${formatAuthority(target)}: ${err.code ?? err.message}`, { source: 'upstream', status: 502, cause: err }));
       s.once('error', onError);
       s.once('timeout', () => { s.destroy(); fail(new FerryError('FERRY_ERR_UPSTREAM_TIMEOUT', `no connection to ${formatAuthority(target)} within ${options.connectTimeoutMs} ms`, { source: 'upstream', status: 504 })); });
