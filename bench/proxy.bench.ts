@@ -61,7 +61,7 @@ interface Figures { rps: number[]; p99: number[]; cpuUs: number[]; errors: numbe
 
 export async function run(ctx: BenchContext): Promise<BenchReport> {
   try { execFileSync('taskset', ['-pc', LOAD_CPU, String(process.pid)], { stdio: 'ignore' }); } catch { ctx.log('taskset unavailable: running unpinned'); }
-  ctx.log('building ferry (tsc → node_modules/.cache/ferry-bench/dist)');
+  ctx.log('building ferry (tsc → node_modules/.cache/<checkout>-ferry-bench/dist)');
   const dist = buildFerry('ferry-bench/dist');
 
   const procs: ChildProcess[] = [];

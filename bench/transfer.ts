@@ -6,14 +6,19 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { closeSync, copyFileSync, cpSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Builds go under node_modules/.cache, per checkout: git worktrees of this repository may share one node_modules
+ * (a symlink), and two of them benchmarking at once must not overwrite each other's build.
+ */
+const CACHE = `${ROOT}node_modules/.cache/${basename(ROOT)}-`;
 
 /** Compiles ferry into node_modules/.cache/<name> (the package runs from dist/, so that is what is measured). */
 export function buildFerry(name: string): string {
-  const dist = `${ROOT}node_modules/.cache/${name}`;
+  const dist = `${CACHE}${name}`;
   rmSync(dist, { recursive: true, force: true });
   try {
     execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', dist, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
@@ -30,7 +35,7 @@ export function buildFerry(name: string): string {
  * Returns the dist folder of that build.
  */
 export function buildBaseline(rev: string): string {
-  const tree = `${ROOT}node_modules/.cache/ferry-baseline`;
+  const tree = `${CACHE}ferry-baseline`;
   rmSync(tree, { recursive: true, force: true });
   execFileSync('git', ['worktree', 'prune'], { cwd: ROOT, stdio: 'ignore' });
   execFileSync('git', ['worktree', 'add', '--force', '--detach', tree, rev], { cwd: ROOT, stdio: 'ignore' });
