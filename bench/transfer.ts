@@ -63,6 +63,24 @@ export function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildP
   });
 }
 
+/**
+ * `node ARGS` pinned to `cpu` with its stdout (the access log) written to a file in the temp folder, as a user runs
+ * ferry (`ferry proxy … > access.log`); resolves with the URL of the "listening" line once the file shows it.
+ */
+export function startPinnedLogToFile(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const log = join(tmpdir(), `ferry-bench-${process.pid}-${++logFiles}.log`);
+  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', openSync(log, 'w'), 'pipe'] });
+  proc.once('exit', () => rmSync(log, { force: true }));
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 20_000;
+    const poll = setInterval(() => {
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(readFileSync(log, 'utf8'));
+      if (m) { clearInterval(poll); resolve({ proc, url: m[1]! }); } else if (Date.now() > deadline || proc.exitCode !== null) { clearInterval(poll); reject(new Error(`${args.join(' ')} did not start`)); }
+    }, 50);
+  });
+}
+let logFiles = 0;
+
 const MIB = 1024 * 1024;
 /** The bench origin's pattern (byte i = i mod 251), a whole number of periods so blocks can be repeated. */
 const BLOCK = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => i % 251));
