@@ -18,6 +18,7 @@ import { resolveForwardOptions } from '../../proxy/forward/forward-options.ts';
 import { redactProxyUrl, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
 import { PACE_BYTES } from '../../proxy/gc-pacer.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
+import { capYoungGeneration } from '../../server/young-generation.ts';
 import { clampConnections, readOpenFileLimit } from '../../server/fd-limit.ts';
 
 /**
@@ -105,6 +106,7 @@ export const proxyCommand: CliCommand = {
       log,
       onPrimary: () => installStatsAggregator(retireWorkerParts), // /stats and /metrics totals over workers, exited ones included
       async startWorker() {
+        capYoungGeneration(process.execArgv, env.NODE_OPTIONS); // RSS under load (server/young-generation.ts)
         const proxyServer = createProxyServer(options);
         await proxyServer.proxy.ready();
         const address = await listen(proxyServer.server, flags.listen as HostPort);
