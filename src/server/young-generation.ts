@@ -10,8 +10,8 @@
  * back on if V8 shrinks it. The check runs after every GC (a performance observer: Node delivers GC entries between
  * two tasks of the event loop); two growths can still land in one turn, hence half the cap (a 100 ms poll instead
  * let a burst double the new space three times between two checks). With the new space held at 16 MiB and the old
- * generation growing 2x: RSS peak ~141 MiB, and 1 GiB downloads still see one mark-compact (the pathology heap-tuning.ts answers needs a young generation
- * larger than the old generation's headroom, which the cap prevents). docs/performance.md has the trade-off.
+ * generation growing 2x: RSS peak ~141 MiB, and 1 GiB downloads still see one mark-compact (the pathology
+ * heap-tuning.ts answers needs a young generation larger than the old generation's headroom, which the cap prevents). docs/performance.md has the trade-off.
  * Flags the operator gave (as node flags or in NODE_OPTIONS) are left alone.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
