@@ -12,6 +12,19 @@ interface Slot { record: CacheRecord; chunks: Buffer[]; bytes: number }
 /** Rough overhead of a record's meta, so many tiny entries also count against the bound. */
 const META_BYTES = 1024;
 
+/**
+ * A chunk as the store keeps it: a body chunk may be a slice of a larger read buffer (a socket read that also held
+ * the head or the next response), and keeping the slice would keep the whole buffer alive, uncounted. A chunk using
+ * less than half its buffer is copied into one of its own size, so what the store counts is what it holds.
+ */
+function ownBytes(chunk: Buffer): Buffer {
+  if (chunk.buffer.byteLength <= 2 * chunk.length) return chunk;
+  // not Buffer.from (its small copies share a pool slab, the same problem at a smaller scale)
+  const own = Buffer.allocUnsafeSlow(chunk.length);
+  chunk.copy(own);
+  return own;
+}
+
 export function createMemoryStore(maxBytes: number): CacheStore {
   const maxEntryBytes = Math.max(1024, Math.floor(maxBytes / 4));
   const lru = new LRUCache<string, Slot>({
@@ -40,7 +53,7 @@ export function createMemoryStore(maxBytes: number): CacheStore {
           if (chunks === null) return;
           bytes += chunk.length;
           if (bytes > maxEntryBytes) chunks = null;
-          else chunks.push(chunk);
+          else chunks.push(ownBytes(chunk));
         },
         commit: async () => {
           if (chunks === null) return false;
