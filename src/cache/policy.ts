@@ -6,7 +6,7 @@
  * reuse §4, revalidation headers §4.3.1, 304 update §4.3.4, stale-while-revalidate / stale-if-error RFC 5861).
  */
 import type CachePolicy from 'http-cache-semantics';
-import type { PolicyKit } from './policy-kit.ts';
+import { storedFields, type PolicyKit } from './policy-kit.ts';
 import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
 import { isExplicitlyShared, normalizeCacheControl, requestDirectives, withoutQualifiedDirectives } from './cache-control.ts';
 import { parseCdnCacheControl } from './cdn-cache-control.ts';
@@ -160,7 +160,7 @@ export type ReuseDecision =
  * caches must not change it (cache-tests other-date-update). Age carries the time spent in caches.
  */
 export function keepStoredDate(headers: HeaderList, policy: CachePolicy): HeaderList {
-  const date = policy.toObject().resh.date; // toObject() shape of the pinned 4.3.0 (policy-kit.ts)
+  const date = storedFields(policy).headers.date;
   if (typeof date !== 'string') return headers;
   return headers.map(([n, v]): [string, string] => (n === 'date' ? [n, date] : [n, v]));
 }
@@ -178,10 +178,10 @@ export function freshnessLeft(policy: CachePolicy): number {
 export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList): ReuseDecision {
   if (hasHeader(reqHeaders, 'cookie') && !isExplicitlyShared(fromPolicyHeaders(policy.responseHeaders()))) return { kind: 'unusable', reason: 'cookie' };
   let view = policy;
-  const obj = policy.toObject();
   // Deviation (library): http-cache-semantics 4.3 forces revalidation whenever must-revalidate is present, but
   // RFC 9111 §5.2.2.2 only forbids reusing the response *once it is stale*. A fresh one is evaluated without it.
-  if (obj.rescc['must-revalidate'] !== undefined && !policy.stale()) {
+  if (storedFields(policy).directives['must-revalidate'] !== undefined && !policy.stale()) {
+    const obj = policy.toObject();
     const { 'must-revalidate': _dropped, ...rescc } = obj.rescc;
     // The toObject() shape (`rescc`, `a`) is the pinned 4.3.0's (policy-kit.ts). `a: true`: it was stored, so it was storable; without must-revalidate an Authorization request would not be.
     view = kit.restore({ ...obj, rescc, a: true });
