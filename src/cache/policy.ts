@@ -14,7 +14,7 @@ import { parseSurrogateControl } from './surrogate-control.ts';
 import { normalizeVaryValue, parseVary } from './key.ts';
 import { applyMustUnderstand, normalizeAge, normalizeExpires } from './field-repair.ts';
 
-export { createPolicyKit, heuristicFraction, MAX_HEURISTIC_SECONDS, type Clock, type PolicyKit, type PolicyObject } from './policy-kit.ts';
+export { createPolicyKit, heuristicFraction, storedFields, MAX_HEURISTIC_SECONDS, type Clock, type PolicyKit, type PolicyObject } from './policy-kit.ts';
 
 /** Request fields the cache evaluates itself against the stored response; never forwarded on a cache fill. */
 export const CLIENT_CONDITIONALS = ['if-none-match', 'if-modified-since'] as const;
@@ -23,10 +23,10 @@ export const CLIENT_CONDITIONALS = ['if-none-match', 'if-modified-since'] as con
  * The request as the policy sees it: GET (a HEAD is answered from the GET entry), the key's URI and host, and every
  * field normalised like the secondary key (C5), so the library's own Vary check agrees with ours.
  */
-export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: string }): CachePolicy.HttpRequest {
+export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: string }, only?: readonly string[]): CachePolicy.HttpRequest {
   const out: CachePolicy.Headers = {};
   for (const [name] of headers) {
-    if (name in out) continue;
+    if (name in out || (only !== undefined && !only.includes(name))) continue;
     out[name] = normalizeVaryValue(name, headers);
   }
   const cc = out['cache-control'];
@@ -34,6 +34,12 @@ export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: 
   out.host = uri.host;
   return { method: 'GET', url: uri.path, headers: out };
 }
+
+/**
+ * The request fields http-cache-semantics 4.3.0 reads when it judges a stored response without Vary against a request
+ * (`evaluateRequest`: Cache-Control and Pragma; Host is set from the key): the hit path normalises only these.
+ */
+export const REUSE_REQUEST_FIELDS = ['cache-control', 'pragma'] as const;
 
 /** The response as received, fields joined (set-cookie never reaches the store, so joined values are safe). */
 export function toPolicyResponse(status: number, headers: HeaderList): CachePolicy.HttpResponse {

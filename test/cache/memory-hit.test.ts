@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMemoryStore } from '../../src/cache/memory-store.ts';
-import { createPolicyKit } from '../../src/cache/policy.ts';
+import { createPolicyKit, decideReuse, REUSE_REQUEST_FIELDS, toPolicyRequest } from '../../src/cache/policy.ts';
 import type { EntryRecord } from '../../src/cache/store.ts';
 import { WholeBody } from '../../src/proxy/whole-body.ts';
 
@@ -49,5 +49,26 @@ describe('memory-store hit', () => {
     assert.equal(kit.restore(policy), a, 'parsed once per record');
     assert.notEqual(kit.restore({ ...policy }), a);
     assert.equal(a.maxAge(), 60);
+  });
+
+  test('without Vary, judging reuse on the few fields the library reads decides as judging it on all of them', () => {
+    const uri = { host: 'h', path: '/a' };
+    const stored = [
+      kit.restore(policy),
+      kit.restore(kit.create({ method: 'GET', url: '/a', headers: { host: 'h' } }, { status: 200, headers: { 'cache-control': 'max-age=60, must-revalidate', etag: '"x"' } }).toObject()),
+      kit.restore(kit.create({ method: 'GET', url: '/a', headers: { host: 'h' } }, { status: 200, headers: { 'cache-control': 'max-age=1, stale-while-revalidate=60', date: new Date(990_000).toUTCString() } }).toObject()),
+    ];
+    const requests: Array<Array<[string, string]>> = [
+      [], [['cache-control', 'no-cache']], [['pragma', 'no-cache']], [['cache-control', 'max-age=0']], [['cache-control', 'MAX-AGE=0']],
+      [['cache-control', 'min-fresh=120']], [['cache-control', 'max-stale']], [['authorization', 'Bearer x']], [['if-none-match', '"x"'], ['accept', '*/*']],
+      [['cache-control', 'only-if-cached'], ['user-agent', 'u']], [['cookie', 'a=b']],
+    ];
+    for (const p of stored) {
+      for (const headers of requests) {
+        const full = decideReuse(kit, p, toPolicyRequest(headers, uri), headers);
+        const few = decideReuse(kit, p, toPolicyRequest(headers, uri, REUSE_REQUEST_FIELDS), headers);
+        assert.deepEqual(few, full, JSON.stringify(headers));
+      }
+    }
   });
 });
