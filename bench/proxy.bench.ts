@@ -1,5 +1,6 @@
 /**
- * @module Reverse-proxy benchmark (issue 3): ferry vs node-http-proxy vs @fastify/http-proxy, and the origin direct.
+ * @module Reverse-proxy benchmark (issues 3, 18): ferry vs node-floor (a bare undici pass-through, peers/node-floor.mjs,
+ * the floor every candidate is reported against) vs node-http-proxy vs @fastify/http-proxy, and the origin direct.
  * - small GET: autocannon (a separate process) req/s and p99, plus the proxy's CPU time per request from
  *   /proc/<pid>/stat (the figure least disturbed by noise);
  * - 1 GiB download and upload: throughput and the proxy's peak RSS (sampled every 50 ms), with curl as the client
@@ -7,16 +8,18 @@
  *   (the node:http client alone costs ~1 s of CPU per GiB received, curl ~0.3 s); node:http client without curl.
  * The proxy under test is pinned to CPU 0, origin + load generator + this process to CPU 1 (taskset). Candidates are
  * interleaved and each figure is the median of REPS runs. ferry runs compiled (dist/, as `npm ci` installs it) with
- * --log-level warn, like the peers which log nothing; a second ferry row keeps the access log on, a third runs
- * createProxyServer without the CLI (which also loads the modules of the other roles).
+ * the defaults a user runs (access log on, stdout to a file); a second row with --log-level warn (no access log,
+ * like the peers which log nothing), a third runs createProxyServer without the CLI. The small-GET figures are also
+ * drawn into docs/performance.svg (bench/plot.ts).
  * Env: FERRY_BENCH_SECONDS (default 5), FERRY_BENCH_BYTES (default 1 GiB), FERRY_BENCH_REPS (default 3),
  * FERRY_BENCH_TRANSFER_REPS (default 5: transfers swing more than small GETs on a shared machine),
  * FERRY_BENCH_BASELINE (a git revision: adds that revision's ferry rows, small GET only, for before/after).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildBaseline, buildFerry, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, patternFile, rss, sampleRss, upload as nodeUpload, ROOT, startPinned } from './transfer.ts';
+import { barChart } from './plot.ts';
+import { buildBaseline, buildFerry, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, patternFile, rss, sampleRss, upload as nodeUpload, ROOT, startPinned, startPinnedLogToFile } from './transfer.ts';
 import type { BenchContext, BenchReport, BenchResult } from './run.ts';
 import { nativePeers } from './peers/native-proxies.ts';
 
@@ -30,6 +33,8 @@ const LOAD_CPU = '1';
 const MIB = 1024 * 1024;
 
 interface Running { name: string; url: string; proc: ChildProcess | null }
+const FLOOR = 'node-floor';
+const WARN = 'ferry, --log-level warn';
 
 
 const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
@@ -61,7 +66,7 @@ interface Figures { rps: number[]; p99: number[]; cpuUs: number[]; errors: numbe
 
 export async function run(ctx: BenchContext): Promise<BenchReport> {
   try { execFileSync('taskset', ['-pc', LOAD_CPU, String(process.pid)], { stdio: 'ignore' }); } catch { ctx.log('taskset unavailable: running unpinned'); }
-  ctx.log('building ferry (tsc → node_modules/.cache/ferry-bench/dist)');
+  ctx.log('building ferry (tsc → node_modules/.cache/<checkout>-ferry-bench/dist)');
   const dist = buildFerry('ferry-bench/dist');
 
   const procs: ChildProcess[] = [];
@@ -86,23 +91,25 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
       starters.set(name, start);
     };
     const node = (args: (origin: string) => string[]) => (origin: string) => startPinned(PROXY_CPU, args(origin));
-    await add('ferry', node((o) => [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o, '--log-level', 'warn']));
+    const logged = (args: (origin: string) => string[]) => (origin: string) => startPinnedLogToFile(PROXY_CPU, args(origin));
+    await add('ferry', logged((o) => [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o]));
+    await add(FLOOR, node((o) => ['bench/peers/node-floor.mjs', o]));
     await add('node-http-proxy', node((o) => ['bench/peers/node-http-proxy.mjs', o]));
     await add('@fastify/http-proxy', node((o) => ['bench/peers/fastify-http-proxy.mjs', o]));
-    await add('ferry, access log on', node((o) => [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o]));
+    await add(WARN, node((o) => [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o, '--log-level', 'warn']));
     await add('ferry as a library', node((o) => ['bench/peers/ferry-lib.mjs', dist, o]));
     // FERRY_BENCH_BASELINE=<git rev>: the same two ferry rows built from that revision, for before/after in one run
     const baseline = process.env.FERRY_BENCH_BASELINE;
     if (baseline) {
       ctx.log(`building the baseline ferry at ${baseline}`);
       const base = buildBaseline(baseline);
-      await add(`ferry @${baseline}`, node((o) => [`${base}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o, '--log-level', 'warn']));
-      await add(`ferry @${baseline}, access log on`, node((o) => [`${base}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o]));
+      await add(`ferry @${baseline}`, logged((o) => [`${base}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o]));
+      await add(`ferry @${baseline}, --log-level warn`, node((o) => [`${base}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', o, '--log-level', 'warn']));
     }
     const natives = nativePeers();
     ctx.log(natives.length ? `native references: ${natives.map((n) => n.name).join(', ')}` : 'no nginx or haproxy here: native reference rows skipped');
     for (const n of natives) await add(n.name, (o) => n.start(o, PROXY_CPU));
-    const transferNames = new Set(['direct (no proxy)', 'ferry', 'node-http-proxy', '@fastify/http-proxy', ...natives.map((n) => n.name)]);
+    const transferNames = new Set(['direct (no proxy)', 'ferry', FLOOR, 'node-http-proxy', '@fastify/http-proxy', ...natives.map((n) => n.name)]);
 
     const figs = new Map<string, Figures>(candidates.map((c) => [c.name, { rps: [], p99: [], cpuUs: [], errors: 0, down: [], up: [], peakDown: [], peakUp: [], cpuDown: [], cpuUp: [], idle: NaN }]));
     for (const c of candidates) {
@@ -185,9 +192,15 @@ function report(names: string[], figs: Map<string, Figures>, transfer: Set<strin
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
+    `| candidate ÷ ${FLOOR} | small GET req/s | CPU per request (lower is better) | download | upload |`,
+    '|---|---:|---:|---:|---:|',
+    ...names.filter((n) => n !== FLOOR && n !== 'direct (no proxy)').map((n) => `| ${n} | ${ratio(m(n, 'rps'), m(FLOOR, 'rps'))} | ${ratio(m(n, 'cpuUs'), m(FLOOR, 'cpuUs'))} | ${transfer.has(n) ? ratio(m(n, 'down'), m(FLOOR, 'down')) : ''} | ${transfer.has(n) ? ratio(m(n, 'up'), m(FLOOR, 'up')) : ''} |`),
+    '',
+    `Targets (issue 18): ferry's CPU per request ≤ 1.25x ${FLOOR}; the access log ≤ 5 µs over --log-level warn (here ${fmt(m('ferry', 'cpuUs') - m(WARN, 'cpuUs'), 1)} µs).`,
+    '',
     '| ratio (ferry ÷ peer) | node-http-proxy | @fastify/http-proxy | target |',
     '|---|---:|---:|---|',
-    `| small GET req/s | ${ratio(m('ferry', 'rps'), m('node-http-proxy', 'rps'))} | ${ratio(m('ferry', 'rps'), m('@fastify/http-proxy', 'rps'))} | ≥ 1.5x / ≥ 1.2x |`,
+    `| small GET req/s | ${ratio(m('ferry', 'rps'), m('node-http-proxy', 'rps'))} | ${ratio(m('ferry', 'rps'), m('@fastify/http-proxy', 'rps'))} | ≥ 1.6x / ≥ 1.3x |`,
     `| CPU per request (lower is better) | ${ratio(m('ferry', 'cpuUs'), m('node-http-proxy', 'cpuUs'))} | ${ratio(m('ferry', 'cpuUs'), m('@fastify/http-proxy', 'cpuUs'))} | |`,
     `| download throughput | ${ratio(m('ferry', 'down'), m('node-http-proxy', 'down'))} | ${ratio(m('ferry', 'down'), m('@fastify/http-proxy', 'down'))} | ≥ 1.2x node-http-proxy |`,
     `| upload throughput | ${ratio(m('ferry', 'up'), m('node-http-proxy', 'up'))} | ${ratio(m('ferry', 'up'), m('@fastify/http-proxy', 'up'))} | ≥ 1.2x node-http-proxy |`,
@@ -209,16 +222,22 @@ function report(names: string[], figs: Map<string, Figures>, transfer: Set<strin
       lines.push('', `Upload control: HAProxy with 64 KiB buffers (Node's read size) uploads at ${ratio(m('HAProxy, 64 KiB buffers', 'up'), m('HAProxy', 'up'))} of HAProxy with its default 16 KiB, using ${ratio(m('HAProxy, 64 KiB buffers', 'cpuUp'), m('HAProxy', 'cpuUp'))} of its proxy CPU per GiB: with curl and the origin on one core, the upload figure is bounded by that load core, and 64 KiB reads cost it more.`);
     }
   }
-  const base = names.find((n) => n.startsWith('ferry @') && !n.endsWith('access log on'));
+  const base = names.find((n) => n.startsWith('ferry @') && !n.endsWith('--log-level warn'));
   if (base) {
     lines.push(
       '',
       `| this tree ÷ ${base.slice('ferry '.length)} | small GET req/s | CPU per request (lower is better) |`,
       '|---|---:|---:|',
-      `| log level warn | ${ratio(m('ferry', 'rps'), m(base, 'rps'))} | ${ratio(m('ferry', 'cpuUs'), m(base, 'cpuUs'))} |`,
-      `| access log on (the default) | ${ratio(m('ferry, access log on', 'rps'), m(`${base}, access log on`, 'rps'))} | ${ratio(m('ferry, access log on', 'cpuUs'), m(`${base}, access log on`, 'cpuUs'))} |`,
+      `| defaults (access log to a file) | ${ratio(m('ferry', 'rps'), m(base, 'rps'))} | ${ratio(m('ferry', 'cpuUs'), m(base, 'cpuUs'))} |`,
+      `| --log-level warn | ${ratio(m(WARN, 'rps'), m(`${base}, --log-level warn`, 'rps'))} | ${ratio(m(WARN, 'cpuUs'), m(`${base}, --log-level warn`, 'cpuUs'))} |`,
     );
   }
+  // the plot: CPU per request and req/s per candidate (the proxies; 'direct' has no proxy CPU to show)
+  const plotted = names.filter((n) => n !== 'direct (no proxy)');
+  writeFileSync(`${ROOT}docs/performance.svg`, barChart(plotted, [
+    { title: 'proxy CPU µs per small GET (lower is better)', values: plotted.map((n) => m(n, 'cpuUs')), digits: 1 },
+    { title: 'small GET req/s (higher is better)', values: plotted.map((n) => m(n, 'rps')) },
+  ], (n) => n.startsWith('ferry')));
   const results: BenchResult[] = [];
   for (const n of names) {
     results.push({ name: `${n}: small GET`, value: m(n, 'rps'), unit: 'req/s' });

@@ -6,14 +6,19 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { closeSync, copyFileSync, cpSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Builds go under node_modules/.cache, per checkout: git worktrees of this repository may share one node_modules
+ * (a symlink), and two of them benchmarking at once must not overwrite each other's build.
+ */
+const CACHE = `${ROOT}node_modules/.cache/${basename(ROOT)}-`;
 
 /** Compiles ferry into node_modules/.cache/<name> (the package runs from dist/, so that is what is measured). */
 export function buildFerry(name: string): string {
-  const dist = `${ROOT}node_modules/.cache/${name}`;
+  const dist = `${CACHE}${name}`;
   rmSync(dist, { recursive: true, force: true });
   try {
     execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', dist, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
@@ -30,7 +35,7 @@ export function buildFerry(name: string): string {
  * Returns the dist folder of that build.
  */
 export function buildBaseline(rev: string): string {
-  const tree = `${ROOT}node_modules/.cache/ferry-baseline`;
+  const tree = `${CACHE}ferry-baseline`;
   rmSync(tree, { recursive: true, force: true });
   execFileSync('git', ['worktree', 'prune'], { cwd: ROOT, stdio: 'ignore' });
   execFileSync('git', ['worktree', 'add', '--force', '--detach', tree, rev], { cwd: ROOT, stdio: 'ignore' });
@@ -57,6 +62,24 @@ export function startPinned(cpu: string, args: string[]): Promise<{ proc: ChildP
     proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
   });
 }
+
+/**
+ * `node ARGS` pinned to `cpu` with its stdout (the access log) written to a file in the temp folder, as a user runs
+ * ferry (`ferry proxy … > access.log`); resolves with the URL of the "listening" line once the file shows it.
+ */
+export function startPinnedLogToFile(cpu: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const log = join(tmpdir(), `ferry-bench-${process.pid}-${++logFiles}.log`);
+  const proc = spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', openSync(log, 'w'), 'pipe'] });
+  proc.once('exit', () => rmSync(log, { force: true }));
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 20_000;
+    const poll = setInterval(() => {
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(readFileSync(log, 'utf8'));
+      if (m) { clearInterval(poll); resolve({ proc, url: m[1]! }); } else if (Date.now() > deadline || proc.exitCode !== null) { clearInterval(poll); reject(new Error(`${args.join(' ')} did not start`)); }
+    }, 50);
+  });
+}
+let logFiles = 0;
 
 const MIB = 1024 * 1024;
 /** The bench origin's pattern (byte i = i mod 251), a whole number of periods so blocks can be repeated. */

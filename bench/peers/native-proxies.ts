@@ -19,7 +19,7 @@ export interface NativePeer {
   start(upstream: string, cpu: string): Promise<{ proc: ChildProcess; url: string }>;
 }
 
-function installed(bin: string): boolean {
+export function installed(bin: string): boolean {
   return spawnSync(bin, ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
@@ -93,7 +93,7 @@ backend origin
 `;
 }
 
-async function startWith(name: string, cpu: string, write: (dir: string, port: number) => string[]): Promise<{ proc: ChildProcess; url: string }> {
+export async function startWith(name: string, cpu: string, write: (dir: string, port: number) => string[]): Promise<{ proc: ChildProcess; url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-native-'));
   const port = await freePort();
   const argv = write(dir, port);

@@ -15,6 +15,7 @@ import { discard, policyRequestOf, withOutcome } from './cache-request.ts';
 import type { CacheOutcome } from './cache-status.ts';
 import { clientWantsNotModified, notModifiedHeaders } from './conditional.ts';
 import { entryKeyFor, type Lookup } from './cache-lookup.ts';
+import { storeWhole, takeWholeBody } from './fill-whole.ts';
 import { CLIENT_CONDITIONALS, decideStore, retentionMs, type StoreDecision } from './policy.ts';
 import type { FlightOutcome } from './single-flight.ts';
 import type { EntryRecord } from './store.ts';
@@ -90,6 +91,13 @@ async function writeToStore(deps: CacheDeps, f: Fill, res: ProxiedResponse, deci
   if (res.body === null) {
     const r = ended(await writer.commit().then((ok) => (ok ? 'stored' : 'not-stored'), () => 'not-stored' as const));
     return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, res, outcome), stored: Promise.resolve(r) };
+  }
+  const whole = takeWholeBody(res.body, expected);
+  if (whole !== null) {
+    // All of it is here already: one store write, one client write (fill-whole.ts).
+    const { body, result } = await storeWhole(writer, whole);
+    const r = ended(result);
+    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, { head: res.head, body }, outcome), stored: Promise.resolve(r) };
   }
   let teeEnded!: (r: FlightOutcome) => void;
   const stored = new Promise<FlightOutcome>((resolve) => { teeEnded = (r) => resolve(ended(r)); });

@@ -23,9 +23,9 @@ export function withOutcome(ctx: RequestContext, res: ProxiedResponse, outcome: 
   return { head: { ...res.head, headers: appendCacheStatus(res.head.headers, value) }, body: res.body };
 }
 
-/** The request as http-cache-semantics sees it. */
-export function policyRequestOf(head: RequestHead, parts: KeyParts): CachePolicy.HttpRequest {
-  return toPolicyRequest(head.headers, { host: formatCacheUri({ ...parts, path: '' }).replace(/^https?:\/\//, ''), path: parts.path });
+/** The request as http-cache-semantics sees it; `only`: just those fields (policy.ts REUSE_REQUEST_FIELDS). */
+export function policyRequestOf(head: RequestHead, parts: KeyParts, only?: readonly string[]): CachePolicy.HttpRequest {
+  return toPolicyRequest(head.headers, { host: formatCacheUri({ ...parts, path: '' }).replace(/^https?:\/\//, ''), path: parts.path }, only);
 }
 
 /** The request without Range/If-Range: a refill fetches the whole representation (the client then gets it whole). */

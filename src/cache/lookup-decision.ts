@@ -14,7 +14,7 @@ import type { HeaderList } from '../http/headers.ts';
 import type { RequestHead } from '../proxy/phases.ts';
 import { policyRequestOf } from './cache-request.ts';
 import { hasRequestBody, type KeyParts } from './key.ts';
-import { decideReuse, requestDirectives, type PolicyKit } from './policy.ts';
+import { decideReuse, requestDirectives, REUSE_REQUEST_FIELDS, storedFields, type PolicyKit } from './policy.ts';
 import type { EntryRecord } from './store.ts';
 
 export type LookupDecision =
@@ -48,7 +48,10 @@ export function decideLookup(kit: PolicyKit, head: RequestHead, parts: KeyParts,
     if (onlyIfCached) return { kind: 'miss', reason: 'only-if-cached', found: false };
     return { kind: 'miss', reason: stored.varyMiss ? 'vary-miss' : 'miss', found: false };
   }
-  const d = decideReuse(kit, kit.restore(stored.record.policy), policyRequestOf(head, parts), head.headers);
+  const policy = kit.restore(stored.record.policy);
+  // Without Vary the library reads only a few request fields: normalise just those (the hit path's largest cost).
+  const only = storedFields(policy).headers.vary === undefined ? REUSE_REQUEST_FIELDS : undefined;
+  const d = decideReuse(kit, policy, policyRequestOf(head, parts, only), head.headers);
   if (d.kind === 'fresh' || d.kind === 'stale-while-revalidate') return d;
   if (onlyIfCached) return { kind: 'miss', reason: 'only-if-cached', found: true };
   if (d.kind === 'unusable') return { kind: 'bypass', reason: d.reason };

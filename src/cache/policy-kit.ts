@@ -16,7 +16,17 @@ export type Clock = () => number;
 
 export interface PolicyKit {
   create(req: CachePolicy.HttpRequest, res: CachePolicy.HttpResponse): CachePolicy;
+  /** The policy of a stored record; the same object for the same record (kept parsed: see createPolicyKit). */
   restore(obj: PolicyObject): CachePolicy;
+}
+
+/**
+ * The stored response's fields and its parsed Cache-Control, read without `toObject()` (which allocates a copy per
+ * call, and the hit path asks on every request). Private fields of the pinned 4.3.0: see this module's header.
+ */
+export function storedFields(policy: CachePolicy): { headers: CachePolicy.Headers; directives: Record<string, string | true> } {
+  const self = policy as unknown as { _resHeaders: CachePolicy.Headers; _rescc: Record<string, string | true> };
+  return { headers: self._resHeaders, directives: self._rescc };
 }
 
 /** Upper bound of heuristic freshness (RELIABILITY C4: "10 % of its age, capped"); Squid's default cap is 3 days. */
@@ -64,8 +74,16 @@ export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
       try { return super.storable(); } finally { self._status = status; }
     }
   }
+  // A store that hands back the same record object on every read (the memory store) gets the same policy back:
+  // a CachePolicy is not changed by any method after construction (4.3.0: only its constructor and fromObject assign
+  // fields), so one parsed policy can answer every hit. Other stores build new records per read: a miss here.
+  const parsed = new WeakMap<PolicyObject, CachePolicy>();
   return {
     create: (req, res) => new ClockedPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) }),
-    restore: (obj) => ClockedPolicy.fromObject(obj),
+    restore: (obj) => {
+      let policy = parsed.get(obj);
+      if (policy === undefined) { policy = ClockedPolicy.fromObject(obj); parsed.set(obj, policy); }
+      return policy;
+    },
   };
 }

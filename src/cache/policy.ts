@@ -6,7 +6,7 @@
  * reuse §4, revalidation headers §4.3.1, 304 update §4.3.4, stale-while-revalidate / stale-if-error RFC 5861).
  */
 import type CachePolicy from 'http-cache-semantics';
-import type { PolicyKit } from './policy-kit.ts';
+import { storedFields, type PolicyKit } from './policy-kit.ts';
 import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
 import { isExplicitlyShared, normalizeCacheControl, requestDirectives, withoutQualifiedDirectives } from './cache-control.ts';
 import { parseCdnCacheControl } from './cdn-cache-control.ts';
@@ -14,7 +14,7 @@ import { parseSurrogateControl } from './surrogate-control.ts';
 import { normalizeVaryValue, parseVary } from './key.ts';
 import { applyMustUnderstand, normalizeAge, normalizeExpires } from './field-repair.ts';
 
-export { createPolicyKit, heuristicFraction, MAX_HEURISTIC_SECONDS, type Clock, type PolicyKit, type PolicyObject } from './policy-kit.ts';
+export { createPolicyKit, heuristicFraction, storedFields, MAX_HEURISTIC_SECONDS, type Clock, type PolicyKit, type PolicyObject } from './policy-kit.ts';
 
 /** Request fields the cache evaluates itself against the stored response; never forwarded on a cache fill. */
 export const CLIENT_CONDITIONALS = ['if-none-match', 'if-modified-since'] as const;
@@ -23,10 +23,10 @@ export const CLIENT_CONDITIONALS = ['if-none-match', 'if-modified-since'] as con
  * The request as the policy sees it: GET (a HEAD is answered from the GET entry), the key's URI and host, and every
  * field normalised like the secondary key (C5), so the library's own Vary check agrees with ours.
  */
-export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: string }): CachePolicy.HttpRequest {
+export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: string }, only?: readonly string[]): CachePolicy.HttpRequest {
   const out: CachePolicy.Headers = {};
   for (const [name] of headers) {
-    if (name in out) continue;
+    if (name in out || (only !== undefined && !only.includes(name))) continue;
     out[name] = normalizeVaryValue(name, headers);
   }
   const cc = out['cache-control'];
@@ -34,6 +34,12 @@ export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: 
   out.host = uri.host;
   return { method: 'GET', url: uri.path, headers: out };
 }
+
+/**
+ * The request fields http-cache-semantics 4.3.0 reads when it judges a stored response without Vary against a request
+ * (`evaluateRequest`: Cache-Control and Pragma; Host is set from the key): the hit path normalises only these.
+ */
+export const REUSE_REQUEST_FIELDS = ['cache-control', 'pragma'] as const;
 
 /** The response as received, fields joined (set-cookie never reaches the store, so joined values are safe). */
 export function toPolicyResponse(status: number, headers: HeaderList): CachePolicy.HttpResponse {
@@ -160,7 +166,7 @@ export type ReuseDecision =
  * caches must not change it (cache-tests other-date-update). Age carries the time spent in caches.
  */
 export function keepStoredDate(headers: HeaderList, policy: CachePolicy): HeaderList {
-  const date = policy.toObject().resh.date; // toObject() shape of the pinned 4.3.0 (policy-kit.ts)
+  const date = storedFields(policy).headers.date;
   if (typeof date !== 'string') return headers;
   return headers.map(([n, v]): [string, string] => (n === 'date' ? [n, date] : [n, v]));
 }
@@ -178,10 +184,10 @@ export function freshnessLeft(policy: CachePolicy): number {
 export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolicy.HttpRequest, reqHeaders: HeaderList): ReuseDecision {
   if (hasHeader(reqHeaders, 'cookie') && !isExplicitlyShared(fromPolicyHeaders(policy.responseHeaders()))) return { kind: 'unusable', reason: 'cookie' };
   let view = policy;
-  const obj = policy.toObject();
   // Deviation (library): http-cache-semantics 4.3 forces revalidation whenever must-revalidate is present, but
   // RFC 9111 §5.2.2.2 only forbids reusing the response *once it is stale*. A fresh one is evaluated without it.
-  if (obj.rescc['must-revalidate'] !== undefined && !policy.stale()) {
+  if (storedFields(policy).directives['must-revalidate'] !== undefined && !policy.stale()) {
+    const obj = policy.toObject();
     const { 'must-revalidate': _dropped, ...rescc } = obj.rescc;
     // The toObject() shape (`rescc`, `a`) is the pinned 4.3.0's (policy-kit.ts). `a: true`: it was stored, so it was storable; without must-revalidate an Authorization request would not be.
     view = kit.restore({ ...obj, rescc, a: true });

@@ -7,6 +7,10 @@
  * Keys: `<prefix>r:{<sha256(key)>}` → JSON {record, body, chunks}; `<prefix>b:{<sha256(key)>}:<body id>:<i>` →
  * chunk i. The `{…}` hash tag puts an entry's record and chunks on one Redis Cluster slot, so the MULTI that
  * refreshes them and the DEL that drops them work on a cluster too (redis-connect.ts).
+ *
+ * A hit takes one round trip when the body fits one chunk (issue 18; before: the record was read twice, then each
+ * chunk): a script defined once with ioredis `defineCommand` (sent by EVALSHA, loaded on NOSCRIPT) returns the
+ * record and its first chunk together, and `openBody` starts from what `get` fetched for that record object.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -21,6 +25,25 @@ const CHUNK_GRACE_MS = 60_000;
 
 interface Stored { record: CacheRecord; body: string | null; chunks: number }
 
+/**
+ * KEYS[1] the record, ARGV[1] the chunk key prefix: the record and, when it names a body, that body's chunk 0, read
+ * atomically (so the chunk is the record's). The chunk key is built from the record; it carries the record's hash tag,
+ * so on Redis Cluster both live in one slot (a key not named in KEYS, which a cluster serves when it is in the slot).
+ */
+const READ_WITH_FIRST_CHUNK = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local ok, stored = pcall(cjson.decode, raw)
+if not ok or type(stored) ~= 'table' or type(stored.body) ~= 'string' then return {raw} end
+return {raw, redis.call('GET', ARGV[1] .. stored.body .. ':0')}
+`;
+
+/** What `get` read with an entry record, for `openBody` on the same record object (no second read). */
+interface Prefetched { body: string; chunks: number; first: Buffer | null }
+
+type ReadReply = [Buffer] | [Buffer, Buffer | null] | null;
+interface ScriptedRedis { ferryReadFirstBuffer(key: string, chunkPrefix: string): Promise<ReadReply> }
+
 export interface RedisStoreOptions { prefix?: string; maxEntryBytes?: number }
 
 /** Connects (waiting up to `connectTimeoutMs` for Redis; if it is down, the store starts anyway and answers "miss"). */
@@ -33,6 +56,9 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
   // requests go to the origin instead of waiting on reconnects.
   const redis = createRedisClient(url);
   redis.on('error', () => { /* reported per command; reconnects on its own */ });
+  redis.defineCommand('ferryReadFirst', { numberOfKeys: 1, lua: READ_WITH_FIRST_CHUNK });
+  const scripted = redis as unknown as ScriptedRedis;
+  const prefetched = new WeakMap<CacheRecord, Prefetched>();
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     once(redis, 'ready').catch(() => {}),
@@ -51,15 +77,34 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
     try { return JSON.parse(raw) as Stored; } catch { return null; }
   }
 
+  /** The record, with its first chunk remembered for openBody; one round trip. */
+  async function readWithFirstChunk(key: string): Promise<CacheRecord | null> {
+    // (rejects when Redis does not answer: the cache then bypasses it, store-health.ts)
+    const reply = await scripted.ferryReadFirstBuffer(recordKey(key), `${prefix}b:{${slot(key)}}:`);
+    if (reply === null) return null;
+    let stored: Stored;
+    try { stored = JSON.parse(reply[0].toString()) as Stored; } catch { return null; }
+    if (stored.body !== null && stored.record.kind === 'entry') {
+      prefetched.set(stored.record, { body: stored.body, chunks: stored.chunks, first: reply[1] ?? null });
+    }
+    return stored.record;
+  }
+
   return {
     kind: 'redis',
     maxEntryBytes,
-    get: async (key) => (await read(key))?.record ?? null,
+    get: readWithFirstChunk,
     async openBody(key, record: EntryRecord) {
       const chunkKey = chunkKeyOf(key);
-      const stored = await read(key);
-      if (stored === null || stored.body === null || stored.record.kind !== 'entry') throw new Error('entry gone');
-      const { body, chunks } = stored;
+      let ahead = prefetched.get(record);
+      prefetched.delete(record);
+      if (ahead === undefined) {
+        const stored = await read(key);
+        if (stored === null || stored.body === null || stored.record.kind !== 'entry') throw new Error('entry gone');
+        ahead = { body: stored.body, chunks: stored.chunks, first: null };
+      }
+      const { body, chunks } = ahead;
+      let first = ahead.first;
       let i = 0;
       let seen = 0;
       return new Readable({
@@ -70,7 +115,9 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
               this.push(null);
               return;
             }
-            const buf = await redis.getBuffer(chunkKey(body, i++));
+            const buf = i === 0 && first !== null ? first : await redis.getBuffer(chunkKey(body, i));
+            i++;
+            first = null;
             if (buf === null) throw new Error('cached body chunk expired');
             seen += buf.length;
             this.push(buf);

@@ -10,6 +10,7 @@ import { FerryError } from '../errors.ts';
 import type { HeaderList } from '../http/headers.ts';
 import { toFlatHeaders } from '../http/headers.ts';
 import { formatInterimHead, interimToRelay } from '../http/interim.ts';
+import { WholeBody } from './whole-body.ts';
 import { continueAlreadySent, markClosing, requestLimitReached } from '../server/connection.ts';
 import { completeReplyHeaders, writeRawReply } from '../server/reply-writer.ts';
 import { addH2Trailers, cutResponse, isH2Response, relayTrailersOnEnd, responseHeadersFor, sendH2Interim } from './h2-entry.ts';
@@ -96,6 +97,12 @@ export function sendResponse(p: Phases, ctx: RunContext, res: ServerResponse, re
     const chunk = body.read() as Buffer | null;
     addH2Trailers(res, body.trailers);
     if (chunk !== null) { ctx.bytesOut += chunk.length; onBodyBytes?.(chunk.length); res.end(chunk); } else res.end();
+    return;
+  }
+  if (body instanceof WholeBody && body.readableLength === 0 && !body.readableFlowing && !body.readableEnded) {
+    // A stored body, all in memory (whole-body.ts): one write, as above; the stream itself is never read.
+    const bytes = body.bytes;
+    ctx.bytesOut += bytes.length; onBodyBytes?.(bytes.length); res.end(bytes);
     return;
   }
   // (before pipe: its own 'end' listener ends the response)

@@ -1,4 +1,5 @@
 /** @module The one access-log line per request that every role writes (JSON via pino, `event: "access"`). */
+import { writeAccessLine } from './access-line.ts';
 import type { Logger } from './logger.ts';
 
 export interface AccessRecord {
@@ -39,5 +40,7 @@ function accessLogger(log: Logger): Logger {
 
 export function logAccess(log: Logger, record: AccessRecord): void {
   const level = record.status >= 500 || record.error !== undefined ? 'warn' : 'info';
-  accessLogger(log)[level](record, `${record.method} ${record.path} ${record.status}`);
+  const msg = `${record.method} ${record.path} ${record.status}`;
+  // ferry's own loggers: the same line built directly (server/access-line.ts); any other logger: through pino
+  if (!writeAccessLine(log, level, record, msg)) accessLogger(log)[level](record, msg);
 }

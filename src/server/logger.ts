@@ -1,5 +1,6 @@
 /** @module The structured logger (pino, JSON lines on stdout). Owns no policy about what is logged. */
 import { pino, type Logger } from 'pino';
+import { registerDirectLines } from './access-line.ts';
 import { createLineBatcher } from './line-batcher.ts';
 
 export type { Logger };
@@ -22,13 +23,19 @@ export function createLogger(role: string, level: LogLevel = 'info', fd = 1): Lo
     capBytes: MAX_BUFFERED_BYTES,
     reportDropped: (lines) => logger.warn({ event: 'log-dropped', lines }, `${lines} log lines dropped: the log destination did not keep up`),
   });
-  const logger = pino({
+  const logger = pino(loggerOptions(role, level), batcher);
+  registerDirectLines(logger, batcher, isoTimeCached);
+  return logger;
+}
+
+/** pino's options for ferry's loggers: no hooks, serializers or redaction (server/access-line.ts relies on it). */
+export function loggerOptions(role: string, level: LogLevel): pino.LoggerOptions {
+  return {
     level,
     base: { role },
     timestamp: isoTimeCached,
     formatters: { level: (label) => ({ level: label }) },
-  }, batcher);
-  return logger;
+  };
 }
 
 const BATCH_CHARS = 8192;

@@ -19,6 +19,7 @@ import { ROUTING_SECTIONS, routingFromFile } from '../routing-sections.ts';
 import { describeUpstreamProxy, resolveUpstreamProxy } from '../../proxy/upstream-proxy.ts';
 import { PACE_BYTES } from '../../proxy/gc-pacer.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
+import { capYoungGeneration } from '../../server/young-generation.ts';
 import { clampConnections, readOpenFileLimit } from '../../server/fd-limit.ts';
 
 /**
@@ -116,15 +117,18 @@ export const proxyCommand: CliCommand = {
       log,
       onPrimary: () => installStatsAggregator(retireWorkerParts), // /stats and /metrics totals over workers, exited ones included
       // hot reload (SIGHUP, --watch-config) and --admin-listen: reload/proxy-worker.ts
-      startWorker: () => startProxyWorker({
-        spec: proxyCommand.spec, flags, env, argv, log, options,
-        resolve: (next) => resolveProxyFlags(next, env, log),
-        announce: (o) => ({
-          upstreams: o.upstreams.map((u) => u.href),
-          ...(o.forward ? { forward: true, connectPorts: o.forward.connectPorts, proxyAuth: o.forward.credentials.length > 0 } : {}),
-          ...(o.upstreamProxy ? { upstreamProxy: describeUpstreamProxy(o.upstreamProxy) } : {}),
-        }),
-      }),
+      startWorker: () => {
+        capYoungGeneration(process.execArgv, env.NODE_OPTIONS); // RSS under load (server/young-generation.ts)
+        return startProxyWorker({
+          spec: proxyCommand.spec, flags, env, argv, log, options,
+          resolve: (next) => resolveProxyFlags(next, env, log),
+          announce: (o) => ({
+            upstreams: o.upstreams.map((u) => u.href),
+            ...(o.forward ? { forward: true, connectPorts: o.forward.connectPorts, proxyAuth: o.forward.credentials.length > 0 } : {}),
+            ...(o.upstreamProxy ? { upstreamProxy: describeUpstreamProxy(o.upstreamProxy) } : {}),
+          }),
+        });
+      },
     });
   },
 };

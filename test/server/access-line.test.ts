@@ -1,0 +1,53 @@
+/** The access line built directly (server/access-line.ts) is byte for byte the line pino writes for the same record. */
+import assert from 'node:assert/strict';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { registerDirectLines, writeAccessLine } from '../../src/server/access-line.ts';
+import { logAccess, type AccessRecord } from '../../src/server/access-log.ts';
+import { createLogger, loggerOptions, type LogLevel } from '../../src/server/logger.ts';
+
+const TIME = ',"time":"2026-12-07T04:00:00.000Z"';
+
+/** A logger with ferry's options writing into an array; `direct` registers it for the direct line. */
+function capture(level: LogLevel, direct: boolean): { log: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = { write: (s: string) => { lines.push(s); return true; } };
+  const log = pino({ ...loggerOptions('proxy', level), timestamp: () => TIME }, sink);
+  if (direct) registerDirectLines(log, sink, () => TIME);
+  return { log, lines };
+}
+
+const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 130 }), fc.constantFrom('/a?b="c"\\d', 'x'.repeat(101), '\u0000\u001f', '\ud800'));
+const num = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(Number.NaN, Infinity, -0));
+const record = fc.record({
+  requestId: text, method: text, path: text, status: fc.integer({ min: 0, max: 999 }), bytesIn: num, bytesOut: num, durationMs: num,
+  clientAddress: fc.option(text, { nil: undefined }), upstreamMs: fc.option(num, { nil: undefined }),
+  cacheStatus: fc.option(text, { nil: undefined }), error: fc.option(text, { nil: undefined }), extra: fc.option(fc.boolean(), { nil: undefined }),
+}, { requiredKeys: ['requestId', 'method', 'path', 'status', 'bytesIn', 'bytesOut', 'durationMs'] });
+
+describe('direct access line', () => {
+  it('equals what pino writes for any record (strings with quotes, control characters, lone surrogates; NaN, ±0, Infinity; optional fields absent)', () => {
+    fc.assert(fc.property(record, fc.constantFrom<LogLevel>('info', 'warn'), (r, level) => {
+      const viaPino = capture(level, false);
+      const direct = capture(level, true);
+      logAccess(viaPino.log, r as AccessRecord);
+      logAccess(direct.log, r as AccessRecord);
+      assert.deepEqual(direct.lines, viaPino.lines);
+    }), { numRuns: 2000 });
+  });
+
+  it('is taken for the loggers createLogger makes, and not for other pino loggers or records holding objects', () => {
+    const file = join(tmpdir(), `ferry-access-line-${process.pid}.log`);
+    const fd = openSync(file, 'w');
+    try {
+      const rec = { requestId: 'r', method: 'GET', path: '/', status: 200, bytesIn: 0, bytesOut: 1, durationMs: 1 };
+      assert.equal(writeAccessLine(createLogger('proxy', 'info', fd), 'info', rec, 'GET / 200'), true);
+      assert.equal(writeAccessLine(pino({ level: 'info' }, { write: () => true }), 'info', rec, 'GET / 200'), false);
+      assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, obj: { a: 1 } }, 'GET / 200'), false);
+    } finally { closeSync(fd); rmSync(file, { force: true }); }
+  });
+});
