@@ -16,6 +16,7 @@ import { createReplyWriter } from './relay-reply.ts';
 import { formatRelayStats, newRelayCounters, type RelayCounters } from './relay-stats.ts';
 import { StoreUnavailableError, type SessionStore } from './session-store.ts';
 import { SlabPool } from './slab-pool.ts';
+import { DEFAULT_SESSION_MEMORY, maxWindow } from './window-controller.ts';
 import type { TargetSession } from './target-session.ts';
 
 export interface RelayServerOptions {
@@ -27,6 +28,8 @@ export interface RelayServerOptions {
   sessionTtlMs: number;
   pollTimeoutMs: number;
   window: number;
+  /** Chunk bytes one session may hold, both directions together (--session-memory); bounds the window. Default 32 MiB. */
+  sessionMemory?: number | undefined;
   /** Ports CONNECT may reach; undefined: any. */
   connectPorts: readonly number[] | undefined;
   statsPath: string;
@@ -62,9 +65,10 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   let storeRefusals = 0;
   const writer = createReplyWriter(o.secret, () => closing);
   const ctx: MessageContext = {
-    store: o.store, window: o.window, chunkSize, pollTimeoutMs: o.pollTimeoutMs, instance: randomUUID(), agent, log, counters, owned,
-    // Up bodies (up to --max-message) and down chunks (chunkSize, a little less) share one pool: a window per direction.
-    slabs: new SlabPool(o.maxMessage, 4 * o.window),
+    store: o.store, window: maxWindow(o.window, o.sessionMemory ?? DEFAULT_SESSION_MEMORY, chunkSize), chunkSize, pollTimeoutMs: o.pollTimeoutMs, instance: randomUUID(), agent, log, counters, owned,
+    // Up bodies (up to --max-message) and down chunks (chunkSize, a little less) share one pool. It keeps --window
+    // free slabs: more, idle, were most of the RSS left after a transfer (issue 18); a larger window allocates.
+    slabs: new SlabPool(o.maxMessage, o.window),
     writer, closing: () => closing, now, onBodyBytes: o.onBodyBytes,
     secret: o.secret, statsPath: o.statsPath, maxMessage: o.maxMessage, connectPorts: o.connectPorts, waiting,
     refuse(res: ServerResponse, r: Refusal, nonce: string, session?: string, remote?: string) {

@@ -202,7 +202,7 @@ export class TargetSession {
       if (this.#ended) return false;
       const meta = await store.get(id);
       if (!meta) { this.destroy('session gone'); return false; }
-      if (mayProduce(this.#downIndex, meta.downAcked, window)) return true;
+      if (mayProduce(this.#downIndex, meta.downAcked, window, meta.downWanted)) return true;
       await store.wait(id, PUMP_WAIT_MS, this.signal);
     }
   }

@@ -25,14 +25,19 @@ function loadGc(): GcFunction | null {
   }
 }
 
-/** A byte counter that runs a scavenge every `paceBytes` counted (both directions, all requests of the process). */
-export function createScavengePacer(paceBytes: number): (relayedBytes: number) => void {
+/**
+ * A byte counter that runs a scavenge every `paceBytes` counted (both directions, all requests of the process), and,
+ * with `majorEveryBytes`, a major GC instead every that many bytes (relay-gc.ts says why the relay wants one).
+ */
+export function createScavengePacer(paceBytes: number, majorEveryBytes = Number.POSITIVE_INFINITY): (relayedBytes: number) => void {
   let since = 0;
+  let sinceMajor = 0;
   return (n) => {
     since += n;
     if (since < paceBytes) return;
+    sinceMajor += since;
     since = 0;
     if (gc === undefined) gc = loadGc();
-    gc?.({ type: 'minor' });
+    if (sinceMajor >= majorEveryBytes) { sinceMajor = 0; gc?.({ type: 'major', execution: 'async' }); } else gc?.({ type: 'minor' });
   };
 }

@@ -7,7 +7,8 @@ const SHARED: readonly FlagSpec[] = [
   { name: 'session-ttl', type: 'duration', help: 'idle time after which a session and its resources are freed', default: '5m' },
   { name: 'poll-timeout', type: 'duration', help: 'longest a long poll for response data waits (keep under the gateway timeout)', default: '20s' },
   { name: 'stats-path', type: 'string', help: 'path of the JSON statistics page ("" disables)', default: '/stats', placeholder: 'PATH' },
-  { name: 'window', type: 'int', help: 'chunks in flight (client) or held unconfirmed (server) per direction and session', default: '4' },
+  { name: 'window', type: 'int', help: 'chunks in flight (client) or held unconfirmed (server) per direction and session, to start with and at least', default: '4' },
+  { name: 'session-memory', type: 'size', help: 'chunk bytes one session may hold, both directions: bounds the window, which adapts to round trip and throughput', default: '32MiB' },
   { name: 'insecure-gateway-auth-only', type: 'bool', help: 'run without a relay secret, trusting the gateway alone to authenticate (insecure)', default: false },
   { name: 'shutdown-grace', type: 'duration', help: 'time in-flight requests get to finish on SIGINT/SIGTERM', default: '10s' },
 ];
