@@ -159,9 +159,25 @@ export class ClientSession {
   }
 
   async #fetchChunk(index: number, ack: () => number, signal: AbortSignal): Promise<ReceivedChunk> {
+    // The answer is read straight into a reused slab (gateway-transport.ts `into`): the gateway's pieces die young
+    // instead of being held, and promoted, while the chunk waits its turn in the window; the slab goes back once the
+    // application socket has flushed it, or at once when the answer is not a data chunk.
+    // Taken only once an answer's length is known: a long poll that waits holds no slab.
+    let slab: Buffer | undefined;
+    let kept = false;
+    try {
+      const c = await this.#fetchInto(index, ack, signal, () => (slab ??= this.#o.slabs.take()));
+      kept = slab !== undefined && c.slab === slab;
+      return c;
+    } finally {
+      if (slab && !kept) this.#o.slabs.give(slab);
+    }
+  }
+
+  async #fetchInto(index: number, ack: () => number, signal: AbortSignal, slabFor: () => Buffer): Promise<ReceivedChunk> {
     for (;;) {
       const sentMs = performance.now();
-      const r = await this.#o.transport.call(RELAY_PATHS.down, { [H.session]: this.id, [H.index]: String(index), [H.ack]: String(Math.min(ack(), index)) }, Buffer.alloc(0), signal);
+      const r = await this.#o.transport.call(RELAY_PATHS.down, { [H.session]: this.id, [H.index]: String(index), [H.ack]: String(Math.min(ack(), index)) }, Buffer.alloc(0), signal, slabFor);
       if (r.status === 204) { continue; } // the long poll ended without data: ask again
       if (r.status !== 200) throw refusal(r, `down chunk ${index} refused`);
       const type = r.headers[H.type];
@@ -171,15 +187,10 @@ export class ClientSession {
       this.#o.counters.chunksDown++;
       // The last poll's round trip only (a 204 is the server having nothing yet, not the path).
       this.downWindow.answered({ sentMs, answeredMs: performance.now(), bytes: r.length });
-      if (type === 'data' && r.length > 0 && r.length <= this.#o.chunkSize) {
-        // Copied into a reused slab: the gateway reads die young instead of being held (and promoted) while the chunk
-        // waits its turn in the window; the slab goes back once the application socket has flushed it.
-        const slab = this.#o.slabs.take();
-        let n = 0;
-        for (const p of r.parts) n += p.copy(slab, n);
-        return { type, fin: r.headers[H.fin] === '1', parts: [slab.subarray(0, n)], length: n, slab };
-      }
-      return { type, fin: r.headers[H.fin] === '1', parts: r.parts, length: r.length };
+      const inSlab = r.length > 0 && r.parts.length === 1 && r.parts[0]!.buffer === slabFor().buffer;
+      if (type === 'data' && inSlab) return { type, fin: r.headers[H.fin] === '1', parts: r.parts, length: r.length, slab: slabFor() };
+      // a head or error chunk (small), or an answer that did not fit: its own copy, the slab goes back
+      return { type, fin: r.headers[H.fin] === '1', parts: inSlab ? [Buffer.from(r.parts[0]!)] : r.parts, length: r.length };
     }
   }
 

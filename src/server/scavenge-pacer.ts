@@ -26,18 +26,18 @@ function loadGc(): GcFunction | null {
 }
 
 /**
- * A byte counter that runs a scavenge every `paceBytes` counted (both directions, all requests of the process), and,
- * with `majorEveryBytes`, a major GC instead every that many bytes (relay-gc.ts says why the relay wants one).
+ * A byte counter that runs a scavenge every `paceBytes` counted (both directions, all requests of the process), or,
+ * when V8's external memory (Buffer contents) is above `majorAboveExternal`, a major GC started incrementally instead
+ * (relay-gc.ts says why the relay wants one).
  */
-export function createScavengePacer(paceBytes: number, majorEveryBytes = Number.POSITIVE_INFINITY): (relayedBytes: number) => void {
+export function createScavengePacer(paceBytes: number, majorAboveExternal = Number.POSITIVE_INFINITY): (relayedBytes: number) => void {
   let since = 0;
-  let sinceMajor = 0;
   return (n) => {
     since += n;
     if (since < paceBytes) return;
-    sinceMajor += since;
     since = 0;
     if (gc === undefined) gc = loadGc();
-    if (sinceMajor >= majorEveryBytes) { sinceMajor = 0; gc?.({ type: 'major', execution: 'async' }); } else gc?.({ type: 'minor' });
+    if (majorAboveExternal !== Number.POSITIVE_INFINITY && v8.getHeapStatistics().external_memory > majorAboveExternal) gc?.({ type: 'major', execution: 'async' });
+    else gc?.({ type: 'minor' });
   };
 }

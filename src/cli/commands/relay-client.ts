@@ -1,7 +1,7 @@
 /** @module `ferry relay-client`: resolves flags into options and starts the role. */
 import { UsageError } from '../../errors.ts';
 import { createRelayClient } from '../../relay/relay-client.ts';
-import { RELAY_MAJOR_PACE_BYTES, RELAY_PACE_BYTES } from '../../relay/relay-gc.ts';
+import { RELAY_MAJOR_ABOVE_EXTERNAL, RELAY_PACE_BYTES } from '../../relay/relay-gc.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
 import { awsCredentialSource } from '../../relay/sigv4.ts';
 import { listen, logListening } from '../../server/listen.ts';
@@ -42,7 +42,7 @@ export const relayClientCommand: CliCommand = {
       sigv4 = { credentials: await awsCredentialSource(env), region, service: flags.service as string };
     }
     const retries = flags.retries as number;
-    const client = createRelayClient({ ...common, gateway, secret, sigv4, retries, log, onBodyBytes: createScavengePacer(RELAY_PACE_BYTES, RELAY_MAJOR_PACE_BYTES) });
+    const client = createRelayClient({ ...common, gateway, secret, sigv4, retries, log, onBodyBytes: createScavengePacer(RELAY_PACE_BYTES, RELAY_MAJOR_ABOVE_EXTERNAL) });
     const address = await listen(client.server, flags.listen as HostPort);
     logListening(log, 'relay-client', address, { gateway: `${gateway.origin}${gateway.pathname}`, maxMessage: common.maxMessage, sigv4: sigv4 !== undefined });
     onShutdownSignal(log, client, flags.shutdownGrace as number);
