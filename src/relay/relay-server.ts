@@ -129,8 +129,12 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
 function startSweeper(store: SessionStore, owned: Map<string, TargetSession>, counters: RelayCounters, log: Logger, ttlMs: number, now: () => number): NodeJS.Timeout {
   async function sweep(): Promise<void> {
     try {
+      // Taken before the sweep: a pump waiting on the store may notice the session gone (and end it) before this loop
+      // does; it still expired. A session that ended for its own reason (closed, failed) is not counted.
+      const mine = [...owned];
       await store.sweep(now());
-      for (const [id, s] of owned) {
+      for (const [id, s] of mine) {
+        if (s.endReason !== undefined && s.endReason !== 'session gone') continue;
         if (!(await store.get(id))) {
           counters.sessionsExpired++;
           log.info({ event: 'relay-session-expired', session: id }, 'idle session expired; resources freed');

@@ -80,10 +80,16 @@ export class TargetSession {
     });
   }
 
+  #endReason: string | undefined;
+
+  /** Why the session ended (destroy's reason), undefined while it runs. */
+  get endReason(): string | undefined { return this.#endReason; }
+
   /** Free everything: the target connection, the pumps. Idempotent. */
   destroy(reason: string): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#endReason = reason;
     this.#abort.abort(new Error(reason));
     this.#target?.destroy();
     this.#o.onEnd(this.id);
