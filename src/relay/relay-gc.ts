@@ -27,8 +27,9 @@ export const RELAY_PACE_BYTES = 8 * 1024 * 1024;
  * promoted, and their dead bytes then wait for a major GC that V8 starts for external memory only after ~64 MiB of
  * growth: a relay process's ArrayBuffers peaked at 75-85 MiB, and glibc keeps what it once held, so that peak stayed
  * in the RSS. Measured (12 transfers of 100 MiB, built JS, peak RSS client / server; CPU per 100 MiB both processes,
- * A/B against the tree before, same run): no major GC 181 / 167 MiB, +5 %; a major GC every 16 MiB relayed 123 /
- * 135 MiB, +45-50 % CPU; above 32 MiB of external memory 131 / 136 MiB, +20-25 % CPU (kept).
+ * A/B against the tree before, same run, noisy): no major GC 181 / 167 MiB, +0-15 %; a major GC every 16 MiB relayed
+ * 123 / 135 MiB, +45-50 % CPU; above 32 MiB of external memory 131 / 136 MiB, +15-50 % download CPU (kept: the memory
+ * target); above 48 MiB 151 / 136 MiB, +4 % (one run). docs/relay.md "Issue 18" has the table.
  */
 export const RELAY_MAJOR_ABOVE_EXTERNAL = 32 * 1024 * 1024;
 
