@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { startRole, type RunningRole } from '../test/helpers/cli.ts';
 import { startGateway } from '../test/fixtures/gateway.ts';
 import { patternStream } from '../test/relay/harness.ts';
+import { measureRelayMemory } from './relay-memory.ts';
 
 export interface BenchResult { name: string; value: number; unit: string; notes?: string }
 
@@ -70,8 +71,16 @@ function cpuSeconds(pid: number): number {
   } catch { return Number.NaN; } // not Linux: the figure is left out
 }
 
+/** Gateway latencies the bench adds per message (issue 18), each with an adaptive and a fixed-window relay-client. */
+const LATENCIES = [30, 60] as const;
+/** A relay-client whose session memory allows no more than --window 4: the fixed window of before issue 18. */
+const FIXED_WINDOW = ['--session-memory', '2MiB'];
+
+interface Route { key: string; label: string; url: string }
+
 export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]> {
   const log = ctx?.log ?? ((m: string) => console.log(m));
+  const runs = Number(process.env.FERRY_RELAY_BENCH_RUNS ?? RUNS);
   const roles: RunningRole[] = [];
   const env = { FERRY_RELAY_SECRET: SECRET };
   const origin = await startRole(['origin', '--listen', '127.0.0.1:0', '--log-level', 'warn']);
@@ -79,54 +88,93 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
   const server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--log-level', 'warn'], { env });
   roles.push(server);
   const gateway = await startGateway({ targets: [server.url], maxMessage: MiB });
+  const slow = await Promise.all(LATENCIES.map((latencyMs) => startGateway({ targets: [server.url], maxMessage: MiB, latencyMs })));
   const farHop = await startHop();
   const nearHop = await startHop(farHop.url);
+  const client = async (gw: string, extra: string[] = []) => {
+    const r = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', gw, '--max-message', '1MiB', '--log-level', 'warn', ...extra], { env });
+    roles.push(r);
+    return r;
+  };
+  const results: BenchResult[] = [];
   try {
-    const direct = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', server.url, '--max-message', '1MiB', '--log-level', 'warn'], { env });
-    roles.push(direct);
-    const gated = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', gateway.url, '--max-message', '1MiB', '--log-level', 'warn'], { env });
-    roles.push(gated);
-    const results: BenchResult[] = [];
+    const direct = await client(server.url);
+    const gated = await client(gateway.url);
+    // Relayed routes besides the plain relay: the narrow gateway, then each latency with the adaptive and the fixed window.
+    const routes: Route[] = [{ key: 'gateway', label: 'relay+gateway', url: gated.url }];
+    for (const [i, ms] of LATENCIES.entries()) {
+      routes.push({ key: `gw${ms}`, label: `gateway +${ms} ms`, url: (await client(slow[i]!.url)).url });
+      routes.push({ key: `gw${ms}fixed`, label: `gateway +${ms} ms, fixed window 4`, url: (await client(slow[i]!.url, FIXED_WINDOW)).url });
+    }
     for (const kind of ['download', 'upload'] as const) {
-      const t: Record<'direct' | 'relay' | 'gateway' | 'relayRatio' | 'gatewayRatio' | 'hopsRatio' | 'clientCpu' | 'serverCpu', number[]> = {
-        direct: [], relay: [], gateway: [], relayRatio: [], gatewayRatio: [], hopsRatio: [], clientCpu: [], serverCpu: [],
-      };
+      const t: Record<string, number[]> = { direct: [], relay: [], relayRatio: [], hopsRatio: [], clientCpu: [], serverCpu: [] };
+      for (const r of routes) { t[r.key] = []; t[`${r.key}Ratio`] = []; }
       await transfer(kind, origin.url, nearHop.url);
       await transfer(kind, origin.url, direct.url); // warm-up
-      await transfer(kind, origin.url, gated.url);
-      for (let i = 0; i < RUNS; i++) {
+      for (const r of routes) await transfer(kind, origin.url, r.url);
+      for (let i = 0; i < runs; i++) {
         const d = await transfer(kind, origin.url);
         const before = [cpuSeconds(direct.proc.pid!), cpuSeconds(server.proc.pid!)];
         const r = await transfer(kind, origin.url, direct.url);
-        t.clientCpu.push(cpuSeconds(direct.proc.pid!) - before[0]!);
-        t.serverCpu.push(cpuSeconds(server.proc.pid!) - before[1]!);
-        const g = await transfer(kind, origin.url, gated.url);
-        t.hopsRatio.push((await transfer(kind, origin.url, nearHop.url)) / d);
-        t.direct.push(d); t.relay.push(r); t.gateway.push(g); t.relayRatio.push(r / d); t.gatewayRatio.push(g / d);
-        log(`${kind} run ${i + 1}: direct ${d.toFixed(0)}, relay ${r.toFixed(0)} (${(r / d).toFixed(2)}; CPU s client ${t.clientCpu.at(-1)!.toFixed(2)}, server ${t.serverCpu.at(-1)!.toFixed(2)}), relay+gateway ${g.toFixed(0)} MiB/s (${(g / d).toFixed(2)}), two hashing hops ${t.hopsRatio.at(-1)!.toFixed(2)}`);
+        t.clientCpu!.push(cpuSeconds(direct.proc.pid!) - before[0]!);
+        t.serverCpu!.push(cpuSeconds(server.proc.pid!) - before[1]!);
+        const line: string[] = [];
+        for (const route of routes) {
+          const v = await transfer(kind, origin.url, route.url);
+          t[route.key]!.push(v);
+          // the gateway routes against the no-latency gateway just measured (issue 18's ratio), that one against direct
+          const base = route.key === 'gateway' ? d : t.gateway!.at(-1)!;
+          t[`${route.key}Ratio`]!.push(v / base);
+          line.push(`${route.label} ${v.toFixed(0)} (${(v / base).toFixed(2)})`);
+        }
+        t.hopsRatio!.push((await transfer(kind, origin.url, nearHop.url)) / d);
+        t.direct!.push(d); t.relay!.push(r); t.relayRatio!.push(r / d);
+        log(`${kind} run ${i + 1}: direct ${d.toFixed(0)}, relay ${r.toFixed(0)} (${(r / d).toFixed(2)}; CPU s client ${t.clientCpu!.at(-1)!.toFixed(2)}, server ${t.serverCpu!.at(-1)!.toFixed(2)}), ${line.join(', ')} MiB/s, two hashing hops ${t.hopsRatio!.at(-1)!.toFixed(2)}`);
       }
-      const d = median(t.direct);
-      const r = median(t.relay);
-      const g = median(t.gateway);
+      const d = median(t.direct!);
+      const r = median(t.relay!);
+      const hops = median(t.hopsRatio!);
       results.push(
         { name: `${kind} 100 MiB direct`, value: d, unit: 'MiB/s' },
-        { name: `${kind} 100 MiB through the relay (1 MiB messages)`, value: r, unit: 'MiB/s', notes: `ratio ${median(t.relayRatio).toFixed(2)} of direct (target ≥ 0.5; ratio of medians ${(r / d).toFixed(2)})` },
-        { name: `${kind} 100 MiB through the relay: relay-client CPU (user+sys)`, value: median(t.clientCpu), unit: 's' },
-        { name: `${kind} 100 MiB through the relay: relay-server CPU (user+sys)`, value: median(t.serverCpu), unit: 's' },
-        { name: `${kind} 100 MiB through the relay and the narrow gateway fixture`, value: g, unit: 'MiB/s', notes: `ratio ${median(t.gatewayRatio).toFixed(2)} of direct` },
-        { name: `${kind} reference: two chained Node hops that only SHA-256 every byte (the relay's layout, no protocol)`, value: median(t.hopsRatio), unit: 'of direct', notes: 'the floor four processes on this machine set' },
+        { name: `${kind} 100 MiB through the relay (1 MiB messages)`, value: r, unit: 'MiB/s', notes: `ratio ${median(t.relayRatio!).toFixed(2)} of direct, ${(median(t.relayRatio!) / hops).toFixed(2)}x the two hashing hops (target ≥ 0.85x; ratio of medians ${(r / d).toFixed(2)})` },
+        { name: `${kind} 100 MiB through the relay: relay-client CPU (user+sys)`, value: median(t.clientCpu!), unit: 's' },
+        { name: `${kind} 100 MiB through the relay: relay-server CPU (user+sys)`, value: median(t.serverCpu!), unit: 's' },
+        { name: `${kind} 100 MiB through the relay and the narrow gateway fixture`, value: median(t.gateway!), unit: 'MiB/s', notes: `ratio ${median(t.gatewayRatio!).toFixed(2)} of direct` },
       );
+      for (const ms of LATENCIES) {
+        const target = ms === 30 ? 0.85 : 0.7;
+        results.push(
+          { name: `${kind} 100 MiB through the gateway fixture +${ms} ms per message`, value: median(t[`gw${ms}`]!), unit: 'MiB/s', notes: `ratio ${median(t[`gw${ms}Ratio`]!).toFixed(2)} of the no-latency gateway (target ≥ ${target})` },
+          { name: `${kind} 100 MiB through the gateway fixture +${ms} ms, fixed window 4 (before issue 18)`, value: median(t[`gw${ms}fixed`]!), unit: 'MiB/s', notes: `ratio ${median(t[`gw${ms}fixedRatio`]!).toFixed(2)} of the no-latency gateway` },
+        );
+      }
+      results.push({ name: `${kind} reference: two chained Node hops that only SHA-256 every byte (the relay's layout, no protocol)`, value: hops, unit: 'of direct', notes: 'the floor four processes on this machine set' });
     }
-    results.push({ name: 'largest message seen by the gateway', value: Math.max(gateway.largestRequest(), gateway.largestResponse()), unit: 'bytes', notes: `limit ${MiB}` });
-    return results;
+    results.push({ name: 'largest message seen by the gateways', value: Math.max(...[gateway, ...slow].flatMap((g) => [g.largestRequest(), g.largestResponse()])), unit: 'bytes', notes: `limit ${MiB}` });
+    for (const [i, ms] of LATENCIES.entries()) {
+      results.push({ name: `most messages in flight at the +${ms} ms gateway (both clients, all runs)`, value: slow[i]!.counts.maxInFlight, unit: 'messages', notes: `no-latency gateway: ${gateway.counts.maxInFlight}` });
+    }
   } finally {
     await gateway.close();
+    await Promise.all(slow.map((g) => g.close()));
     nearHop.proc.kill();
     farHop.proc.kill();
     await Promise.all(roles.reverse().map((r) => r.stop()));
   }
+  // Peak RSS after many transfers (issue 18), with fresh relay processes (bench/relay-memory.ts).
+  const transfers = Number(process.env.FERRY_RELAY_MEMORY_TRANSFERS ?? 50);
+  if (transfers > 0) {
+    const m = await measureRelayMemory(transfers);
+    log(`memory: ${JSON.stringify(m)}`);
+    const notes = `${transfers} transfers of 100 MiB (half down, half up) in ${m.seconds.toFixed(0)} s; target < 120 MiB`;
+    results.push(
+      { name: 'relay-client peak RSS (VmHWM)', value: m.clientPeakMiB, unit: 'MiB', notes: `${notes}; ${m.clientIdleMiB.toFixed(0)} MiB at start` },
+      { name: 'relay-server peak RSS (VmHWM)', value: m.serverPeakMiB, unit: 'MiB', notes: `${notes}; ${m.serverIdleMiB.toFixed(0)} MiB at start` },
+    );
+  }
+  return results;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const r of await run()) console.log(`${r.name.padEnd(70)} ${r.value.toFixed(r.unit === 's' || r.unit === 'of direct' ? 2 : 1).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
+  for (const r of await run()) console.log(`${r.name.padEnd(80)} ${r.value.toFixed(r.unit === 's' || r.unit === 'of direct' ? 2 : 1).padStart(9)} ${r.unit}${r.notes ? `  (${r.notes})` : ''}`);
 }

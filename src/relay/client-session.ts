@@ -10,13 +10,16 @@ import { replyText, type GatewayTransport, type RelayReply } from './gateway-tra
 import { formatOpenRequest, H, parseErrorPayload, parseIndex, parseResponseHead, RELAY_PATHS, type DownType, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import type { SlabPool } from './slab-pool.ts';
+import { WindowController } from './window-controller.ts';
 
 /** How long a partly filled up chunk waits for more bytes before it is sent. */
 const LINGER_MS = 3;
 
 export interface ClientSessionOptions {
   transport: GatewayTransport;
+  /** The initial and least window (--window), and the most (the memory bound): window-controller.ts adapts between. */
   window: number;
+  maxWindow: number;
   chunkSize: number;
   counters: RelayCounters;
   /** Chunk-sized reused buffers, shared by the client's sessions (slab-pool.ts). */
@@ -47,9 +50,15 @@ export class ClientSession {
   readonly #abort = new AbortController();
   /** Whether anything was sent for this session (a session cancelled before its open sends no close either). */
   #started = false;
+  /** One window per direction, each adapted to what its messages measure (window-controller.ts). */
+  readonly upWindow: WindowController;
+  readonly downWindow: WindowController;
 
   constructor(options: ClientSessionOptions) {
     this.#o = options;
+    const limits = { initial: options.window, max: options.maxWindow, chunkSize: options.chunkSize };
+    this.upWindow = new WindowController(limits);
+    this.downWindow = new WindowController(limits);
   }
 
   get signal(): AbortSignal { return this.#abort.signal; }
@@ -77,7 +86,7 @@ export class ClientSession {
     let failure: unknown;
     let index = 0;
     for (;;) {
-      while (inflight.size >= this.#o.window) await Promise.race(inflight);
+      while (inflight.size >= this.upWindow.window) await Promise.race(inflight);
       if (failure !== undefined) throw failure;
       if (this.signal.aborted) return;
       // Each chunk is copied into a reused slab: the source's 64 KiB pieces die young, and the slabs, at most
@@ -97,8 +106,10 @@ export class ClientSession {
   }
 
   async #sendChunk(index: number, data: Buffer, fin: boolean): Promise<void> {
+    const sentMs = performance.now();
     const r = await this.#o.transport.call(RELAY_PATHS.up, { [H.session]: this.id, [H.index]: String(index), [H.fin]: fin ? '1' : '0' }, data, this.signal);
     if (r.status !== 200) throw refusal(r, `up chunk ${index} refused`);
+    this.upWindow.answered({ sentMs, answeredMs: performance.now(), bytes: data.length });
     this.#o.counters.chunksUp++;
     this.#o.counters.bytesUp += data.length;
     this.#o.onBodyBytes?.(data.length);
@@ -113,7 +124,7 @@ export class ClientSession {
     let next = 0;
     try {
       for (;;) {
-        for (let i = next; i < next + this.#o.window; i++) {
+        for (let i = next; i < next + this.downWindow.window; i++) {
           if (fetches.has(i)) continue;
           const p = this.#fetchChunk(i, () => next, prefetch.signal);
           p.catch(() => { /* awaited below, or abandoned after the end */ });
@@ -148,8 +159,25 @@ export class ClientSession {
   }
 
   async #fetchChunk(index: number, ack: () => number, signal: AbortSignal): Promise<ReceivedChunk> {
+    // The answer is read straight into a reused slab (gateway-transport.ts `into`): the gateway's pieces die young
+    // instead of being held, and promoted, while the chunk waits its turn in the window; the slab goes back once the
+    // application socket has flushed it, or at once when the answer is not a data chunk.
+    // Taken only once an answer's length is known: a long poll that waits holds no slab.
+    let slab: Buffer | undefined;
+    let kept = false;
+    try {
+      const c = await this.#fetchInto(index, ack, signal, () => (slab ??= this.#o.slabs.take()));
+      kept = slab !== undefined && c.slab === slab;
+      return c;
+    } finally {
+      if (slab && !kept) this.#o.slabs.give(slab);
+    }
+  }
+
+  async #fetchInto(index: number, ack: () => number, signal: AbortSignal, slabFor: () => Buffer): Promise<ReceivedChunk> {
     for (;;) {
-      const r = await this.#o.transport.call(RELAY_PATHS.down, { [H.session]: this.id, [H.index]: String(index), [H.ack]: String(Math.min(ack(), index)) }, Buffer.alloc(0), signal);
+      const sentMs = performance.now();
+      const r = await this.#o.transport.call(RELAY_PATHS.down, { [H.session]: this.id, [H.index]: String(index), [H.ack]: String(Math.min(ack(), index)) }, Buffer.alloc(0), signal, slabFor);
       if (r.status === 204) { continue; } // the long poll ended without data: ask again
       if (r.status !== 200) throw refusal(r, `down chunk ${index} refused`);
       const type = r.headers[H.type];
@@ -157,15 +185,12 @@ export class ClientSession {
         throw new FerryError('FERRY_ERR_RELAY', `down chunk ${index}: malformed answer`, { source: 'upstream', status: 502 });
       }
       this.#o.counters.chunksDown++;
-      if (type === 'data' && r.length > 0 && r.length <= this.#o.chunkSize) {
-        // Copied into a reused slab: the gateway reads die young instead of being held (and promoted) while the chunk
-        // waits its turn in the window; the slab goes back once the application socket has flushed it.
-        const slab = this.#o.slabs.take();
-        let n = 0;
-        for (const p of r.parts) n += p.copy(slab, n);
-        return { type, fin: r.headers[H.fin] === '1', parts: [slab.subarray(0, n)], length: n, slab };
-      }
-      return { type, fin: r.headers[H.fin] === '1', parts: r.parts, length: r.length };
+      // The last poll's round trip only (a 204 is the server having nothing yet, not the path).
+      this.downWindow.answered({ sentMs, answeredMs: performance.now(), bytes: r.length });
+      const inSlab = r.length > 0 && r.parts.length === 1 && r.parts[0]!.buffer === slabFor().buffer;
+      if (type === 'data' && inSlab) return { type, fin: r.headers[H.fin] === '1', parts: r.parts, length: r.length, slab: slabFor() };
+      // a head or error chunk (small), or an answer that did not fit: its own copy, the slab goes back
+      return { type, fin: r.headers[H.fin] === '1', parts: inSlab ? [Buffer.from(r.parts[0]!)] : r.parts, length: r.length };
     }
   }
 

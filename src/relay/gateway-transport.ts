@@ -92,8 +92,13 @@ export class GatewayTransport {
     return u;
   }
 
-  /** One attempt: sign, send, read the (bounded) answer, check its signature and digest. */
-  async once(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal, bodyDigest?: string): Promise<RelayReply> {
+  /**
+   * One attempt: sign, send, read the (bounded) answer, check its signature and digest. `into`: asked for a buffer
+   * once a 200 answer's Content-Length is known (not while a long poll waits); an answer that fits is copied there
+   * piece by piece as it arrives (its only part is then a view of that buffer):
+   * the socket's pieces die young instead of being held, and promoted, until the whole answer is in (issue 18).
+   */
+  async once(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal, bodyDigest?: string, into?: (length: number) => Buffer): Promise<RelayReply> {
     const url = this.#url(endpoint);
     const digest = bodyDigest ?? formatContentDigest(body);
     const signedFields: Record<string, string> = { ...fields, [H.digest]: digest };
@@ -130,14 +135,20 @@ export class GatewayTransport {
     const parts: Buffer[] = [];
     const hash = createHash('sha256');
     let length = 0;
+    const target = into !== undefined && res.statusCode === 200 && resHeaders['content-length'] !== undefined && declared > 0 ? into(declared) : undefined;
+    const sink = target !== undefined && declared <= target.length ? target : undefined;
     try {
       for await (const piece of res.body) {
         const b = piece as Buffer;
+        if (sink) {
+          if (length + b.length > declared) throw new Error('answer longer than its Content-Length');
+          b.copy(sink, length);
+        } else parts.push(b);
         length += b.length;
         if (length > this.#o.maxMessage) throw new Error('answer longer than --max-message');
-        parts.push(b);
         hash.update(b);
       }
+      if (sink) parts.push(sink.subarray(0, length));
     } catch (err) {
       if (signal?.aborted) throw err;
       res.body.destroy();
@@ -158,14 +169,14 @@ export class GatewayTransport {
   }
 
   /** Send until a definitive answer: 2xx or a non-retryable refusal. Throws FerryError when retries run out. */
-  async call(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal): Promise<RelayReply> {
+  async call(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal, into?: (length: number) => Buffer): Promise<RelayReply> {
     let failures = 0;
     const digest = formatContentDigest(body); // once, not per attempt
     for (;;) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       let why: string;
       try {
-        const r = await this.once(endpoint, fields, body, signal, digest);
+        const r = await this.once(endpoint, fields, body, signal, digest, into);
         const kind = r.headers[H.error];
         if (r.status === 503 && kind === 'busy' && r.headers[H.responseAuth] !== undefined) continue; // long wait ended; not a failure
         if (r.status === 401 && kind === 'skew') {

@@ -19,7 +19,7 @@ import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from '../server/logger.ts';
 import { createRedisClient, type RedisClient } from '../util/redis-connect.ts';
 import type { DownType } from './protocol.ts';
-import type { SessionMeta, SessionPatch } from './session.ts';
+import { MONOTONIC_FIELDS, type SessionMeta, type SessionPatch } from './session.ts';
 import { NO_RELEASE, StoreUnavailableError, Waiters, type CreateResult, type DownChunk, type PutUpResult, type Release, type SessionStore, type UpChunk } from './session-store.ts';
 
 const PREFIX = 'ferry:relay:';
@@ -68,7 +68,7 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[5])
 return 'stored'`;
 
-const NUMERIC = new Set(['failStatus', 'upDelivered', 'downProduced', 'downAcked']);
+const NUMERIC = new Set<string>(['failStatus', ...MONOTONIC_FIELDS]);
 
 function metaFromHash(h: Record<string, string>): SessionMeta | undefined {
   if (!h.id) return undefined;
@@ -171,7 +171,7 @@ export class RedisSessionStore implements SessionStore {
     const args: Array<string | number> = [];
     for (const [f, v] of Object.entries(patch)) {
       if (v === undefined) continue;
-      args.push(f, String(v), ['upDelivered', 'downProduced', 'downAcked'].includes(f) ? 'max' : 'set');
+      args.push(f, String(v), (MONOTONIC_FIELDS as readonly string[]).includes(f) ? 'max' : 'set');
     }
     await this.#do(this.#redis.eval(PATCH, 1, k.meta(id), this.#ttlMs, ...args));
     this.notify(id);

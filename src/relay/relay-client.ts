@@ -19,6 +19,7 @@ import { relayTunnel } from './relay-client-tunnel.ts';
 import { formatRelayStats, newRelayCounters } from './relay-stats.ts';
 import { SlabPool } from './slab-pool.ts';
 import { steadyNow } from '../util/clock.ts';
+import { DEFAULT_SESSION_MEMORY, maxWindow } from './window-controller.ts';
 
 export interface RelayClientOptions {
   gateway: URL;
@@ -26,6 +27,8 @@ export interface RelayClientOptions {
   sigv4: SigV4Config | undefined;
   maxMessage: number;
   window: number;
+  /** Chunk bytes one session may hold, both directions together (--session-memory); bounds the adaptive window. Default 32 MiB. */
+  sessionMemory?: number | undefined;
   retries: number;
   pollTimeoutMs: number;
   statsPath: string;
@@ -60,13 +63,15 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   const chunkSize = chunkPayloadSize(o.maxMessage);
   const open = new Set<ClientSession>();
   // Up chunks are read into these slabs and down chunks copied into them: the source's 64 KiB pieces die young, and
-  // the slabs live on instead of being promoted and needing major GCs (slab-pool.ts). A window per direction is kept.
-  const slabs = new SlabPool(chunkSize, 4 * o.window);
+  // the slabs live on instead of being promoted and needing major GCs (slab-pool.ts). --window free slabs are kept:
+  // more, idle, were most of the RSS left after a transfer (issue 18); a session whose window grew allocates.
+  const maxWin = maxWindow(o.window, o.sessionMemory ?? DEFAULT_SESSION_MEMORY, chunkSize);
+  const slabs = new SlabPool(chunkSize, o.window);
   const stats = () => formatRelayStats('relay-client', counters, startedAt, steadyNow(), { sessionsOpen: open.size });
   const ctx: RelayClientContext = {
     log, statsPath: o.statsPath, stats,
     newSession() {
-      const s = new ClientSession({ transport, window: o.window, chunkSize, counters, slabs, onBodyBytes: o.onBodyBytes });
+      const s = new ClientSession({ transport, window: o.window, maxWindow: maxWin, chunkSize, counters, slabs, onBodyBytes: o.onBodyBytes });
       open.add(s);
       return s;
     },

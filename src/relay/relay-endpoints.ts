@@ -97,6 +97,8 @@ async function onUp(c: EndpointContext, res: ServerResponse, id: string, index: 
 async function onDown(c: EndpointContext, res: ServerResponse, id: string, index: number, ack: number, nonce: string, signal: AbortSignal): Promise<void> {
   await c.store.touch(id);
   await c.store.ackDown(id, ack);
+  // The poll itself is the demand: the owner produces this chunk only once a client asked for it (session.mayProduce).
+  await c.store.update(id, { downWanted: index + 1 });
   const out = await poll(c, id, signal, async (left) => decideDownProgress(await c.store.get(id), index, left, signal.aborted));
   if (typeof out === 'object') return c.refuse(res, out, nonce, id);
   if (out === 'empty') {

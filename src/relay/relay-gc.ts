@@ -11,6 +11,7 @@
  * The library never paces on its own: the relay commands pass `createScavengePacer(RELAY_PACE_BYTES)` as the relay
  * server's and client's `onBodyBytes` hook, so a process that embeds them keeps its own heap behaviour and flags.
  */
+import v8 from 'node:v8';
 
 /** Measured (bench/relay.bench.ts, A/B in one run). With V8's default marking trigger, 16 MiB (the proxy's
  * pace) → 4 MiB → 2 MiB cut the server's upload CPU 0.83 → 0.78 → 0.72 s per 100 MiB. Since the marking trigger
@@ -18,3 +19,34 @@
  * 100 MiB (server / client, median of 6-8) from 0.29-0.30 / 0.23-0.24 to 0.26 / 0.20 s (download) and from
  * 0.45-0.49 / 0.48-0.51 to 0.44 / 0.43-0.44 s (upload); 16 MiB was no better than 8, no pacing was worse. */
 export const RELAY_PACE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Issue 18: above this much external memory (Buffer contents), the pacer's next step is a major GC (started
+ * incrementally) instead of a scavenge. With the marking trigger raised (server/heap-tuning.ts) and a small young
+ * generation (below), socket reads that live through a scavenge or two (a piece waiting in a stream's buffer) are
+ * promoted, and their dead bytes then wait for a major GC that V8 starts for external memory only after ~64 MiB of
+ * growth: a relay process's ArrayBuffers peaked at 75-85 MiB, and glibc keeps what it once held, so that peak stayed
+ * in the RSS. Measured (12 transfers of 100 MiB, built JS, peak RSS client / server; CPU per 100 MiB both processes,
+ * A/B against the tree before, same run, noisy): no major GC 181 / 167 MiB, +0-15 %; a major GC every 16 MiB relayed
+ * 123 / 135 MiB, +45-50 % CPU; above 32 MiB of external memory 131 / 136 MiB, +15-50 % download CPU (kept: the memory
+ * target); above 48 MiB 151 / 136 MiB, +4 % (one run). docs/relay.md "Issue 18" has the table.
+ */
+export const RELAY_MAJOR_ABOVE_EXTERNAL = 32 * 1024 * 1024;
+
+/**
+ * Issue 18: the young generation a relay process keeps. V8 grows each semi-space from 1 to 16 MiB when many objects
+ * survive a scavenge (they do while a window of chunks is in flight), and a relay's peak RSS carried 32 MiB of new
+ * space for a heap of ~20 MiB live: measured at the peak of 6 transfers of 100 MiB, relay-client new space 32 MiB of
+ * a 54 MiB heap, 151 MiB RSS. The relay's bytes are external (Buffers), not heap objects, so a small young generation
+ * costs little: `--semi-space-growth-factor=1` (read by V8 at each resize, so setting it after startup works, unlike
+ * `--max-semi-space-size`) keeps new space at its initial size. Left alone when the operator chose either flag.
+ */
+export const RELAY_YOUNG_GENERATION_FLAG = '--semi-space-growth-factor';
+
+/** Sets RELAY_YOUNG_GENERATION_FLAG=1 unless the operator set it or `--max-semi-space-size`; true when it was set. */
+export function capRelayYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].map((a) => a.replaceAll('_', '-'));
+  if (given.some((a) => /^--(semi-space-growth-factor|max-semi-space-size)(=|$)/.test(a))) return false;
+  v8.setFlagsFromString(`${RELAY_YOUNG_GENERATION_FLAG}=1`);
+  return true;
+}

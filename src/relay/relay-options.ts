@@ -31,7 +31,7 @@ export function loadRelaySecret(flags: FlagValues, env: NodeJS.ProcessEnv): Buff
   return secret;
 }
 
-export interface CommonRelayOptions { maxMessage: number; sessionTtlMs: number; pollTimeoutMs: number; window: number; statsPath: string }
+export interface CommonRelayOptions { maxMessage: number; sessionTtlMs: number; pollTimeoutMs: number; window: number; sessionMemory: number; statsPath: string }
 
 export function resolveCommonRelayFlags(flags: FlagValues): CommonRelayOptions {
   const maxMessage = flags.maxMessage as number;
@@ -42,5 +42,8 @@ export function resolveCommonRelayFlags(flags: FlagValues): CommonRelayOptions {
   if (sessionTtlMs < 1000) throw new UsageError('--session-ttl must be at least 1s');
   const window = flags.window as number;
   if (window < 1 || window > 64) throw new UsageError('--window must be between 1 and 64');
-  return { maxMessage, sessionTtlMs, pollTimeoutMs, window, statsPath: flags.statsPath as string };
+  const sessionMemory = flags.sessionMemory as number;
+  // Below two windows of full messages the window simply stays at --window (window-controller.ts maxWindow).
+  if (!(sessionMemory >= MIN_MAX_MESSAGE)) throw new UsageError(`--session-memory must be at least ${MIN_MAX_MESSAGE / 1024}KiB`);
+  return { maxMessage, sessionTtlMs, pollTimeoutMs, window, sessionMemory, statsPath: flags.statsPath as string };
 }

@@ -17,6 +17,7 @@ import { createReplyWriter } from './relay-reply.ts';
 import { formatRelayStats, newRelayCounters, type RelayCounters } from './relay-stats.ts';
 import { StoreUnavailableError, type SessionStore } from './session-store.ts';
 import { SlabPool } from './slab-pool.ts';
+import { DEFAULT_SESSION_MEMORY, maxWindow } from './window-controller.ts';
 import type { TargetSession } from './target-session.ts';
 import { steadyNow } from '../util/clock.ts';
 
@@ -29,6 +30,8 @@ export interface RelayServerOptions {
   sessionTtlMs: number;
   pollTimeoutMs: number;
   window: number;
+  /** Chunk bytes one session may hold, both directions together (--session-memory); bounds the window. Default 32 MiB. */
+  sessionMemory?: number | undefined;
   /** Ports CONNECT may reach; undefined: any. */
   connectPorts: readonly number[] | undefined;
   statsPath: string;
@@ -67,9 +70,10 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   let storeRefusals = 0;
   const writer = createReplyWriter(o.secret, () => closing);
   const ctx: MessageContext = {
-    store: o.store, window: o.window, chunkSize, pollTimeoutMs: o.pollTimeoutMs, instance: randomUUID(), agent, log, counters, owned,
-    // Up bodies (up to --max-message) and down chunks (chunkSize, a little less) share one pool: a window per direction.
-    slabs: new SlabPool(o.maxMessage, 4 * o.window),
+    store: o.store, window: maxWindow(o.window, o.sessionMemory ?? DEFAULT_SESSION_MEMORY, chunkSize), chunkSize, pollTimeoutMs: o.pollTimeoutMs, instance: randomUUID(), agent, log, counters, owned,
+    // Up bodies (up to --max-message) and down chunks (chunkSize, a little less) share one pool. It keeps --window
+    // free slabs: more, idle, were most of the RSS left after a transfer (issue 18); a larger window allocates.
+    slabs: new SlabPool(o.maxMessage, o.window),
     writer, closing: () => closing, now, onBodyBytes: o.onBodyBytes,
     secret: o.secret, statsPath: o.statsPath, maxMessage: o.maxMessage, connectPorts: o.connectPorts, waiting,
     refuse(res: ServerResponse, r: Refusal, nonce: string, session?: string, remote?: string) {
@@ -130,8 +134,12 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
 function startSweeper(store: SessionStore, owned: Map<string, TargetSession>, counters: RelayCounters, log: Logger, ttlMs: number): NodeJS.Timeout {
   async function sweep(): Promise<void> {
     try {
+      // Taken before the sweep: a pump waiting on the store may notice the session gone (and end it) before this loop
+      // does; it still expired. A session that ended for its own reason (closed, failed) is not counted.
+      const mine = [...owned];
       await store.sweep();
-      for (const [id, s] of owned) {
+      for (const [id, s] of mine) {
+        if (s.endReason !== undefined && s.endReason !== 'session gone') continue;
         if (!(await store.get(id))) {
           counters.sessionsExpired++;
           log.info({ event: 'relay-session-expired', session: id }, 'idle session expired; resources freed');

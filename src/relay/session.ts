@@ -25,14 +25,16 @@ export interface SessionMeta {
   downProduced: number;
   /** Down chunks the client has confirmed (it asked for index >= this with ack = this). */
   downAcked: number;
+  /** One past the highest down index the client has polled for: its window (window-controller.ts) in effect. */
+  downWanted: number;
 }
 
 export function newSessionMeta(id: string, kind: SessionKind, openDigest: string, owner: string): SessionMeta {
-  return { id, kind, openDigest, owner, state: 'opening', failStatus: 0, failReason: '', upDelivered: 0, downProduced: 0, downAcked: 0 };
+  return { id, kind, openDigest, owner, state: 'opening', failStatus: 0, failReason: '', upDelivered: 0, downProduced: 0, downAcked: 0, downWanted: 0 };
 }
 
 /** Counters only grow: a late or repeated update never moves a session backwards. */
-export const MONOTONIC_FIELDS = ['upDelivered', 'downProduced', 'downAcked'] as const;
+export const MONOTONIC_FIELDS = ['upDelivered', 'downProduced', 'downAcked', 'downWanted'] as const;
 export type SessionPatch = Partial<Pick<SessionMeta, 'state' | 'failStatus' | 'failReason' | (typeof MONOTONIC_FIELDS)[number]>>;
 
 export function applyPatch(meta: SessionMeta, patch: SessionPatch): SessionMeta {
@@ -86,7 +88,12 @@ export function decideDownFetch(index: number, meta: Pick<SessionMeta, 'downAcke
   return { kind: 'wait' };
 }
 
-/** May the owner produce chunk `index` now? At most `window` unconfirmed chunks are kept (RELIABILITY L11). */
-export function mayProduce(index: number, downAcked: number, window: number): boolean {
-  return index < downAcked + window;
+/**
+ * May the owner produce chunk `index` now? At most `window` unconfirmed chunks are kept (RELIABILITY L11), and only
+ * chunks the client has polled for (`downWanted`): relay-server's window is the most a session may hold
+ * (--session-memory), the client's adaptive window what it actually asks for. Undefined `downWanted` (a session
+ * record written by an older relay-server) leaves the window alone.
+ */
+export function mayProduce(index: number, downAcked: number, window: number, downWanted?: number): boolean {
+  return index < downAcked + window && (downWanted === undefined || Number.isNaN(downWanted) || index < downWanted);
 }

@@ -80,10 +80,16 @@ export class TargetSession {
     });
   }
 
+  #endReason: string | undefined;
+
+  /** Why the session ended (destroy's reason), undefined while it runs. */
+  get endReason(): string | undefined { return this.#endReason; }
+
   /** Free everything: the target connection, the pumps. Idempotent. */
   destroy(reason: string): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#endReason = reason;
     this.#abort.abort(new Error(reason));
     this.#target?.destroy();
     this.#o.onEnd(this.id);
@@ -183,6 +189,16 @@ export class TargetSession {
     try {
       for (;;) {
         if (!(await this.#waitWindow())) return;
+        const pool = this.#o.slabs;
+        if (pool) {
+          // Read straight into the slab the chunk will be kept in (chunk-reader.ts readInto: each piece dies young).
+          const slab = pool.take();
+          let filled: Buffer | null;
+          try { filled = await reader.readInto(slab.subarray(0, this.#o.chunkSize), LINGER_MS); } catch (err) { pool.give(slab); throw err; }
+          if (filled === null) { pool.give(slab); await this.#produce('data', [], true); return; }
+          if (!(await this.#produce('data', filled, reader.done, slab)) || reader.done) return;
+          continue;
+        }
         const data = await reader.readPieces(this.#o.chunkSize, LINGER_MS);
         if (data === null) { await this.#produce('data', [], true); return; }
         // The last bytes carry fin themselves: the client can end the response as it writes them.
@@ -202,20 +218,25 @@ export class TargetSession {
       if (this.#ended) return false;
       const meta = await store.get(id);
       if (!meta) { this.destroy('session gone'); return false; }
-      if (mayProduce(this.#downIndex, meta.downAcked, window)) return true;
+      if (mayProduce(this.#downIndex, meta.downAcked, window, meta.downWanted)) return true;
       await store.wait(id, PUMP_WAIT_MS, this.signal);
     }
   }
 
-  async #produce(type: DownType, body: Buffer | Buffer[], fin: boolean): Promise<boolean> {
-    if (!(await this.#waitWindow())) return false;
+  /** `inSlab`: `body` already lies in this slab of the pool (the down pump read it there); it is given back when done. */
+  async #produce(type: DownType, body: Buffer | Buffer[], fin: boolean, inSlab?: Buffer): Promise<boolean> {
+    if (!(await this.#waitWindow())) { if (inSlab) this.#o.slabs?.give(inSlab); return false; }
     const index = this.#downIndex++;
     let data = Array.isArray(body) ? body : [body];
     const hash = createHash('sha256');
     let length = 0;
     const pool = this.#o.slabs;
     let slab: Buffer | undefined;
-    if (type === 'data' && pool && data.length > 0) {
+    if (inSlab && !Array.isArray(body)) {
+      slab = inSlab;
+      length = body.length;
+      hash.update(body);
+    } else if (type === 'data' && pool && data.length > 0) {
       // Data chunks are copied into a reused slab: the target's 64 KiB reads then die young instead of being
       // held, and promoted, until the client confirms the chunk (old-space garbage waits for a major GC:
       // measured, this is most of the relay-server's peak RSS). The copy is hashed, so the digest covers what is sent.

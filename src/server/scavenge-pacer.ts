@@ -25,14 +25,19 @@ function loadGc(): GcFunction | null {
   }
 }
 
-/** A byte counter that runs a scavenge every `paceBytes` counted (both directions, all requests of the process). */
-export function createScavengePacer(paceBytes: number): (relayedBytes: number) => void {
+/**
+ * A byte counter that runs a scavenge every `paceBytes` counted (both directions, all requests of the process), or,
+ * when V8's external memory (Buffer contents) is above `majorAboveExternal`, a major GC started incrementally instead
+ * (relay-gc.ts says why the relay wants one).
+ */
+export function createScavengePacer(paceBytes: number, majorAboveExternal = Number.POSITIVE_INFINITY): (relayedBytes: number) => void {
   let since = 0;
   return (n) => {
     since += n;
     if (since < paceBytes) return;
     since = 0;
     if (gc === undefined) gc = loadGc();
-    gc?.({ type: 'minor' });
+    if (majorAboveExternal !== Number.POSITIVE_INFINITY && v8.getHeapStatistics().external_memory > majorAboveExternal) gc?.({ type: 'major', execution: 'async' });
+    else gc?.({ type: 'minor' });
   };
 }

@@ -87,6 +87,8 @@ export interface RelayPair {
 export interface RelayPairOptions {
   maxMessage?: number;
   chaos?: GatewayChaos;
+  /** The gateway fixture's per-message latency (ms). */
+  latencyMs?: number;
   servers?: number;
   serverArgs?: string[];
   clientArgs?: string[];
@@ -105,7 +107,7 @@ export async function startRelayPair(o: RelayPairOptions = {}): Promise<RelayPai
         env: { FERRY_RELAY_SECRET: o.serverSecret ?? SECRET },
       }));
     }
-    gateway = await startGateway({ targets: servers.map((s) => s.url), maxMessage, ...(o.chaos ? { chaos: o.chaos } : {}) });
+    gateway = await startGateway({ targets: servers.map((s) => s.url), maxMessage, ...(o.chaos ? { chaos: o.chaos } : {}), ...(o.latencyMs ? { latencyMs: o.latencyMs } : {}) });
     const client = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', gateway.url, '--max-message', String(maxMessage), '--log-level', 'warn', ...(o.clientArgs ?? [])], {
       env: { FERRY_RELAY_SECRET: o.clientSecret ?? SECRET },
     });

@@ -21,6 +21,12 @@ test('decideDownFetch and mayProduce', () => {
   assert.deepEqual(decideDownFetch(3, { downAcked: 1, downProduced: 3 }), { kind: 'wait' });
   assert.equal(mayProduce(4, 0, 4), false);
   assert.equal(mayProduce(4, 1, 4), true);
+  // issue 18: relay-server's window is a bound; it produces only chunks a client polled for (downWanted)
+  assert.equal(mayProduce(4, 1, 16, 4), false);
+  assert.equal(mayProduce(3, 1, 16, 4), true);
+  assert.equal(mayProduce(12, 1, 16, 20), true);
+  assert.equal(mayProduce(17, 1, 16, 20), false);
+  assert.equal(mayProduce(4, 1, 16, undefined), true); // a record from an older relay-server: the window alone
 });
 
 test('applyPatch never moves counters backwards', () => {
