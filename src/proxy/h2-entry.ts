@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { constants as http2constants, type Http2ServerRequest, type Http2ServerResponse, type OutgoingHttpHeaders } from 'node:http2';
-import type { FramingResult } from '../http/framing.ts';
+import type { BodyFraming, FramingResult } from '../http/framing.ts';
 import { extendedConnectAsUpgrade, h2ResponseHeaders, translateH2Request, type H2Limits } from '../http/h2-translate.ts';
 import { H2TunnelSocket } from './h2-tunnel.ts';
 import type { HeaderList } from '../http/headers.ts';
@@ -99,4 +99,25 @@ export function addH2Trailers(res: ServerResponse, trailers: HeaderList | null):
   const out: Record<string, string> = {};
   for (const [n, v] of h2ResponseHeaders(trailers)) if (!NOT_IN_TRAILERS.has(n)) out[n] = out[n] === undefined ? v : `${out[n]}, ${v}`;
   if (Object.keys(out).length > 0) res.addTrailers(out);
+}
+
+/**
+ * Request trailers (RFC 9113 §8.1: a trailing HEADERS frame; RFC 9110 §6.5): for an h2 request whose body goes
+ * upstream chunked, a reader of its trailer section once the body has ended, without the fields a trailer may not
+ * carry; otherwise undefined, and the call keeps the undici path. Trailers arrive unannounced (the Trailer field is
+ * only a SHOULD, RFC 9110 §6.6.2) after the head is already upstream, so every chunked h2 body takes the path that
+ * can end with them. A body with Content-Length cannot carry them in HTTP/1.1: they are dropped there.
+ */
+export function h2RequestTrailers(req: IncomingMessage, body: BodyFraming): (() => HeaderList | null) | undefined {
+  if (body.kind !== 'chunked' || !isH2Request(req)) return undefined;
+  return () => {
+    const raw = req.rawTrailers;
+    const out: HeaderList = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const n = raw[i]!.toLowerCase();
+      if (!n.startsWith(':') && !NOT_IN_TRAILERS.has(n)) out.push([n, raw[i + 1]!]);
+    }
+    const kept = h2ResponseHeaders(out);
+    return kept.length > 0 ? kept : null;
+  };
 }

@@ -19,7 +19,7 @@ import type { Logger } from '../server/logger.ts';
 import { checkRequestHead } from '../server/request-guard.ts';
 import { BodyMeter } from './body-meter.ts';
 import { cut, fail, sendContinue, sendInterim, sendLocal, sendResponse } from './downstream.ts';
-import { checkH2Head, isH2Request } from './h2-entry.ts';
+import { checkH2Head, h2RequestTrailers, isH2Request } from './h2-entry.ts';
 import type { Fetch, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
 import type { RawBody } from './raw-entry.ts';
 import { CLIENT_GONE, createContext, finish, splitPhases, type Phases, type RunContext } from './run-state.ts';
@@ -97,6 +97,7 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
     const res = ctx.res; // (never null here: upgrades and CONNECT have their own body, not this fetch)
     if (!target || client === null || res === null) throw new FerryError('FERRY_ERR_NO_ROUTE', 'no upstream for this request', { source: 'downstream', status: 404 });
     const expect = isExpectContinue(out.headers);
+    const trailers = h2RequestTrailers(ctx.req, ctx.run.framing);
     const started = performance.now();
     // IO: send head upstream, stream the body, await the response head (headers timeout → 504)
     const response = await sendWithTries(client, {
@@ -107,6 +108,7 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
       signal: ctx.run.abort,
       ...(expect ? { onContinue: () => sendContinue(res) } : {}),
       onInformation: (status, headers) => sendInterim(ctx, res, status, headers),
+      ...(trailers ? { trailers } : {}),
     }, ctx);
     ctx.upstreamTimeMs = performance.now() - started;
     let rhead: ResponseHead = response.head;

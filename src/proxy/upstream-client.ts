@@ -69,6 +69,12 @@ export interface UpstreamCall {
   onContinue?: () => void;
   /** Each interim response other than 100 and 101 (102 Processing, 103 Early Hints …), as it arrives. */
   onInformation?: (status: number, headers: HeaderList) => void;
+  /**
+   * The request's trailer section (RFC 9110 §6.5), read once the body has ended (an h2 client's trailing HEADERS,
+   * proxy/h2-entry.ts). undici cannot send request trailers, so such a call goes over node:http, whose chunked body
+   * can end with them (`addTrailers`); calls without it keep the undici path.
+   */
+  trailers?: () => HeaderList | null;
 }
 
 /** An UpstreamCall whose signal has been normalised. */
@@ -157,6 +163,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         }
         return sendExpect(call, nodeAgents, options);
       }
+      // request trailers need node:http's chunked writer; where that path cannot carry the call, they are dropped
+      if (call.trailers && call.body && !(call.origin.startsWith('https:') && (options.allowH2 === true || proxyForOrigin(options.upstreamProxy ?? null, call.origin) !== null)) && !hasObsText(call.head.headers)) {
+        return sendExpect(call, nodeAgents, options);
+      }
       const first = sendUndici(call);
       if (call.body !== null || !RETRYABLE_METHODS.has(call.head.method)) return first;
       // RELIABILITY R7: a pooled connection the origin closed just as it was reused fails before any response byte;
@@ -205,7 +215,10 @@ function hasObsText(headers: HeaderList): boolean {
   return false;
 }
 
-/** The 100-continue handshake over node:http: head first, body only after `continue` (or silence). */
+/**
+ * A call over node:http: the 100-continue handshake (head first, body only after `continue` or silence), or, without
+ * `onContinue`, a body with request trailers (sent at once, the trailer section after its last chunk).
+ */
 // About 80 lines: one handshake whose timers, settle flag and body start must share one scope (RFC 9110 §10.1.1).
 function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptions): Promise<ProxiedResponse> {
   const origin = new URL(call.origin);
@@ -245,7 +258,7 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
       bodyStarted = true;
       clearTimeout(silence);
       call.onContinue?.();
-      if (call.body) pipeline(call.body, req, () => { /* errors surface on req */ });
+      if (call.body) sendBody(call.body, req, call.trailers);
       else req.end();
     };
     const headTimer = setTimeout(() => {
@@ -253,6 +266,7 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
     }, options.headersTimeoutMs);
     let silence: NodeJS.Timeout | undefined;
     req.on('socket', (socket) => {
+      if (call.onContinue === undefined) return;
       const arm = () => { silence = setTimeout(startBody, CONTINUE_AFTER_MS); };
       if (socket.connecting) socket.once('connect', arm);
       else arm();
@@ -286,6 +300,19 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
       if (!settled) { settled = true; reject(toUpstreamError(err)); }
     });
     req.flushHeaders();
+    if (call.onContinue === undefined) startBody();
+  });
+}
+
+/** Stream `body` into the request; with `trailers`, end it with the trailer section (RFC 9112 §7.1.2). */
+function sendBody(body: Readable, req: http.ClientRequest, trailers: (() => HeaderList | null) | undefined): void {
+  if (trailers === undefined) { pipeline(body, req, () => { /* errors surface on req */ }); return; }
+  body.pipe(req, { end: false });
+  body.once('error', (err) => req.destroy(err));
+  body.once('end', () => {
+    const t = trailers();
+    if (t !== null && t.length > 0) req.addTrailers(t as [string, string][]);
+    req.end();
   });
 }
 
