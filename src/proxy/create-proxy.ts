@@ -23,6 +23,7 @@ import { acceptHooks } from '../server/connection.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream-client.ts';
 import { createCredentialChecker } from './forward/basic-auth.ts';
 import { createDenyListFromOptions, createForwardFilter } from './forward/forward-filter.ts';
+import { createH2ForwardTargetFilter } from './forward/h2-forward-target.ts';
 import { createConnectBody, createConnectFilter, type ConnectBody } from './tunnel/connect-tunnel.ts';
 import { createDenyList } from './forward/cidr.ts';
 import { createGuardedLookup, type GuardedLookup } from './forward/destination.ts';
@@ -131,6 +132,8 @@ function composeFilters(options: ProxyOptions, deps: FilterDeps): Array<ProxyFil
   });
   return [
     // ── route: local endpoints first (JWKS, stats/metrics/purge), then the forward proxy, then the reverse route ──
+    // an h2 request for another authority becomes absolute-form first, so only requests aimed at ferry reach its endpoints
+    ...(options.forward ? [createH2ForwardTargetFilter()] : []),
     // the JWKS comes before stats, which then leaves it out of the counts, like /stats itself
     ...(jwt ? [jwt.then((j) => j.jwks)] : []),
     ...(stats ? [stats.first] : []),

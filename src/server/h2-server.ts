@@ -107,6 +107,8 @@ export function attachH2c(server: HttpServer, h: H2Handlers, o: H2Options = {}):
     // inside emit('connection'), so `accepting` is this session's TCP socket.
     const tcp = accepting;
     if (tcp) (s.socket as unknown as { _peername?: object })._peername = { address: tcp.remoteAddress, port: tcp.remotePort, family: tcp.remoteFamily };
+    // and its local end, which net.Socket no longer reads from `_sockname` (proxy/forward/h2-forward-target.ts needs it)
+    if (tcp) H2C_LOCAL.set(s, { address: tcp.localAddress ?? '', port: tcp.localPort });
   });
   let accepting: Socket | null = null;
   const h1Listeners = server.listeners('connection') as Array<(socket: Socket) => void>;
@@ -145,6 +147,13 @@ export function attachH2c(server: HttpServer, h: H2Handlers, o: H2Options = {}):
     close() { for (const s of sessions) s.close(); },
     destroy() { for (const s of sessions) s.destroy(); },
   };
+}
+
+const H2C_LOCAL = new WeakMap<http2.Http2Session, { address: string; port: number | undefined }>();
+
+/** The local address and port of an HTTP/2 session's connection (an --h2c session's socket has none of its own). */
+export function sessionLocalEnd(session: http2.Http2Session): { address: string; port: number | undefined } {
+  return H2C_LOCAL.get(session) ?? { address: session.socket.localAddress ?? '', port: session.socket.localPort };
 }
 
 /** A TCP socket whose first bytes (the preface, already read) are given again first; then its bytes as they come. */
