@@ -348,7 +348,7 @@ export function serveProxy(proxy: Proxy): ProxyServer {
   // on a TLS listener with h2, an h2 CONNECT also comes as 'connect', with a (req, res) pair: the runner takes those
   server.on('connect', connectDispatcher(proxy.handler, proxy.connect));
   // --h2c: HTTP/2 with prior knowledge on this same listener, into the same handler
-  const h2c = options.h2c ? attachH2c(server, proxy, { idleTimeoutMs: options.idleTimeoutMs, maxHeaderBytes: options.maxHeaderBytes }) : null;
+  const h2c = options.h2c ? attachH2c(server, proxy, { idleTimeoutMs: options.idleTimeoutMs, maxHeaderBytes: options.maxHeaderBytes, maxConcurrentStreams: options.h2MaxConcurrentStreams, log: options.log }) : null;
   return {
     server,
     proxy,

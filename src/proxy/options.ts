@@ -94,6 +94,8 @@ export interface ProxyOptions {
   tls: TlsListenerOptions | null;
   /** `--h2c`: the plain listener also takes cleartext HTTP/2 with prior knowledge (server/h2-server.ts). */
   h2c: boolean;
+  /** `--h2-max-concurrent-streams` for the --h2c listener (the TLS listener's is in `tls`); default 100. */
+  h2MaxConcurrentStreams: number;
   /** `--upstream-h2`: offer HTTP/2 (ALPN h2) to HTTPS upstreams (undici allowH2). */
   upstreamH2: boolean;
   /** The pseudonym in Via (RFC 9110 §7.6.3). */
@@ -181,6 +183,7 @@ export function resolveProxyOptions(init: ProxyInit): ProxyOptions {
     upstreamTls: init.upstreamTls ?? null,
     tls: init.tls ?? null,
     h2c: init.h2c ?? false,
+    h2MaxConcurrentStreams: positive('h2MaxConcurrentStreams', init.h2MaxConcurrentStreams, 100),
     upstreamH2: init.upstreamH2 ?? false,
     viaName: via,
     inspector: resolveInspector(init.inspector, bad),

@@ -15,6 +15,8 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import http2, { type Http2SecureServer, type Http2Server, type SecureServerOptions, type Settings } from 'node:http2';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
+import { guardH2Sessions } from './h2-guard.ts';
+import type { Logger } from './logger.ts';
 
 /** RFC 9113 §3.4: every HTTP/2 connection starts with these 24 octets. */
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -33,6 +35,10 @@ export interface H2Options {
   idleTimeoutMs?: number;
   /** Bytes of header block per request (SETTINGS_MAX_HEADER_LIST_SIZE). */
   maxHeaderBytes?: number;
+  /** Rapid-reset bound (server/h2-guard.ts): stream resets per session per second before GOAWAY. */
+  maxResetsPerSecond?: number;
+  /** Where the rapid-reset guard logs the session it closed. */
+  log?: Logger;
 }
 
 /** The SETTINGS every ferry HTTP/2 listener sends (the TLS listener of server/tls-listener.ts included). */
@@ -55,6 +61,7 @@ function wire(server: Http2Server | Http2SecureServer, h: H2Handlers, o: H2Optio
   if (h.upgrade) server.on('upgrade', h.upgrade);
   if (o.idleTimeoutMs !== undefined) server.setTimeout(o.idleTimeoutMs);
   server.on('sessionError', () => { /* the session is destroyed by node; nothing to answer */ });
+  guardH2Sessions(server, { ...(o.maxResetsPerSecond !== undefined ? { maxResetsPerSecond: o.maxResetsPerSecond } : {}), ...(o.log ? { log: o.log } : {}) });
 }
 
 /** TLS listener offering h2 and http/1.1 by ALPN (`allowHTTP1`). The TLS engineer's listener factory wraps this. */

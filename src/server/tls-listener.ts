@@ -13,6 +13,7 @@ import tls, { type SecureContext } from 'node:tls';
 import { FerryError } from '../errors.ts';
 import type { Logger } from './logger.ts';
 import { h2Settings } from './h2-server.ts';
+import { guardH2Sessions } from './h2-guard.ts';
 import { certificateNames, selectBySni, type NamedEntry } from './sni.ts';
 
 export interface TlsPairFiles { certFile: string; keyFile: string }
@@ -26,6 +27,8 @@ export interface TlsListenerOptions {
   http2?: boolean;
   /** Re-read the pairs when their files change (fs.watch on their directories, debounced). */
   watch?: boolean;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS offered to h2 clients (`--h2-max-concurrent-streams`, default 100). */
+  h2MaxConcurrentStreams?: number;
 }
 
 interface LoadedPair { cert: Buffer; key: Buffer; names: string[] }
@@ -98,10 +101,13 @@ export function createTlsServer(httpOptions: http.ServerOptions, handler: http.R
     ? http2.createSecureServer({
       ...httpOptions, ...tlsOptions, allowHTTP1: true,
       // the same SETTINGS as every ferry h2 listener: stream limit, RFC 8441 extended CONNECT, header list size
-      settings: h2Settings(httpOptions.maxHeaderSize !== undefined ? { maxHeaderBytes: httpOptions.maxHeaderSize } : {}),
+      settings: h2Settings({
+        ...(httpOptions.maxHeaderSize !== undefined ? { maxHeaderBytes: httpOptions.maxHeaderSize } : {}),
+        ...(options.h2MaxConcurrentStreams !== undefined ? { maxConcurrentStreams: options.h2MaxConcurrentStreams } : {}),
+      }),
     } as http2.SecureServerOptions, handler as never)
     : https.createServer({ ...httpOptions, ...tlsOptions, ALPNProtocols: ['http/1.1'] }, handler);
-  if (h2) addCloseAllConnections(server as tls.Server);
+  if (h2) { addCloseAllConnections(server as tls.Server); guardH2Sessions(server, { log }); }
 
   const reload = (): boolean => {
     try {

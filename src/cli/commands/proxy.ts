@@ -3,7 +3,7 @@ import type { HostPort } from '../../util/units.ts';
 import { resolveProxyOptions, type ProxyInit, type ProxyOptions } from '../../proxy/options.ts';
 import { createLogger, type Logger, type LogLevel } from '../../server/logger.ts';
 import { startProxyWorker } from '../../reload/proxy-worker.ts';
-import { resolveTlsListenerFlags, resolveUpstreamTlsFlags } from './tls-flags.ts';
+import { resolveH2MaxConcurrentStreams, resolveTlsListenerFlags, resolveUpstreamTlsFlags } from './tls-flags.ts';
 import { runWorkers } from '../../server/workers.ts';
 import type { CliCommand } from '../command.ts';
 import { UsageError } from '../../errors.ts';
@@ -89,6 +89,7 @@ export async function resolveProxyFlags(flags: FlagValues, env: NodeJS.ProcessEn
   init.upstreamTls = resolveUpstreamTlsFlags(flags, log);
   // HTTP/2: --h2c (cleartext prior knowledge on the listener), --upstream-h2 (ALPN h2 to HTTPS upstreams)
   init.h2c = flags.h2c === true;
+  init.h2MaxConcurrentStreams = resolveH2MaxConcurrentStreams(flags);
   init.upstreamH2 = flags.upstreamH2 === true;
   if ((init.upstreams?.length ?? 0) === 0 && !init.forward && (init.routing?.pools.length ?? 0) === 0) {
     log.warn({ event: 'no-route' }, 'neither --upstream nor --forward given: every proxied request will get 404');

@@ -13,6 +13,7 @@ export const TLS_LISTENER_FLAGS: readonly FlagSpec[] = [
   { name: 'tls-key', type: 'path', repeatable: true, help: 'PEM private key of the --tls-cert given at the same position', placeholder: 'FILE' },
   { name: 'tls-min-version', type: 'enum', help: 'lowest TLS version accepted', default: '1.2', choices: ['1.2', '1.3'] },
   { name: 'http2', type: 'bool', help: 'on a TLS listener, offer HTTP/2 by ALPN next to HTTP/1.1', default: true },
+  { name: 'h2-max-concurrent-streams', type: 'int', help: 'most HTTP/2 streams open at once per client connection (SETTINGS_MAX_CONCURRENT_STREAMS; TLS listener and --h2c)', default: '100' },
 ];
 
 export const UPSTREAM_TLS_FLAGS: readonly FlagSpec[] = [
@@ -41,9 +42,17 @@ export function resolveTlsListenerFlags(flags: FlagValues, log: Logger): TlsList
     minVersion: flags.tlsMinVersion === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
     http2: flags.http2 !== false,
     watch: true,
+    h2MaxConcurrentStreams: resolveH2MaxConcurrentStreams(flags),
   };
   asConfigUsage(() => checkTlsPairs(options, log));
   return options;
+}
+
+/** `--h2-max-concurrent-streams`: at least 1 (a listener that allows no stream could serve nothing). */
+export function resolveH2MaxConcurrentStreams(flags: FlagValues): number {
+  const n = (flags.h2MaxConcurrentStreams as number | undefined) ?? 100;
+  if (n < 1 || n > 2 ** 31 - 1) throw new UsageError(`--h2-max-concurrent-streams: expected 1 to ${2 ** 31 - 1}, got ${n}`);
+  return n;
 }
 
 /** The outgoing TLS settings, or null when every flag is at its default (verification on, default CAs). */

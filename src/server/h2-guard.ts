@@ -1,0 +1,45 @@
+/**
+ * @module Rapid-reset protection for HTTP/2 listeners (CVE-2023-44487; RFC 9113 §10.5): a session whose streams are
+ * reset more than `maxResetsPerSecond` times within a second gets GOAWAY(ENHANCE_YOUR_CALM) and is closed, with one
+ * log line. Each reset stream has already cost a trip into the runner (and maybe upstream), so the bound is per
+ * connection and far below what nghttp2's own limit (bursts of 1000) lets through.
+ *
+ * A stream counts when it closes with an error code other than NO_ERROR — a client's RST_STREAM, whatever code it
+ * carries. ferry's own resets (a cut response) count too: those follow an upstream failure, not a client's choice,
+ * but a session whose upstream fails a hundred streams a second gains nothing from staying open.
+ */
+import type { EventEmitter } from 'node:events';
+import { constants, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Logger } from './logger.ts';
+
+export const DEFAULT_H2_MAX_RESETS_PER_SECOND = 100;
+
+export interface H2GuardOptions {
+  /** Stream resets per session per second above which the session is closed (default 100). */
+  maxResetsPerSecond?: number;
+  log?: Logger;
+}
+
+/** Watch every session `server` (an http2 server, plain or secure) accepts. */
+export function guardH2Sessions(server: EventEmitter, o: H2GuardOptions): void {
+  const limit = o.maxResetsPerSecond ?? DEFAULT_H2_MAX_RESETS_PER_SECOND;
+  server.on('session', (session: ServerHttp2Session) => {
+    let windowStart = performance.now();
+    let resets = 0;
+    let tripped = false;
+    const onClose = function (this: ServerHttp2Stream): void {
+      if (tripped || this.rstCode === undefined || this.rstCode === constants.NGHTTP2_NO_ERROR) return;
+      const now = performance.now();
+      if (now - windowStart >= 1_000) { windowStart = now; resets = 0; }
+      if (++resets <= limit) return;
+      tripped = true;
+      o.log?.warn({ event: 'h2-rapid-reset', clientAddress: session.socket?.remoteAddress, resets, limit },
+        `HTTP/2 client reset more than ${limit} streams in a second: GOAWAY(ENHANCE_YOUR_CALM), connection closed`);
+      // destroy(code): the final GOAWAY carries ENHANCE_YOUR_CALM (RFC 9113 §7), then the socket closes (destroy(undefined,
+      // code) would send NO_ERROR: node takes a number as first argument for the code); the session error this raises
+      // is only emitted as the server's 'sessionError'
+      session.destroy(constants.NGHTTP2_ENHANCE_YOUR_CALM as unknown as Error);
+    };
+    session.on('stream', (stream: ServerHttp2Stream) => { stream.once('close', onClose); });
+  });
+}

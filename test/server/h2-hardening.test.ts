@@ -1,0 +1,182 @@
+/**
+ * HTTP/2 hardening (issue 14 follow-up; RFC 9113 §10.5), with frames written by hand (test/helpers/h2-frames.ts)
+ * against the real proxy on h2c and on its TLS listener: rapid reset (CVE-2023-44487) closes the session with
+ * GOAWAY(ENHANCE_YOUR_CALM) and one log line; --h2-max-concurrent-streams is what SETTINGS offers and what is
+ * served; a CONTINUATION flood gets a GOAWAY (nghttp2's bound), not unbounded buffering.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UsageError } from '../../src/errors.ts';
+import { resolveH2MaxConcurrentStreams } from '../../src/cli/commands/tls-flags.ts';
+import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
+import { h2connect, h2request } from '../helpers/h2-client.ts';
+import { ERROR, FLAG, FRAME, RawH2, frame, requestBlock, rstStream } from '../helpers/h2-frames.ts';
+import { makeTestCert } from '../helpers/test-cert.ts';
+
+const cert = makeTestCert();
+const SETTINGS_MAX_CONCURRENT_STREAMS = 0x3;
+let upstream: http.Server;
+let upstreamUrl: string;
+let upstreamRequests = 0;
+
+before(async () => {
+  upstream = http.createServer((req, res) => {
+    upstreamRequests += 1;
+    req.resume();
+    setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), 100);
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+});
+after(async () => { await new Promise<void>((resolve) => upstream.close(() => resolve())); });
+
+/**
+ * `count` streams opened and reset at once (HEADERS then RST_STREAM), in batches so that each batch's streams are
+ * closed before the next: the attack's shape (few streams open, many reset), not a concurrency overflow.
+ */
+async function rapidReset(c: RawH2, count: number, firstStream = 1): Promise<void> {
+  for (let done = 0; done < count && !c.closed; done += 25) {
+    const parts: Buffer[] = [];
+    for (let i = done; i < Math.min(count, done + 25); i++) {
+      const id = firstStream + 2 * i;
+      parts.push(frame(FRAME.HEADERS, FLAG.END_STREAM | FLAG.END_HEADERS, id, requestBlock('/', 'ferry.test')), rstStream(id, ERROR.CANCEL));
+    }
+    c.write(...parts);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function rapidResetLines(p: RunningProxy): number {
+  return p.logs.filter((l) => l.event === 'h2-rapid-reset').length;
+}
+
+describe('rapid reset (CVE-2023-44487)', () => {
+  let proxy: RunningProxy;
+  before(async () => { proxy = await startProxy({ upstream: upstreamUrl, h2c: true }); });
+  after(async () => { await proxy.close(); });
+
+  it('h2c: a client resetting 200 streams within a second gets GOAWAY(ENHANCE_YOUR_CALM), the connection is closed, logged once; a new connection is served', async () => {
+    const c = await RawH2.cleartext(proxy.port);
+    try {
+      await c.waitFor((f) => f.type === FRAME.SETTINGS);
+      await rapidReset(c, 200);
+      await c.waitClosed();
+      assert.equal(c.goaway()?.code, ERROR.ENHANCE_YOUR_CALM);
+      assert.ok(c.goaway()!.lastStream < 2 * 200, 'closed before all 200 streams were taken');
+      assert.equal(rapidResetLines(proxy), 1);
+    } finally { c.destroy(); }
+    const s = await h2connect(proxy.url);
+    try { assert.equal((await h2request(s, { ':path': '/after' })).status, 200); } finally { s.close(); }
+  });
+
+  it('h2c: 60 resets in a second stay under the bound — the session stays open and answers PING', async () => {
+    const before = rapidResetLines(proxy);
+    const c = await RawH2.cleartext(proxy.port);
+    try {
+      await c.waitFor((f) => f.type === FRAME.SETTINGS);
+      await rapidReset(c, 60);
+      c.write(frame(FRAME.PING, 0, 0, Buffer.from('ferry-ok')));
+      const pong = await c.waitFor((f) => f.type === FRAME.PING && (f.flags & FLAG.ACK) !== 0);
+      assert.equal(pong?.payload.toString(), 'ferry-ok');
+      assert.equal(c.goaway(), null);
+      assert.equal(rapidResetLines(proxy), before);
+    } finally { c.destroy(); }
+  });
+});
+
+describe('rapid reset and --h2-max-concurrent-streams on the TLS listener', () => {
+  let proxy: RunningProxy;
+  before(async () => {
+    proxy = await startProxy({ upstream: upstreamUrl, tls: { pairs: [{ certFile: cert.certFile, keyFile: cert.keyFile }], h2MaxConcurrentStreams: 150 } });
+  });
+  after(async () => { await proxy.close(); });
+
+  it('offers SETTINGS_MAX_CONCURRENT_STREAMS 150, and closes a rapid-reset session with GOAWAY(ENHANCE_YOUR_CALM)', async () => {
+    const c = await RawH2.secure(proxy.port, cert.cert);
+    try {
+      await c.waitFor((f) => f.type === FRAME.SETTINGS);
+      assert.equal(c.settings().get(SETTINGS_MAX_CONCURRENT_STREAMS), 150);
+      await rapidReset(c, 200);
+      await c.waitClosed();
+      assert.equal(c.goaway()?.code, ERROR.ENHANCE_YOUR_CALM);
+      assert.equal(rapidResetLines(proxy), 1);
+    } finally { c.destroy(); }
+  });
+});
+
+describe('--h2-max-concurrent-streams on --h2c', () => {
+  let proxy: RunningProxy;
+  before(async () => { proxy = await startProxy({ upstream: upstreamUrl, h2c: true, h2MaxConcurrentStreams: 3 }); });
+  after(async () => { await proxy.close(); });
+
+  it('offers 3 in SETTINGS; a client opening 6 streams at once has no more than 3 served (nghttp2 ends the session with PROTOCOL_ERROR)', async () => {
+    const c = await RawH2.cleartext(proxy.port);
+    try {
+      await c.waitFor((f) => f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) === 0);
+      assert.equal(c.settings().get(SETTINGS_MAX_CONCURRENT_STREAMS), 3);
+      // wait for our SETTINGS ACK to be read, so the limit is in force
+      await c.waitFor((f) => f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) !== 0);
+      upstreamRequests = 0;
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 6; i++) parts.push(frame(FRAME.HEADERS, FLAG.END_STREAM | FLAG.END_HEADERS, 1 + 2 * i, requestBlock(`/s${i}`, 'ferry.test')));
+      c.write(...parts);
+      await c.waitFor((f) => f.type === FRAME.GOAWAY || (f.type === FRAME.RST_STREAM && f.payload.readUInt32BE(0) === ERROR.REFUSED_STREAM));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(upstreamRequests <= 3, `${upstreamRequests} streams reached the upstream`);
+      const g = c.goaway();
+      if (g !== null) assert.equal(g.code, ERROR.PROTOCOL_ERROR);
+    } finally { c.destroy(); }
+  });
+
+  it('the flag takes 1 … 2^31-1 (default 100); 0 is a usage error (exit 2)', () => {
+    assert.equal(resolveH2MaxConcurrentStreams({}), 100);
+    assert.equal(resolveH2MaxConcurrentStreams({ h2MaxConcurrentStreams: 250 }), 250);
+    assert.throws(() => resolveH2MaxConcurrentStreams({ h2MaxConcurrentStreams: 0 }), UsageError);
+  });
+});
+
+describe('CONTINUATION flood (CVE-2024-27316 class)', () => {
+  let proxy: RunningProxy;
+  before(async () => { proxy = await startProxy({ upstream: upstreamUrl, h2c: true }); });
+  after(async () => { await proxy.close(); });
+
+  it('a header block continued by 5000 empty CONTINUATION frames gets a GOAWAY and a closed connection; nothing reaches the upstream', async () => {
+    const c = await RawH2.cleartext(proxy.port);
+    try {
+      await c.waitFor((f) => f.type === FRAME.SETTINGS);
+      upstreamRequests = 0;
+      c.write(frame(FRAME.HEADERS, FLAG.END_STREAM, 1, requestBlock('/', 'ferry.test')));
+      for (let i = 0; i < 50 && !c.closed; i++) {
+        const parts: Buffer[] = [];
+        for (let j = 0; j < 100; j++) parts.push(frame(FRAME.CONTINUATION, 0, 1));
+        c.write(...parts);
+        await new Promise((r) => setImmediate(r));
+      }
+      await c.waitClosed();
+      assert.notEqual(c.goaway(), null, 'a GOAWAY before the close');
+      assert.equal(upstreamRequests, 0);
+    } finally { c.destroy(); }
+  });
+
+  it('a header block continued past --max-header-bytes (16 KiB by default) in CONTINUATION frames is refused: the stream is never served', async () => {
+    const c = await RawH2.cleartext(proxy.port);
+    try {
+      await c.waitFor((f) => f.type === FRAME.SETTINGS);
+      upstreamRequests = 0;
+      c.write(frame(FRAME.HEADERS, FLAG.END_STREAM, 1, requestBlock('/', 'ferry.test')));
+      // 7 CONTINUATION frames (under nghttp2's count bound) of 40 fields × ~120 bytes: about 33 KiB of header list
+      for (let k = 0; k < 7; k++) {
+        const fields: Array<[string, string]> = [];
+        for (let i = 0; i < 40; i++) fields.push([`x-f${k}-${i}`, 'v'.repeat(100)]);
+        const block = requestBlock('/', 'x', 'GET', fields).subarray(requestBlock('/', 'x').length);
+        c.write(frame(FRAME.CONTINUATION, k === 6 ? FLAG.END_HEADERS : 0, 1, block));
+      }
+      const answer = await c.waitFor((f) => f.type === FRAME.GOAWAY || f.type === FRAME.RST_STREAM || (f.type === FRAME.HEADERS && f.stream === 1));
+      assert.notEqual(answer, null);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(upstreamRequests, 0);
+    } finally { c.destroy(); }
+  });
+});
