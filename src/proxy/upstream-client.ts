@@ -258,8 +258,11 @@ function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptio
       bodyStarted = true;
       clearTimeout(silence);
       call.onContinue?.();
-      if (call.body) sendBody(call.body, req, call.trailers);
-      else req.end();
+      if (call.body) {
+        sendBody(call.body, req, call.trailers);
+        // the head timeout counts from the end of the body: a long upload is not an upstream that stays silent
+        call.body.on('data', () => headTimer.refresh());
+      } else req.end();
     };
     const headTimer = setTimeout(() => {
       req.destroy(new FerryError('FERRY_ERR_UPSTREAM_TIMEOUT', 'no response headers from upstream in time', { source: 'upstream', status: 504 }));

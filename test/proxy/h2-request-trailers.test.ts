@@ -82,3 +82,32 @@ describe('request trailers over h2', () => {
     } finally { s.close(); }
   });
 });
+
+describe('a slow chunked h2 upload on the trailer-capable path', () => {
+  let slowProxy: RunningProxy;
+  before(async () => {
+    slowProxy = await startProxy({ upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, h2c: true, upstreamTimeoutMs: 300 });
+  });
+  after(async () => { await slowProxy.close(); });
+
+  it('is not cut by the upstream head timeout while its body is still arriving (the timer restarts with each chunk)', async () => {
+    const s = await h2connect(slowProxy.url);
+    try {
+      seen.length = 0;
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = s.request({ ':method': 'POST', ':path': '/slow-upload' }, { waitForTrailers: true });
+        req.on('wantTrailers', () => req.sendTrailers({ 'x-parts': '6' }));
+        req.on('response', (h) => { req.resume(); req.once('end', () => resolve(Number(h[':status']))); });
+        req.on('error', reject);
+        let n = 0;
+        const timer = setInterval(() => {
+          req.write(`part${n} `);
+          if (++n === 6) { clearInterval(timer); req.end(); }
+        }, 150);
+      });
+      assert.equal(status, 200);
+      assert.equal(seen[0]!.body, 'part0 part1 part2 part3 part4 part5 ');
+      assert.deepEqual(seen[0]!.trailers, { 'x-parts': '6' });
+    } finally { s.close(); }
+  });
+});
