@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { makeTestCert } from '../test/helpers/test-cert.ts';
 import type { BenchContext, BenchReport } from './run.ts';
 import { median, startPinned } from './transfer.ts';
+import { nginxPreamble } from './peers/native-proxies.ts';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.FERRY_BENCH_SECONDS ?? 5);
@@ -52,17 +53,7 @@ async function waitPort(port: number, proc: ChildProcess): Promise<void> {
 async function startNginx(origin: string, certFile: string, keyFile: string): Promise<{ proc: ChildProcess; port: number; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-nginx-h2-'));
   const port = await freePort();
-  writeFileSync(join(dir, 'nginx.conf'), `daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  upstream origin { server ${new URL(origin).host}; keepalive 64; }
-  server {
+  writeFileSync(join(dir, 'nginx.conf'), `${nginxPreamble(dir, new URL(origin))}  server {
     listen 127.0.0.1:${port} ssl http2;
     ssl_certificate ${certFile};
     ssl_certificate_key ${keyFile};

@@ -51,7 +51,8 @@ function listening(proc: ChildProcess, port: number, name: string): Promise<void
   });
 }
 
-function nginxConfig(dir: string, port: number, upstream: URL): string {
+/** The top of every bench nginx config: one foreground process under `dir`, no access log, keep-alive to `upstream`. */
+export function nginxPreamble(dir: string, upstream: URL, extra = ''): string {
   return `daemon off;
 master_process off;
 pid ${dir}/nginx.pid;
@@ -61,8 +62,12 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
-  upstream origin { server ${upstream.host}; keepalive 64; }
-  server {
+${extra}  upstream origin { server ${upstream.host}; keepalive 64; }
+`;
+}
+
+function nginxConfig(dir: string, port: number, upstream: URL): string {
+  return `${nginxPreamble(dir, upstream)}  server {
     listen 127.0.0.1:${port};
     client_max_body_size 0;
     location / {

@@ -7,21 +7,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { installed, startWith } from './native-proxies.ts';
+import { installed, nginxPreamble, startWith } from './native-proxies.ts';
 
 function config(dir: string, port: number, upstream: URL): string {
-  return `daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  proxy_cache_path ${dir}/cache keys_zone=ferrybench:16m max_size=64m;
-  upstream origin { server ${upstream.host}; keepalive 64; }
-  server {
+  return `${nginxPreamble(dir, upstream, `  proxy_cache_path ${dir}/cache keys_zone=ferrybench:16m max_size=64m;\n`)}  server {
     listen 127.0.0.1:${port};
     location / {
       proxy_pass http://origin;

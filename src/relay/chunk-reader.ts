@@ -48,14 +48,7 @@ export class ChunkReader {
     let n = 0;
     for (;;) {
       let b: Buffer | null;
-      while (n < max && (b = this.#src.read() as Buffer | null) !== null) {
-        if (typeof b === 'string') b = Buffer.from(b);
-        if (n + b.length > max) {
-          this.#src.unshift(b.subarray(max - n));
-          b = b.subarray(0, max - n);
-        }
-        n += b.copy(into, n);
-      }
+      while (n < max && (b = this.#take(max - n)) !== null) n += b.copy(into, n);
       if (n >= max) return into;
       if (this.#error) throw this.#error;
       if (this.#ended) return n > 0 ? into.subarray(0, n) : null;
@@ -70,12 +63,7 @@ export class ChunkReader {
     let n = 0;
     for (;;) {
       let b: Buffer | null;
-      while (n < max && (b = this.#src.read() as Buffer | null) !== null) {
-        if (typeof b === 'string') b = Buffer.from(b);
-        if (n + b.length > max) {
-          this.#src.unshift(b.subarray(max - n));
-          b = b.subarray(0, max - n);
-        }
+      while (n < max && (b = this.#take(max - n)) !== null) {
         parts.push(b);
         n += b.length;
       }
@@ -85,6 +73,18 @@ export class ChunkReader {
       const woke = await this.#waitData(n > 0 ? lingerMs : -1);
       if (!woke && n > 0) return parts;
     }
+  }
+
+  /** The next buffered piece, at most `room` bytes (the rest goes back to the source), or null when none is buffered. */
+  #take(room: number): Buffer | null {
+    let b = this.#src.read() as Buffer | string | null;
+    if (b === null) return null;
+    if (typeof b === 'string') b = Buffer.from(b);
+    if (b.length > room) {
+      this.#src.unshift(b.subarray(room));
+      b = b.subarray(0, room);
+    }
+    return b;
   }
 
   #waitData(timeoutMs: number): Promise<boolean> {

@@ -21,7 +21,8 @@ export function redisUnavailable(): string | null {
   return 'redis-server is not installed (apt-get install redis-server); .ci/run installs it and CI runs these tests';
 }
 
-function freePort(): Promise<number> {
+/** A loopback port free at the time of asking. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
