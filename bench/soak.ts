@@ -98,16 +98,21 @@ export async function runSoak(seconds: number, log: (line: string) => void = con
     const seed = seedCounter++;
     const base = { port: proxy.port, origin: origin.host };
     let injected = false;
+    let path = 'proxy';
     let p: Promise<Outcome>;
     const t0 = Date.now();
     if (r < 0.25) p = transferSeeded({ ...base, kind: 'download', seed: 1 + Math.floor(random() * 40), size, query: '?cache=30' }); // hits and fills
     else if (r < 0.35) p = transferSeeded({ ...base, kind: 'download', seed: 100 + Math.floor(random() * 20), size, query: '?cache=0' }); // revalidations
     else if (r < 0.5) p = transferSeeded({ ...base, kind: 'download', seed, size });
     else if (r < 0.62) p = transferSeeded({ ...base, kind: 'upload', seed, size });
-    else if (r < 0.78) p = transferSeeded({ kind: random() < 0.5 ? 'download' : 'upload', seed, size: Math.min(size, 300_000), port: client.port, origin: origin.host, absolute: true });
+    else if (r < 0.78) {
+      path = 'relay';
+      p = transferSeeded({ kind: random() < 0.5 ? 'download' : 'upload', seed, size: Math.min(size, 300_000), port: client.port, origin: origin.host, absolute: true });
+    }
     else if (r < 0.93) {
       const t = Math.floor(random() * toxics.length);
       injected = t < 3; // the slicer/latency one is harmless: its requests must succeed
+      path = `toxic ${t}`;
       p = transferSeeded({ kind: random() < 0.5 ? 'download' : 'upload', seed, size: 100_000 + size, port: toxics[t]!.port, origin: origin.host });
     } else {
       injected = true; // the origin stops half-way: the proxy's idle timeout (1 s) cuts it
@@ -119,7 +124,7 @@ export async function runSoak(seconds: number, log: (line: string) => void = con
     if (injected) { report.faultsInjected++; if (o.kind !== 'ok') { report.failedInjected++; report.longestStallMs = Math.max(report.longestStallMs, ms); } }
     if (o.kind === 'ok') report.bytesChecked += o.bytes;
     else if (o.kind === 'bad') { report.wrongBytes++; report.unexpected.push(`wrong bytes: ${o.why}`); }
-    else if (!injected) report.unexpected.push(`${o.why} (no fault injected)`);
+    else if (!injected) report.unexpected.push(`${o.why} (no fault injected; ${path}, ${ms} ms)`);
   };
 
   const base: Record<string, number> = {};
