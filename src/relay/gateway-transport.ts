@@ -195,7 +195,9 @@ export class GatewayTransport {
       this.#o.counters.retries++;
       this.#o.log.debug({ event: 'relay-retry', endpoint, attempt: failures, why }, 'retrying relay message');
       const delay = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-      await sleep(delay / 2 + Math.random() * (delay / 2), undefined, signal ? { signal } : undefined);
+      // an abort during the back-off reports why the session ended (node's AbortError only says "aborted")
+      await sleep(delay / 2 + Math.random() * (delay / 2), undefined, signal ? { signal } : undefined)
+        .catch((err: unknown) => { throw signal?.reason ?? err; });
     }
   }
 }
