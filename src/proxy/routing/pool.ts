@@ -115,7 +115,7 @@ export class Pool {
   /** Record one finished try on target `index` (latency to the response head; errors by kind). */
   recordTry(index: number, status: number, ms: number, errorKind: string | undefined): void {
     const c = this.targets[index]!.counters;
-    recordFinish(c, { status, bytesIn: 0, bytesOut: 0, durationMs: ms, upstreamError: errorKind !== undefined, ...(errorKind !== undefined ? { upstreamErrorKind: errorKind } : {}) });
+    recordFinish(c, { status, bytesIn: 0, bytesOut: 0, durationMs: ms, upstreamError: errorKind !== undefined, upstreamErrorKind: errorKind });
   }
 
   snapshot(): { policy: string; available: number; targets: TargetSnapshot[] } {
