@@ -4,6 +4,10 @@
  * to a file), in alternating rounds; prints each round and the median of the per-round ratios, the figure least
  * disturbed by a noisy machine (one round's two runs see the same background load).
  *   node bench/ab.ts REV                      # AB_ROUNDS (16), AB_SECONDS (3), AB_ARGS (extra flags for both builds)
+ *   AB_CONCURRENT=1 node bench/ab.ts REV      # both builds loaded at once (25 connections each), both on CPU 0
+ * Concurrent rounds see the very same background load, where alternating ones see the load of two moments: on a
+ * shared machine (load average 3-7 on 2 cores) alternated per-round ratios spread over 0.7-1.4 while concurrent ones
+ * stayed within 0.73-0.99 for the same pair of builds, every round on the same side.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
@@ -15,6 +19,7 @@ const REV = process.argv[2];
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 16);
 const SECONDS = Number(process.env.AB_SECONDS ?? 3);
 const EXTRA = process.env.AB_ARGS ? process.env.AB_ARGS.split(' ') : [];
+const CONCURRENT = process.env.AB_CONCURRENT === '1';
 const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
 
 function cpuMicros(pid: number): number {
@@ -36,10 +41,10 @@ function startFerry(dist: string, origin: string, log: string): Promise<{ proc: 
   });
 }
 
-/** Requests completed by autocannon (50 connections) in `seconds`, run on the load CPU. */
-function load(url: string, seconds: number): Promise<number> {
+/** Requests completed by autocannon (50 connections, or `connections`) in `seconds`, run on the load CPU. */
+function load(url: string, seconds: number, connections = 50): Promise<number> {
   return new Promise((resolve, reject) => {
-    const p = spawn('taskset', ['-c', '1', process.execPath, `${ROOT}node_modules/autocannon/autocannon.js`, '-c', '50', '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn('taskset', ['-c', '1', process.execPath, `${ROOT}node_modules/autocannon/autocannon.js`, '-c', String(connections), '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     p.on('exit', () => { try { resolve((JSON.parse(out) as { requests: { total: number } }).requests.total); } catch (err) { reject(err); } });
@@ -65,7 +70,12 @@ async function main(): Promise<void> {
     const ratios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const us = new Map<ChildProcess, number>();
-      for (const c of round % 2 ? [base, cur] : [cur, base]) {
+      if (CONCURRENT) {
+        const before = [cpuMicros(cur.proc.pid!), cpuMicros(base.proc.pid!)];
+        const [nc, nb] = await Promise.all([load(`${cur.url}/small`, SECONDS, 25), load(`${base.url}/small`, SECONDS, 25)]);
+        us.set(cur.proc, (cpuMicros(cur.proc.pid!) - before[0]!) / Math.max(1, nc));
+        us.set(base.proc, (cpuMicros(base.proc.pid!) - before[1]!) / Math.max(1, nb));
+      } else for (const c of round % 2 ? [base, cur] : [cur, base]) {
         const before = cpuMicros(c.proc.pid!);
         const n = await load(`${c.url}/small`, SECONDS);
         us.set(c.proc, (cpuMicros(c.proc.pid!) - before) / Math.max(1, n));

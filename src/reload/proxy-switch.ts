@@ -26,6 +26,9 @@ export interface ConfigInfo {
 
 interface Generation { info: ConfigInfo; proxy: Proxy; inFlight: number; retiring: boolean }
 
+const GENERATION = Symbol('ferry.generation');
+type Tagged = { [GENERATION]?: Generation };
+
 export interface ProxySwitch extends Proxy {
   readonly config: ConfigInfo;
   /** The statistics shared by every generation (null when both stats paths are ""): the admin listener serves them. */
@@ -79,11 +82,22 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
     g.proxy.close(keep).catch((err: unknown) => g.proxy.options.log.warn({ event: 'config-retire', generation: g.info.generation, err }, 'closing a drained configuration failed'))
       .finally(() => { live.delete(g); opts.onRetired?.(g.info); });
   };
-  /** Count the request (or tunnel) on the generation it starts on until `emitter` closes. */
-  const enter = (emitter: { once(event: 'close', fn: () => void): unknown }): Generation => {
+  /** Ends a request's (or tunnel's) count on its generation, which `enter` left on the emitter. */
+  function leave(this: Tagged): void {
+    const g = this[GENERATION]!;
+    g.inFlight--;
+    retireIfDrained(g);
+  }
+  /**
+   * Count the request (or tunnel) on the generation it starts on until `emitter` closes. One listener shared by all
+   * requests, the generation kept on the emitter (issue 18: no closure and no `once` wrapper per request); `on`
+   * suffices: a ServerResponse, an h2 stream's response and a socket each emit 'close' once.
+   */
+  const enter = (emitter: { on(event: 'close', fn: (this: Tagged) => void): unknown }): Generation => {
     const g = current;
     g.inFlight++;
-    emitter.once('close', () => { g.inFlight--; retireIfDrained(g); });
+    (emitter as Tagged)[GENERATION] = g;
+    emitter.on('close', leave);
     return g;
   };
 

@@ -29,8 +29,8 @@ const LEVEL_VALUES = { info: 30, warn: 40 } as const;
 
 /**
  * Writes `record` as pino would (fields with an undefined value skipped, non-finite numbers as null, `msg` last);
- * false when `log` is not a registered logger or a field holds something other than a string, number or boolean
- * (the caller then logs through pino).
+ * false when `log` is not a registered logger or a field holds what JSON.stringify cannot serialise (a cycle, a BigInt,
+ * a symbol) (the caller then logs through pino).
  */
 export function writeAccessLine(log: Logger, level: 'info' | 'warn', record: Readonly<Record<string, unknown>>, msg: string): boolean {
   const target = DIRECT.get(log);
@@ -41,9 +41,18 @@ export function writeAccessLine(log: Logger, level: 'info' | 'warn', record: Rea
     const value = record[key];
     switch (typeof value) {
       case 'undefined': continue;
-      case 'string': fields += `,${jsonString(key)}:${jsonString(value)}`; break;
-      case 'number': fields += `,${jsonString(key)}:${Number.isFinite(value) ? value : 'null'}`; break;
-      case 'boolean': fields += `,${jsonString(key)}:${value}`; break;
+      case 'string': fields += `${keyJson(key)}${jsonString(value)}`; break;
+      case 'number': fields += `${keyJson(key)}${Number.isFinite(value) ? value : 'null'}`; break;
+      case 'boolean': fields += `${keyJson(key)}${value}`; break;
+      case 'function': continue;
+      case 'object': {
+        // the proxy's `tries` list on every pool-routed request: pino's stringify is JSON.stringify first
+        // (lib/tools.js `stringify`); what that cannot serialise (a cycle, a BigInt) is left to pino's fallback
+        let json: string;
+        try { json = JSON.stringify(value); } catch { return false; }
+        fields += `${keyJson(key)}${json}`;
+        break;
+      }
       default: return false;
     }
   }
@@ -51,6 +60,17 @@ export function writeAccessLine(log: Logger, level: 'info' | 'warn', record: Rea
   const bindings = (log as unknown as Record<symbol, string>)[chindingsSym]!;
   target.write(`${prefix}${target.time()}${bindings},"event":"access"${fields},"msg":${jsonString(msg)}}\n`);
   return true;
+}
+
+/** `,"key":` for a record field: the same dozen names on every line, escaped once (bounded: extra names past 64 are not kept). */
+const KEYS = new Map<string, string>();
+function keyJson(key: string): string {
+  let k = KEYS.get(key);
+  if (k === undefined) {
+    k = `,${jsonString(key)}:`;
+    if (KEYS.size < 64) KEYS.set(key, k);
+  }
+  return k;
 }
 
 /**

@@ -27,10 +27,12 @@ const record = fc.record({
   requestId: text, method: text, path: text, status: fc.integer({ min: 0, max: 999 }), bytesIn: num, bytesOut: num, durationMs: num,
   clientAddress: fc.option(text, { nil: undefined }), upstreamMs: fc.option(num, { nil: undefined }),
   cacheStatus: fc.option(text, { nil: undefined }), error: fc.option(text, { nil: undefined }), extra: fc.option(fc.boolean(), { nil: undefined }),
+  tries: fc.option(fc.array(fc.record({ target: text, outcome: text, status: fc.option(fc.integer(), { nil: undefined }), ms: num }, { requiredKeys: ['target', 'outcome', 'ms'] }), { maxLength: 3 }), { nil: undefined }),
+  nested: fc.option(fc.oneof(fc.jsonValue(), fc.constant(null), fc.constant(() => 1)), { nil: undefined }),
 }, { requiredKeys: ['requestId', 'method', 'path', 'status', 'bytesIn', 'bytesOut', 'durationMs'] });
 
 describe('direct access line', () => {
-  it('equals what pino writes for any record (strings with quotes, control characters, lone surrogates; NaN, ±0, Infinity; optional fields absent)', () => {
+  it('equals what pino writes for any record (strings with quotes, control characters, lone surrogates; NaN, ±0, Infinity; optional fields absent; the tries list, nested objects, null, functions)', () => {
     fc.assert(fc.property(record, fc.constantFrom<LogLevel>('info', 'warn'), (r, level) => {
       const viaPino = capture(level, false);
       const direct = capture(level, true);
@@ -40,14 +42,18 @@ describe('direct access line', () => {
     }), { numRuns: 2000 });
   });
 
-  it('is taken for the loggers createLogger makes, and not for other pino loggers or records holding objects', () => {
+  it('is taken for the loggers createLogger makes and records holding plain objects (the tries list), not for other pino loggers or what JSON.stringify refuses', () => {
     const file = join(tmpdir(), `ferry-access-line-${process.pid}.log`);
     const fd = openSync(file, 'w');
     try {
       const rec = { requestId: 'r', method: 'GET', path: '/', status: 200, bytesIn: 0, bytesOut: 1, durationMs: 1 };
       assert.equal(writeAccessLine(createLogger('proxy', 'info', fd), 'info', rec, 'GET / 200'), true);
       assert.equal(writeAccessLine(pino({ level: 'info' }, { write: () => true }), 'info', rec, 'GET / 200'), false);
-      assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, obj: { a: 1 } }, 'GET / 200'), false);
+      assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, tries: [{ target: 'http://a/', outcome: 'response', status: 200, ms: 1 }] }, 'GET / 200'), true);
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, obj: cycle }, 'GET / 200'), false);
+      assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, big: 1n }, 'GET / 200'), false);
     } finally { closeSync(fd); rmSync(file, { force: true }); }
   });
 });

@@ -42,7 +42,9 @@ export function createPoolRouteFilter(current: () => Routing): ProxyFilter {
         return { kind: 'respond', reply: { status: 400, body: `Bad Request: ${why}\n`, close: true } };
       }
       const routing = current();
-      const decision = routing.route(requestHost(getHeader(ctx.request.headers, 'host')), target.path);
+      // no routes: only the default pool, whatever the Host (no field lookup, no normalising)
+      const host = routing.config.routes.length === 0 ? '' : requestHost(getHeader(ctx.request.headers, 'host'));
+      const decision = routing.route(host, target.path);
       if (decision === null) return CONTINUE;
       const { pool } = decision;
       const key = pool.config.policy === 'consistent-hash' ? hashKey(pool.config.hashOn, ctx, decision.path) : '';
@@ -59,7 +61,7 @@ export function createPoolRouteFilter(current: () => Routing): ProxyFilter {
           body: `Service Unavailable: no healthy target in pool ${pool.name}; retry in ${retryAfter} s\n`,
         } };
       }
-      pool.budget.noteRequest(Date.now());
+      if (pool.canRetry) pool.budget.noteRequest(Date.now()); // the retry budget's share counts requests that could retry
       const t = pool.targets[first]!;
       ctx.upstream = { origin: t.origin, path: t.prefix + decision.path };
       return CONTINUE;
@@ -72,7 +74,7 @@ export function createPoolRouteFilter(current: () => Routing): ProxyFilter {
       const upstreamError = ctx.error !== undefined && ctx.error.source === 'upstream';
       plan.routing.recordRequest(plan.decision.route, {
         status, bytesIn: ctx.bytesIn, bytesOut: ctx.bytesOut, durationMs: performance.now() - ctx.startedMono, upstreamError,
-        ...(upstreamError ? { upstreamErrorKind: upstreamErrorKind(ctx.error!.code) } : {}),
+        upstreamErrorKind: upstreamError ? upstreamErrorKind(ctx.error!.code) : undefined, // (no spread: once per request)
       });
     },
   };

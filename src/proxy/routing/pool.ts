@@ -34,6 +34,8 @@ export class Pool {
   readonly config: PoolConfig;
   readonly targets: readonly PoolTarget[];
   readonly budget: RetryBudget;
+  /** A request may be tried again on another target: more than one try allowed and more than one target. */
+  readonly canRetry: boolean;
   #health: readonly TargetHealth[];
   readonly #balancer: Balancer;
   readonly #now: () => number;
@@ -47,6 +49,7 @@ export class Pool {
     }));
     this.#health = this.targets.map(initialHealth);
     this.budget = new RetryBudget(config.retry);
+    this.canRetry = config.retry.tries > 1 && this.targets.length > 1;
     const weights = this.targets.map((t) => t.weight);
     const inFlight = (i: number): number => this.targets[i]!.inFlight;
     this.#balancer = config.policy === 'least-requests' ? createLeastRequests(weights, inFlight, random)
@@ -69,6 +72,11 @@ export class Pool {
    * ejected — unless the pool is in `panic` mode, which then picks among all of them.
    */
   pick(key: string, tried: ReadonlySet<number>): number {
+    if (this.targets.length === 1) {
+      // every policy picks the only target (no balancer state to move, no predicate closure per request)
+      if (tried.has(0)) return -1;
+      return this.config.panic || isAvailable(this.#health[0]!, this.#now()) ? 0 : -1;
+    }
     const now = this.#now();
     const chosen = this.#balancer.pick((i) => !tried.has(i) && isAvailable(this.#health[i]!, now), key);
     if (chosen !== -1 || !this.config.panic) return chosen;
@@ -107,7 +115,7 @@ export class Pool {
   /** Record one finished try on target `index` (latency to the response head; errors by kind). */
   recordTry(index: number, status: number, ms: number, errorKind: string | undefined): void {
     const c = this.targets[index]!.counters;
-    recordFinish(c, { status, bytesIn: 0, bytesOut: 0, durationMs: ms, upstreamError: errorKind !== undefined, ...(errorKind !== undefined ? { upstreamErrorKind: errorKind } : {}) });
+    recordFinish(c, { status, bytesIn: 0, bytesOut: 0, durationMs: ms, upstreamError: errorKind !== undefined, upstreamErrorKind: errorKind });
   }
 
   snapshot(): { policy: string; available: number; targets: TargetSnapshot[] } {

@@ -38,25 +38,31 @@ export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, 
   plan.first = -1;
   if (index === -1) return client.send(call);
   const routedPath = call.path.slice(pool.targets[index]!.prefix.length);
-  const retryable = retry.tries > 1 && isRetryableMethod(retry, call.head.method);
+  // a pool of one target has no other target to retry on (pick never returns a tried one, panic or not): no body
+  // kept, no tried set, no retry bookkeeping (issue 18: the default pool built from --upstream is such a pool)
+  const single = !pool.canRetry;
+  const retryable = !single && isRetryableMethod(retry, call.head.method);
   const kept = call.body !== null && retryable ? await keepBody(call, retry.bodyLimit) : null;
   const bodyKind = call.body === null ? 'none' : kept !== null ? 'kept' : 'streamed';
-  const tried = new Set<number>();
+  const tried = single ? null : new Set<number>();
   const tries: TryRecord[] = ctx.tries ?? (ctx.tries = []);
   for (;;) {
-    tried.add(index);
+    tried?.add(index);
     const target = pool.targets[index]!;
     const body = kept !== null ? Readable.from([kept]) : call.body;
+    const path = target.prefix + routedPath;
     const started = performance.now();
     target.inFlight++;
     try {
-      const response = await sendOne(client, { ...call, origin: target.origin, path: target.prefix + routedPath, body, signal: parent }, retry.tryTimeoutMs);
+      // the call as the route phase built it when this try goes where it says (the usual first try): not copied
+      const same = body === call.body && target.origin === call.origin && path === call.path;
+      const response = await sendOne(client, same ? call as UpstreamCall & { signal: UpstreamAbort } : { ...call, origin: target.origin, path, body, signal: parent }, retry.tryTimeoutMs);
       const ms = performance.now() - started;
       const { status } = response.head;
       pool.report(index, status >= 500 ? '5xx' : 'ok');
       pool.recordTry(index, status, ms, undefined);
       tries.push({ target: target.id, outcome: 'response', status, ms: Math.round(ms * 1000) / 1000 });
-      ctx.upstream = { origin: target.origin, path: target.prefix + routedPath };
+      if (ctx.upstream === undefined || ctx.upstream.origin !== target.origin || ctx.upstream.path !== path) ctx.upstream = { origin: target.origin, path };
       if (response.body === null) target.inFlight--;
       else response.body.once('close', () => { target.inFlight--; });
       return response;
@@ -72,7 +78,7 @@ export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, 
       } else {
         tries.push({ target: target.id, outcome: 'error', ms: Math.round(ms * 1000) / 1000 });
       }
-      const next = nextTry(pool, plan.key, tried, fe, call.head.method, bodyKind, parent, ctx);
+      const next = tried === null ? -1 : nextTry(pool, plan.key, tried, fe, call.head.method, bodyKind, parent, ctx);
       if (next === -1) throw fe;
       pool.targets[next]!.retries++;
       index = next;
@@ -99,16 +105,16 @@ function nextTry(pool: Pool, key: string, tried: ReadonlySet<number>, fe: FerryE
  * alone when no response head came in time.
  */
 function sendOne(client: UpstreamClient, call: UpstreamCall & { signal: UpstreamAbort }, tryTimeoutMs: number | null): Promise<ProxiedResponse> {
+  // without a try timeout the try's abort would only relay the request's: the request's own is used
+  if (tryTimeoutMs === null) return client.send(call);
   const parent = call.signal;
   const own = new UpstreamAbort();
   parent.onAbort = (reason) => own.abort(reason);
   if (parent.done) own.abort(parent.reason);
-  const timer = tryTimeoutMs === null ? null : setTimeout(() => {
+  const timer = setTimeout(() => {
     own.abort(new FerryError('FERRY_ERR_UPSTREAM_TIMEOUT', `no response head within the try timeout (${tryTimeoutMs} ms)`, { source: 'upstream', status: 504 }));
   }, tryTimeoutMs);
-  const sent = client.send({ ...call, signal: own });
-  if (timer === null) return sent;
-  return sent.finally(() => clearTimeout(timer));
+  return client.send({ ...call, signal: own }).finally(() => clearTimeout(timer));
 }
 
 /** The whole body when Content-Length says it is within `limit` (read now, so it can be sent again), else null. */

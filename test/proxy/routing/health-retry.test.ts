@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { afterCheck, afterOutcome, initialHealth, isAvailable, isEjected, type PassiveConfig, type TargetHealth } from '../../../src/proxy/routing/health-state.ts';
 import { RetryBudget, retryVerdict, type RetryConfig } from '../../../src/proxy/routing/retry-policy.ts';
-import { DEFAULT_SETTINGS } from '../../../src/proxy/routing/routing-config.ts';
+import { DEFAULT_SETTINGS, type Policy, type PoolConfig } from '../../../src/proxy/routing/routing-config.ts';
+import { createConsistentHash, createLeastRequests, createSmoothRoundRobin, type Balancer } from '../../../src/proxy/routing/balancers.ts';
+import { Pool } from '../../../src/proxy/routing/pool.ts';
 
 const passive: PassiveConfig = { consecutiveFailures: 3, baseEjectionMs: 1_000, maxEjectionMs: 5_000, maxEjectionShare: 0.5 };
 
@@ -112,5 +114,32 @@ describe('retry decision and budget', () => {
     quiet.noteRequest(0);
     assert.deepEqual([quiet.tryTake(0), quiet.tryTake(0), quiet.tryTake(0), quiet.tryTake(0)], [true, true, true, false]);
     assert.equal(quiet.tryTake(30_000), true, 'a new window');
+  });
+});
+
+describe('a pool of one target (the default pool from --upstream)', () => {
+  it('picks as its policy\'s balancer would, through checks, passive ejections, panic and tries (Pool.pick skips the balancer there)', () => {
+    const op = fc.oneof(fc.record({ kind: fc.constant('check' as const), ok: fc.boolean() }), fc.record({ kind: fc.constant('report' as const), outcome: fc.constantFrom('ok' as const, 'connect' as const, '5xx' as const) }),
+      fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 400_000 }) }));
+    fc.assert(fc.property(fc.constantFrom<Policy>('round-robin', 'least-requests', 'consistent-hash'), fc.boolean(), fc.array(op, { maxLength: 30 }), (policy, panic, ops) => {
+      let now = 1_000;
+      const config: PoolConfig = {
+        ...DEFAULT_SETTINGS, name: 'default', targets: [{ url: new URL('http://127.0.0.1:1/'), weight: 1 }], policy, hashOn: { kind: 'path' }, panic,
+        health: { path: '/', intervalMs: 5_000, timeoutMs: 2_000, expect: [200, 399], rise: 2, fall: 2 },
+        ejection: { ...DEFAULT_SETTINGS.ejection, consecutiveFailures: 2, maxEjectionShare: 1 },
+      };
+      const pool = new Pool(config, () => now);
+      const balancer: Balancer = policy === 'least-requests' ? createLeastRequests([1], () => 0) : policy === 'consistent-hash' ? createConsistentHash(['http://127.0.0.1:1/'], [1], () => 0) : createSmoothRoundRobin([1]);
+      const reference = (tried: ReadonlySet<number>): number => {
+        const chosen = balancer.pick((i) => !tried.has(i) && pool.available(i), '/x');
+        return chosen !== -1 || !panic ? chosen : balancer.pick((i) => !tried.has(i), '/x');
+      };
+      for (const o of ops) {
+        if (o.kind === 'check') pool.check(0, o.ok); else if (o.kind === 'report') pool.report(0, o.outcome); else now += o.ms;
+        assert.equal(pool.pick('/x', new Set()), reference(new Set()));
+        assert.equal(pool.pick('/x', new Set([0])), -1);
+      }
+      assert.equal(pool.canRetry, false, 'no other target: no retry, no body kept, no budget counted');
+    }), { numRuns: 300 });
   });
 });
