@@ -1,13 +1,11 @@
 /**
  * @module The upstream HTTP client: undici Agent (pooled keep-alive, strict llhttp parser, no pipelining) for ordinary
- * requests, and node:http for `Expect: 100-continue` (undici's HTTP/1.1 client refuses the Expect field, and the
- * continue handshake must reach the origin: RFC 9110 §10.1.1). Bodies stream both ways with backpressure.
+ * requests; node:http (proxy/upstream-node-http.ts) for `Expect: 100-continue` and for request bodies that end with
+ * trailers, which undici cannot send. Bodies stream both ways with backpressure.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Agent, EnvHttpProxyAgent, type ProxyAgent } from 'undici';
 import { proxyForOrigin, type UpstreamProxySetting } from './env-proxy.ts';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
@@ -15,6 +13,9 @@ import { FerryError } from '../errors.ts';
 import { hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
 import type { ProxiedResponse, RequestHead } from './phases.ts';
 import { toUpstreamError } from './upstream-errors.ts';
+import { createNodeAgents, isBodilessStatus, sendNodeHttp } from './upstream-node-http.ts';
+// (re-exported: the 100-continue wait is part of this client's contract)
+export { CONTINUE_AFTER_MS } from './upstream-node-http.ts';
 import type { GuardedLookup } from './forward/destination.ts';
 import type { UpstreamTls } from './upstream-tls.ts';
 
@@ -94,13 +95,11 @@ export interface UpstreamClient {
 }
 
 /** RELIABILITY S13: if the origin neither answers nor sends 100 within this time, ferry lets the body flow. */
-export const CONTINUE_AFTER_MS = 1_000;
 /** RFC 9110 §9.2.2 idempotent methods (undici RetryHandler's defaults). */
 const RETRYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** RELIABILITY R7: below the 5 s keep-alive of common origins (undici's default is 4 s). */
 const POOL_IDLE_MS = 4_000;
 
-const BODILESS_STATUS = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const lookup = options.lookup ? { lookup: options.lookup } : {};
@@ -124,10 +123,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     : proxy instanceof URL ? createUpstreamProxyDispatcher(proxy, { ...agentOptions, ...requestTls })
     // --upstream-proxy env: undici's own per-target choice, fed the variables ferry read at startup ('' = none)
     : new EnvHttpProxyAgent({ ...agentOptions, ...requestTls, proxyTunnel: false, httpProxy: proxy.http?.href ?? '', httpsProxy: proxy.https?.href ?? '', noProxy: proxy.noProxy });
-  const nodeAgents: NodeAgents = {
-    http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
-    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup, ...options.tls }),
-  };
+  const nodeAgents = createNodeAgents(options);
+  /** node:http cannot reach an https origin through the upstream proxy (undici's CONNECT tunnel does that), and it
+   * writes field values UTF-8 encoded, so obs-text bytes (RFC 9110 §5.5) would reach the origin as other bytes. */
+  const nodeHttpCannotCarry = (call: Call, h2: boolean): boolean =>
+    (call.origin.startsWith('https:') && (h2 || proxyForOrigin(options.upstreamProxy ?? null, call.origin) !== null)) || hasObsText(call.head.headers);
 
   function sendUndici(call: Call): Promise<ProxiedResponse> {
     const { head } = call;
@@ -154,19 +154,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const call: Call = given.signal instanceof UpstreamAbort ? given as Call : { ...given, signal: fromAbortSignal(given.signal) };
       if (call.onContinue) {
         // Where the node:http path cannot carry the request faithfully, ferry lets the body flow itself (RFC 9110
-        // §10.1.1 allows the intermediary to answer 100) and sends it through undici: TLS through the upstream proxy
-        // needs undici's CONNECT tunnel, and node:http writes a 100-continue head UTF-8 encoded, so obs-text bytes in
-        // a field value (RFC 9110 §5.5) would reach the origin as other bytes.
-        if ((call.origin.startsWith('https:') && proxyForOrigin(options.upstreamProxy ?? null, call.origin) !== null) || hasObsText(call.head.headers)) {
+        // §10.1.1 allows the intermediary to answer 100) and sends it through undici.
+        if (nodeHttpCannotCarry(call, false)) {
           call.onContinue();
           return sendUndici({ ...call, onContinue: undefined });
         }
-        return sendExpect(call, nodeAgents, options);
+        return sendNodeHttp(call, nodeAgents, options);
       }
       // request trailers need node:http's chunked writer; where that path cannot carry the call, they are dropped
-      if (call.trailers && call.body && !(call.origin.startsWith('https:') && (options.allowH2 === true || proxyForOrigin(options.upstreamProxy ?? null, call.origin) !== null)) && !hasObsText(call.head.headers)) {
-        return sendExpect(call, nodeAgents, options);
-      }
+      if (call.trailers && call.body && !nodeHttpCannotCarry(call, options.allowH2 === true)) return sendNodeHttp(call, nodeAgents, options);
       const first = sendUndici(call);
       if (call.body !== null || !RETRYABLE_METHODS.has(call.head.method)) return first;
       // RELIABILITY R7: a pooled connection the origin closed just as it was reused fails before any response byte;
@@ -188,8 +184,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     },
   };
 }
-
-interface NodeAgents { http: http.Agent; https: https.Agent }
 
 /**
  * SNI and the name the certificate is checked against: --upstream-servername, else the upstream URL's host. undici
@@ -215,109 +209,6 @@ function hasObsText(headers: HeaderList): boolean {
   return false;
 }
 
-/**
- * A call over node:http: the 100-continue handshake (head first, body only after `continue` or silence), or, without
- * `onContinue`, a body with request trailers (sent at once, the trailer section after its last chunk).
- */
-// About 80 lines: one handshake whose timers, settle flag and body start must share one scope (RFC 9110 §10.1.1).
-function sendExpect(call: Call, agents: NodeAgents, options: UpstreamClientOptions): Promise<ProxiedResponse> {
-  const origin = new URL(call.origin);
-  // --upstream-proxy with a plain-http origin: the request goes to the proxy in absolute-form (RFC 9112 §3.2.2).
-  const proxy = origin.protocol === 'http:' ? proxyForOrigin(options.upstreamProxy ?? null, origin) : null;
-  const peer = proxy ?? origin;
-  const tls = peer.protocol === 'https:';
-  const headers = toFlatHeaders(call.head.headers);
-  // A body without Content-Length goes chunked whatever the method: node:http frames only some methods by default and
-  // would write a GET/DELETE/OPTIONS body raw, which the origin then reads as the next request (RELIABILITY S8).
-  if (call.body && !call.head.headers.some(([n]) => n === 'content-length')) headers.push('transfer-encoding', 'chunked');
-  if (proxy && proxy.username !== '') {
-    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-    headers.push('proxy-authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
-  }
-  return new Promise((resolve, reject) => {
-    const req = (tls ? https : http).request({
-      agent: tls ? agents.https : agents.http,
-      host: peer.hostname.replace(/^\[|\]$/g, ''),
-      port: peer.port === '' ? (tls ? 443 : 80) : Number(peer.port),
-      ...(tls ? { servername: (proxy ? undefined : options.tls?.servername) ?? peer.hostname } : {}),
-      method: call.head.method,
-      path: proxy ? `${call.origin}${call.path}` : call.path,
-      headers: headers as unknown as http.OutgoingHttpHeaders,
-      setHost: false,
-      insecureHTTPParser: false,
-      maxHeaderSize: options.maxHeaderBytes,
-    });
-    const onAbort = () => req.destroy(call.signal.reason instanceof Error ? call.signal.reason : new Error('aborted'));
-    if (call.signal.done) queueMicrotask(onAbort);
-    else call.signal.onAbort = onAbort;
-    req.once('close', () => { call.signal.onAbort = null; });
-    let bodyStarted = false;
-    let settled = false;
-    const startBody = () => {
-      if (bodyStarted) return;
-      bodyStarted = true;
-      clearTimeout(silence);
-      call.onContinue?.();
-      if (call.body) {
-        sendBody(call.body, req, call.trailers);
-        // the head timeout counts from the end of the body: a long upload is not an upstream that stays silent
-        call.body.on('data', () => headTimer.refresh());
-      } else req.end();
-    };
-    const headTimer = setTimeout(() => {
-      req.destroy(new FerryError('FERRY_ERR_UPSTREAM_TIMEOUT', 'no response headers from upstream in time', { source: 'upstream', status: 504 }));
-    }, options.headersTimeoutMs);
-    let silence: NodeJS.Timeout | undefined;
-    req.on('socket', (socket) => {
-      if (call.onContinue === undefined) return;
-      const arm = () => { silence = setTimeout(startBody, CONTINUE_AFTER_MS); };
-      if (socket.connecting) socket.once('connect', arm);
-      else arm();
-    });
-    req.on('continue', startBody);
-    // node:http reports every 1xx but 101 as 'information', 100 included (that one is the 'continue' above)
-    req.on('information', (info: http.InformationEvent) => {
-      if (info.statusCode !== 100) call.onInformation?.(info.statusCode, fromRaw(info.rawHeaders));
-    });
-    req.on('response', (res) => {
-      settled = true;
-      clearTimeout(headTimer);
-      clearTimeout(silence);
-      if (!bodyStarted) {
-        // Final answer before the body (RFC 9110 §10.1.1): the body is never sent, so this connection cannot be reused.
-        bodyStarted = true;
-        res.once('end', () => req.destroy());
-      }
-      const headers = fromRaw(res.rawHeaders);
-      const status = res.statusCode ?? 502;
-      let body: Readable | null = res;
-      if (call.head.method === 'HEAD' || BODILESS_STATUS(status)) {
-        res.resume();
-        body = null;
-      }
-      resolve({ head: { status, statusText: res.statusMessage ?? '', headers, httpVersion: res.httpVersion }, body });
-    });
-    req.on('error', (err) => {
-      clearTimeout(headTimer);
-      clearTimeout(silence);
-      if (!settled) { settled = true; reject(toUpstreamError(err)); }
-    });
-    req.flushHeaders();
-    if (call.onContinue === undefined) startBody();
-  });
-}
-
-/** Stream `body` into the request; with `trailers`, end it with the trailer section (RFC 9112 §7.1.2). */
-function sendBody(body: Readable, req: http.ClientRequest, trailers: (() => HeaderList | null) | undefined): void {
-  if (trailers === undefined) { pipeline(body, req, () => { /* errors surface on req */ }); return; }
-  body.pipe(req, { end: false });
-  body.once('error', (err) => req.destroy(err));
-  body.once('end', () => {
-    const t = trailers();
-    if (t !== null && t.length > 0) req.addTrailers(t as [string, string][]);
-    req.end();
-  });
-}
 
 /**
  * The upstream response body. `complete` turns true once undici delivered its last byte: a small response usually
@@ -372,7 +263,7 @@ class ResponseHandler {
     // undici 8 hands interim responses (RFC 9110 §15.2) to onResponseStart too; the final one follows
     if (status < 200) { if (status !== 101) this.#onInformation?.(status, headers); return; }
     let body: UpstreamBody | null = null;
-    if (!this.#head && !BODILESS_STATUS(status)) {
+    if (!this.#head && !isBodilessStatus(status)) {
       body = new UpstreamBody({
         read: () => controller.resume(),
         destroy: (err, cb) => {
@@ -417,14 +308,4 @@ function trailerList(t: Record<string, string | string[] | undefined>): HeaderLi
     for (const one of Array.isArray(v) ? v : [v]) out.push([n.toLowerCase(), one]);
   }
   return out.length > 0 ? out : null;
-}
-
-function fromFlat(flat: string[]): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!.toLowerCase(), flat[i + 1]!]);
-  return out;
-}
-
-function fromRaw(raw: string[]): HeaderList {
-  return fromFlat(raw);
 }

@@ -68,7 +68,7 @@ class Reader {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'must be a mapping (key: value)');
     return v as Data;
   }
-  only(d: Data, key: string, allowed: readonly string[]): void {
+  allowKeys(d: Data, key: string, allowed: readonly string[]): void {
     for (const k of Object.keys(d)) if (!allowed.includes(k)) this.fail(`${key}.${k}`, `unknown key (expected one of: ${allowed.join(', ')})`);
   }
   int(v: unknown, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -134,7 +134,7 @@ function defaultPool(upstreams: readonly URL[], defaults: PoolSettings): PoolCon
 }
 
 function route(r: Reader, d: Data, key: string, i: number, pools: ReadonlySet<string>): RouteSpec {
-  r.only(d, key, ['name', 'host', 'path', 'strip-prefix', 'pool']);
+  r.allowKeys(d, key, ['name', 'host', 'path', 'strip-prefix', 'pool']);
   const pool = r.string(d.pool, `${key}.pool`);
   if (!pools.has(pool)) r.fail(`${key}.pool`, `no pool named "${pool}" (pools: ${[...pools].join(', ') || 'none'})`);
   const spec: RouteSpec = { name: d.name === undefined ? `route-${i + 1}` : r.string(d.name, `${key}.name`), pool, stripPrefix: false };
@@ -156,7 +156,7 @@ function route(r: Reader, d: Data, key: string, i: number, pools: ReadonlySet<st
 }
 
 function pool(r: Reader, name: string, d: Data, key: string, defaults: PoolSettings): PoolConfig {
-  r.only(d, key, ['targets', 'balance', 'hash-on', 'health', 'ejection', 'retry', 'panic']);
+  r.allowKeys(d, key, ['targets', 'balance', 'hash-on', 'health', 'ejection', 'retry', 'panic']);
   if (!Array.isArray(d.targets) || d.targets.length === 0) r.fail(`${key}.targets`, 'must be a non-empty list of http:// or https:// URLs');
   const targets = d.targets.map((t: unknown, i: number) => target(r, t, `${key}.targets[${i}]`));
   const seen = new Set<string>();
@@ -177,7 +177,7 @@ function pool(r: Reader, name: string, d: Data, key: string, defaults: PoolSetti
 
 function target(r: Reader, t: unknown, key: string): { url: URL; weight: number } {
   const d: Data = typeof t === 'string' ? { url: t } : r.object(t, key);
-  r.only(d, key, ['url', 'weight']);
+  r.allowKeys(d, key, ['url', 'weight']);
   const text = r.string(d.url, `${key}.url`);
   let url: URL;
   try { url = new URL(text); } catch { return r.fail(key, `"${text}" is not a URL`); }
@@ -187,7 +187,7 @@ function target(r: Reader, t: unknown, key: string): { url: URL; weight: number 
 }
 
 function settings(r: Reader, d: Data, key: string, base: PoolSettings, others: readonly string[]): PoolSettings {
-  r.only(d, key, [...others, 'health', 'ejection', 'retry', 'panic']);
+  r.allowKeys(d, key, [...others, 'health', 'ejection', 'retry', 'panic']);
   return {
     health: d.health === undefined ? base.health : d.health === false ? null : health(r, r.object(d.health, `${key}.health`), `${key}.health`),
     ejection: d.ejection === undefined ? base.ejection : ejection(r, r.object(d.ejection, `${key}.ejection`), `${key}.ejection`, base.ejection),
@@ -197,7 +197,7 @@ function settings(r: Reader, d: Data, key: string, base: PoolSettings, others: r
 }
 
 function health(r: Reader, d: Data, key: string): ActiveHealthConfig {
-  r.only(d, key, ['path', 'interval', 'timeout', 'expect-status', 'rise', 'fall']);
+  r.allowKeys(d, key, ['path', 'interval', 'timeout', 'expect-status', 'rise', 'fall']);
   const h = { ...HEALTH_DEFAULTS };
   if (d.path !== undefined) { h.path = r.string(d.path, `${key}.path`); if (!h.path.startsWith('/')) r.fail(`${key}.path`, 'must start with /'); }
   if (d.interval !== undefined) h.intervalMs = r.duration(d.interval, `${key}.interval`);
@@ -214,7 +214,7 @@ function health(r: Reader, d: Data, key: string): ActiveHealthConfig {
 }
 
 function ejection(r: Reader, d: Data, key: string, base: PassiveConfig): PassiveConfig {
-  r.only(d, key, ['consecutive-failures', 'base-time', 'max-time', 'max-share']);
+  r.allowKeys(d, key, ['consecutive-failures', 'base-time', 'max-time', 'max-share']);
   const e = { ...base };
   if (d['consecutive-failures'] !== undefined) e.consecutiveFailures = r.int(d['consecutive-failures'], `${key}.consecutive-failures`, 0, 1000);
   if (d['base-time'] !== undefined) e.baseEjectionMs = r.duration(d['base-time'], `${key}.base-time`);
@@ -225,7 +225,7 @@ function ejection(r: Reader, d: Data, key: string, base: PassiveConfig): Passive
 }
 
 function retry(r: Reader, d: Data, key: string, base: RetryConfig): RetryConfig {
-  r.only(d, key, ['tries', 'try-timeout', 'body-limit', 'methods', 'budget', 'budget-min']);
+  r.allowKeys(d, key, ['tries', 'try-timeout', 'body-limit', 'methods', 'budget', 'budget-min']);
   const c = { ...base };
   if (d.tries !== undefined) c.tries = r.int(d.tries, `${key}.tries`, 1, 10);
   if (d['try-timeout'] !== undefined) c.tryTimeoutMs = r.duration(d['try-timeout'], `${key}.try-timeout`);
