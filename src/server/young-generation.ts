@@ -6,10 +6,11 @@
  * each scavenge that found most of it alive, up to 128 MiB, and with the old generation allowed to grow 4x between
  * major GCs (server/heap-tuning.ts) it reached ~56 MiB; RSS peaked at 250-265 MiB. `--max-semi-space-size` is read
  * only when the heap is created, too late for a CLI that starts as `ferry proxy`; `--semi-space-growth-factor` is
- * read at each growth decision, so growth is switched off (factor 1) once the new space reaches half the cap, and
- * back on if V8 shrinks it. The check runs after every GC (a performance observer: Node delivers GC entries between
- * two tasks of the event loop); two growths can still land in one turn, hence half the cap (a 100 ms poll instead
- * let a burst double the new space three times between two checks). With the new space held at 16 MiB and the old
+ * read at each growth decision, so growth is switched off (factor 1) once the new space reaches a quarter of the cap
+ * (where it settles), and back on if V8 shrinks it. The check runs after every GC (a performance observer: Node
+ * delivers GC entries between two tasks of the event loop), so up to two growths can land before it runs (seen: a
+ * burst took the new space from 16 to 36 MiB in about one run in six): the cap is four times the settled size, so
+ * those stay within it (a 100 ms poll instead let a burst double the new space three times between two checks). With the new space held at 16 MiB and the old
  * generation growing 2x: RSS peak ~141 MiB, and 1 GiB downloads still see one mark-compact (the pathology
  * heap-tuning.ts answers needs a young generation larger than the old generation's headroom, which the cap prevents). docs/performance.md has the trade-off.
  * Flags the operator gave (as node flags or in NODE_OPTIONS) are left alone.
@@ -17,8 +18,8 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
-/** The most new space (both semi-spaces) ferry proxy lets V8 grow to; it normally settles at half of it. */
-export const YOUNG_GENERATION_CAP = 32 * 1024 * 1024;
+/** The most new space (both semi-spaces) ferry proxy lets V8 grow to; it settles at a quarter of it (16 MiB). */
+export const YOUNG_GENERATION_CAP = 64 * 1024 * 1024;
 export const OLD_GROWING_PERCENT = 100;
 
 const given = (args: readonly string[], flag: string): boolean => args.some((a) => a === flag || a.startsWith(`${flag}=`));
@@ -43,8 +44,8 @@ export function capYoungGeneration(execArgv: readonly string[], nodeOptions: str
   set.push('--semi-space-growth-factor');
   let growing = true;
   const check = (): void => {
-    // growth stops at half the cap: the GCs of one event-loop turn may double the new space once more before this runs
-    const grow = newSpaceSize() * 4 <= capBytes;
+    // growth stops at a quarter of the cap: the GCs before this runs may double the new space twice more
+    const grow = newSpaceSize() * 8 <= capBytes;
     if (grow === growing) return;
     growing = grow;
     v8.setFlagsFromString(`--semi-space-growth-factor=${grow ? 2 : 1}`);
