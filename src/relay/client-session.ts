@@ -118,7 +118,8 @@ export class ClientSession {
   /** Fetch down chunks in order with `window` long polls in flight; feed the sink; resolve at fin. */
   async receiveDown(sink: DownSink, expectHead: boolean): Promise<void> {
     const prefetch = new AbortController();
-    const onAbort = () => prefetch.abort();
+    // the session's reason goes on: a poll cut by it fails with why the session ended, not a bare AbortError
+    const onAbort = () => prefetch.abort(this.signal.reason);
     this.signal.addEventListener('abort', onAbort, { once: true });
     const fetches = new Map<number, Promise<ReceivedChunk>>();
     let next = 0;
