@@ -24,16 +24,20 @@ export interface H2GuardOptions {
 export function guardH2Sessions(server: EventEmitter, o: H2GuardOptions): void {
   const limit = o.maxResetsPerSecond ?? DEFAULT_H2_MAX_RESETS_PER_SECOND;
   server.on('session', (session: ServerHttp2Session) => {
-    let windowStart = performance.now();
-    let resets = 0;
+    // a token bucket (limit tokens, refilled at limit per second): any burst of more than `limit` resets within a
+    // second trips it, wherever the burst falls (a window counted from the session's start let a burst straddling
+    // its boundary through with up to twice the limit)
+    let tokens = limit;
+    let last = performance.now();
     let tripped = false;
     const onClose = function (this: ServerHttp2Stream): void {
       if (tripped || this.rstCode === undefined || this.rstCode === constants.NGHTTP2_NO_ERROR) return;
       const now = performance.now();
-      if (now - windowStart >= 1_000) { windowStart = now; resets = 0; }
-      if (++resets <= limit) return;
+      tokens = Math.min(limit, tokens + ((now - last) * limit) / 1_000) - 1;
+      last = now;
+      if (tokens >= 0) return;
       tripped = true;
-      o.log?.warn({ event: 'h2-rapid-reset', clientAddress: session.socket?.remoteAddress, resets, limit },
+      o.log?.warn({ event: 'h2-rapid-reset', clientAddress: session.socket?.remoteAddress, limit },
         `HTTP/2 client reset more than ${limit} streams in a second: GOAWAY(ENHANCE_YOUR_CALM), connection closed`);
       // destroy(code): the final GOAWAY carries ENHANCE_YOUR_CALM (RFC 9113 §7), then the socket closes (destroy(undefined,
       // code) would send NO_ERROR: node takes a number as first argument for the code); the session error this raises
