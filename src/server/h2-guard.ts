@@ -44,6 +44,8 @@ export function guardH2Sessions(server: EventEmitter, o: H2GuardOptions): void {
       // is only emitted as the server's 'sessionError'
       session.destroy(constants.NGHTTP2_ENHANCE_YOUR_CALM as unknown as Error);
     };
-    session.on('stream', (stream: ServerHttp2Stream) => { stream.once('close', onClose); });
+    // a stream the client reset in the same read as its HEADERS may already be closed when 'stream' is emitted (its
+    // 'close' gone by): count it at once, or a flood of such streams would never be seen
+    session.on('stream', (stream: ServerHttp2Stream) => { if (stream.closed) onClose.call(stream); else stream.once('close', onClose); });
   });
 }
