@@ -7,6 +7,11 @@
  * A stream counts when it closes with an error code other than NO_ERROR — a client's RST_STREAM, whatever code it
  * carries. ferry's own resets (a cut response) count too: those follow an upstream failure, not a client's choice,
  * but a session whose upstream fails a hundred streams a second gains nothing from staying open.
+ *
+ * Streams node:http2 refuses on its own never reach this guard: when many writes of a flood land in one read, slots of
+ * streams already reset are freed only at setImmediate, so streams past the concurrency limit are refused inside
+ * nghttp2 (cheap: no trip into the runner). A sustained flood is therefore cut after a few hundred streams, not at
+ * exactly `limit + 1` (test/server/h2-hardening.test.ts measures it; without this guard nghttp2 alone let ~1 200 by).
  */
 import type { EventEmitter } from 'node:events';
 import { constants, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
