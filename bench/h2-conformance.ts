@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createProxy, serveProxy } from '../src/proxy/create-proxy.ts';
-import { makeTestCert } from '../test/helpers/test-cert.ts';
+import { localhostCert } from '../test/helpers/certs.ts';
 
 const CONFORMANCE = fileURLToPath(new URL('../conformance/', import.meta.url));
 export const H2SPEC_EXPECTED = join(CONFORMANCE, 'h2spec-expected.json');
@@ -69,7 +69,7 @@ function unescape(s: string): string {
 
 /** ferry's TLS h2 listener in front of a plain origin, h2spec against it. */
 export async function runH2Spec(binary: string): Promise<H2SpecResult> {
-  const cert = makeTestCert();
+  const cert = localhostCert();
   const origin = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 }).end('ok\n'));

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { chromiumUnavailable, launchChromium } from '../helpers/chromium.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
+import { localhostCert } from '../helpers/certs.ts';
 import { listenTls, startProxy, waitFor, type RunningProxy, type TlsListener } from '../fixtures/proxy.ts';
 
 const skip = chromiumUnavailable();
@@ -29,7 +29,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   proxy = await startProxy({ upstream: `http://127.0.0.1:${(origin.address() as AddressInfo).port}` });
-  const cert = makeTestCert();
+  const cert = localhostCert();
   tls = await listenTls(proxy.proxyServer.proxy, cert);
   browser = await launchChromium();
 });

@@ -13,10 +13,10 @@ import { WebSocketServer } from 'ws';
 import { resolveForwardOptions } from '../../src/proxy/forward/forward-options.ts';
 import { listenTls, startProxy, waitFor, type RunningProxy, type TlsListener } from '../fixtures/proxy.ts';
 import { h2connect } from '../helpers/h2-client.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
+import { localhostCert } from '../helpers/certs.ts';
 import { startTcp } from './forward/helpers.ts';
 
-const cert = makeTestCert();
+const cert = localhostCert();
 
 /** The product's TLS listener (h2 and http/1.1 by ALPN) around the proxy. */
 const h2Listener = (p: RunningProxy): Promise<TlsListener> => listenTls(p.proxyServer.proxy, cert);

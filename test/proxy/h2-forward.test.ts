@@ -12,9 +12,9 @@ import { h2ForwardTarget } from '../../src/proxy/forward/h2-forward-target.ts';
 import { resolveForwardOptions } from '../../src/proxy/forward/forward-options.ts';
 import { listenTls, startProxy, type RunningProxy, type TlsListener } from '../fixtures/proxy.ts';
 import { h2connect, h2request } from '../helpers/h2-client.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
+import { localhostCert } from '../helpers/certs.ts';
 
-const cert = makeTestCert();
+const cert = localhostCert();
 const seen: Array<{ url: string | undefined; host: string | undefined; auth: string | undefined }> = [];
 let origin: http.Server;
 let originPort: number;

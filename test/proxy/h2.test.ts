@@ -19,10 +19,10 @@ import { listenTls, startProxy, waitFor, type RunningProxy, type TlsListener } f
 import { startRecordingUpstream, type RecordingUpstream } from '../fixtures/recording-upstream.ts';
 import { h2connect, h2request } from '../helpers/h2-client.ts';
 import { boundaryOf, parseByteranges } from '../helpers/byteranges.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
+import { localhostCert } from '../helpers/certs.ts';
 
 const run = promisify(execFile);
-const cert = makeTestCert();
+const cert = localhostCert();
 const DATA = randomBytes(100_000);
 let dir: string;
 let originServer: http.Server;
