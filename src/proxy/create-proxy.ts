@@ -96,6 +96,8 @@ export interface ProxyShared {
    * so a reload keeps the JWT key ring (and its rotation grace, docs/features.md) and the cache's store.
    */
   previous?: ReadonlyMap<string, Carried>;
+  /** The Routing of the previous generation: targets kept by a reload keep their health (proxy/routing/routing.ts). */
+  previousRouting?: Routing;
   /** The purge endpoint is served on the admin listener: the proxy listener forwards purge requests like any other. */
   purgeElsewhere?: boolean;
 }
@@ -229,7 +231,8 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
   const { client, tunnelStats, tunnels, upgrades } = createTransports(options, shared);
   let pipeline: Pipeline | null = null;
   let filters: ProxyFilter[] = [];
-  let routing = createRouting(options.routing ?? defaultRouting(options.upstreams), { log: options.log });
+  // a reload's generation starts from what the previous one knew of the targets both have (their health)
+  let routing = createRouting(options.routing ?? defaultRouting(options.upstreams), { log: options.log, ...(shared?.previousRouting ? { previous: shared.previousRouting } : {}) });
   const carried = new Map<string, Carried>();
   const deps: FilterDeps = { client, tunnelStats, carried, routing: () => routing, ...(shared ? { shared } : {}) };
   const ready = Promise.all(composeFilters(options, deps)).then((list) => {
@@ -260,7 +263,7 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
     },
     tunnelStats,
     get routing() { return routing; },
-    buildRouting: (config) => createRouting(config, { log: options.log }),
+    buildRouting: (config) => createRouting(config, { log: options.log, previous: routing }),
     swapRouting(next) {
       const previous = routing;
       routing = next;

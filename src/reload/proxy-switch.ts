@@ -62,7 +62,7 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
     ...(opts.adminListener ? { answer: { statsPath: '', metricsPath: '' } } : {}),
   });
   const shared = (previous?: Proxy): ProxyShared => ({
-    stats, tunnelStats, purgeElsewhere: opts.adminListener, ...(previous ? { previous: previous.carried } : {}),
+    stats, tunnelStats, purgeElsewhere: opts.adminListener, ...(previous ? { previous: previous.carried, previousRouting: previous.routing } : {}),
   });
   const make = (options: ProxyOptions, file: string | null, n: number, previous?: Proxy): Generation => ({
     info: { generation: n, loadedAt: new Date().toISOString(), file },
