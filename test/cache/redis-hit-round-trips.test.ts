@@ -61,7 +61,7 @@ describe('redis store hit round trips', { skip }, () => {
       const large = Buffer.alloc(REDIS_CHUNK_BYTES + 100, 'l');
       await put(store, 'small', small);
       await put(store, 'large', large);
-      await hit(store, 'small'); // the first call loads the script (EVALSHA, NOSCRIPT, EVAL)
+      await hit(store, 'small');
       await seen.sync();
       let before = seen.sent();
       assert.deepEqual(await hit(store, 'small'), small);
@@ -70,7 +70,7 @@ describe('redis store hit round trips', { skip }, () => {
       before = seen.sent();
       assert.deepEqual(await hit(store, 'large'), large);
       await seen.sync();
-      assert.equal(seen.sent() - before, 2, 'the record with chunk 0, then chunk 1');
+      assert.equal(seen.sent() - before, 2, 'the record with chunk 0 (one GET), then chunk 1');
     } finally {
       seen.stop();
       await store.close();
