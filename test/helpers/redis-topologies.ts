@@ -87,7 +87,8 @@ export async function startSentinel(): Promise<RunningSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-sentinel-'));
   const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()] as [number, number, number];
   const procs: ChildProcess[] = [];
-  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  // (a master waits repl-diskless-sync-delay, 5 s, for more replicas before the first full sync: none will come)
+  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0'];
   try {
     procs.push(await startServer(['--port', String(masterPort), ...common], /Ready to accept connections/));
     procs.push(await startServer(['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort), ...common], /Ready to accept connections/));
