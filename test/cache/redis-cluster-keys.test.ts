@@ -8,10 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { createRedisStore, REDIS_CHUNK_BYTES } from '../../src/cache/redis-store.ts';
 import type { CacheStore, EntryRecord } from '../../src/cache/store.ts';
-import { redisUnavailable } from '../helpers/redis.ts';
+import { redisUnavailable, watchCommands } from '../helpers/redis.ts';
 import { startCluster, type RunningCluster } from '../helpers/redis-topologies.ts';
 
 const skip = redisUnavailable() ?? false;
@@ -21,30 +20,20 @@ interface NodeWatch { undeclared: string[]; scripts: number; sync(): Promise<voi
 
 /** MONITOR on one master: each script-run command's key is checked against the keys of the script that ran it. */
 async function watchNode(port: number): Promise<NodeWatch> {
-  const marker = new Redis({ port, host: '127.0.0.1' });
-  const monitor = await marker.monitor();
   const undeclared: string[] = [];
   let scripts = 0;
   let declared = new Set<string>();
-  let waiting: { mark: string; resolve: () => void } | null = null;
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    const name = String(args[0]).toLowerCase();
+  const w = await watchCommands(`redis://127.0.0.1:${port}`, (args, source) => {
+    const name = args[0]!.toLowerCase();
     if (source === 'lua') {
-      if (!declared.has(String(args[1]))) undeclared.push(`${name} ${String(args[1])}`);
+      if (!declared.has(args[1]!)) undeclared.push(`${name} ${args[1]}`);
       return;
     }
-    if (name === 'echo') { if (waiting && String(args[1]) === waiting.mark) waiting.resolve(); return; }
     const isScript = name === 'eval' || name === 'evalsha';
     if (isScript) scripts++;
-    declared = new Set(isScript ? args.slice(3, 3 + Number(args[2])).map(String) : []);
+    declared = new Set(isScript ? args.slice(3, 3 + Number(args[2])) : []);
   });
-  let marks = 0;
-  return {
-    get undeclared() { return undeclared; },
-    get scripts() { return scripts; },
-    sync: () => new Promise<void>((resolve) => { waiting = { mark: `sync-${++marks}`, resolve }; void marker.echo(waiting.mark); }),
-    stop: () => { monitor.disconnect(); marker.disconnect(); },
-  };
+  return { get undeclared() { return undeclared; }, get scripts() { return scripts; }, sync: w.sync, stop: w.stop };
 }
 
 async function put(store: CacheStore, key: string, body: Buffer): Promise<void> {

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './redis.ts';
+import { waitFor } from './wait.ts';
 
 function startServer(args: string[], ready: RegExp): Promise<ChildProcess> {
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -27,13 +28,8 @@ function startServer(args: string[], ready: RegExp): Promise<ChildProcess> {
 
 const cli = (port: number, ...args: string[]): string => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout ?? '';
 
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** (each check runs redis-cli: polled every 100 ms) */
+const until = (check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> => waitFor(check, what, timeoutMs, 100);
 
 async function stopAll(procs: ChildProcess[]): Promise<void> {
   await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
