@@ -1,7 +1,7 @@
 /**
  * @module HTTP/2 conformance (issue 14): h2spec (summerwind/h2spec at af83a65, vendored in conformance/h2spec and
- * built offline by its build.sh from Debian's Go packages) against ferry's TLS listener with h2 (server/h2-server.ts
- * around the proxy handler), in front of a small HTTP/1.1 origin. The verdict of every test is compared with
+ * built offline by its build.sh from Debian's Go packages) against ferry's TLS listener with h2 (server/tls-listener.ts
+ * around the proxy handler, as `--tls-cert` makes it), in front of a small HTTP/1.1 origin. The verdict of every test is compared with
  * conformance/h2spec-expected.json: a test expected to pass that fails is a regression (exit 1).
  *
  *   npm run conformance                                # h2spec, then the cache suite
@@ -17,9 +17,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createProxy } from '../src/proxy/create-proxy.ts';
-import { createH2SecureServer } from '../src/server/h2-server.ts';
-import { makeTestCert } from '../test/helpers/test-cert.ts';
+import { createProxy, serveProxy } from '../src/proxy/create-proxy.ts';
+import { localhostCert } from '../test/helpers/certs.ts';
 
 const CONFORMANCE = fileURLToPath(new URL('../conformance/', import.meta.url));
 export const H2SPEC_EXPECTED = join(CONFORMANCE, 'h2spec-expected.json');
@@ -70,7 +69,7 @@ function unescape(s: string): string {
 
 /** ferry's TLS h2 listener in front of a plain origin, h2spec against it. */
 export async function runH2Spec(binary: string): Promise<H2SpecResult> {
-  const cert = makeTestCert();
+  const cert = localhostCert();
   const origin = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 }).end('ok\n'));
@@ -78,7 +77,7 @@ export async function runH2Spec(binary: string): Promise<H2SpecResult> {
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   const proxy = createProxy({ upstream: `http://127.0.0.1:${(origin.address() as AddressInfo).port}` });
   await proxy.ready();
-  const server = createH2SecureServer(proxy, { cert: cert.cert, key: cert.key });
+  const { server } = serveProxy(proxy, { pairs: [{ certFile: cert.certFile, keyFile: cert.keyFile }] });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const dir = mkdtempSync(join(tmpdir(), 'ferry-h2spec-'));
   const report = join(dir, 'report.xml');
@@ -93,7 +92,7 @@ export async function runH2Spec(binary: string): Promise<H2SpecResult> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     server.close();
-    for (const s of (server as unknown as { sessions?: Set<{ destroy(): void }> }).sessions ?? []) s.destroy();
+    server.closeAllConnections();
     await proxy.close();
     origin.close();
   }

@@ -16,7 +16,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { makeTestCert } from '../test/helpers/test-cert.ts';
+import { localhostCert } from '../test/helpers/certs.ts';
 import type { BenchContext, BenchReport } from './run.ts';
 import { median, startPinned } from './transfer.ts';
 import { nginxPreamble } from './peers/native-proxies.ts';
@@ -97,7 +97,7 @@ export async function run_(ctx: BenchContext): Promise<BenchReport> {
   for (const bin of ['h2load', 'nginx', 'openssl']) {
     if (spawnSync(bin, ['-v'], { stdio: 'ignore' }).error) throw new Error(`${bin} is not installed (Debian: ${bin === 'h2load' ? 'nghttp2-client' : bin})`);
   }
-  const cert = makeTestCert();
+  const cert = localhostCert();
   const procs: ChildProcess[] = [];
   const dirs: string[] = [];
   try {

@@ -4,13 +4,18 @@
  * streams; the record that makes an entry visible is written last, so a reader never sees a partial body.
  * Every key carries a TTL (the entry's retention); Redis's own maxmemory policy bounds the total.
  *
- * Keys: `<prefix>r:{<sha256(key)>}` → JSON {record, body, chunks}; `<prefix>b:{<sha256(key)>}:<body id>:<i>` →
- * chunk i. The `{…}` hash tag puts an entry's record and chunks on one Redis Cluster slot, so the MULTI that
- * refreshes them and the DEL that drops them work on a cluster too (redis-connect.ts).
+ * Keys: `<prefix>r:{<sha256(key)>}` → JSON {record, body, chunks}, then (when the record names a body) a newline
+ * and the body's chunk 0; `<prefix>b:{<sha256(key)>}:<body id>:<i>` → chunk i ≥ 1 (and chunk 0 until the record is
+ * written). The `{…}` hash tag puts an entry's record and chunks on one Redis Cluster slot, so the MULTI that
+ * refreshes them, the commit script and the DEL that drops them work on a cluster too (redis-connect.ts). Every
+ * command names every key it touches, the commit script included (KEYS): Redis Cluster routes by the declared keys,
+ * and a script may not reach others (docs/cache.md "Redis").
  *
  * A hit takes one round trip when the body fits one chunk (issue 18; before: the record was read twice, then each
- * chunk): a script defined once with ioredis `defineCommand` (sent by EVALSHA, loaded on NOSCRIPT) returns the
- * record and its first chunk together, and `openBody` starts from what `get` fetched for that record object.
+ * chunk): one GET returns the record with chunk 0, read atomically, and `openBody` starts from what `get` fetched for
+ * that record object. A body that fits one chunk is written with its record in one SET; a longer one streams into
+ * chunks, and its commit script moves chunk 0 into the record (so the record and its chunk 0 never disagree, even
+ * while another fill replaces the entry). Records written before chunk 0 moved (JSON alone) are still read.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -23,26 +28,47 @@ export const DEFAULT_REDIS_MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 /** Chunks outlive their record a little, so a reader that just fetched the record can still read the body. */
 const CHUNK_GRACE_MS = 60_000;
 
+/** `chunks` counts chunk 0, which the record value carries after its JSON (`first`) once the entry is committed. */
 interface Stored { record: CacheRecord; body: string | null; chunks: number }
 
+/** A record value: its JSON, and chunk 0 when the value carries it (null: a record without one, or written before). */
+interface Read { stored: Stored; first: Buffer | null }
+
 /**
- * KEYS[1] the record, ARGV[1] the chunk key prefix: the record and, when it names a body, that body's chunk 0, read
- * atomically (so the chunk is the record's). The chunk key is built from the record; it carries the record's hash tag,
- * so on Redis Cluster both live in one slot (a key not named in KEYS, which a cluster serves when it is in the slot).
+ * The commit of a body of several chunks. KEYS[1] the record, KEYS[2] the body's chunk 0; ARGV[1] the record's JSON,
+ * ARGV[2] its TTL in ms. Chunk 0 moves into the record value, atomically with the record's write; 0 when it is gone.
  */
-const READ_WITH_FIRST_CHUNK = `
-local raw = redis.call('GET', KEYS[1])
-if not raw then return nil end
-local ok, stored = pcall(cjson.decode, raw)
-if not ok or type(stored) ~= 'table' or type(stored.body) ~= 'string' then return {raw} end
-return {raw, redis.call('GET', ARGV[1] .. stored.body .. ':0')}
+const COMMIT_MOVING_FIRST_CHUNK = `
+local first = redis.call('GET', KEYS[2])
+if not first then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. first, 'PX', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1
 `;
 
 /** What `get` read with an entry record, for `openBody` on the same record object (no second read). */
 interface Prefetched { body: string; chunks: number; first: Buffer | null }
 
-type ReadReply = [Buffer] | [Buffer, Buffer | null] | null;
-interface ScriptedRedis { ferryReadFirstBuffer(key: string, chunkPrefix: string): Promise<ReadReply> }
+interface ScriptedRedis { ferryCommit(recordKey: string, firstChunkKey: string, json: string, ttlMs: number): Promise<number> }
+
+const NEWLINE = 0x0a;
+
+/** A record value → its JSON and chunk 0 (JSON.stringify never writes a raw newline, so the first one ends it). */
+function parseValue(raw: Buffer): Read | null {
+  const nl = raw.indexOf(NEWLINE);
+  try {
+    const stored = JSON.parse((nl === -1 ? raw : raw.subarray(0, nl)).toString()) as Stored;
+    return { stored, first: nl === -1 ? null : raw.subarray(nl + 1) };
+  } catch {
+    return null;
+  }
+}
+
+/** The record value for `stored` carrying `first` (or JSON alone). */
+function valueOf(stored: Stored, first: Buffer | null): string | Buffer {
+  const json = JSON.stringify(stored);
+  return first === null ? json : Buffer.concat([Buffer.from(`${json}\n`), first]);
+}
 
 export interface RedisStoreOptions { prefix?: string; maxEntryBytes?: number }
 
@@ -56,7 +82,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
   // requests go to the origin instead of waiting on reconnects.
   const redis = createRedisClient(url);
   redis.on('error', () => { /* reported per command; reconnects on its own */ });
-  redis.defineCommand('ferryReadFirst', { numberOfKeys: 1, lua: READ_WITH_FIRST_CHUNK });
+  redis.defineCommand('ferryCommit', { numberOfKeys: 2, lua: COMMIT_MOVING_FIRST_CHUNK });
   const scripted = redis as unknown as ScriptedRedis;
   const prefetched = new WeakMap<CacheRecord, Prefetched>();
   let timer: NodeJS.Timeout | undefined;
@@ -70,23 +96,18 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
   const chunkKeyOf = (key: string) => (body: string, i: number): string => `${prefix}b:{${slot(key)}}:${body}:${i}`;
   const ttl = (ms: number): number => Math.max(1, Math.ceil(ms));
 
-  /** Rejects when Redis does not answer (the cache then bypasses it: store-health.ts); null for no or a bad record. */
-  async function read(key: string): Promise<Stored | null> {
-    const raw = await redis.get(recordKey(key));
-    if (raw === null) return null;
-    try { return JSON.parse(raw) as Stored; } catch { return null; }
+  /** The record and its chunk 0, one GET. Rejects when Redis does not answer (the cache then bypasses it: store-health.ts); null for no or a bad record. */
+  async function read(key: string): Promise<Read | null> {
+    const raw = await redis.getBuffer(recordKey(key));
+    return raw === null ? null : parseValue(raw);
   }
 
   /** The record, with its first chunk remembered for openBody; one round trip. */
   async function readWithFirstChunk(key: string): Promise<CacheRecord | null> {
-    // (rejects when Redis does not answer: the cache then bypasses it, store-health.ts)
-    const reply = await scripted.ferryReadFirstBuffer(recordKey(key), `${prefix}b:{${slot(key)}}:`);
-    if (reply === null) return null;
-    let stored: Stored;
-    try { stored = JSON.parse(reply[0].toString()) as Stored; } catch { return null; }
-    if (stored.body !== null && stored.record.kind === 'entry') {
-      prefetched.set(stored.record, { body: stored.body, chunks: stored.chunks, first: reply[1] ?? null });
-    }
+    const got = await read(key);
+    if (got === null) return null;
+    const { stored, first } = got;
+    if (stored.body !== null && stored.record.kind === 'entry') prefetched.set(stored.record, { body: stored.body, chunks: stored.chunks, first });
     return stored.record;
   }
 
@@ -99,9 +120,9 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
       let ahead = prefetched.get(record);
       prefetched.delete(record);
       if (ahead === undefined) {
-        const stored = await read(key);
-        if (stored === null || stored.body === null || stored.record.kind !== 'entry') throw new Error('entry gone');
-        ahead = { body: stored.body, chunks: stored.chunks, first: null };
+        const got = await read(key);
+        if (got === null || got.stored.body === null || got.stored.record.kind !== 'entry') throw new Error('entry gone');
+        ahead = { body: got.stored.body, chunks: got.stored.chunks, first: got.first };
       }
       const { body, chunks } = ahead;
       let first = ahead.first;
@@ -164,9 +185,17 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
         async commit() {
           if (state !== 'open') return false;
           try {
-            await flush();
-            const stored: Stored = { record: { ...record, size: written }, body, chunks };
-            await redis.set(recordKey(key), JSON.stringify(stored), 'PX', ttl(ttlMs));
+            if (chunks === 0) {
+              // the whole body is one chunk (or none): written with its record, one SET
+              const first = Buffer.concat(pending, pendingBytes);
+              pending = [];
+              const stored: Stored = { record: { ...record, size: written }, body, chunks: first.length > 0 ? 1 : 0 };
+              await redis.set(recordKey(key), valueOf(stored, first), 'PX', ttl(ttlMs));
+            } else {
+              await flush();
+              const stored: Stored = { record: { ...record, size: written }, body, chunks };
+              if (await scripted.ferryCommit(recordKey(key), chunkKey(body, 0), JSON.stringify(stored), ttl(ttlMs)) !== 1) throw new Error('cached body chunk expired before its commit');
+            }
             state = 'done';
             return true;
           } catch (err) {
@@ -181,12 +210,14 @@ export async function createRedisStore(url: string, options: RedisStoreOptions &
     },
     async putRecord(key, record, ttlMs) {
       if (record.kind === 'entry') {
-        const stored = await read(key);
-        if (stored === null || stored.record.kind !== 'entry' || stored.body === null) return;
-        const next: Stored = { record: { ...record, size: stored.record.size }, body: stored.body, chunks: stored.chunks };
-        // The chunks must live as long as the refreshed record.
-        const multi = redis.multi().set(recordKey(key), JSON.stringify(next), 'PX', ttl(ttlMs));
-        for (let i = 0; i < stored.chunks; i++) multi.pexpire(chunkKeyOf(key)(stored.body, i), ttl(ttlMs + CHUNK_GRACE_MS));
+        const got = await read(key);
+        const was = got?.stored.record;
+        const body = got?.stored.body;
+        if (got == null || was?.kind !== 'entry' || body == null) return;
+        const next: Stored = { record: { ...record, size: was.size }, body, chunks: got.stored.chunks };
+        // The chunks must live as long as the refreshed record (chunk 0 is in the record value, unless written before).
+        const multi = redis.multi().set(recordKey(key), valueOf(next, got.first), 'PX', ttl(ttlMs));
+        for (let i = got.first === null ? 0 : 1; i < next.chunks; i++) multi.pexpire(chunkKeyOf(key)(body, i), ttl(ttlMs + CHUNK_GRACE_MS));
         await multi.exec();
         return;
       }

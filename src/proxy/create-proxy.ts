@@ -6,6 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHardenedServer } from '../server/http-server.ts';
 import { attachH2c, connectDispatcher } from '../server/h2-server.ts';
+import type { TlsListenerOptions } from '../server/tls-listener.ts';
 import { enterH2Connect, isH2Connect } from './h2-entry.ts';
 import { createStatsFilters, type StatsFilters } from '../stats/stats-filters.ts';
 import { createAccessLogFilter } from './filters/access-log.ts';
@@ -95,6 +96,8 @@ export interface ProxyShared {
    * so a reload keeps the JWT key ring (and its rotation grace, docs/features.md) and the cache's store.
    */
   previous?: ReadonlyMap<string, Carried>;
+  /** The Routing of the previous generation: targets kept by a reload keep their health (proxy/routing/routing.ts). */
+  previousRouting?: Routing;
   /** The purge endpoint is served on the admin listener: the proxy listener forwards purge requests like any other. */
   purgeElsewhere?: boolean;
 }
@@ -228,7 +231,8 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
   const { client, tunnelStats, tunnels, upgrades } = createTransports(options, shared);
   let pipeline: Pipeline | null = null;
   let filters: ProxyFilter[] = [];
-  let routing = createRouting(options.routing ?? defaultRouting(options.upstreams), { log: options.log });
+  // a reload's generation starts from what the previous one knew of the targets both have (their health)
+  let routing = createRouting(options.routing ?? defaultRouting(options.upstreams), { log: options.log, ...(shared?.previousRouting ? { previous: shared.previousRouting } : {}) });
   const carried = new Map<string, Carried>();
   const deps: FilterDeps = { client, tunnelStats, carried, routing: () => routing, ...(shared ? { shared } : {}) };
   const ready = Promise.all(composeFilters(options, deps)).then((list) => {
@@ -259,7 +263,7 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
     },
     tunnelStats,
     get routing() { return routing; },
-    buildRouting: (config) => createRouting(config, { log: options.log }),
+    buildRouting: (config) => createRouting(config, { log: options.log, previous: routing }),
     swapRouting(next) {
       const previous = routing;
       routing = next;
@@ -327,15 +331,18 @@ export function createProxyServer(init: ProxyInit | ProxyOptions): ProxyServer {
   return serveProxy(createProxy(init));
 }
 
-/** Any Proxy (one, or the reloadable switch of src/reload/proxy-switch.ts) in ferry's hardened server. */
-export function serveProxy(proxy: Proxy): ProxyServer {
+/**
+ * Any Proxy (one, or the reloadable switch of src/reload/proxy-switch.ts) in ferry's hardened server: over TLS
+ * (server/tls-listener.ts, h2 and http/1.1 by ALPN) when `tls` is given — by default the proxy's own `tls` option.
+ */
+export function serveProxy(proxy: Proxy, tls: TlsListenerOptions | null = proxy.options.tls): ProxyServer {
   const { options } = proxy;
   const server = createHardenedServer(proxy.handler, {
     maxHeaderBytes: options.maxHeaderBytes,
     headersTimeoutMs: options.headersTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     log: options.log,
-    ...(options.tls ? { tls: options.tls } : {}),
+    ...(tls ? { tls } : {}),
     // The accept step shared with the relay client: the head check sees one field too many (431) and answers a
     // missing Host itself, so nothing pipelined behind a refusal is forwarded; a parse error cancels the requests in
     // flight on its connection (RELIABILITY S1, S13). Upgrades and CONNECT run the same head check.
@@ -347,8 +354,8 @@ export function serveProxy(proxy: Proxy): ProxyServer {
   server.on('upgrade', proxy.upgrade);
   // on a TLS listener with h2, an h2 CONNECT also comes as 'connect', with a (req, res) pair: the runner takes those
   server.on('connect', connectDispatcher(proxy.handler, proxy.connect));
-  // --h2c: HTTP/2 with prior knowledge on this same listener, into the same handler
-  const h2c = options.h2c ? attachH2c(server, proxy, { idleTimeoutMs: options.idleTimeoutMs, maxHeaderBytes: options.maxHeaderBytes, maxConcurrentStreams: options.h2MaxConcurrentStreams, log: options.log }) : null;
+  // --h2c: HTTP/2 with prior knowledge on this same (cleartext) listener, into the same handler
+  const h2c = options.h2c && !tls ? attachH2c(server, proxy, { idleTimeoutMs: options.idleTimeoutMs, maxHeaderBytes: options.maxHeaderBytes, maxConcurrentStreams: options.h2MaxConcurrentStreams, log: options.log }) : null;
   return {
     server,
     proxy,

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { FlagValues } from '../cli/flags.ts';
 import { watchKeyFile } from '../proxy/filters/jwt-key-source.ts';
 import type { Logger } from '../server/logger.ts';
+import { onReloadSignal } from '../server/reload-signal.ts';
 import type { ConfigInfo } from './proxy-switch.ts';
 
 /**
@@ -116,12 +117,9 @@ export function installReload(plan: ReloadPlan): Reloader {
   const unwatch = plan.watch && plan.file !== null
     ? watchKeyFile(plan.file, () => { if (readText(plan.file!) !== lastText) void reload('watch'); })
     : () => {};
-  const onHup = (): void => {
-    log.info({ event: 'reload', signal: 'SIGHUP', pid: process.pid }, 'SIGHUP: reloading the configuration and key files');
-    void reload('SIGHUP');
-  };
-  process.on('SIGHUP', onHup);
-  return { reload, flags: () => plan.flags, stop() { unwatch(); process.off('SIGHUP', onHup); } };
+  // SIGHUP through its one owner (server/reload-signal.ts), which writes the "reload" line
+  const offHup = onReloadSignal('the configuration and key files', () => { void reload('SIGHUP'); }, log);
+  return { reload, flags: () => plan.flags, stop() { unwatch(); offHup(); } };
 }
 
 function readText(file: string): string | null {

@@ -6,7 +6,8 @@
  * tunnel has ended. Statistics and tunnel counters belong to the switch and outlive every generation; the JWT key
  * ring and the cache store are carried over while their options stay the same (create-proxy.ts ProxyShared).
  * Whatever else a generation is built from (routes, pools with their health checks) lives and dies with it: its
- * close() is called once the generation is drained.
+ * close() is called once the generation is drained; what the pools knew of targets the next one keeps (their health)
+ * is handed on by URL (proxy/routing/routing.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -62,7 +63,7 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
     ...(opts.adminListener ? { answer: { statsPath: '', metricsPath: '' } } : {}),
   });
   const shared = (previous?: Proxy): ProxyShared => ({
-    stats, tunnelStats, purgeElsewhere: opts.adminListener, ...(previous ? { previous: previous.carried } : {}),
+    stats, tunnelStats, purgeElsewhere: opts.adminListener, ...(previous ? { previous: previous.carried, previousRouting: previous.routing } : {}),
   });
   const make = (options: ProxyOptions, file: string | null, n: number, previous?: Proxy): Generation => ({
     info: { generation: n, loadedAt: new Date().toISOString(), file },

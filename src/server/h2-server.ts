@@ -1,8 +1,8 @@
 /**
- * @module HTTP/2 listeners around a request handler: a TLS server offering `h2` and `http/1.1` by ALPN on one port,
- * and cleartext HTTP/2 with prior knowledge beside HTTP/1.1 on a plain listener (`--h2c`). Requests arrive through
- * node:http2's compatibility API, whose request/response objects mirror node:http's, so every stream enters the
- * same runner as an HTTP/1.1 request (proxy/h2-entry.ts).
+ * @module Cleartext HTTP/2 with prior knowledge beside HTTP/1.1 on a plain listener (`--h2c`), and what every ferry
+ * HTTP/2 listener shares: its SETTINGS and the 'connect' dispatch (the TLS listener, h2 and http/1.1 by ALPN, is
+ * server/tls-listener.ts). Requests arrive through node:http2's compatibility API, whose request/response objects
+ * mirror node:http's, so every stream enters the same runner as an HTTP/1.1 request (proxy/h2-entry.ts).
  *
  * Node's `http2.createServer({ allowHTTP1 })` only falls back to HTTP/1.1 on TLS (ALPN); on a plain socket it would
  * answer an HTTP/1.1 request with a GOAWAY. So `attachH2c` reads the first bytes of each connection: the HTTP/2
@@ -12,7 +12,7 @@
  * drives from JavaScript; the client's address is copied onto the session's socket for the logs and X-Forwarded-For.
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import http2, { type Http2SecureServer, type Http2Server, type SecureServerOptions, type Settings } from 'node:http2';
+import http2, { type Http2Server, type Settings } from 'node:http2';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { guardH2Sessions } from './h2-guard.ts';
@@ -24,9 +24,8 @@ export const DEFAULT_H2_MAX_CONCURRENT_STREAMS = 100;
 
 export interface H2Handlers {
   handler(req: IncomingMessage, res: ServerResponse): void;
-  /** HTTP/1.1 upgrades and CONNECT on the same listener (TLS with ALPN http/1.1, or --h2c's HTTP/1.1 side). */
+  /** HTTP/1.1 upgrades on the same listener (--h2c's HTTP/1.1 side). */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  connect?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 export interface H2Options {
@@ -51,7 +50,7 @@ export function h2Settings(o: H2Options): Settings {
   };
 }
 
-function wire(server: Http2Server | Http2SecureServer, h: H2Handlers, o: H2Options): void {
+function wire(server: Http2Server, h: H2Handlers, o: H2Options): void {
   const handler = h.handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
   server.on('request', handler);
   // with a listener, the runner decides about 100 Continue (it asks the upstream first), as on HTTP/1.1
@@ -62,18 +61,6 @@ function wire(server: Http2Server | Http2SecureServer, h: H2Handlers, o: H2Optio
   if (o.idleTimeoutMs !== undefined) server.setTimeout(o.idleTimeoutMs);
   server.on('sessionError', () => { /* the session is destroyed by node; nothing to answer */ });
   guardH2Sessions(server, { ...(o.maxResetsPerSecond !== undefined ? { maxResetsPerSecond: o.maxResetsPerSecond } : {}), ...(o.log ? { log: o.log } : {}) });
-}
-
-/** TLS listener offering h2 and http/1.1 by ALPN (`allowHTTP1`). The TLS engineer's listener factory wraps this. */
-export function createH2SecureServer(h: H2Handlers, tls: SecureServerOptions, o: H2Options = {}): Http2SecureServer {
-  const server = http2.createSecureServer({ ...tls, allowHTTP1: true, settings: h2Settings(o) });
-  wire(server, h, o);
-  // HTTP/1.1 clients on this port: CONNECT arrives as node:http's (req, socket, head), told apart from h2's by arity
-  if (h.connect) {
-    server.removeAllListeners('connect');
-    server.on('connect', connectDispatcher(h.handler, h.connect));
-  }
-  return server;
 }
 
 /**

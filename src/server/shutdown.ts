@@ -50,14 +50,3 @@ function exitAfterFlush(log: Logger, code: number): void {
     exit();
   }
 }
-
-/**
- * SIGHUP → reload (the usual daemon convention) for roles without a configuration reload (origin, relays: their TLS
- * pairs); without a listener Node would exit on it. `ferry proxy` reloads through reload/config-reload.ts instead.
- */
-export function onReloadSignal(log: Logger, reload: () => Promise<void>): void {
-  process.on('SIGHUP', () => {
-    log.info({ event: 'reload', signal: 'SIGHUP' }, 'SIGHUP: re-reading the TLS certificate files');
-    reload().catch((err: unknown) => log.warn({ event: 'reload', err }, 'reload failed; previous configuration kept'));
-  });
-}

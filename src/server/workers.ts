@@ -11,6 +11,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from './logger.ts';
 import { armExitWatchdog } from './exit-watchdog.ts';
+import { onReloadSignal } from './reload-signal.ts';
 
 /** Crash loops are not restarted faster than this. */
 const RESTART_DELAY_MS = 1_000;
@@ -49,8 +50,9 @@ export async function runWorkers(plan: WorkerPlan): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  // SIGHUP means reload, for each worker (reload/config-reload.ts); the primary itself has nothing to reload
-  process.on('SIGHUP', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); });
+  // SIGHUP means reload, for each worker (reload/config-reload.ts); the primary itself has nothing to reload, and
+  // logs nothing (each worker writes its own "reload" line)
+  onReloadSignal('every worker', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); });
   for (let i = 0; i < plan.count; i++) fork();
   log.info({ event: 'workers', count: plan.count, pid: process.pid }, `started ${plan.count} workers`);
 }

@@ -5,35 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { createRedisStore, REDIS_CHUNK_BYTES } from '../../src/cache/redis-store.ts';
 import type { CacheStore, EntryRecord } from '../../src/cache/store.ts';
-import { redisUnavailable, startRedis, type RunningRedis } from '../helpers/redis.ts';
+import { redisUnavailable, startRedis, watchCommands, type RunningRedis } from '../helpers/redis.ts';
 
 const record: EntryRecord = { kind: 'entry', policy: { v: 1 } as unknown as EntryRecord['policy'], size: 0 };
 const skip = redisUnavailable() ?? false;
 let redis: RunningRedis | null = null;
 after(async () => { await redis?.stop(); });
 
-/**
- * Counts the commands clients send (a script's own calls, source "lua", are not round trips). `sync()` resolves once
- * MONITOR has reported everything the server ran before it (an ECHO marker, which is not counted).
- */
+/** Counts the commands clients send (a script's own calls, source "lua", are not round trips). */
 async function watch(url: string): Promise<{ sent(): number; sync(): Promise<void>; stop(): void }> {
-  const marker = new Redis(url);
-  const monitor = await marker.monitor(); // a connection of its own
   let n = 0;
-  let waiting: { mark: string; resolve: () => void } | null = null;
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (String(args[0]).toLowerCase() === 'echo') { if (waiting && String(args[1]) === waiting.mark) waiting.resolve(); return; }
-    if (source !== 'lua') n++;
-  });
-  let marks = 0;
-  return {
-    sent: () => n,
-    sync: () => new Promise<void>((resolve) => { waiting = { mark: `sync-${++marks}`, resolve }; void marker.echo(waiting.mark); }),
-    stop: () => { monitor.disconnect(); marker.disconnect(); },
-  };
+  const w = await watchCommands(url, (_args, source) => { if (source !== 'lua') n++; });
+  return { sent: () => n, sync: w.sync, stop: w.stop };
 }
 
 async function hit(store: CacheStore, key: string): Promise<Buffer> {
@@ -61,7 +46,7 @@ describe('redis store hit round trips', { skip }, () => {
       const large = Buffer.alloc(REDIS_CHUNK_BYTES + 100, 'l');
       await put(store, 'small', small);
       await put(store, 'large', large);
-      await hit(store, 'small'); // the first call loads the script (EVALSHA, NOSCRIPT, EVAL)
+      await hit(store, 'small');
       await seen.sync();
       let before = seen.sent();
       assert.deepEqual(await hit(store, 'small'), small);
@@ -70,7 +55,7 @@ describe('redis store hit round trips', { skip }, () => {
       before = seen.sent();
       assert.deepEqual(await hit(store, 'large'), large);
       await seen.sync();
-      assert.equal(seen.sent() - before, 2, 'the record with chunk 0, then chunk 1');
+      assert.equal(seen.sent() - before, 2, 'the record with chunk 0 (one GET), then chunk 1');
     } finally {
       seen.stop();
       await store.close();

@@ -1,6 +1,7 @@
 /**
- * @module Test certificates made at test time with `openssl` (never committed keys): a CA, a leaf per name set, an
- * expired leaf and a self-signed one, in a temporary directory removed after the file's tests.
+ * @module Test certificates made at test time with `openssl` (never committed keys), the one generator of the tests
+ * and benches: a CA, a leaf per name set, an expired leaf and a self-signed one, in a temporary directory removed
+ * after the file's tests; and one self-signed certificate for localhost per process (`localhostCert`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,9 @@ export interface TestCa {
   selfSigned(names: readonly string[]): Pair;
 }
 
+/** EC P-256 keys: fast to make. */
+const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
@@ -34,11 +38,10 @@ function san(names: readonly string[]): string {
   return names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
 }
 
-/** A fresh CA in a temporary directory (removed when the test file ends). EC P-256 keys: fast to make. */
+/** A fresh CA in a temporary directory (removed when the test file ends). */
 export function createTestCa(): TestCa {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-certs-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(['req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=ferry test CA',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
   let n = 0;
@@ -61,12 +64,31 @@ export function createTestCa(): TestCa {
       }
       return { certFile: join(dir, `${base}.pem`), keyFile: join(dir, `${base}.key`), cert: read(`${base}.pem`), key: read(`${base}.key`) };
     },
-    selfSigned(names) {
-      const base = `self${n++}`;
-      openssl(['req', '-x509', ...ecKey, '-keyout', `${base}.key`, '-out', `${base}.pem`, '-days', '2', '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${san(names)}`], dir);
-      return { certFile: join(dir, `${base}.pem`), keyFile: join(dir, `${base}.key`), cert: read(`${base}.pem`), key: read(`${base}.key`) };
-    },
+    selfSigned: (names) => selfSignedIn(dir, `self${n++}`, names),
   };
+}
+
+/** A self-signed certificate for `names` as `base`.pem / `base`.key in `dir`. */
+function selfSignedIn(dir: string, base: string, names: readonly string[]): Pair {
+  openssl(['req', '-x509', ...ecKey, '-keyout', `${base}.key`, '-out', `${base}.pem`, '-days', '2', '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${san(names)}`], dir);
+  const certFile = join(dir, `${base}.pem`);
+  const keyFile = join(dir, `${base}.key`);
+  return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+}
+
+let localhost: Pair | null = null;
+
+/**
+ * One self-signed certificate per process for `localhost` and `127.0.0.1` (its own CA: clients trust it with
+ * `ca: cert` / `--cacert certFile`), in a temporary directory removed at process exit — usable outside node:test
+ * (benches) too.
+ */
+export function localhostCert(): Pair {
+  if (localhost) return localhost;
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-cert-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  localhost = selfSignedIn(dir, 'localhost', ['localhost', '127.0.0.1']);
+  return localhost;
 }
 
 /** `openssl ca` date format (UTC, YYMMDDHHMMSSZ) `days` from now. */

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 export interface H2Reply { status: number; headers: IncomingHttpHeaders; body: Buffer; interim: IncomingHttpHeaders[]; trailers: IncomingHttpHeaders | null }
 
 /** `url`: https://… (certificate `ca` trusted) or http://… (prior knowledge). */
-export function h2connect(url: string, ca?: Buffer, settings?: http2.Settings): Promise<ClientHttp2Session> {
+export function h2connect(url: string, ca?: Buffer | string, settings?: http2.Settings): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const s = http2.connect(url, { ...(ca ? { ca } : {}), ...(settings ? { settings } : {}) });
     s.once('connect', () => { s.off('error', reject); resolve(s); });

@@ -70,7 +70,7 @@ export class RawH2 {
   }
 
   /** TLS with ALPN h2 (the test certificate's `ca`). */
-  static async secure(port: number, ca: Buffer): Promise<RawH2> {
+  static async secure(port: number, ca: Buffer | string): Promise<RawH2> {
     const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca, ALPNProtocols: ['h2'] });
     await new Promise<void>((resolve, reject) => { s.once('secureConnect', resolve); s.once('error', reject); });
     if (s.alpnProtocol !== 'h2') throw new Error(`ALPN chose ${String(s.alpnProtocol)}`);

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './redis.ts';
+import { waitFor } from './wait.ts';
 
 function startServer(args: string[], ready: RegExp): Promise<ChildProcess> {
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -27,13 +28,8 @@ function startServer(args: string[], ready: RegExp): Promise<ChildProcess> {
 
 const cli = (port: number, ...args: string[]): string => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout ?? '';
 
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** (each check runs redis-cli: polled every 100 ms) */
+const until = (check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> => waitFor(check, what, timeoutMs, 100);
 
 async function stopAll(procs: ChildProcess[]): Promise<void> {
   await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
@@ -87,7 +83,8 @@ export async function startSentinel(): Promise<RunningSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-sentinel-'));
   const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()] as [number, number, number];
   const procs: ChildProcess[] = [];
-  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  // (a master waits repl-diskless-sync-delay, 5 s, for more replicas before the first full sync: none will come)
+  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0'];
   try {
     procs.push(await startServer(['--port', String(masterPort), ...common], /Ready to accept connections/));
     procs.push(await startServer(['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort), ...common], /Ready to accept connections/));

@@ -1,9 +1,13 @@
-/** @module A real redis-server on a free loopback port for one test file. CI (CI=true) must have it; elsewhere a missing binary skips loudly. */
+/**
+ * @module A real redis-server on a free loopback port for one test file. CI (CI=true) must have it; elsewhere a missing
+ * binary skips loudly. Also MONITOR on a server (watchCommands), to see the commands clients and scripts ran.
+ */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 
 export interface RunningRedis {
   url: string;
@@ -55,5 +59,31 @@ export async function startRedis(options: { port?: number } = {}): Promise<Runni
       proc.once('exit', () => { rmSync(dir, { recursive: true, force: true }); resolve(); });
       proc.kill('SIGTERM');
     }),
+  };
+}
+
+export interface CommandWatch {
+  /** Resolves once MONITOR has reported every command the server ran before this call (an ECHO marker, not reported). */
+  sync(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Redis MONITOR on one server: `onCommand` sees each command it runs, in order, with its source (`lua` for a
+ * command a script ran, right after the script's own line; else the client's address).
+ */
+export async function watchCommands(url: string, onCommand: (args: string[], source: string) => void): Promise<CommandWatch> {
+  const marker = new Redis(url);
+  const monitor = await marker.monitor(); // a connection of its own
+  let waiting: { mark: string; resolve: () => void } | null = null;
+  monitor.on('monitor', (_time: string, args: unknown[], source: string) => {
+    const strings = args.map(String);
+    if (strings[0]!.toLowerCase() === 'echo' && source !== 'lua') { if (waiting && strings[1] === waiting.mark) waiting.resolve(); return; }
+    onCommand(strings, source);
+  });
+  let marks = 0;
+  return {
+    sync: () => new Promise<void>((resolve) => { waiting = { mark: `sync-${++marks}`, resolve }; void marker.echo(waiting.mark); }),
+    stop: () => { monitor.disconnect(); marker.disconnect(); },
   };
 }

@@ -1,25 +1,23 @@
 /**
  * A real browser (Debian's chromium through playwright-core) loads a page and its sub-resources over HTTP/2 through
- * ferry's TLS listener (server/h2-server.ts): the page and its image are fetched with protocol h2, and the access
+ * ferry's TLS listener (server/tls-listener.ts): the page and its image are fetched with protocol h2, and the access
  * log records HTTP/2.0 for them. The self-signed test certificate is accepted with ignoreHTTPSErrors.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { createH2SecureServer } from '../../src/server/h2-server.ts';
 import { chromiumUnavailable, launchChromium } from '../helpers/chromium.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
-import { startProxy, waitFor, type RunningProxy } from '../fixtures/proxy.ts';
+import { localhostCert } from '../helpers/certs.ts';
+import { listenTls, startProxy, waitFor, type RunningProxy, type TlsListener } from '../fixtures/proxy.ts';
 
 const skip = chromiumUnavailable();
 const PIXEL = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
 let origin: http.Server;
 let proxy: RunningProxy;
-let tls: Http2SecureServer;
+let tls: TlsListener;
 let browser: Browser;
 
 before(async () => {
@@ -31,15 +29,14 @@ before(async () => {
   });
   await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
   proxy = await startProxy({ upstream: `http://127.0.0.1:${(origin.address() as AddressInfo).port}` });
-  const cert = makeTestCert();
-  tls = createH2SecureServer(proxy.proxyServer.proxy, { cert: cert.cert, key: cert.key });
-  await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+  const cert = localhostCert();
+  tls = await listenTls(proxy.proxyServer.proxy, cert);
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (tls) await new Promise<void>((resolve) => tls.close(() => resolve()));
+  await tls?.close();
   await proxy?.close();
   origin?.close();
 });
@@ -52,7 +49,7 @@ test('chromium loads a page and its image over h2 through the TLS listener', { s
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     cdp.on('Network.responseReceived', (e: { response: { url: string; protocol?: string } }) => { protocols.set(new URL(e.response.url).pathname, e.response.protocol ?? ''); });
-    const url = `https://localhost:${(tls.address() as AddressInfo).port}/`;
+    const url = `${tls.url}/`;
     const response = await page.goto(url);
     assert.equal(response?.status(), 200);
     assert.equal(await page.textContent('#done'), 'ferry');

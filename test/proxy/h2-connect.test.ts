@@ -7,23 +7,19 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import type { ClientHttp2Session, ClientHttp2Stream, Http2SecureServer } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { resolveForwardOptions } from '../../src/proxy/forward/forward-options.ts';
-import { createH2SecureServer } from '../../src/server/h2-server.ts';
-import { startProxy, waitFor, type RunningProxy } from '../fixtures/proxy.ts';
+import { listenTls, startProxy, waitFor, type RunningProxy, type TlsListener } from '../fixtures/proxy.ts';
 import { h2connect } from '../helpers/h2-client.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
+import { localhostCert } from '../helpers/certs.ts';
 import { startTcp } from './forward/helpers.ts';
 
-const cert = makeTestCert();
+const cert = localhostCert();
 
-async function h2Listener(p: RunningProxy): Promise<{ server: Http2SecureServer; url: string }> {
-  const server = createH2SecureServer(p.proxyServer.proxy, { cert: cert.cert, key: cert.key });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `https://localhost:${(server.address() as AddressInfo).port}` };
-}
+/** The product's TLS listener (h2 and http/1.1 by ALPN) around the proxy. */
+const h2Listener = (p: RunningProxy): Promise<TlsListener> => listenTls(p.proxyServer.proxy, cert);
 
 function responseOf(stream: ClientHttp2Stream): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => { stream.once('response', resolve); stream.once('error', reject); });
@@ -46,7 +42,7 @@ function readN(stream: ClientHttp2Stream, n: number): Promise<Buffer> {
 describe('CONNECT on an h2 stream (forward mode)', () => {
   let echo: Awaited<ReturnType<typeof startTcp>>;
   let proxy: RunningProxy;
-  let tls: { server: Http2SecureServer; url: string };
+  let tls: TlsListener;
   let session: ClientHttp2Session;
 
   before(async () => {
@@ -58,7 +54,7 @@ describe('CONNECT on an h2 stream (forward mode)', () => {
   });
   after(async () => {
     session.close();
-    await new Promise<void>((resolve) => tls.server.close(() => resolve()));
+    await tls.close();
     await proxy.close();
     await echo.close();
   });
@@ -116,7 +112,7 @@ describe('CONNECT on h2 without --forward', () => {
       stream.close();
     } finally {
       s.close();
-      await new Promise<void>((resolve) => tls.server.close(() => resolve()));
+      await tls.close();
       await proxy.close();
     }
   });
@@ -161,7 +157,7 @@ describe('WebSocket over h2 (RFC 8441) to an HTTP/1.1 WebSocket server', () => {
       stream.close();
     } finally {
       s.close();
-      await new Promise<void>((resolve) => tls.server.close(() => resolve()));
+      await tls.close();
       await proxy.close();
       for (const c of wss.clients) c.terminate();
       server.closeAllConnections();

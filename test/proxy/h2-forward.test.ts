@@ -7,16 +7,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { h2ForwardTarget } from '../../src/proxy/forward/h2-forward-target.ts';
 import { resolveForwardOptions } from '../../src/proxy/forward/forward-options.ts';
-import { createH2SecureServer } from '../../src/server/h2-server.ts';
-import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
+import { listenTls, startProxy, type RunningProxy, type TlsListener } from '../fixtures/proxy.ts';
 import { h2connect, h2request } from '../helpers/h2-client.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
+import { localhostCert } from '../helpers/certs.ts';
 
-const cert = makeTestCert();
+const cert = localhostCert();
 const seen: Array<{ url: string | undefined; host: string | undefined; auth: string | undefined }> = [];
 let origin: http.Server;
 let originPort: number;
@@ -81,17 +79,16 @@ describe('h2c in forward mode', () => {
 
 describe('TLS listener in forward mode, with a deny list', () => {
   let proxy: RunningProxy;
-  let tls: Http2SecureServer;
+  let tls: TlsListener;
   let url: string;
   before(async () => {
     const forward = resolveForwardOptions({ forward: true, listenHost: '127.0.0.1', deny: ['10.0.0.0/8'] })!;
     proxy = await startProxy({ forward });
-    tls = createH2SecureServer(proxy.proxyServer.proxy, { cert: cert.cert, key: cert.key });
-    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
-    url = `https://localhost:${(tls.address() as AddressInfo).port}`;
+    tls = await listenTls(proxy.proxyServer.proxy, cert);
+    url = tls.url;
   });
   after(async () => {
-    await new Promise<void>((resolve) => tls.close(() => resolve()));
+    await tls.close();
     await proxy.close();
   });
 

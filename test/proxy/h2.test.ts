@@ -1,5 +1,5 @@
 /**
- * HTTP/2 into the proxy (issue 14): a TLS listener offering h2 + http/1.1 by ALPN (server/h2-server.ts) and `--h2c`
+ * HTTP/2 into the proxy (issue 14): a TLS listener offering h2 + http/1.1 by ALPN (server/tls-listener.ts, the listener `--tls-cert` makes) and `--h2c`
  * on the plain listener, both in front of the same runner. Each feature is checked over h2 against a real origin
  * (`ferry origin`'s handler for Range) and a recording HTTP/1.1 upstream that shows what ferry sent.
  */
@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
-import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,35 +15,31 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createOrigin } from '../../src/origin/create-origin.ts';
 import { resolveJwtOptions } from '../../src/proxy/filters/jwt-config.ts';
-import { createH2SecureServer } from '../../src/server/h2-server.ts';
-import { startProxy, waitFor, type RunningProxy } from '../fixtures/proxy.ts';
+import { listenTls, startProxy, waitFor, type RunningProxy, type TlsListener } from '../fixtures/proxy.ts';
 import { startRecordingUpstream, type RecordingUpstream } from '../fixtures/recording-upstream.ts';
 import { h2connect, h2request } from '../helpers/h2-client.ts';
 import { boundaryOf, parseByteranges } from '../helpers/byteranges.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
+import { localhostCert } from '../helpers/certs.ts';
 
 const run = promisify(execFile);
-const cert = makeTestCert();
+const cert = localhostCert();
 const DATA = randomBytes(100_000);
 let dir: string;
 let originServer: http.Server;
 let originUrl: string;
 let upstream: RecordingUpstream;
 let proxy: RunningProxy;
-let tls: Http2SecureServer;
+let tls: TlsListener;
 let tlsUrl: string;
 
-/** The proxy (with --h2c) in front of `target`, plus a TLS h2 listener around the same handler. */
-async function startH2Proxy(target: string, extra: Parameters<typeof startProxy>[0] = {}): Promise<{ proxy: RunningProxy; tls: Http2SecureServer; tlsUrl: string }> {
+/** The proxy (with --h2c) in front of `target`, plus the product's TLS listener around the same handler. */
+async function startH2Proxy(target: string, extra: Parameters<typeof startProxy>[0] = {}): Promise<{ proxy: RunningProxy; tls: TlsListener; tlsUrl: string }> {
   const p = await startProxy({ upstream: target, h2c: true, ...extra });
-  const s = createH2SecureServer(p.proxyServer.proxy, { cert: cert.cert, key: cert.key });
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  return { proxy: p, tls: s, tlsUrl: `https://localhost:${(s.address() as AddressInfo).port}` };
+  const s = await listenTls(p.proxyServer.proxy, cert);
+  return { proxy: p, tls: s, tlsUrl: s.url };
 }
 
-function closeTls(s: Http2SecureServer): Promise<void> {
-  return new Promise((resolve) => s.close(() => resolve()));
-}
+const closeTls = (s: TlsListener): Promise<void> => s.close();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ferry-h2-'));

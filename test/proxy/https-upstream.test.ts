@@ -1,14 +1,12 @@
 /** An https:// upstream: plain requests (undici) and Expect: 100-continue (ferry's node:https handshake path). */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRole, type RunningRole } from '../helpers/cli.ts';
-import { makeSelfSignedCert, portOf } from './forward/helpers.ts';
+import { localhostCert } from '../helpers/certs.ts';
+import { portOf } from './forward/helpers.ts';
 
 function post(port: number, path: string, body: Buffer, headers: http.OutgoingHttpHeaders): Promise<{ status: number; body: Buffer; continued: boolean }> {
   return new Promise((resolve, reject) => {
@@ -27,13 +25,12 @@ function post(port: number, path: string, body: Buffer, headers: http.OutgoingHt
 describe('reverse proxy to an https:// upstream', () => {
   let origin: https.Server;
   let proxy: RunningRole;
-  let dir: string;
+  let caFile: string;
   const seen: string[] = [];
 
   before(async () => {
-    const { key, cert } = makeSelfSignedCert();
-    dir = mkdtempSync(join(tmpdir(), 'ferry-https-up-'));
-    writeFileSync(join(dir, 'ca.pem'), cert);
+    const { key, cert, certFile } = localhostCert();
+    caFile = certFile;
     origin = https.createServer({ key, cert }, (req, res) => {
       seen.push(`${req.method} ${req.url} ${req.socket.constructor.name}`);
       const hash = createHash('sha256');
@@ -42,12 +39,11 @@ describe('reverse proxy to an https:// upstream', () => {
     });
     await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
     proxy = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', `https://localhost:${portOf(origin)}`],
-      { env: { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } });
+      { env: { NODE_EXTRA_CA_CERTS: caFile } });
   });
   after(async () => {
     await proxy?.stop();
     origin?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test('a GET reaches the origin over TLS', async () => {

@@ -16,6 +16,7 @@ import { isUuidV4 } from '../../src/http/jwt-claims.ts';
 import { createProxyServer } from '../../src/proxy/create-proxy.ts';
 import { startJwksVerifier, type JwksVerifier } from '../fixtures/jwks-verifier.ts';
 import { runCli, startRole, type RunningRole } from '../helpers/cli.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let dir: string;
 let verifier: JwksVerifier;
@@ -65,13 +66,6 @@ async function get(url: string, agent?: http.Agent): Promise<number> {
   });
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const FORMS: Record<keyof typeof KEYGEN, 'pkcs8' | 'traditional'> = { RS256: 'traditional', PS256: 'pkcs8', ES256: 'traditional', EdDSA: 'pkcs8' };
 
@@ -182,7 +176,7 @@ test('rotation under load: 300 requests while the key file is replaced; none fai
     const during = (await jwks(p.url)).doc;
     assert.deepEqual(during.keys.map((k) => k.kid), [newKid, oldKid], 'both published during the grace, current first');
     await jwtVerify(oldToken, createLocalJWKSet(during), { algorithms: ['ES256'] });
-    await waitFor('the old key to leave the JWKS', async () => !(await jwks(p.url)).doc.keys.some((k) => k.kid === oldKid), GRACE_MS + 5_000);
+    await waitFor(async () => !(await jwks(p.url)).doc.keys.some((k) => k.kid === oldKid), 'the old key to leave the JWKS', GRACE_MS + 5_000, 50);
     const after = (await jwks(p.url)).doc;
     assert.deepEqual(after.keys.map((k) => k.kid), [newKid]);
     await assert.rejects(jwtVerify(oldToken, createLocalJWKSet(after), { algorithms: ['ES256'] }), (e: Error & { code?: string }) => e.code === 'ERR_JWKS_NO_MATCHING_KEY');
@@ -203,9 +197,9 @@ test('a broken new key is refused with one log line and the old key keeps signin
     const firstKid = await kidOf(first);
     // an EC key where an Ed25519 key is needed, then garbage: each refused once, the first key stays
     writeKey(file, pem(KEYGEN.ES256()));
-    await waitFor('the refusal of the EC key', () => p.logs.filter((l) => l.event === 'jwt-key-refused').length === 1);
+    await waitFor(() => p.logs.filter((l) => l.event === 'jwt-key-refused').length === 1, 'the refusal of the EC key', 10_000, 50);
     writeKey(file, 'not a key at all');
-    await waitFor('the refusal of the garbage', () => p.logs.filter((l) => l.event === 'jwt-key-refused').length === 2);
+    await waitFor(() => p.logs.filter((l) => l.event === 'jwt-key-refused').length === 2, 'the refusal of the garbage', 10_000, 50);
     const refusals = p.logs.filter((l) => l.event === 'jwt-key-refused');
     assert.match(String(refusals[0]!.reason), /EdDSA needs an Ed25519 private key, but the key file holds an EC P-256 key/);
     assert.match(String(refusals[1]!.reason), /not a PEM private key/);
@@ -219,9 +213,9 @@ test('a broken new key is refused with one log line and the old key keeps signin
     writeFileSync(`${file}.next`, pem(second), { mode: 0o600 });
     renameSync(`${file}.next`, file);
     p.proc.kill('SIGHUP');
-    await waitFor('SIGHUP reload', () => p.logs.some((l) => l.event === 'reload' && l.signal === 'SIGHUP'));
+    await waitFor(() => p.logs.some((l) => l.event === 'reload' && l.signal === 'SIGHUP'), 'SIGHUP reload', 10_000, 50);
     const secondKid = await kidOf(second);
-    await waitFor('the second key', () => p.logs.some((l) => l.event === 'jwt-key-rotated' && l.kid === secondKid));
+    await waitFor(() => p.logs.some((l) => l.event === 'jwt-key-rotated' && l.kid === secondKid), 'the second key', 10_000, 50);
     assert.equal(p.logs.filter((l) => l.event === 'jwt-key-rotated').length, 1, 'the watcher and SIGHUP together rotate once');
     const at = verifier.results.length;
     assert.equal(await get(`${p.url}/second`), 200);
@@ -309,7 +303,7 @@ test('--workers 2: SIGHUP to the primary reloads the key in both workers, none o
   const p = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', verifier.url, '--jwt-alg', 'EdDSA', '--jwt-key-file', file, '--workers', '2'], { listeningCount: 2 });
   try {
     p.proc.kill('SIGHUP');
-    await waitFor('both workers to reload', () => p.logs.filter((l) => l.event === 'reload' && l.signal === 'SIGHUP').length === 2);
+    await waitFor(() => p.logs.filter((l) => l.event === 'reload' && l.signal === 'SIGHUP').length === 2, 'both workers to reload', 10_000, 50);
     assert.ok(!p.logs.some((l) => l.event === 'worker-exit'));
     assert.equal((await jwks(p.url)).res.status, 200);
   } finally {
@@ -336,7 +330,7 @@ test('a Kubernetes-style secret volume (key.pem -> ..data/key.pem, ..data swappe
     symlinkSync('..v2', join(vol, '..data_tmp'));
     renameSync(join(vol, '..data_tmp'), join(vol, '..data'));
     const secondKid = await kidOf(second);
-    await waitFor('the rotation', () => p.logs.some((l) => l.event === 'jwt-key-rotated' && l.kid === secondKid));
+    await waitFor(() => p.logs.some((l) => l.event === 'jwt-key-rotated' && l.kid === secondKid), 'the rotation', 10_000, 50);
     assert.deepEqual((await jwks(p.url)).doc.keys.map((k) => k.kid), [secondKid, await kidOf(first)]);
   } finally {
     await p.stop();

@@ -4,23 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRole, type RunningRole } from '../helpers/cli.ts';
-import { makeSelfSignedCert, portOf } from './forward/helpers.ts';
+import { localhostCert } from '../helpers/certs.ts';
+import { portOf } from './forward/helpers.ts';
 
 describe('--upstream-h2', () => {
   let origin: http2.Http2SecureServer;
-  let dir: string;
   const roles: RunningRole[] = [];
 
   before(async () => {
-    const { key, cert } = makeSelfSignedCert();
-    dir = mkdtempSync(join(tmpdir(), 'ferry-up-h2-'));
-    writeFileSync(join(dir, 'ca.pem'), cert);
+    const { key, cert } = localhostCert();
     origin = http2.createSecureServer({ key, cert, allowHTTP1: true }, (req, res) => {
       const hash = createHash('sha256');
       let bytes = 0;
@@ -32,12 +27,11 @@ describe('--upstream-h2', () => {
   after(async () => {
     for (const r of roles) await r.stop();
     origin?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function proxyWith(extra: string[]): Promise<RunningRole> {
     const r = await startRole(['proxy', '--listen', '127.0.0.1:0', '--upstream', `https://localhost:${portOf(origin)}`, ...extra],
-      { env: { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } });
+      { env: { NODE_EXTRA_CA_CERTS: localhostCert().certFile } });
     roles.push(r);
     return r;
   }

@@ -1,15 +1,12 @@
 /** End to end through the narrow gateway: relay-client → gateway (1 MiB limit) → relay-server → target. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
+import { localhostCert } from '../helpers/certs.ts';
 import { sampleRss } from '../helpers/cli.ts';
 import { formatContentDigest, H } from '../../src/relay/protocol.ts';
 import { signRelayRequest } from '../../src/relay/hmac.ts';
@@ -119,54 +116,47 @@ describe('relay through a 1 MiB gateway', () => {
   });
 
   test('HTTPS through a CONNECT tunnel: TLS end to end to a local server', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ferry-relay-tls-'));
+    const { key, cert } = localhostCert();
+    const size = 3 * MiB + 5;
+    const srv = https.createServer({ key, cert }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-secure': 'yes', 'content-length': size });
+      patternStream(size).pipe(res);
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const port = (srv.address() as AddressInfo).port;
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-        '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
-      const cert = readFileSync(join(dir, 'cert.pem'));
-      const size = 3 * MiB + 5;
-      const srv = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-secure': 'yes', 'content-length': size });
-        patternStream(size).pipe(res);
+      const socket = await new Promise<Socket>((resolve, reject) => {
+        const proxy = new URL(pair.client.url);
+        const req = http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: `localhost:${port}`, agent: false });
+        req.on('connect', (res, sock) => res.statusCode === 200 ? resolve(sock) : reject(new Error(`CONNECT answered ${res.statusCode}`)));
+        req.on('error', reject);
+        req.end();
       });
-      await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-      const port = (srv.address() as AddressInfo).port;
-      try {
-        const socket = await new Promise<Socket>((resolve, reject) => {
-          const proxy = new URL(pair.client.url);
-          const req = http.request({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: `localhost:${port}`, agent: false });
-          req.on('connect', (res, sock) => res.statusCode === 200 ? resolve(sock) : reject(new Error(`CONNECT answered ${res.statusCode}`)));
-          req.on('error', reject);
-          req.end();
+      // Raw HTTP/1.1 over TLS over the tunnel: what the relay carries is ciphertext only.
+      const raw = await new Promise<Buffer>((resolve, reject) => {
+        const t = tls.connect({ socket, servername: 'localhost', ca: cert }, () => {
+          t.write('GET /secret HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
         });
-        // Raw HTTP/1.1 over TLS over the tunnel: what the relay carries is ciphertext only.
-        const raw = await new Promise<Buffer>((resolve, reject) => {
-          const t = tls.connect({ socket, servername: 'localhost', ca: cert }, () => {
-            t.write('GET /secret HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
-          });
-          const parts: Buffer[] = [];
-          t.on('data', (c: Buffer) => parts.push(c));
-          t.on('end', () => resolve(Buffer.concat(parts)));
-          t.on('error', reject);
-        });
-        const split = raw.indexOf('\r\n\r\n');
-        const head = raw.subarray(0, split).toString('latin1');
-        const payload = raw.subarray(split + 4);
-        const result = {
-          status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
-          secure: /\r\nx-secure: (\S+)/i.exec(head)?.[1],
-          bytes: payload.length,
-          sha: createHash('sha256').update(payload).digest('hex'),
-        };
-        assert.equal(result.status, 200);
-        assert.equal(result.secure, 'yes');
-        assert.equal(result.bytes, size);
-        assert.equal(result.sha, patternSha256(size));
-      } finally {
-        await new Promise<void>((resolve) => { srv.close(() => resolve()); srv.closeAllConnections(); });
-      }
+        const parts: Buffer[] = [];
+        t.on('data', (c: Buffer) => parts.push(c));
+        t.on('end', () => resolve(Buffer.concat(parts)));
+        t.on('error', reject);
+      });
+      const split = raw.indexOf('\r\n\r\n');
+      const head = raw.subarray(0, split).toString('latin1');
+      const payload = raw.subarray(split + 4);
+      const result = {
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
+        secure: /\r\nx-secure: (\S+)/i.exec(head)?.[1],
+        bytes: payload.length,
+        sha: createHash('sha256').update(payload).digest('hex'),
+      };
+      assert.equal(result.status, 200);
+      assert.equal(result.secure, 'yes');
+      assert.equal(result.bytes, size);
+      assert.equal(result.sha, patternSha256(size));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await new Promise<void>((resolve) => { srv.close(() => resolve()); srv.closeAllConnections(); });
     }
   });
 

@@ -13,18 +13,12 @@ import type { ChildProcess } from 'node:child_process';
 import { startRole } from '../helpers/cli.ts';
 import { startRandomOrigin, type RandomOrigin } from '../fixtures/random-origin.ts';
 import { transferSeeded, type Outcome } from '../helpers/transfer.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { startRelayPair } from '../relay/harness.ts';
 
 const GRACE_MS = 8000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitUntil(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** A new request after the signal: must not be answered with a response (refused, or closed unanswered). */
 function served(port: number, origin: string): Promise<boolean> {
@@ -56,7 +50,7 @@ describe('SIGTERM under load: in-flight requests finish, nothing new is accepted
       // headers only after 1.5 s: all 200 are surely in flight when the signal comes
       jobs.push(transferSeeded({ kind: 'download', seed: 10_000 + i, size: 100_000 + i, port: proxy.port, origin: origin.host, query: i % 2 === 0 ? '?delay=1500' : '?delay=1500&cache=60' }));
     }
-    await waitUntil(() => origin.counts.requests - before >= 200, '200 requests at the origin');
+    await waitFor(() => origin.counts.requests - before >= 200, '200 requests at the origin', 10_000);
     const signalled = Date.now();
     proxy.proc.kill('SIGTERM');
     await sleep(200);
@@ -80,7 +74,7 @@ describe('SIGTERM under load: in-flight requests finish, nothing new is accepted
       for (let i = 0; i < 20; i++) {
         jobs.push(transferSeeded({ kind: i % 2 ? 'upload' : 'download', seed: 20_000 + i, size: 200_000, port: pair.client.port, origin: origin.host, absolute: true, query: '?delay=1500' }));
       }
-      await waitUntil(() => origin.counts.requests - before >= 20, '20 relay sessions at the origin');
+      await waitFor(() => origin.counts.requests - before >= 20, '20 relay sessions at the origin', 10_000);
       const signalled = Date.now();
       pair.client.proc.kill('SIGTERM');
       pair.servers[0]!.proc.kill('SIGTERM');

@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rawRequest } from '../fixtures/raw-client.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { getJson, startRelayPair, startTarget, type RelayPair, type Target } from '../relay/harness.ts';
 import { CORPUS, type InvalidVector } from './smuggling-corpus.ts';
 
@@ -23,13 +24,6 @@ function toAbsoluteForm(raw: string): string {
   return raw.replace(/^([^ \r\n]+) (\/[^ \r\n]*) (HTTP\/)/, '$1 http://a$2 $3');
 }
 
-async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function expectedStatuses(v: InvalidVector): readonly number[] {
   const allowed = typeof v.status === 'number' ? [v.status] : v.status;
@@ -50,7 +44,7 @@ describe(`relay-client: the proxy's smuggling corpus, ${INVALID.length} invalid 
 
   /** Until the relay-server has processed the close message of every session so far (sent after each response). */
   async function settled(): Promise<void> {
-    await waitForAsync(async () => {
+    await waitFor(async () => {
       const s = await getJson(`${pair.servers[0]!.url}/stats`);
       return s.sessions.closed >= s.sessions.opened;
     }, 'the previous sessions\' close messages');

@@ -13,9 +13,9 @@ import { resolveH2MaxConcurrentStreams } from '../../src/cli/commands/tls-flags.
 import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
 import { h2connect, h2request } from '../helpers/h2-client.ts';
 import { ERROR, FLAG, FRAME, RawH2, frame, requestBlock, rstStream } from '../helpers/h2-frames.ts';
-import { makeTestCert } from '../helpers/test-cert.ts';
+import { localhostCert } from '../helpers/certs.ts';
 
-const cert = makeTestCert();
+const cert = localhostCert();
 const SETTINGS_MAX_CONCURRENT_STREAMS = 0x3;
 let upstream: http.Server;
 let upstreamUrl: string;

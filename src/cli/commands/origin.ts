@@ -4,7 +4,8 @@ import type { DotfilesPolicy } from '../../origin/resolve-path.ts';
 import { closeServer } from '../../server/http-server.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
-import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
+import { onReloadSignal } from '../../server/reload-signal.ts';
+import { onShutdownSignal } from '../../server/shutdown.ts';
 import { reloadTls } from '../../server/tls-listener.ts';
 import { resolveTlsListenerFlags } from './tls-flags.ts';
 import type { HostPort } from '../../util/units.ts';
@@ -44,6 +45,6 @@ export const originCommand: CliCommand = {
       server, log, stats: processStats('origin', Date.now()), config: () => effectiveConfig(originCommand.spec, flags),
     });
     onShutdownSignal(log, withAdmin({ close: () => closeServer(server), destroy: () => server.closeAllConnections() }, admin), flags.shutdownGrace as number);
-    if (tls) onReloadSignal(log, async () => { reloadTls(server); });
+    if (tls) onReloadSignal('the TLS certificate files', () => { reloadTls(server); }, log);
   },
 };

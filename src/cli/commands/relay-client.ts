@@ -7,7 +7,8 @@ import { awsCredentialSource } from '../../relay/sigv4.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
-import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
+import { onReloadSignal } from '../../server/reload-signal.ts';
+import { onShutdownSignal } from '../../server/shutdown.ts';
 import { reloadTls } from '../../server/tls-listener.ts';
 import { resolveTlsListenerFlags, resolveUpstreamTlsFlags } from './tls-flags.ts';
 import type { HostPort } from '../../util/units.ts';
@@ -57,6 +58,6 @@ export const relayClientCommand: CliCommand = {
       server: client.server, log, stats: () => client.stats(), config: () => effectiveConfig(relayClientCommand.spec, flags),
     });
     onShutdownSignal(log, withAdmin(client, admin), flags.shutdownGrace as number);
-    if (tls) onReloadSignal(log, async () => { reloadTls(client.server); });
+    if (tls) onReloadSignal('the TLS certificate files', () => { reloadTls(client.server); }, log);
   },
 };

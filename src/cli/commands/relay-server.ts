@@ -10,7 +10,8 @@ import type { SessionStore } from '../../relay/session-store.ts';
 import { listen, logListening } from '../../server/listen.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
 import { createScavengePacer } from '../../server/scavenge-pacer.ts';
-import { onReloadSignal, onShutdownSignal } from '../../server/shutdown.ts';
+import { onReloadSignal } from '../../server/reload-signal.ts';
+import { onShutdownSignal } from '../../server/shutdown.ts';
 import { reloadTls } from '../../server/tls-listener.ts';
 import { resolveTlsListenerFlags } from './tls-flags.ts';
 import type { HostPort } from '../../util/units.ts';
@@ -70,6 +71,6 @@ export const relayServerCommand: CliCommand = {
       server: relay.server, log, stats: () => relay.stats(), config: () => effectiveConfig(relayServerCommand.spec, flags),
     });
     onShutdownSignal(log, withAdmin(relay, admin), flags.shutdownGrace as number);
-    if (tls) onReloadSignal(log, async () => { reloadTls(relay.server); });
+    if (tls) onReloadSignal('the TLS certificate files', () => { reloadTls(relay.server); }, log);
   },
 };

@@ -76,6 +76,16 @@ export function afterOutcome(pool: readonly TargetHealth[], index: number, outco
   return replace(pool, index, { ...h, failures: 0, ejectedUntil: now + backoff, ejections: h.ejections + 1 });
 }
 
+/**
+ * A target's health handed on to the pool of the next configuration (a reload that keeps the target): what checks and
+ * failures found stays, except what the new pool can no longer end — without active checks nothing would bring a
+ * `down` target back, and with passive ejection off nothing would end an ejection early, so those start afresh.
+ */
+export function carriedHealth(h: TargetHealth, activeChecks: boolean, passive: PassiveConfig): TargetHealth {
+  const checked = activeChecks ? h : { ...h, up: true, passes: 0, fails: 0 };
+  return passive.consecutiveFailures === 0 ? { ...checked, failures: 0, ejectedUntil: 0 } : checked;
+}
+
 function replace(pool: readonly TargetHealth[], index: number, h: TargetHealth): readonly TargetHealth[] {
   const next = pool.slice();
   next[index] = h;

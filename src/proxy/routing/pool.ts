@@ -5,7 +5,7 @@
  */
 import { createCounterState, latencyPercentile, recordFinish, type CounterState } from '../../stats/counters.ts';
 import { createConsistentHash, createLeastRequests, createSmoothRoundRobin, type Balancer } from './balancers.ts';
-import { afterCheck, afterOutcome, initialHealth, isAvailable, isEjected, type Outcome, type TargetHealth } from './health-state.ts';
+import { afterCheck, afterOutcome, carriedHealth, initialHealth, isAvailable, isEjected, type Outcome, type TargetHealth } from './health-state.ts';
 import { RetryBudget } from './retry-policy.ts';
 import type { PoolConfig } from './routing-config.ts';
 
@@ -81,6 +81,23 @@ export class Pool {
     const chosen = this.#balancer.pick((i) => !tried.has(i) && isAvailable(this.#health[i]!, now), key);
     if (chosen !== -1 || !this.config.panic) return chosen;
     return this.#balancer.pick((i) => !tried.has(i), key);
+  }
+
+  /** The health of the target with this URL (`PoolTarget.id`); undefined when the pool has none. */
+  healthOf(id: string): TargetHealth | undefined {
+    const i = this.targets.findIndex((t) => t.id === id);
+    return i === -1 ? undefined : this.#health[i];
+  }
+
+  /**
+   * Take over what an earlier pool knew of the targets it shares with this one (a reload: routing.ts), by URL;
+   * called before this pool's checks start.
+   */
+  adoptHealth(previous: (id: string) => TargetHealth | undefined): void {
+    this.#health = this.targets.map((t, i) => {
+      const h = previous(t.id);
+      return h === undefined ? this.#health[i]! : carriedHealth(h, this.config.health !== null, this.config.ejection);
+    });
   }
 
   /** One try's outcome (passive health). */

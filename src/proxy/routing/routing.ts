@@ -8,6 +8,7 @@ import type { Logger } from '../../server/logger.ts';
 import type { UpstreamClient } from '../upstream-client.ts';
 import { createCounterState, latencyPercentile, recordFinish, type CounterState, type FinishedRequest } from '../../stats/counters.ts';
 import { startHealthChecks } from './health-checker.ts';
+import type { TargetHealth } from './health-state.ts';
 import { Pool, type TargetSnapshot } from './pool.ts';
 import { matchRoute, type RouteSpec } from './route-table.ts';
 import { DEFAULT_POOL, type RoutingConfig } from './routing-config.ts';
@@ -39,6 +40,11 @@ export interface Routing {
   /** A request started on this Routing (the route phase) / finished (its logging phase): close() waits for them. */
   acquire(): void;
   release(): void;
+  /**
+   * What this Routing knows of the target with `url` (its health: checks, ejection, failures), for the next one: from
+   * pool `pool` when it has that target, else from the first pool that has it.
+   */
+  healthOf(pool: string, url: string): TargetHealth | undefined;
   /** Stop the health checks, wait for the requests that started here (at most `drainMs`), close the client. Idempotent. */
   close(drainMs?: number): Promise<void>;
 }
@@ -46,13 +52,19 @@ export interface Routing {
 /** How long close() waits for requests in flight before closing the client anyway (their sockets are then cut). */
 export const DEFAULT_DRAIN_MS = 60_000;
 
-export function createRouting(config: RoutingConfig, deps: { log: Logger; now?: () => number; client?: UpstreamClient }): Routing {
+/**
+ * `previous`: the Routing this one replaces (a reload); the targets both have keep their health, by URL, instead of
+ * being assumed up again (docs/routing.md).
+ */
+export function createRouting(config: RoutingConfig, deps: { log: Logger; now?: () => number; client?: UpstreamClient; previous?: Routing }): Routing {
   let active = 0;
   let drained: (() => void) | null = null;
   let closing: Promise<void> | null = null;
   const now = deps.now ?? Date.now;
   const pools = new Map(config.pools.map((p) => [p.name, new Pool(p, now)]));
   const fallback = pools.get(DEFAULT_POOL) ?? null;
+  const previous = deps.previous;
+  if (previous) for (const p of pools.values()) p.adoptHealth((url) => previous.healthOf(p.name, url));
   const stops = [...pools.values()].map((p) => startHealthChecks(p, deps.log));
   const routeCounters = new Map<string, CounterState>();
   const countersFor = (name: string): CounterState => {
@@ -76,6 +88,12 @@ export function createRouting(config: RoutingConfig, deps: { log: Logger; now?: 
     recordRequest(route, r) {
       const c = countersFor(route?.name ?? DEFAULT_POOL);
       recordFinish(c, r);
+    },
+    healthOf(pool, url) {
+      const own = pools.get(pool)?.healthOf(url);
+      if (own !== undefined) return own;
+      for (const p of pools.values()) { const h = p.healthOf(url); if (h !== undefined) return h; }
+      return undefined;
     },
     unhealthyPools() {
       return [...pools.values()].filter((p) => !p.hasAvailable()).map((p) => p.name);

@@ -11,7 +11,8 @@ import { createCredentialChecker, formatBasicCredentials } from '../../../src/pr
 import { createDenyList, parseCidr, type Cidr } from '../../../src/proxy/forward/cidr.ts';
 import { createConnectTunnels, type ConnectTunnelOptions, type ConnectTunnels } from '../../../src/proxy/tunnel/connect-tunnel.ts';
 import { createTunnelStats, type TunnelStats } from '../../../src/proxy/tunnel/tunnel-stats.ts';
-import { closeServer, connectThrough, rawExchange, listenLocal, makeSelfSignedCert, portOf, readAll, startTcp } from './helpers.ts';
+import { localhostCert } from '../../helpers/certs.ts';
+import { closeServer, connectThrough, rawExchange, listenLocal, portOf, readAll, startTcp } from './helpers.ts';
 
 /** Wait (bounded by the test timeout) until every tunnel has closed and been counted. */
 async function untilClosed(stats: TunnelStats): Promise<void> {
@@ -36,7 +37,7 @@ async function startTunnelProxy(opts: Partial<Omit<ConnectTunnelOptions, 'deny' 
 }
 
 describe('CONNECT tunnels', () => {
-  const { key, cert } = makeSelfSignedCert();
+  const { key, cert } = localhostCert();
   let tlsServer: https.Server;
   let tlsPort: number;
   const cleanups: Array<() => Promise<void>> = [];

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli, startRole, type RunningRole } from '../../helpers/cli.ts';
 import { formatBasicCredentials } from '../../../src/proxy/forward/basic-auth.ts';
-import { closeServer, connectThrough, listenLocal, makeSelfSignedCert, portOf, rawExchange, readAll } from './helpers.ts';
+import { localhostCert } from '../../helpers/certs.ts';
+import { closeServer, connectThrough, listenLocal, portOf, rawExchange, readAll } from './helpers.ts';
 
 const run = promisify(execFile);
 
@@ -39,9 +40,7 @@ function viaProxy(proxyPort: number, url: string, headers: Record<string, string
 
 describe('ferry proxy --forward (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-fwd-'));
-  const { key, cert } = makeSelfSignedCert();
-  const certFile = join(dir, 'cert.pem');
-  writeFileSync(certFile, cert);
+  const { key, cert, certFile } = localhostCert();
   const usersFile = join(dir, 'users');
   writeFileSync(usersFile, '# proxy users\nalice:wonder:land\nbob:builder\n');
   /** An origin that answers with what it received. */

@@ -1,23 +1,6 @@
-/** @module Test helpers for the forward-proxy tests: self-signed certs, raw CONNECT clients, small TCP servers. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+/** @module Test helpers for the forward-proxy tests: raw CONNECT clients, small TCP servers. */
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-/** A fresh self-signed certificate for localhost/127.0.0.1 (openssl, EC P-256: fast). */
-export function makeSelfSignedCert(): { key: Buffer; cert: Buffer } {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-cert-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-    return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 export function portOf(server: net.Server): number {
   return (server.address() as AddressInfo).port;
