@@ -41,6 +41,13 @@ export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: 
  */
 export const REUSE_REQUEST_FIELDS = ['cache-control', 'pragma'] as const;
 
+/**
+ * The request fields http-cache-semantics 4.3.0 reads when it builds a policy for a response without Vary (its
+ * constructor: Cache-Control, Authorization; Host is set from the key; every field is kept only with Vary): the miss
+ * path normalises only these.
+ */
+export const STORE_REQUEST_FIELDS = ['cache-control', 'authorization'] as const;
+
 /** The response as received, fields joined (set-cookie never reaches the store, so joined values are safe). */
 export function toPolicyResponse(status: number, headers: HeaderList): CachePolicy.HttpResponse {
   const out: CachePolicy.Headers = {};
@@ -91,8 +98,7 @@ export function policyView(headers: CachePolicy.Headers, status = 200): { view: 
 /** A policy that decides from the view and keeps the stored headers (see policyView). */
 export function createStoredPolicy(kit: PolicyKit, req: CachePolicy.HttpRequest, status: number, headers: CachePolicy.Headers): CachePolicy {
   const { view, stored } = policyView(headers, status);
-  const p = kit.create(req, { status, headers: view });
-  return kit.restore({ ...p.toObject(), resh: stored });
+  return kit.withStoredHeaders(kit.create(req, { status, headers: view }), stored);
 }
 
 /** Back to a HeaderList (set-cookie never reaches the store, so joined values are safe). */
