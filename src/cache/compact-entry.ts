@@ -84,25 +84,37 @@ export function packEntry(policy: EntryRecord['policy'], chunks: readonly Buffer
   return { kind: 'entry', bytes: all, metaLength, meta: undefined, parsed: undefined };
 }
 
+/** Reads entry slots back into records; `remember` keeps a record the caller already has as the slot's parsed one. */
+export interface EntryReader {
+  read(slot: EntrySlot): EntryRecord;
+  remember(slot: EntrySlot, record: EntryRecord): void;
+}
+
 /**
- * Reads entry slots back into records. The last PARSED_LIMIT parsed stay parsed (a ring: the oldest is dropped),
- * so an entry read over and over is parsed once, and the store's heap stays bounded whatever the number of entries.
- * The ring holds the small `Parsed` holders, not the slots: an evicted entry's buffer is never kept alive by it.
+ * The last `limit` records parsed (or remembered) stay parsed (a ring: the oldest is dropped), so an entry read over
+ * and over is parsed once, and the store's heap stays bounded whatever the number of entries. The ring holds the
+ * small `Parsed` holders, not the slots: an evicted entry's buffer is never kept alive by it.
  */
-export function createEntryReader(limit: number = PARSED_LIMIT): (slot: EntrySlot) => EntryRecord {
+export function createEntryReader(limit: number = PARSED_LIMIT): EntryReader {
   const ring: Array<Parsed | undefined> = new Array(limit);
   let next = 0;
-  return (slot) => {
-    const kept = slot.parsed?.record;
-    if (kept !== undefined) return kept;
-    const meta = slot.meta ?? slot.bytes.subarray(0, slot.metaLength);
-    const record: EntryRecord = { kind: 'entry', policy: JSON.parse(meta.toString('utf8')) as EntryRecord['policy'], size: bodyLength(slot) };
+  const remember = (slot: EntrySlot, record: EntryRecord): void => {
     const holder: Parsed = { record };
     const old = ring[next];
     if (old !== undefined) old.record = undefined;
     ring[next] = holder;
     next = (next + 1) % limit;
     slot.parsed = holder;
-    return record;
+  };
+  return {
+    read: (slot) => {
+      const kept = slot.parsed?.record;
+      if (kept !== undefined) return kept;
+      const meta = slot.meta ?? slot.bytes.subarray(0, slot.metaLength);
+      const record: EntryRecord = { kind: 'entry', policy: JSON.parse(meta.toString('utf8')) as EntryRecord['policy'], size: bodyLength(slot) };
+      remember(slot, record);
+      return record;
+    },
+    remember,
   };
 }

@@ -19,7 +19,7 @@ export function createMemoryStore(maxBytes: number): CacheStore {
     sizeCalculation: (s, key) => (s.kind === 'entry' ? entryCost(s, key) : VARY_SLOT_BYTES + key.length),
     ttlAutopurge: false,
   });
-  const readEntry = createEntryReader();
+  const reader = createEntryReader();
   const set = (key: string, slot: Slot, ttlMs: number): void => {
     lru.set(key, slot, { ttl: ttlMs > 0 ? Math.ceil(ttlMs) : 1 });
   };
@@ -29,7 +29,7 @@ export function createMemoryStore(maxBytes: number): CacheStore {
     get: async (key) => {
       const slot = lru.get(key);
       if (slot === undefined) return null;
-      return slot.kind === 'entry' ? readEntry(slot) : slot.record;
+      return slot.kind === 'entry' ? reader.read(slot) : slot.record;
     },
     openBody: async (key, record) => {
       const slot = lru.get(key);
@@ -57,10 +57,12 @@ export function createMemoryStore(maxBytes: number): CacheStore {
     },
     putRecord: async (key, record, ttlMs) => {
       if (record.kind === 'entry') {
-        // A 304 update keeps the body; only the meta changes.
+        // A 304 update keeps the body; only the meta changes. The entry was just used: it stays parsed.
         const prev = lru.get(key);
         if (prev === undefined || prev.kind !== 'entry') return;
-        set(key, packEntry(record.policy, [bodyOf(prev)], bodyLength(prev)), ttlMs);
+        const slot = packEntry(record.policy, [bodyOf(prev)], bodyLength(prev));
+        reader.remember(slot, { kind: 'entry', policy: record.policy, size: bodyLength(prev) });
+        set(key, slot, ttlMs);
       } else {
         set(key, { kind: 'vary', record }, ttlMs);
       }

@@ -55,7 +55,7 @@ describe('compact memory-store entries', () => {
     assert.equal(bodyOf(slot).toString(), 'hello world');
     assert.equal(slot.bytes.length, slot.metaLength + 11, 'meta and body in one buffer');
     assert.equal(slot.bytes.buffer.byteLength, slot.bytes.length, 'a buffer of its own');
-    const read = createEntryReader(4);
+    const { read } = createEntryReader(4);
     const r = read(slot);
     assert.deepEqual(r, { kind: 'entry', policy, size: 11 });
     assert.equal(read(slot), r, 'parsed once while it is among the last parsed');
@@ -63,7 +63,7 @@ describe('compact memory-store entries', () => {
   });
 
   test('at most `limit` entries stay parsed: the oldest parsed goes back to its compact form', () => {
-    const read = createEntryReader(3);
+    const { read } = createEntryReader(3);
     const slots = [0, 1, 2, 3].map((i) => packEntry(policyOf(i), [Buffer.from(`b${i}`)], 2));
     const first = read(slots[0]!);
     for (const s of slots.slice(1)) read(s);
