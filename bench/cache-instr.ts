@@ -70,7 +70,7 @@ async function measure(dist: string, s: Scenario): Promise<number> {
   try {
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('proxy did not start')), 180_000);
+      const timer = setTimeout(() => reject(new Error('proxy did not start')), 600_000);
       proc.stdout!.on('data', (c: Buffer) => { out += c; const m = /"url":"(http:\/\/[^"]+)"/.exec(out); if (m) { clearTimeout(timer); resolve(m[1]!); } });
       proc.once('exit', (code) => reject(new Error(`proxy exited ${code}`)));
     });
@@ -101,7 +101,7 @@ async function run(label: string, dist: string): Promise<void> {
 try {
   const rev = process.argv[2];
   if (rev) await run(rev, buildBaseline(rev));
-  await run('this tree', buildFerry('ferry-cache-instr/dist'));
+  await run('this tree', buildFerry(process.env.CI_DIST ?? 'ferry-cache-instr/dist'));
 } finally {
   origin.close();
 }

@@ -177,9 +177,22 @@ export function keepStoredDate(headers: HeaderList, policy: CachePolicy): Header
   return headers.map(([n, v]): [string, string] => (n === 'date' ? [n, date] : [n, v]));
 }
 
+/** fromPolicyHeaders and keepStoredDate in one pass (the hit path: one list, not two). */
+function servedList(headers: CachePolicy.Headers, policy: CachePolicy): HeaderList {
+  const stored = storedFields(policy).headers.date;
+  const out: HeaderList = [];
+  for (const name in headers) {
+    const value = name === 'date' && typeof stored === 'string' ? stored : headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
+    else out.push([name, value]);
+  }
+  return out;
+}
+
 /** Stored headers ready to serve: current Age, the origin's Date. */
 export function servedHeaders(policy: CachePolicy): HeaderList {
-  return keepStoredDate(fromPolicyHeaders(policy.responseHeaders()), policy);
+  return servedList(policy.responseHeaders(), policy);
 }
 
 /** Seconds of freshness left (negative once stale): RFC 9211 §2.7 ttl. */
@@ -201,7 +214,7 @@ export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolic
   const result = view.evaluateRequest(req);
   const ttl = freshnessLeft(policy);
   if (result.response === undefined) return { kind: 'revalidate', stale: policy.stale() };
-  const headers = keepStoredDate(fromPolicyHeaders(result.response.headers), policy);
+  const headers = servedList(result.response.headers, policy);
   if (result.revalidation === undefined) return { kind: 'fresh', headers, ttl };
   if (!result.revalidation.synchronous) return { kind: 'stale-while-revalidate', headers, ttl };
   return { kind: 'revalidate', stale: policy.stale() };
