@@ -6,7 +6,8 @@
  * the second dump's total ÷ N is the instructions per request, every thread of the proxy included (GC helpers too).
  * Scenarios on a 1 KiB `public, max-age=3600` object: uncached, hit, miss that stores (a new URL per request),
  * revalidation (client `Cache-Control: no-cache`, the origin answers 304).
- *   node bench/cache-instr.ts [REV]     # with REV: that git revision's build too; CI_N (1500), CI_WARM (1500), CI_ONLY (scenario list)
+ *   node bench/cache-instr.ts [REV]     # with REV: that git revision's build too; CI_N (1500), CI_WARM (1500), CI_ONLY (scenario list),
+ *                                       # CI_DIST (build folder name), CI_BUILT (an existing dist/ to measure instead)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -101,7 +102,8 @@ async function run(label: string, dist: string): Promise<void> {
 try {
   const rev = process.argv[2];
   if (rev) await run(rev, buildBaseline(rev));
-  await run('this tree', buildFerry(process.env.CI_DIST ?? 'ferry-cache-instr/dist'));
+  // CI_BUILT: an existing build's dist/ to measure instead of building this tree.
+  await run('this tree', process.env.CI_BUILT ?? buildFerry(process.env.CI_DIST ?? 'ferry-cache-instr/dist'));
 } finally {
   origin.close();
 }
