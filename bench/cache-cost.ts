@@ -4,7 +4,8 @@
  * (autocannon, in this process) on CPU 1, alternating rounds. Scenarios on 1 KiB `public, max-age=3600` objects:
  * uncached (the plain proxy), hit (one URL), miss that stores (a new URL per request), revalidation (client
  * `Cache-Control: no-cache`, the origin answers 304); with nginx installed, nginx `proxy_cache` hits on the same
- * object as the reference (req/s and CPU per request). Prints each round and the medians of the per-round ratios.
+ * object as the reference (req/s and CPU per request), and nginx answering 1 KiB from memory as the load generator's
+ * ceiling in the same run. Prints each round and the medians of the per-round ratios.
  *   node bench/cache-cost.ts [REV]      # with REV: the same for that git revision's build first; CC_ROUNDS (5), CC_SECONDS (2)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -38,14 +39,14 @@ async function startOrigin(): Promise<{ url: string; close: () => void }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
-type Scenario = 'uncached' | 'hit' | 'miss' | 'revalidate' | 'nginx hit';
+type Scenario = 'uncached' | 'hit' | 'miss' | 'revalidate' | 'nginx hit' | 'nginx static';
 
 let unique = 0;
 async function load(base: string, s: Scenario): Promise<number> {
   const headers = s === 'revalidate' ? { 'cache-control': 'no-cache' } : {};
   const r = await autocannon({
     url: base, connections: 32, duration: SECONDS,
-    requests: [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: s === 'miss' ? `/u/${process.pid}-${++unique}` : '/obj' }) }],
+    requests: [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: s === 'miss' ? `/u/${process.pid}-${++unique}` : s === 'nginx static' ? '/ref' : '/obj' }) }],
   });
   return r.requests.total;
 }
@@ -53,19 +54,19 @@ async function load(base: string, s: Scenario): Promise<number> {
 /** CPU µs per request of each scenario, for one build; rounds alternate the scenarios' order. */
 async function measure(dist: string, origin: string): Promise<Record<Scenario, number[]>> {
   const procs: ChildProcess[] = [];
-  const rps: Record<Scenario, number[]> = { uncached: [], hit: [], miss: [], revalidate: [], 'nginx hit': [] };
+  const rps: Record<Scenario, number[]> = { uncached: [], hit: [], miss: [], revalidate: [], 'nginx hit': [], 'nginx static': [] };
   try {
     const nginx = await nginxCache()?.start(origin, '0');
     if (nginx) { procs.push(nginx.proc); await load(nginx.url, 'hit'); }
     const plain = await startPinned('0', [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin, '--log-level', 'warn']);
     const cached = await startPinned('0', [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin, '--log-level', 'warn', '--cache', 'memory']);
     procs.push(plain.proc, cached.proc);
-    const out: Record<Scenario, number[]> = { uncached: [], hit: [], miss: [], revalidate: [], 'nginx hit': [] };
-    const order: Scenario[] = ['uncached', 'hit', 'miss', 'revalidate', ...(nginx ? ['nginx hit' as const] : [])];
+    const out: Record<Scenario, number[]> = { uncached: [], hit: [], miss: [], revalidate: [], 'nginx hit': [], 'nginx static': [] };
+    const order: Scenario[] = ['uncached', 'hit', 'miss', 'revalidate', ...(nginx ? ['nginx hit' as const, 'nginx static' as const] : [])];
     await load(plain.url, 'uncached'); await load(cached.url, 'hit'); // warm-up
     for (let round = 1; round <= ROUNDS; round++) {
       for (const s of round % 2 ? order : [...order].reverse()) {
-        const p = s === 'uncached' ? plain : s === 'nginx hit' ? nginx! : cached;
+        const p = s === 'uncached' ? plain : s.startsWith('nginx') ? nginx! : cached;
         const before = cpuMicros(p.proc.pid!);
         const n = await load(p.url, s === 'nginx hit' ? 'hit' : s);
         out[s].push((cpuMicros(p.proc.pid!) - before) / Math.max(1, n));
@@ -74,7 +75,12 @@ async function measure(dist: string, origin: string): Promise<Record<Scenario, n
       const r = (s: Scenario): string => `${s} ${out[s].at(-1)!.toFixed(1)} µs ${rps[s].at(-1)!.toFixed(0)}/s (${(out[s].at(-1)! / out.uncached.at(-1)!).toFixed(2)}×)`;
       console.log(`  round ${round}/${ROUNDS}: ${order.map(r).join(', ')}`);
     }
-    if (nginx) console.log(`  ferry hit req/s ÷ nginx proxy_cache hit req/s, median of per-round ratios: ${median(rps.hit.map((v, i) => v / rps['nginx hit'][i]!)).toFixed(2)}`);
+    if (nginx) {
+      const ratio = (a: Scenario, b: Scenario): string => median(rps[a].map((v, i) => v / rps[b][i]!)).toFixed(2);
+      console.log(`  ferry hit req/s ÷ nginx proxy_cache hit req/s, median of per-round ratios: ${ratio('hit', 'nginx hit')}`);
+      // nginx's static answer is the cheapest there is: when the nginx hit runs at its rate, the load generator is the bound.
+      console.log(`  nginx hit req/s ÷ nginx static (the load generator's ceiling): ${ratio('nginx hit', 'nginx static')}; ferry hit ÷ that ceiling: ${ratio('hit', 'nginx static')}`);
+    }
     return out;
   } finally {
     for (const p of procs) p.kill('SIGKILL');

@@ -7,7 +7,7 @@
  * collapsed-forwarding leader hands that to its waiters (single-flight.ts); other callers ignore it.
  */
 import { pipeline } from 'node:stream';
-import { getHeader, withoutHeaders } from '../http/headers.ts';
+import { getHeader, hasHeader, withoutHeaders } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import type { Fetch, ProxiedResponse, RequestHead } from '../proxy/phases.ts';
 import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
@@ -16,7 +16,7 @@ import type { CacheOutcome } from './cache-status.ts';
 import { clientWantsNotModified, notModifiedHeaders } from './conditional.ts';
 import { entryKeyFor, type Lookup } from './cache-lookup.ts';
 import { storeWhole, takeWholeBody } from './fill-whole.ts';
-import { CLIENT_CONDITIONALS, decideStore, retentionMs, type StoreDecision } from './policy.ts';
+import { CLIENT_CONDITIONALS, decideStore, retentionMs, STORE_REQUEST_FIELDS, type StoreDecision } from './policy.ts';
 import type { FlightOutcome } from './single-flight.ts';
 import type { EntryRecord } from './store.ts';
 import { createCacheTee } from './tee.ts';
@@ -57,7 +57,9 @@ function declaredLength(res: ProxiedResponse): number | undefined {
 }
 
 function decideStoreWithin(deps: CacheDeps, head: RequestHead, l: Lookup, res: ProxiedResponse, expected: number | undefined): StoreDecision {
-  const decision = decideStore(deps.kit, policyRequestOf(head, l.parts), head.headers, res.head.status, res.head.headers, deps.unkeyed);
+  // Without Vary the library keeps no request field but the few it reads: normalise just those (policy.ts).
+  const only = hasHeader(res.head.headers, 'vary') ? undefined : STORE_REQUEST_FIELDS;
+  const decision = decideStore(deps.kit, policyRequestOf(head, l.parts, only), head.headers, res.head.status, res.head.headers, deps.unkeyed);
   // Known to be over the store's entry bound: do not even start a write (the body streams straight through).
   if (decision.kind === 'store' && expected !== undefined && expected > deps.store.maxEntryBytes) return { kind: 'no-store', reason: 'too big' };
   return decision;

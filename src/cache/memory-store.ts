@@ -1,55 +1,40 @@
 /**
- * @module In-process store: lru-cache bounded by bytes (body + meta). A body is collected while it streams to the
- * client and only inserted whole at commit, as one buffer of its own (a hit is then one write: proxy/whole-body.ts);
- * bodies over `maxEntryBytes` are dropped as soon as they cross it, so the memory they hold is bounded too.
+ * @module In-process store: lru-cache bounded by bytes, counting what each entry really costs (compact-entry.ts).
+ * A body is collected while it streams to the client and only inserted whole at commit, together with its meta, as
+ * one buffer of its own outside the JavaScript heap (a hit is then one write: proxy/whole-body.ts); bodies over
+ * `maxEntryBytes` are dropped as soon as they cross it, so the memory they hold is bounded too.
  */
 import { LRUCache } from 'lru-cache';
 import { WholeBody } from '../proxy/whole-body.ts';
-import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats } from './store.ts';
+import { bodyLength, bodyOf, createEntryReader, entryCost, packEntry, VARY_SLOT_BYTES, type EntrySlot } from './compact-entry.ts';
+import type { BodyWriter, CacheStore, EntryRecord, StoreStats, VaryRecord } from './store.ts';
 
-interface Slot { record: CacheRecord; body: Buffer }
-
-const EMPTY = Buffer.alloc(0);
-
-/** Rough overhead of a record's meta, so many tiny entries also count against the bound. */
-const META_BYTES = 1024;
-
-/**
- * The body as the store keeps it: one buffer of its own. A body chunk may be a slice of a larger read buffer (a
- * socket read that also held the head or the next response), and keeping the slice would keep the whole buffer
- * alive, uncounted; a single chunk using at least half its buffer is kept as it is, anything else is copied into
- * one buffer of the body's size (not Buffer.concat nor Buffer.from: their small copies share a pool slab, the same
- * problem at a smaller scale). So what the store counts is what it holds.
- */
-function ownBytes(chunks: Buffer[], bytes: number): Buffer {
-  if (bytes === 0) return EMPTY;
-  const first = chunks[0]!;
-  if (chunks.length === 1 && first.buffer.byteLength <= 2 * first.length) return first;
-  const own = Buffer.allocUnsafeSlow(bytes);
-  let at = 0;
-  for (const c of chunks) { c.copy(own, at); at += c.length; }
-  return own;
-}
+type Slot = EntrySlot | { kind: 'vary'; record: VaryRecord };
 
 export function createMemoryStore(maxBytes: number): CacheStore {
   const maxEntryBytes = Math.max(1024, Math.floor(maxBytes / 4));
   const lru = new LRUCache<string, Slot>({
     maxSize: maxBytes,
     maxEntrySize: maxBytes,
-    sizeCalculation: (s) => s.body.length + META_BYTES,
+    sizeCalculation: (s, key) => (s.kind === 'entry' ? entryCost(s, key) : VARY_SLOT_BYTES + key.length),
     ttlAutopurge: false,
   });
+  const reader = createEntryReader();
   const set = (key: string, slot: Slot, ttlMs: number): void => {
     lru.set(key, slot, { ttl: ttlMs > 0 ? Math.ceil(ttlMs) : 1 });
   };
   return {
     kind: 'memory',
     maxEntryBytes,
-    get: async (key) => lru.get(key)?.record ?? null,
+    get: async (key) => {
+      const slot = lru.get(key);
+      if (slot === undefined) return null;
+      return slot.kind === 'entry' ? reader.read(slot) : slot.record;
+    },
     openBody: async (key, record) => {
       const slot = lru.get(key);
-      if (slot === undefined || slot.record.kind !== 'entry' || slot.body.length !== record.size) throw new Error('entry gone');
-      return new WholeBody(slot.body);
+      if (slot === undefined || slot.kind !== 'entry' || bodyLength(slot) !== record.size) throw new Error('entry gone');
+      return new WholeBody(bodyOf(slot));
     },
     createWriter(key, record: EntryRecord, ttlMs): BodyWriter {
       let chunks: Buffer[] | null = [];
@@ -63,7 +48,7 @@ export function createMemoryStore(maxBytes: number): CacheStore {
         },
         commit: async () => {
           if (chunks === null) return false;
-          set(key, { record: { ...record, size: bytes }, body: ownBytes(chunks, bytes) }, ttlMs);
+          set(key, packEntry(record.policy, chunks, bytes), ttlMs);
           chunks = null;
           return lru.has(key);
         },
@@ -71,13 +56,15 @@ export function createMemoryStore(maxBytes: number): CacheStore {
       };
     },
     putRecord: async (key, record, ttlMs) => {
-      const prev = lru.get(key);
       if (record.kind === 'entry') {
-        // A 304 update keeps the body; only the meta changes.
-        if (prev === undefined || prev.record.kind !== 'entry') return;
-        set(key, { record: { ...record, size: prev.body.length }, body: prev.body }, ttlMs);
+        // A 304 update keeps the body; only the meta changes. The entry was just used: it stays parsed.
+        const prev = lru.get(key);
+        if (prev === undefined || prev.kind !== 'entry') return;
+        const slot = packEntry(record.policy, [bodyOf(prev)], bodyLength(prev));
+        reader.remember(slot, { kind: 'entry', policy: record.policy, size: bodyLength(prev) });
+        set(key, slot, ttlMs);
       } else {
-        set(key, { record, body: EMPTY }, ttlMs);
+        set(key, { kind: 'vary', record }, ttlMs);
       }
     },
     delete: async (key) => { lru.delete(key); },

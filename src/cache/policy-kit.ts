@@ -18,6 +18,12 @@ export interface PolicyKit {
   create(req: CachePolicy.HttpRequest, res: CachePolicy.HttpResponse): CachePolicy;
   /** The policy of a stored record; the same object for the same record (kept parsed: see createPolicyKit). */
   restore(obj: PolicyObject): CachePolicy;
+  /**
+   * `policy`, made from a view of the response (policy.ts policyView), now keeping `stored` as the response's
+   * fields: what `restore({ ...policy.toObject(), resh: stored })` gives, without the copy and the second
+   * construction (fromObject assigns `_resHeaders` from `resh` and nothing else from it). Changes `policy` in place.
+   */
+  withStoredHeaders(policy: CachePolicy, stored: CachePolicy.Headers): CachePolicy;
 }
 
 /**
@@ -83,6 +89,11 @@ export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
     restore: (obj) => {
       let policy = parsed.get(obj);
       if (policy === undefined) { policy = ClockedPolicy.fromObject(obj); parsed.set(obj, policy); }
+      return policy;
+    },
+    withStoredHeaders: (policy, stored) => {
+      // Private field of the pinned 4.3.0 (see this module's header).
+      (policy as unknown as { _resHeaders: CachePolicy.Headers })._resHeaders = stored;
       return policy;
     },
   };

@@ -41,6 +41,13 @@ export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: 
  */
 export const REUSE_REQUEST_FIELDS = ['cache-control', 'pragma'] as const;
 
+/**
+ * The request fields http-cache-semantics 4.3.0 reads when it builds a policy for a response without Vary (its
+ * constructor: Cache-Control, Authorization; Host is set from the key; every field is kept only with Vary): the miss
+ * path normalises only these.
+ */
+export const STORE_REQUEST_FIELDS = ['cache-control', 'authorization'] as const;
+
 /** The response as received, fields joined (set-cookie never reaches the store, so joined values are safe). */
 export function toPolicyResponse(status: number, headers: HeaderList): CachePolicy.HttpResponse {
   const out: CachePolicy.Headers = {};
@@ -91,8 +98,7 @@ export function policyView(headers: CachePolicy.Headers, status = 200): { view: 
 /** A policy that decides from the view and keeps the stored headers (see policyView). */
 export function createStoredPolicy(kit: PolicyKit, req: CachePolicy.HttpRequest, status: number, headers: CachePolicy.Headers): CachePolicy {
   const { view, stored } = policyView(headers, status);
-  const p = kit.create(req, { status, headers: view });
-  return kit.restore({ ...p.toObject(), resh: stored });
+  return kit.withStoredHeaders(kit.create(req, { status, headers: view }), stored);
 }
 
 /** Back to a HeaderList (set-cookie never reaches the store, so joined values are safe). */
@@ -171,9 +177,22 @@ export function keepStoredDate(headers: HeaderList, policy: CachePolicy): Header
   return headers.map(([n, v]): [string, string] => (n === 'date' ? [n, date] : [n, v]));
 }
 
+/** fromPolicyHeaders and keepStoredDate in one pass (the hit path: one list, not two). */
+function servedList(headers: CachePolicy.Headers, policy: CachePolicy): HeaderList {
+  const stored = storedFields(policy).headers.date;
+  const out: HeaderList = [];
+  for (const name in headers) {
+    const value = name === 'date' && typeof stored === 'string' ? stored : headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
+    else out.push([name, value]);
+  }
+  return out;
+}
+
 /** Stored headers ready to serve: current Age, the origin's Date. */
 export function servedHeaders(policy: CachePolicy): HeaderList {
-  return keepStoredDate(fromPolicyHeaders(policy.responseHeaders()), policy);
+  return servedList(policy.responseHeaders(), policy);
 }
 
 /** Seconds of freshness left (negative once stale): RFC 9211 §2.7 ttl. */
@@ -195,7 +214,7 @@ export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolic
   const result = view.evaluateRequest(req);
   const ttl = freshnessLeft(policy);
   if (result.response === undefined) return { kind: 'revalidate', stale: policy.stale() };
-  const headers = keepStoredDate(fromPolicyHeaders(result.response.headers), policy);
+  const headers = servedList(result.response.headers, policy);
   if (result.revalidation === undefined) return { kind: 'fresh', headers, ttl };
   if (!result.revalidation.synchronous) return { kind: 'stale-while-revalidate', headers, ttl };
   return { kind: 'revalidate', stale: policy.stale() };

@@ -34,10 +34,13 @@ export interface StoredAnswer {
   open: OpenStoredBody;
 }
 
+/** Framing of the stored response: recomputed for what is served (a Set made once, not per hit). */
+const FRAMING_FIELDS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding']);
+
 export async function answerFromStore(a: StoredAnswer): Promise<ProxiedResponse> {
   // A stored 200 may carry the origin's own Content-Range (RFC 9111 §3.1: stored as received; cache-tests
   // headers-store-Content-Range): served whole it is kept, a 206/416 made here replaces it.
-  let headers = withoutHeaders(a.headers, ['content-length', 'transfer-encoding']);
+  let headers = withoutHeaders(a.headers, FRAMING_FIELDS);
   if (clientWantsNotModified(a.requestHeaders, a.headers)) return { head: { status: 304, headers: notModifiedHeaders(headers) }, body: null };
   const full = (): HeaderList => withHeader(headers, 'content-length', String(a.size));
   const rangeValue = getHeader(a.requestHeaders, 'range');
