@@ -9,7 +9,7 @@
  * - Hop-by-hop fields are removed as from any message (§7.6.1). Interim responses are never stored, and their
  *   fields never reach the final response (RFC 9111 §3: only final responses are stored).
  */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from './node-http.ts';
 import type { HeaderList } from './headers.ts';
 import { isFieldValue, isToken } from './grammar.ts';
 import { stripHopByHop } from './hop-by-hop.ts';

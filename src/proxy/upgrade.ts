@@ -7,7 +7,8 @@
  * (tunnel/relay.ts); any other answer is passed back and the connection closed.
  */
 import type { UpstreamTls } from './upstream-tls.ts';
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ClientRequest, OutgoingHttpHeaders } from 'node:http';
+import { http } from '../http/node-http.ts';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
@@ -124,7 +125,7 @@ export function createUpgradeBody(options: UpgradeOptions): UpgradeBody {
 }
 
 /** Open the upgrade request upstream: directly, or over a CONNECT tunnel through --upstream-proxy. */
-async function openUpgradeRequest(options: UpgradeOptions, origin: string, path: string, head: RequestHead, signal: AbortSignal): Promise<http.ClientRequest> {
+async function openUpgradeRequest(options: UpgradeOptions, origin: string, path: string, head: RequestHead, signal: AbortSignal): Promise<ClientRequest> {
   const url = new URL(origin);
   const secure = url.protocol === 'https:';
   const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
@@ -134,7 +135,7 @@ async function openUpgradeRequest(options: UpgradeOptions, origin: string, path:
   const request = secure ? https.request : http.request;
   return request({
     host, port, method: head.method, path, setHost: false, signal,
-    headers: toFlatHeaders(head.headers) as unknown as http.OutgoingHttpHeaders,
+    headers: toFlatHeaders(head.headers) as unknown as OutgoingHttpHeaders,
     // Through --upstream-proxy: the request goes over the CONNECT tunnel (TLS inside it for https origins).
     // (agent: false would make Node ignore createConnection and connect directly.)
     ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel, ...(isIP(host) === 0 ? { servername: host } : {}), ...options.tls }) : tunnel) } : { agent: false }),

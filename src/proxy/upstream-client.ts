@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
-import { Agent, EnvHttpProxyAgent, type ProxyAgent } from 'undici';
+import type { Agent as UndiciAgent, EnvHttpProxyAgent, ProxyAgent } from 'undici';
+import { Agent, fullUndici } from './undici-lean.ts';
 import { proxyForOrigin, type UpstreamProxySetting } from './env-proxy.ts';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
 import { FerryError } from '../errors.ts';
@@ -119,10 +120,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const proxy = options.upstreamProxy ?? null;
   // (through an upstream proxy, undici's ProxyAgent takes the origin's TLS settings as requestTls)
   const requestTls = options.tls ? { requestTls: options.tls } : {};
-  const agent: Agent | ProxyAgent | EnvHttpProxyAgent = proxy === null ? new Agent(agentOptions)
+  const agent: UndiciAgent | ProxyAgent | EnvHttpProxyAgent = proxy === null ? new Agent(agentOptions)
     : proxy instanceof URL ? createUpstreamProxyDispatcher(proxy, { ...agentOptions, ...requestTls })
     // --upstream-proxy env: undici's own per-target choice, fed the variables ferry read at startup ('' = none)
-    : new EnvHttpProxyAgent({ ...agentOptions, ...requestTls, proxyTunnel: false, httpProxy: proxy.http?.href ?? '', httpsProxy: proxy.https?.href ?? '', noProxy: proxy.noProxy });
+    : new (fullUndici().EnvHttpProxyAgent)({ ...agentOptions, ...requestTls, proxyTunnel: false, httpProxy: proxy.http?.href ?? '', httpsProxy: proxy.https?.href ?? '', noProxy: proxy.noProxy });
   const nodeAgents = createNodeAgents(options);
   /** node:http cannot reach an https origin through the upstream proxy (undici's CONNECT tunnel does that), and it
    * writes field values UTF-8 encoded, so obs-text bytes (RFC 9110 §5.5) would reach the origin as other bytes. */

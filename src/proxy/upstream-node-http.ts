@@ -3,7 +3,8 @@
  * handshake, which must reach the origin (RFC 9110 §10.1.1) and which undici's HTTP/1.1 client refuses, and request
  * bodies that end with a trailer section (RFC 9112 §7.1.2), which undici cannot send.
  */
-import http from 'node:http';
+import type { Agent, ClientRequest, InformationEvent, OutgoingHttpHeaders } from 'node:http';
+import { http } from '../http/node-http.ts';
 import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { proxyForOrigin } from './env-proxy.ts';
@@ -19,7 +20,7 @@ export const CONTINUE_AFTER_MS = 1_000;
 /** Responses that never carry content (RFC 9110 §6.4.1). */
 export const isBodilessStatus = (status: number): boolean => status === 204 || status === 304 || (status >= 100 && status < 200);
 
-export interface NodeAgents { http: http.Agent; https: https.Agent }
+export interface NodeAgents { http: Agent; https: https.Agent }
 
 export function createNodeAgents(options: UpstreamClientOptions): NodeAgents {
   const lookup = options.lookup ? { lookup: options.lookup } : {};
@@ -58,7 +59,7 @@ export function sendNodeHttp(call: Call, agents: NodeAgents, options: UpstreamCl
       ...(tls ? { servername: (proxy ? undefined : options.tls?.servername) ?? peer.hostname } : {}),
       method: call.head.method,
       path: proxy ? `${call.origin}${call.path}` : call.path,
-      headers: headers as unknown as http.OutgoingHttpHeaders,
+      headers: headers as unknown as OutgoingHttpHeaders,
       setHost: false,
       insecureHTTPParser: false,
       maxHeaderSize: options.maxHeaderBytes,
@@ -92,7 +93,7 @@ export function sendNodeHttp(call: Call, agents: NodeAgents, options: UpstreamCl
     });
     req.on('continue', startBody);
     // node:http reports every 1xx but 101 as 'information', 100 included (that one is the 'continue' above)
-    req.on('information', (info: http.InformationEvent) => {
+    req.on('information', (info: InformationEvent) => {
       if (info.statusCode !== 100) call.onInformation?.(info.statusCode, fromRawHeaders(info.rawHeaders));
     });
     req.on('response', (res) => {
@@ -124,7 +125,7 @@ export function sendNodeHttp(call: Call, agents: NodeAgents, options: UpstreamCl
 }
 
 /** Stream `body` into the request; with `trailers`, end it with the trailer section (RFC 9112 §7.1.2). */
-function sendBody(body: Readable, req: http.ClientRequest, trailers: (() => HeaderList | null) | undefined): void {
+function sendBody(body: Readable, req: ClientRequest, trailers: (() => HeaderList | null) | undefined): void {
   if (trailers === undefined) { pipeline(body, req, () => { /* errors surface on req */ }); return; }
   body.pipe(req, { end: false });
   body.once('error', (err) => req.destroy(err));

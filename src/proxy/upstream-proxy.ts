@@ -3,10 +3,12 @@
  * Plain-HTTP requests go to it in absolute-form (undici ProxyAgent with proxyTunnel off), https targets and CONNECT
  * tunnels through `CONNECT host:port` (RFC 9110 §9.3.6). Credentials in the URL become Proxy-Authorization: Basic.
  */
-import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../http/node-http.ts';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { ProxyAgent } from 'undici';
+import type { ProxyAgent } from 'undici';
+import { fullUndici } from './undici-lean.ts';
 import { FerryError, UsageError, type FerryErrorCode } from '../errors.ts';
 import { formatBasicCredentials } from './forward/basic-auth.ts';
 import { formatAuthority, type Authority } from './forward/request-target.ts';
@@ -37,7 +39,7 @@ export function redactProxyUrl(proxy: URL): string {
  * `agentOptions` are the usual Agent options (timeouts, pool bounds), applied to the pool behind the proxy. */
 export function createUpstreamProxyDispatcher(proxy: URL, agentOptions: Omit<ProxyAgent.Options, 'uri'>): ProxyAgent {
   const token = proxyAuthorizationFor(proxy);
-  return new ProxyAgent({
+  return new (fullUndici().ProxyAgent)({
     ...agentOptions,
     uri: redactProxyUrl(proxy),
     ...(token === undefined ? {} : { token }),
@@ -74,7 +76,7 @@ export function openProxyTunnel(proxy: URL, target: Authority, options: { timeou
       timeout: options.timeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    req.on('connect', (res: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    req.on('connect', (res: IncomingMessage, socket: Socket, head: Buffer) => {
       if (done) { socket.destroy(); return; }
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {

@@ -2,7 +2,8 @@
  * @module relay-client's CONNECT tunnels: the same head checks as every other request, then one relay session
  * carrying the tunnel's bytes both ways (RFC 9110 §9.3.6); the application closing its end is how a tunnel ends.
  */
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../http/node-http.ts';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FerryError } from '../errors.ts';

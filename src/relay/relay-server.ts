@@ -7,7 +7,8 @@
  */
 import type { TlsListenerOptions } from '../server/tls-listener.ts';
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import { http } from '../http/node-http.ts';
 import { closeServer, createHardenedServer } from '../server/http-server.ts';
 import type { Logger } from '../server/logger.ts';
 import { chunkPayloadSize } from './protocol.ts';
@@ -48,7 +49,7 @@ export interface RelayServerOptions {
 }
 
 export interface RelayServer {
-  server: http.Server;
+  server: Server;
   stats(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
   destroy(): void;

@@ -11,7 +11,8 @@
  * target connection is closed, and the client, whose messages are answered 503 meanwhile, fails the request.
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
+import type { Agent, ClientRequest } from 'node:http';
+import { http } from '../http/node-http.ts';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
 import type { Logger } from '../server/logger.ts';
@@ -36,7 +37,7 @@ export interface TargetSessionOptions {
   store: SessionStore;
   window: number;
   chunkSize: number;
-  agent: http.Agent;
+  agent: Agent;
   log: Logger;
   counters: RelayCounters;
   onEnd: (id: string) => void;
@@ -51,7 +52,7 @@ export class TargetSession {
   readonly #o: TargetSessionOptions;
   readonly #abort = new AbortController();
   #downIndex = 0;
-  #target: http.ClientRequest | net.Socket | undefined;
+  #target: ClientRequest | net.Socket | undefined;
   #ended = false;
 
   constructor(options: TargetSessionOptions) {

@@ -1,5 +1,6 @@
 /** @module The hardened node:http server every ferry role listens with: strict parser, bounded heads, prompt timeouts. */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse, Server, ServerOptions } from 'node:http';
+import { http } from '../http/node-http.ts';
 import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.ts';
 import { createTlsServer, type TlsListenerOptions } from './tls-listener.ts';
@@ -48,9 +49,9 @@ const CLIENT_ERROR_STATUS: Record<string, number> = {
 export function createHardenedServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   options: HardenedServerOptions,
-): http.Server {
+): Server {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const httpOptions: http.ServerOptions = {
+  const httpOptions: ServerOptions = {
     insecureHTTPParser: false, // RELIABILITY S11: never lenient
     maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
     headersTimeout,
@@ -84,7 +85,7 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex, log: Logger):
 }
 
 /** Close helper for the Closable contract of server/shutdown. */
-export function closeServer(server: http.Server): Promise<void> {
+export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

@@ -3,7 +3,8 @@
  * rejections) goes out through here, on a `ServerResponse` or on a raw socket that no ServerResponse owns (parser
  * errors, upgrades, CONNECT). Field names are written as given: callers that pinned Title-Case bytes keep them.
  */
-import http, { type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { http } from '../http/node-http.ts';
 import type { Duplex } from 'node:stream';
 import { toFlatHeaders, type HeaderList } from '../http/headers.ts';
 

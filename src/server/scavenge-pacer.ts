@@ -7,11 +7,13 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
+/** V8's gc() (the --expose-gc extension); `flavor: 'last-resort'` is V8's memory-reducing collection (server/settle-heap.ts). */
+export type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
 
 let gc: GcFunction | null | undefined;
 
-function loadGc(): GcFunction | null {
+/** The gc() function, without exposing it to the process's own context (null when V8 refuses). */
+export function loadGc(): GcFunction | null {
   const existing = (globalThis as { gc?: GcFunction }).gc;
   if (typeof existing === 'function') return existing;
   try {

@@ -109,8 +109,8 @@ function formatAlerts(args: string[], alerts: string[]): string {
 }
 
 /** Run `ferry <args>` and wait for its first `event: "listening"` log line. */
-export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; listeningCount?: number; alerts?: AlertOptions } = {}): Promise<RunningRole> {
-  const proc = spawn(process.execPath, [MAIN, ...args], {
+export function startRole(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; listeningCount?: number; alerts?: AlertOptions; main?: string } = {}): Promise<RunningRole> {
+  const proc = spawn(process.execPath, [options.main ?? MAIN, ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

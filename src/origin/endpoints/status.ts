@@ -1,5 +1,5 @@
 /** @module /status/CODE: answers with that status (200–599), any method. */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../../http/node-http.ts';
 import { drain, replyText, type Endpoint } from './context.ts';
 
 export const statusEndpoint: Endpoint = async (req, res, param) => {

@@ -3,7 +3,7 @@
  * on a fresh connection (agent: false, so a check never rides on — nor keeps alive — a pooled request connection),
  * passing when the status is in the expected range before `timeout`. State changes are logged.
  */
-import http from 'node:http';
+import { http } from '../../http/node-http.ts';
 import https from 'node:https';
 import type { Logger } from '../../server/logger.ts';
 import type { Pool } from './pool.ts';
