@@ -2,8 +2,9 @@
  * @module Instructions per small request of a ferry command under callgrind, the CPU figure that stays put on a
  * shared machine (wall-clock rounds move by ±30 % here; instruction counts by a few per cent).
  *
- *   node bench/instructions.ts MODE [ferry proxy flags…]
- *     MODE: h1 (cleartext HTTP/1.1), h2c (cleartext HTTP/2, prior knowledge), h1s / h2s (HTTP/1.1 / HTTP/2 over TLS)
+ *   node bench/instructions.ts MODE[,MODE…] [ferry proxy flags…]
+ *     MODE: h1 (cleartext HTTP/1.1), h2c (cleartext HTTP/2, prior knowledge), h1s / h2s (HTTP/1.1 / HTTP/2 over TLS);
+ *     several modes are measured one after the other in the same process (`h1,h2c`: the same listener, `--h2c`)
  *   INSTR_N (2000)       requests per measured round          INSTR_ROUNDS (2)   measured rounds
  *   INSTR_WARM (3000)    requests before the first round      INSTR_CONNS (10)   client connections
  *   INSTR_STREAMS (1)    requests in flight per connection (h2 streams; 1 = no HTTP/1.1 pipelining)
@@ -116,12 +117,18 @@ async function waitListening(log: string, proc: ChildProcess): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const mode = process.argv[2] as Mode;
   if (process.argv[2] === 'read') { // node bench/instructions.ts read DUMP…: a kept dump's split
     for (const f of process.argv.slice(3)) console.log(f, readDump(f));
     return;
   }
-  if (!MODES.includes(mode)) { process.stderr.write(`usage: node bench/instructions.ts ${MODES.join('|')} [ferry proxy flags…]\n`); process.exitCode = 2; return; }
+  // several modes, comma-separated, are measured one after the other in the same process (`h1,h2c`, `h1s,h2s`)
+  const modes = (process.argv[2] ?? '').split(',') as Mode[];
+  const tlsModes = modes.filter((m) => m === 'h1s' || m === 'h2s').length;
+  if (!modes.every((m) => MODES.includes(m)) || (tlsModes > 0 && tlsModes < modes.length)) {
+    process.stderr.write(`usage: node bench/instructions.ts MODE[,MODE] [ferry proxy flags…]; MODE: ${MODES.join(', ')} (TLS and cleartext modes not mixed)\n`);
+    process.exitCode = 2;
+    return;
+  }
   const flags = process.argv.slice(3);
   const dist = process.env.INSTR_DIST ?? buildFerry('instr/dist');
   const dir = mkdtempSync(join(tmpdir(), 'ferry-instr-'));
@@ -129,8 +136,8 @@ async function main(): Promise<void> {
   try {
     const origin = await startPinned('1', ['bench/peers/origin.mjs']);
     procs.push(origin.proc);
-    const tls = mode === 'h1s' || mode === 'h2s' ? makeTestCert() : null;
-    const extra = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : mode === 'h2c' ? ['--h2c'] : [];
+    const tls = tlsModes > 0 ? makeTestCert() : null;
+    const extra = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : modes.includes('h2c') ? ['--h2c'] : [];
     const log = join(dir, 'stdout.log');
     const ferry = spawn('taskset', ['-c', CPU, 'valgrind', '--tool=callgrind', '--trace-children=yes', '--trace-children-skip=*/sh',
       '--dump-instr=no', '--collect-systime=no', `--callgrind-out-file=${dir}/cg.%p`,
@@ -139,25 +146,27 @@ async function main(): Promise<void> {
     procs.push(ferry);
     let url = await waitListening(log, ferry);
     if (tls) url = url.replace(/^http:/, 'https:');
-    h2load(mode, url, WARM);
-    const pids = tree(ferry.pid!);
-    console.log(`${mode} ${flags.join(' ') || '(defaults)'}: ${pids.length} process(es), ${N} requests per round, ${CONNS} connections × ${STREAMS}`);
-    const rounds: Counts[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      execFileSync('callgrind_control', ['-z', ...pids.map(String)], { stdio: 'ignore' });
-      h2load(mode, url, N);
-      execFileSync('callgrind_control', ['-d', ...pids.map(String)], { stdio: 'ignore' });
-      const counts = dumpCounts(dir, pids);
-      const sum: Counts = { total: 0, gc: 0, compile: 0 };
-      for (const c of counts.values()) { sum.total += c.total; sum.gc += c.gc; sum.compile += c.compile; }
-      rounds.push(sum);
-      const k = (n: number): string => `${Math.round(n / N / 100) / 10}k`;
-      const parts = pids.map((p, i) => `${i === 0 ? 'primary' : `child ${i}`} ${k(counts.get(p)?.total ?? 0)}`).join(', ');
-      console.log(`round ${round}: ${k(sum.total)} instructions per request: ${k(sum.total - sum.gc - sum.compile)} outside GC and compilers, GC ${k(sum.gc)}, compilers ${k(sum.compile)}${pids.length > 1 ? ` (${parts})` : ''}`);
+    for (const mode of modes) {
+      h2load(mode, url, WARM);
+      const pids = tree(ferry.pid!);
+      console.log(`${mode} ${flags.join(' ') || '(defaults)'}: ${pids.length} process(es), ${N} requests per round, ${CONNS} connections × ${STREAMS}`);
+      const rounds: Counts[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        execFileSync('callgrind_control', ['-z', ...pids.map(String)], { stdio: 'ignore' });
+        h2load(mode, url, N);
+        execFileSync('callgrind_control', ['-d', ...pids.map(String)], { stdio: 'ignore' });
+        const counts = dumpCounts(dir, pids);
+        const sum: Counts = { total: 0, gc: 0, compile: 0 };
+        for (const c of counts.values()) { sum.total += c.total; sum.gc += c.gc; sum.compile += c.compile; }
+        rounds.push(sum);
+        const k = (n: number): string => `${Math.round(n / N / 100) / 10}k`;
+        const parts = pids.map((p, i) => `${i === 0 ? 'primary' : `child ${i}`} ${k(counts.get(p)?.total ?? 0)}`).join(', ');
+        console.log(`round ${round}: ${k(sum.total)} instructions per request: ${k(sum.total - sum.gc - sum.compile)} outside GC and compilers, GC ${k(sum.gc)}, compilers ${k(sum.compile)}${pids.length > 1 ? ` (${parts})` : ''}`);
+      }
+      const mid = (f: (c: Counts) => number): number => Math.round(rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]! / N);
+      const mean = (f: (c: Counts) => number): number => Math.round(rounds.reduce((a, c) => a + f(c), 0) / rounds.length / N);
+      console.log(`${mode}: median ${mid((c) => c.total)} (mean ${mean((c) => c.total)}) instructions per request; outside GC and compilers: median ${mid((c) => c.total - c.gc - c.compile)}; GC mean ${mean((c) => c.gc)}; compilers mean ${mean((c) => c.compile)}`);
     }
-    const mid = (f: (c: Counts) => number): number => Math.round(rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]! / N);
-    const mean = (f: (c: Counts) => number): number => Math.round(rounds.reduce((a, c) => a + f(c), 0) / rounds.length / N);
-    console.log(`median ${mid((c) => c.total)} (mean ${mean((c) => c.total)}) instructions per request; outside GC and compilers: median ${mid((c) => c.total - c.gc - c.compile)}; GC mean ${mean((c) => c.gc)}; compilers mean ${mean((c) => c.compile)}`);
     const lines = safeRead(log).split('\n').filter((l) => l.includes('"event":"access"')).length;
     console.log(`${lines} access lines in the log`);
   } finally {
