@@ -5,12 +5,15 @@
  * disturbed by a noisy machine (one round's two runs see the same background load).
  *   node bench/ab.ts REV                      # AB_ROUNDS (16), AB_SECONDS (3), AB_ARGS (extra flags for both builds)
  *   AB_CONCURRENT=1 node bench/ab.ts REV      # both builds loaded at once (25 connections each), both on CPU 0
+ *   AB_ARGS_A='…' AB_ARGS_B='…' node bench/ab.ts .   # REV `.`: this tree against itself, A and B with their own
+ *                                                     # flags (`AB_ARGS_B='--log-level warn'`: the access log's cost)
+ * CPU is user + system time of the whole process tree (all threads; the workers of `--workers N` included).
  * Concurrent rounds see the very same background load, where alternating ones see the load of two moments: on a
  * shared machine (load average 3-7 on 2 cores) alternated per-round ratios spread over 0.7-1.4 while concurrent ones
  * stayed within 0.73-0.99 for the same pair of builds, every round on the same side.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBaseline, buildFerry, median, ROOT, startPinned } from './transfer.ts';
@@ -18,19 +21,42 @@ import { buildBaseline, buildFerry, median, ROOT, startPinned } from './transfer
 const REV = process.argv[2];
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 16);
 const SECONDS = Number(process.env.AB_SECONDS ?? 3);
-const EXTRA = process.env.AB_ARGS ? process.env.AB_ARGS.split(' ') : [];
+const words = (v: string | undefined): string[] => (v ? v.split(' ').filter(Boolean) : []);
+const EXTRA = words(process.env.AB_ARGS);
+const EXTRA_A = words(process.env.AB_ARGS_A);
+const EXTRA_B = words(process.env.AB_ARGS_B);
 const CONCURRENT = process.env.AB_CONCURRENT === '1';
 const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
 
+/** utime + stime of `pid` and its descendants (all threads: /proc/PID/stat counts the whole process). */
 function cpuMicros(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* exited meanwhile */ }
+  }
+  return (ticks / CLK_TCK) * 1e6;
+}
+
+function processTree(root: number): number[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(' ').map(Number));
+      }
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
 }
 
 /** A ferry proxy pinned to CPU 0 whose stdout (the access log) goes to a file, as users run it. */
-function startFerry(dist: string, origin: string, log: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn('taskset', ['-c', '0', process.execPath, `${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin, ...EXTRA],
+function startFerry(dist: string, origin: string, log: string, extra: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn('taskset', ['-c', '0', process.execPath, `${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin, ...EXTRA, ...extra],
     { cwd: ROOT, stdio: ['ignore', openSync(log, 'w'), 'inherit'] });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 20_000;
@@ -56,13 +82,13 @@ async function main(): Promise<void> {
   execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
   console.log(`building this tree and ${REV}`);
   const current = buildFerry('ferry-ab/dist');
-  const baseline = buildBaseline(REV);
+  const baseline = REV === '.' ? current : buildBaseline(REV);
   const procs: ChildProcess[] = [];
   try {
     const origin = await startPinned('1', ['bench/peers/origin.mjs']);
     procs.push(origin.proc);
-    const cur = await startFerry(current, origin.url, join(tmpdir(), 'ferry-ab-current.log'));
-    const base = await startFerry(baseline, origin.url, join(tmpdir(), 'ferry-ab-baseline.log'));
+    const cur = await startFerry(current, origin.url, join(tmpdir(), `ferry-ab-current-${process.pid}.log`), EXTRA_A);
+    const base = await startFerry(baseline, origin.url, join(tmpdir(), `ferry-ab-baseline-${process.pid}.log`), EXTRA_B);
     procs.push(cur.proc, base.proc);
     for (const c of [cur, base]) await load(`${c.url}/small`, 2); // warm-up
     const a: number[] = [];

@@ -11,6 +11,12 @@ import type { MetricsJson } from './prometheus.ts';
 export const COLLECT_TIMEOUT_MS = 5_000;
 /** Each worker also pushes its part this often, so a worker that dies loses at most this much of its counts. */
 export const SNAPSHOT_INTERVAL_MS = 1_000;
+/**
+ * The process figures in a pushed part (prom-client's default metrics: CPU seconds, GC, heap) may be this old: they
+ * cost ~0.65 ms to read, 98 % of a push (issue 18: the push ran every second in each busy worker). A worker that
+ * dies loses at most this much of its process counters; its request counts still at most SNAPSHOT_INTERVAL_MS.
+ */
+export const SNAPSHOT_PROCESS_MAX_AGE_MS = 10_000;
 
 /** `retired`: what workers that exited had counted (merged into one part; live gauges zeroed). */
 export interface WorkerPart { counters: CounterState; metrics: MetricsJson; retired?: boolean }
@@ -93,11 +99,12 @@ export interface WorkerAggregation {
 }
 
 /**
- * In a worker: answer the primary's collection requests with `local()`, and ask for everyone's parts. `fingerprint`
+ * In a worker: answer the primary's collection requests with `local()` (fresh), and ask for everyone's parts; push
+ * `local(SNAPSHOT_PROCESS_MAX_AGE_MS)` every SNAPSHOT_INTERVAL_MS. `fingerprint`
  * changes whenever the figures do: the periodic push to the primary is skipped (no prom-client read, no IPC) while
  * it stays the same, so an idle worker costs next to nothing.
  */
-export function joinStatsAggregation(local: () => Promise<WorkerPart>, fingerprint: () => string): WorkerAggregation {
+export function joinStatsAggregation(local: (processMaxAgeMs?: number) => Promise<WorkerPart>, fingerprint: () => string): WorkerAggregation {
   if (!cluster.isWorker || typeof process.send !== 'function') return { collect: () => null, stop() {} };
   let nextId = 1;
   const waiting = new Map<number, (parts: WorkerPart[]) => void>();
@@ -118,7 +125,7 @@ export function joinStatsAggregation(local: () => Promise<WorkerPart>, fingerpri
     const now = fingerprint();
     if (now === pushed) return;
     pushed = now;
-    local().then((part) => { if (process.connected) process.send?.({ type: SNAPSHOT, part } satisfies StatsMessage); }, () => {});
+    local(SNAPSHOT_PROCESS_MAX_AGE_MS).then((part) => { if (process.connected) process.send?.({ type: SNAPSHOT, part } satisfies StatsMessage); }, () => {});
   }, SNAPSHOT_INTERVAL_MS).unref();
   return {
     collect() {

@@ -58,7 +58,7 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
   if (options.routing) registerRoutingMetrics(prom.registry, options.routing);
   // tunnel figures ride along with each worker's part (plain JSON over the cluster IPC)
-  const local = async (): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(), ...(options.tunnels ? { tunnels: options.tunnels() } : {}), ...(options.config ? { config: options.config() } : {}), ...(options.routing ? { routing: options.routing() } : {}) });
+  const local = async (processMaxAgeMs = 0): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(processMaxAgeMs), ...(options.tunnels ? { tunnels: options.tunnels() } : {}), ...(options.config ? { config: options.config() } : {}), ...(options.routing ? { routing: options.routing() } : {}) });
   // every request changes total or inFlight; tunnels change bytes without requests
   const fingerprint = () => `${state.total}:${state.inFlight}${options.tunnels ? JSON.stringify(options.tunnels()) : ''}`;
   const cluster = joinStatsAggregation(local, fingerprint);

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { registerDirectLines, writeAccessLine } from '../../src/server/access-line.ts';
 import { logAccess, type AccessRecord } from '../../src/server/access-log.ts';
-import { createLogger, loggerOptions, type LogLevel } from '../../src/server/logger.ts';
+import { createLogger, isoTimeField, loggerOptions, type LogLevel } from '../../src/server/logger.ts';
 
 const TIME = ',"time":"2026-12-07T04:00:00.000Z"';
 
@@ -28,7 +28,9 @@ const record = fc.record({
   clientAddress: fc.option(text, { nil: undefined }), upstreamMs: fc.option(num, { nil: undefined }),
   cacheStatus: fc.option(text, { nil: undefined }), error: fc.option(text, { nil: undefined }), extra: fc.option(fc.boolean(), { nil: undefined }),
   tries: fc.option(fc.array(fc.record({ target: text, outcome: text, status: fc.option(fc.integer(), { nil: undefined }), ms: num }, { requiredKeys: ['target', 'outcome', 'ms'] }), { maxLength: 3 }), { nil: undefined }),
-  nested: fc.option(fc.oneof(fc.jsonValue(), fc.constant(null), fc.constant(() => 1)), { nil: undefined }),
+  nested: fc.option(fc.oneof(fc.jsonValue(), fc.constant(null), fc.constant(() => 1), fc.constant([undefined, () => 1, Symbol('s')]),
+    fc.constant({ a: undefined, b: Symbol('s'), c: [1, { d: '\u2028' }] }), fc.constant(new Date(0)), fc.constant({ toJSON: () => 'j' }),
+    fc.constant(Object.assign(Object.create(null) as object, { x: 1 })), fc.constant({ a: { b: { c: { d: { e: 1 } } } } })), { nil: undefined }),
 }, { requiredKeys: ['requestId', 'method', 'path', 'status', 'bytesIn', 'bytesOut', 'durationMs'] });
 
 describe('direct access line', () => {
@@ -55,5 +57,12 @@ describe('direct access line', () => {
       assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, obj: cycle }, 'GET / 200'), false);
       assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, big: 1n }, 'GET / 200'), false);
     } finally { closeSync(fd); rmSync(file, { force: true }); }
+  });
+
+  it('time field: what pino.stdTimeFunctions.isoTime writes, for any sequence of times (the per-second prefix reused only within its second)', () => {
+    const time = fc.oneof(fc.integer({ min: 0, max: 8.64e15 }), fc.integer({ min: 1.7e12, max: 1.7e12 + 5000 }), fc.constantFrom(0, 999, 1000, 59_999, 253402300799999, 253402300800000));
+    fc.assert(fc.property(fc.array(time, { minLength: 1, maxLength: 20 }), (times) => {
+      for (const t of times) assert.equal(isoTimeField(t), `,"time":"${new Date(t).toISOString()}"`);
+    }), { numRuns: 2000 });
   });
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrometheusMetrics, formatPrometheus } from '../../src/stats/prometheus.ts';
+import { createPrometheusMetrics, formatPrometheus, processMetricsJson } from '../../src/stats/prometheus.ts';
+import { SNAPSHOT_PROCESS_MAX_AGE_MS } from '../../src/stats/cluster.ts';
 import { parsePrometheusText } from './prometheus-parse.ts';
 
 const T0 = Date.parse('2026-11-22T00:00:00.000Z');
@@ -55,4 +56,16 @@ test("prom-client's default process metrics are exported too (RSS, heap, event-l
   }
   assert.ok(samples.get('process_resident_memory_bytes')! > 1e6);
   assert.ok([...samples.keys()].some((k) => k.startsWith('nodejs_gc_duration_seconds_count')), 'GC pause histogram missing');
+});
+
+test('the process figures are read again for a scrape, and reused by a worker\'s periodic push while younger than SNAPSHOT_PROCESS_MAX_AGE_MS', async () => {
+  const fresh = await processMetricsJson(0);
+  assert.ok(fresh.some((m) => m.name === 'process_cpu_seconds_total'));
+  assert.equal(await processMetricsJson(SNAPSHOT_PROCESS_MAX_AGE_MS), fresh, 'the push reuses the last read');
+  const again = await processMetricsJson(0);
+  assert.notEqual(again, fresh, 'a scrape reads them again');
+  const prom = createPrometheusMetrics(Date.now());
+  const pushed = await prom.json(SNAPSHOT_PROCESS_MAX_AGE_MS);
+  assert.ok(pushed.some((m) => m.name === 'ferry_requests_total') && pushed.some((m) => m.name === 'process_cpu_seconds_total'), 'a pushed part still carries both registries');
+  assert.deepEqual(pushed.filter((m) => m.name.startsWith('process_')), again.filter((m) => m.name.startsWith('process_')));
 });

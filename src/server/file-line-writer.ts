@@ -1,0 +1,101 @@
+/**
+ * @module The log destination when stdout is a regular file (`ferry proxy … > access.log`, how users run it): lines
+ * encoded once into one buffer and written with one synchronous write(2) per batch, like nginx's
+ * `access_log … buffer= flush=`.
+ *
+ * Why not sonic-boom there (issue 18, measured with callgrind, docs/performance.md): its asynchronous write goes
+ * through libuv's thread pool (a futex wake, a context switch to a pool thread and back, an eventfd and an epoll
+ * wake-up per batch: 2.8 futex calls per batch under strace, on the proxy's own core when it is pinned), and each
+ * batch's bytes are scanned or encoded four times (Buffer.byteLength in the batcher and in sonic-boom, the string's
+ * encoding in fs.write, Buffer.from again after the write). Here a line costs one UTF-8 encoding into the buffer,
+ * and a batch one write(2) from the main thread. A write to a regular file takes the page cache and does not wait
+ * for a reader: unlike a pipe, nothing can leave it pending, so there is no queue and memory stays one buffer
+ * whatever happens. The trade-off (nginx's too): a disk that stalls the write(2) itself (a hung network mount)
+ * stalls the event loop. A failed write (ENOSPC, EIO) drops that batch's lines; they are counted and reported once a
+ * write succeeds again. Pipes, terminals and sockets keep the asynchronous path (line-batcher.ts), where a reader
+ * that stops is answered with a bounded buffer and dropped lines.
+ */
+import { fstatSync, writeSync } from 'node:fs';
+import type { LineBatcher } from './line-batcher.ts';
+
+export interface FileLineWriterOptions {
+  /** A batch is written once this many bytes are pending. */
+  batchBytes: number;
+  /** No line waits longer than this. */
+  flushMs: number;
+  /** Called with the number of lines a failed write lost, after the next write that succeeded. */
+  reportDropped?: (lines: number) => void;
+}
+
+/** True when `fd` is a regular file (where this writer is used). */
+export function isRegularFile(fd: number): boolean {
+  try { return fstatSync(fd).isFile(); } catch { return false; }
+}
+
+/** Writers with lines pending at exit (one listener for all: a process may create several loggers). */
+const open = new Set<LineBatcher>();
+process.on('exit', () => { for (const w of open) w.flushSync(); });
+
+/** Room kept in the buffer beyond the batch size, so a line of up to this many bytes never needs a second write. */
+const HEADROOM = 16 * 1024;
+
+export function createFileLineWriter(fd: number, options: FileLineWriterOptions): LineBatcher {
+  const { batchBytes, flushMs, reportDropped } = options;
+  const buf = Buffer.allocUnsafeSlow(batchBytes + HEADROOM);
+  let used = 0;
+  let lines = 0;
+  let dropped = 0;
+  let timer: NodeJS.Timeout | null = null;
+
+  /** Writes `data` whole (a short write is continued); false when the file refused it. */
+  const writeAll = (data: Buffer, length: number): boolean => {
+    try {
+      for (let off = 0; off < length;) off += writeSync(fd, data, off, length - off);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  const drain = (): void => {
+    if (timer !== null) { clearTimeout(timer); timer = null; }
+    if (used === 0) return;
+    const ok = writeAll(buf, used);
+    const n = lines;
+    used = 0;
+    lines = 0;
+    if (!ok) { dropped += n; return; }
+    if (dropped > 0) {
+      const lost = dropped;
+      dropped = 0;
+      reportDropped?.(lost); // a line like any other: it lands in the next batch
+    }
+  };
+
+  const writer: LineBatcher = {
+    write(line) {
+      // a UTF-16 code unit takes at most 3 bytes in UTF-8
+      if (used + line.length * 3 > buf.length) {
+        drain();
+        if (line.length * 3 > buf.length) { // a line larger than the buffer: written on its own
+          const big = Buffer.from(line);
+          if (!writeAll(big, big.length)) dropped++;
+          return true;
+        }
+      }
+      used += buf.write(line, used);
+      lines++;
+      if (used >= batchBytes) drain();
+      else if (timer === null) timer = setTimeout(drain, flushMs).unref();
+      return true;
+    },
+    flushSync: drain,
+    drain,
+    flush(cb) {
+      drain();
+      cb();
+    },
+  };
+  open.add(writer);
+  return writer;
+}
