@@ -10,7 +10,7 @@ import { Agent, EnvHttpProxyAgent, type ProxyAgent } from 'undici';
 import { proxyForOrigin, type UpstreamProxySetting } from './env-proxy.ts';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
 import { FerryError } from '../errors.ts';
-import { hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
+import { fromHeaderObject, fromParsedHeaders, hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
 import type { ProxiedResponse, RequestHead } from './phases.ts';
 import { toUpstreamError } from './upstream-errors.ts';
 import { createNodeAgents, isBodilessStatus, sendNodeHttp } from './upstream-node-http.ts';
@@ -256,10 +256,8 @@ class ResponseHandler {
     this.#signal.onAbort = (reason) => controller.abort(reason);
   }
 
-  onResponseStart(controller: Controller, status: number, _headers: unknown, statusText: string): void {
-    const raw = controller.rawHeaders ?? [];
-    const headers: HeaderList = [];
-    for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1')]);
+  onResponseStart(controller: Controller, status: number, parsed: Record<string, string | string[] | undefined>, statusText: string): void {
+    const headers = responseHeaderList(controller.rawHeaders, parsed);
     // undici 8 hands interim responses (RFC 9110 §15.2) to onResponseStart too; the final one follows
     if (status < 200) { if (status !== 101) this.#onInformation?.(status, headers); return; }
     let body: UpstreamBody | null = null;
@@ -299,6 +297,20 @@ class ResponseHandler {
     if (this.#body) { if (first) this.#body.destroy(fe); }
     else this.#reject(fe);
   }
+}
+
+/**
+ * The response head as a list: undici's parsed object when it holds every field in order (fromParsedHeaders), else
+ * the raw pairs (HTTP/1.1: Buffers, a repeated field among others). An HTTP/2 upstream's head arrives as an object.
+ */
+function responseHeaderList(raw: Controller['rawHeaders'] | Record<string, string | string[] | undefined>, parsed: Record<string, string | string[] | undefined>): HeaderList {
+  if (raw === null) return fromHeaderObject(parsed);
+  if (!Array.isArray(raw)) return fromHeaderObject(raw);
+  const fast = fromParsedHeaders(parsed, raw.length >> 1);
+  if (fast !== null) return fast;
+  const headers: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1')]);
+  return headers;
 }
 
 function trailerList(t: Record<string, string | string[] | undefined>): HeaderList | null {
