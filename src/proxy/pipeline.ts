@@ -145,10 +145,7 @@ function accept(p: Phases, limits: PipelineDeps, ctx: RunContext): void {
   ctx.request.headers = checked.headers;
   if (h2?.kind === 'ok') { ctx.request.method = h2.method; ctx.request.target = h2.target; }
   ctx.run.framing = checked.body;
-  run(p, ctx).catch((err: unknown) => {
-    p.log.error({ event: 'internal-error', err }, 'proxy runner failed');
-    cut(ctx);
-  });
+  void run(p, ctx); // never rejects: a failure of the failure path itself is caught there (no .catch closure per request)
 }
 
 /** route → requestFilter → body; a phase may answer instead (a local reply), any throw goes to fail-to-proxy. */
@@ -169,7 +166,12 @@ async function run(p: Phases, ctx: RunContext): Promise<void> {
     const response = await p.fetch(ctx.request, ctx);
     sendResponse(p, ctx, res, response);
   } catch (err) {
-    fail(p, ctx, err);
+    try {
+      fail(p, ctx, err);
+    } catch (failed) {
+      p.log.error({ event: 'internal-error', err: failed }, 'proxy runner failed');
+      cut(ctx);
+    }
   }
 }
 

@@ -129,24 +129,31 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const nodeHttpCannotCarry = (call: Call, h2: boolean): boolean =>
     (call.origin.startsWith('https:') && (h2 || proxyForOrigin(options.upstreamProxy ?? null, call.origin) !== null)) || hasObsText(call.head.headers);
 
-  function sendUndici(call: Call): Promise<ProxiedResponse> {
+  /**
+   * `retryClosed`: RELIABILITY R7 — a pooled connection the origin closed just as it was reused fails before any
+   * response byte; such a call (idempotent, no body) is dispatched once more, on a fresh connection. Decided in the
+   * handler rather than with a `.catch` on the promise: no second promise and closure for every GET (issue 18).
+   */
+  function sendUndici(call: Call, retryClosed: boolean): Promise<ProxiedResponse> {
+    return new Promise((resolve, reject) => { dispatchUndici(call, resolve, reject, retryClosed ? dispatchUndici : null); });
+  }
+
+  function dispatchUndici(call: Call, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, retry: Redispatch | null): void {
     const { head } = call;
-    return new Promise((resolve, reject) => {
-      const handler = new ResponseHandler(head.method === 'HEAD', call.signal, resolve, reject, call.onInformation);
-      try {
-        agent.dispatch({
-          origin: call.origin,
-          path: call.path,
-          method: head.method,
-          // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
-          headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
-          body: call.body,
-          ...(call.origin.startsWith('https:') ? tlsServername(call.origin, options.tls?.servername) : {}),
-        }, handler as never);
-      } catch (err) {
-        reject(toUpstreamError(err));
-      }
-    });
+    const handler = new ResponseHandler(head.method === 'HEAD', call, resolve, reject, retry);
+    try {
+      agent.dispatch({
+        origin: call.origin,
+        path: call.path,
+        method: head.method,
+        // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
+        headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
+        body: call.body,
+        ...(call.origin.startsWith('https:') ? tlsServername(call.origin, options.tls?.servername) : {}),
+      }, handler as never);
+    } catch (err) {
+      handler.failBeforeHead(toUpstreamError(err));
+    }
   }
 
   return {
@@ -157,20 +164,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         // §10.1.1 allows the intermediary to answer 100) and sends it through undici.
         if (nodeHttpCannotCarry(call, false)) {
           call.onContinue();
-          return sendUndici({ ...call, onContinue: undefined });
+          return sendUndici({ ...call, onContinue: undefined }, false);
         }
         return sendNodeHttp(call, nodeAgents, options);
       }
       // request trailers need node:http's chunked writer; where that path cannot carry the call, they are dropped
       if (call.trailers && call.body && !nodeHttpCannotCarry(call, options.allowH2 === true)) return sendNodeHttp(call, nodeAgents, options);
-      const first = sendUndici(call);
-      if (call.body !== null || !RETRYABLE_METHODS.has(call.head.method)) return first;
-      // RELIABILITY R7: a pooled connection the origin closed just as it was reused fails before any response byte;
-      // an idempotent request without a body is sent once more, on a fresh connection.
-      return first.catch((err: unknown) => {
-        if (err instanceof FerryError && err.code === 'FERRY_ERR_UPSTREAM_CLOSED' && !call.signal.done) return sendUndici(call);
-        throw err;
-      });
+      // RELIABILITY R7: an idempotent request without a body is sent once more when a reused connection was closed
+      return sendUndici(call, call.body === null && RETRYABLE_METHODS.has(call.head.method));
     },
     async close() {
       nodeAgents.http.destroy();
@@ -232,22 +233,44 @@ interface Controller {
  * pause the socket; read() → resume). Leaner than undici.request(), whose body stream and promise plumbing cost
  * several microseconds per request.
  */
+type Redispatch = (call: Call, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, retry: null) => void;
+
 class ResponseHandler {
   #controller: Controller | null = null;
   #body: UpstreamBody | null = null;
   #settled = false;
+  /** The final response head was handed over (the promise is resolved). */
+  #responded = false;
   readonly #head: boolean;
+  readonly #call: Call;
   readonly #signal: UpstreamAbort;
   readonly #resolve: (r: ProxiedResponse) => void;
   readonly #reject: (e: unknown) => void;
   readonly #onInformation: ((status: number, headers: HeaderList) => void) | undefined;
+  /** Send the call once more when the reused connection turns out closed (R7); null: no second try. */
+  readonly #retry: Redispatch | null;
 
-  constructor(head: boolean, signal: UpstreamAbort, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, onInformation?: (status: number, headers: HeaderList) => void) {
-    this.#onInformation = onInformation;
+  constructor(head: boolean, call: Call, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, retry: Redispatch | null) {
+    this.#onInformation = call.onInformation;
     this.#head = head;
-    this.#signal = signal;
+    this.#call = call;
+    this.#signal = call.signal;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#retry = retry;
+  }
+
+  /** No response head will come: the call fails, or is tried once more (R7) on the next turn, as a rejection's handler would be. */
+  failBeforeHead(fe: FerryError): void {
+    const retry = this.#retry;
+    if (retry !== null && fe.code === 'FERRY_ERR_UPSTREAM_CLOSED' && !this.#signal.done) {
+      const call = this.#call;
+      const resolve = this.#resolve;
+      const reject = this.#reject;
+      queueMicrotask(() => retry(call, resolve, reject, null));
+      return;
+    }
+    this.#reject(fe);
   }
 
   onRequestStart(controller: Controller): void {
@@ -272,6 +295,7 @@ class ResponseHandler {
       });
       this.#body = body;
     }
+    this.#responded = true;
     this.#resolve({ head: { status, ...(statusText ? { statusText } : {}), headers, httpVersion: '1.1' }, body });
   }
 
@@ -295,7 +319,7 @@ class ResponseHandler {
     this.#signal.onAbort = null;
     const fe = toUpstreamError(err);
     if (this.#body) { if (first) this.#body.destroy(fe); }
-    else this.#reject(fe);
+    else if (!this.#responded) this.failBeforeHead(fe); // (after a bodiless head the promise is settled already)
   }
 }
 
