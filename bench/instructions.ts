@@ -3,15 +3,16 @@
  * else the machine runs, where CPU time on a shared 2-core machine moves by ±30 % (docs/performance.md).
  * The proxy runs under callgrind (about 20-50x slower) under a load that never pauses (8 connections of small GETs);
  * after IN_WARM requests a dump is asked for every N requests, and each segment between two dumps gives instructions
- * per request (the requests counted at the middle of each dump's round trip). Prints each segment, then the median
- * over IN_REPS segments. A pause between segments (as in a zero / send N / dump loop) lets V8 do idle-time work
+ * per request (the requests counted at the middle of each dump's round trip). Each segment is split (see `split`) into
+ * V8's background compilation, a major GC's background work, and the rest ("core"), which is the figure to compare
+ * builds with: the first two land in one segment and not the next and move a segment's total by 20-40 %. A pause between segments (as in a zero / send N / dump loop) lets V8 do idle-time work
  * that is then missing from the next segment: segments of N and 2N requests then disagreed by 20-30 % per request.
  *   node bench/instructions.ts LABEL -- ARGS...   # ARGS: node's arguments; ORIGIN in them is replaced by the origin URL
  *   e.g. node bench/instructions.ts main -- src/cli/main.ts proxy --listen 127.0.0.1:0 --upstream ORIGIN
  * IN_N (500), IN_WARM (3000), IN_REPS (5), IN_CONNECTIONS (8). User-space instructions only (syscalls' kernel side
  * is not counted): compare builds with it, not with wall-clock CPU figures.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,14 +37,32 @@ async function drive(pool: Pool, stop: () => boolean, onDone: () => void): Promi
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
 }
 
-/** Total instructions (the `summary:`/`totals:` line) of the newest callgrind dump in `dir`. */
-function dumped(dir: string, seen: Set<string>): number {
+/** The oldest callgrind dump in `dir` not yet taken. */
+function nextDump(dir: string, seen: Set<string>): string {
   const file = readdirSync(dir).filter((f) => !seen.has(f) && /\.\d+$/.test(f)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))[0];
   if (!file) throw new Error('no new callgrind dump');
   seen.add(file);
-  const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
+  return join(dir, file);
+}
+
+/**
+ * Instructions of one dump: all of them, and the part spent by V8's background jobs that a segment catches or not
+ * depending on when they run: optimising compilation (TurboFan, Maglev: warm-up, re-optimisation) and a major GC's
+ * concurrent marking and sweeping (every few thousand requests). `core` is the rest: the requests' own JavaScript
+ * and native code, and the scavenges their garbage costs.
+ */
+function split(file: string): { total: number; compile: number; major: number; core: number } {
+  const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
   if (!m) throw new Error(`no totals in ${file}`);
-  return Number(m[1]);
+  const total = Number(m[1]);
+  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { maxBuffer: 256 << 20 }).toString();
+  const cost = (fn: string): number => {
+    const line = text.split('\n').find((l) => l.includes(fn));
+    return line ? Number(line.trim().split(' ')[0]!.replaceAll(',', '')) : 0;
+  };
+  const compile = cost('OptimizingCompileTaskExecutor::CompileTask::Run(') + cost('MaglevConcurrentDispatcher::JobTask::Run(');
+  const major = cost('ConcurrentMarking::JobTaskMajor::Run(') + cost('Sweeper::MajorSweeperJob::Run(');
+  return { total, compile, major, core: total - compile - major };
 }
 
 function waitUrl(log: string, proc: ChildProcess): Promise<string> {
@@ -71,7 +90,7 @@ async function main(): Promise<void> {
     const url = await waitUrl(log, proc);
     const pool = new Pool(url, { connections: CONNECTIONS });
     const seen = new Set<string>();
-    const per: number[] = [];
+    const segments: Array<{ file: string; requests: number }> = [];
     let done = 0;
     let last: number | null = null; // requests done at the previous dump (the middle of its round trip)
     let dumping: Promise<void> | null = null;
@@ -80,11 +99,8 @@ async function main(): Promise<void> {
       execFile('callgrind_control', ['--dump', String(proc.pid)], (err) => {
         if (err) { reject(err); return; }
         const at = (asked + done) / 2;
-        const instructions = dumped(dir, seen);
-        if (last !== null) {
-          per.push(instructions / (at - last));
-          console.log(`${label} segment ${per.length}: ${(at - last).toFixed(0)} requests, ${per.at(-1)!.toFixed(0)} instructions per request`);
-        }
+        const file = nextDump(dir, seen);
+        if (last !== null) segments.push({ file, requests: at - last });
         last = at;
         resolve();
       });
@@ -98,9 +114,15 @@ async function main(): Promise<void> {
     });
     await dumping;
     await pool.close();
-    const sorted = [...per].sort((x, y) => x - y);
-    const mean = per.reduce((x, y) => x + y, 0) / Math.max(1, per.length);
-    console.log(`${label}: ${median(per).toFixed(0)} instructions per request (median of ${per.length} segments of ~${N}; mean ${mean.toFixed(0)}, range ${sorted[0]?.toFixed(0)}-${sorted.at(-1)?.toFixed(0)})`);
+    const per = { total: [] as number[], compile: [] as number[], major: [] as number[], core: [] as number[] };
+    for (const [i, { file, requests }] of segments.entries()) {
+      const s = split(file);
+      for (const k of ['total', 'compile', 'major', 'core'] as const) per[k].push(s[k] / requests);
+      console.log(`${label} segment ${i + 1}: ${requests.toFixed(0)} requests; per request ${per.total.at(-1)!.toFixed(0)} instructions, of which compilation ${per.compile.at(-1)!.toFixed(0)}, major GC ${per.major.at(-1)!.toFixed(0)}, core ${per.core.at(-1)!.toFixed(0)}`);
+    }
+    const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+    const range = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
+    console.log(`${label}: core ${median(per.core).toFixed(0)} instructions per request (median of ${per.core.length} segments of ~${N}, range ${range(per.core)}); all ${mean(per.total).toFixed(0)} (mean; range ${range(per.total)}); compilation ${mean(per.compile).toFixed(0)}, major GC ${mean(per.major).toFixed(0)} (means)`);
   } finally {
     proc.kill('SIGKILL');
     origin.proc.kill('SIGKILL');
