@@ -9,7 +9,7 @@
  * that is then missing from the next segment: segments of N and 2N requests then disagreed by 20-30 % per request.
  *   node bench/instructions.ts LABEL -- ARGS...   # ARGS: node's arguments; ORIGIN in them is replaced by the origin URL
  *   e.g. node bench/instructions.ts main -- src/cli/main.ts proxy --listen 127.0.0.1:0 --upstream ORIGIN
- * IN_N (500), IN_WARM (3000), IN_REPS (5), IN_CONNECTIONS (8). User-space instructions only (syscalls' kernel side
+ * IN_N (500), IN_WARM (3000), IN_REPS (5), IN_CONNECTIONS (8), IN_IDLE (20 s). User-space instructions only (syscalls' kernel side
  * is not counted): compare builds with it, not with wall-clock CPU figures.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +23,7 @@ const N = Number(process.env.IN_N ?? 500);
 const WARM = Number(process.env.IN_WARM ?? 3000);
 const REPS = Number(process.env.IN_REPS ?? 5);
 const CONNECTIONS = Number(process.env.IN_CONNECTIONS ?? 8);
+const IDLE = Number(process.env.IN_IDLE ?? 20);
 
 /** Small GETs through `pool`, `CONNECTIONS` at a time, until `stop()` says so; `onDone` after each 200. */
 async function drive(pool: Pool, stop: () => boolean, onDone: () => void): Promise<void> {
@@ -65,6 +66,11 @@ function split(file: string): { total: number; compile: number; major: number; c
   return { total, compile, major, core: total - compile - major };
 }
 
+/** Ask for a dump and wait until callgrind has written it. */
+function nextDumpAfter(pid: number): Promise<void> {
+  return new Promise((resolve, reject) => execFile('callgrind_control', ['--dump', String(pid)], (err) => (err ? reject(err) : resolve())));
+}
+
 function waitUrl(log: string, proc: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 180_000;
@@ -90,7 +96,8 @@ async function main(): Promise<void> {
     const url = await waitUrl(log, proc);
     const pool = new Pool(url, { connections: CONNECTIONS });
     const seen = new Set<string>();
-    const segments: Array<{ file: string; requests: number }> = [];
+    const segments: Array<{ file: string; requests: number; seconds: number }> = [];
+    let lastAt = 0;
     let done = 0;
     let last: number | null = null; // requests done at the previous dump (the middle of its round trip)
     let dumping: Promise<void> | null = null;
@@ -100,8 +107,10 @@ async function main(): Promise<void> {
         if (err) { reject(err); return; }
         const at = (asked + done) / 2;
         const file = nextDump(dir, seen);
-        if (last !== null) segments.push({ file, requests: at - last });
+        const now = performance.now();
+        if (last !== null) segments.push({ file, requests: at - last, seconds: (now - lastAt) / 1000 });
         last = at;
+        lastAt = now;
         resolve();
       });
     });
@@ -113,10 +122,21 @@ async function main(): Promise<void> {
       dumping = dump().finally(() => { dumping = null; });
     });
     await dumping;
+    // the same process idle (connections open) for IN_IDLE s: what its timers cost per second (the event-loop delay
+    // monitors, the dashboard's sampler, Node's connection checks). Under callgrind a segment lasts 20-50 times longer
+    // than it would natively, so that time-driven work weighs 20-50 times more per request: it is taken out of `core`.
+    await nextDumpAfter(proc.pid!);
+    nextDump(dir, seen); // (the load's tail up to the idle period)
+    const idleStart = performance.now();
+    await new Promise((r) => setTimeout(r, IDLE * 1000));
+    await nextDumpAfter(proc.pid!);
+    const idleRate = split(nextDump(dir, seen)).core / ((performance.now() - idleStart) / 1000); // (an idle-time GC is not a timer)
     await pool.close();
     const per = { total: [] as number[], compile: [] as number[], major: [] as number[], core: [] as number[] };
-    for (const [i, { file, requests }] of segments.entries()) {
+    console.log(`${label}: idle ${(idleRate / 1e6).toFixed(1)} M instructions per second`);
+    for (const [i, { file, requests, seconds }] of segments.entries()) {
       const s = split(file);
+      s.core -= idleRate * seconds;
       for (const k of ['total', 'compile', 'major', 'core'] as const) per[k].push(s[k] / requests);
       console.log(`${label} segment ${i + 1}: ${requests.toFixed(0)} requests; per request ${per.total.at(-1)!.toFixed(0)} instructions, of which compilation ${per.compile.at(-1)!.toFixed(0)}, major GC ${per.major.at(-1)!.toFixed(0)}, core ${per.core.at(-1)!.toFixed(0)}`);
     }
