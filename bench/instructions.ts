@@ -1,178 +1,151 @@
 /**
- * @module Instructions per small request of a ferry command under callgrind, the CPU figure that stays put on a
- * shared machine (wall-clock rounds move by ±30 % here; instruction counts by a few per cent).
- *
- *   node bench/instructions.ts MODE[,MODE…] [ferry proxy flags…]
- *     MODE: h1 (cleartext HTTP/1.1), h2c (cleartext HTTP/2, prior knowledge), h1s / h2s (HTTP/1.1 / HTTP/2 over TLS);
- *     several modes are measured one after the other in the same process (`h1,h2c`: the same listener, `--h2c`)
- *   INSTR_N (2000)       requests per measured round          INSTR_ROUNDS (2)   measured rounds
- *   INSTR_WARM (3000)    requests before the first round      INSTR_CONNS (10)   client connections
- *   INSTR_STREAMS (1)    requests in flight per connection (h2 streams; 1 = no HTTP/1.1 pipelining)
- *   INSTR_DIST           a built dist/ to measure (default: this tree, built under node_modules/.cache)
- *   node bench/instructions.ts read DUMP…    # the split below for callgrind dumps kept elsewhere
- *   INSTR_CPU (0)        the CPU list ferry is pinned to (instruction counts do not depend on it)
- *
- * ferry runs from dist/ under `valgrind --tool=callgrind --trace-children=yes` (so `--workers N` counts the primary
- * and every worker), pinned to CPU 0, stdout (the access log) to a file as users run it; the origin
- * (bench/peers/origin.mjs) and h2load run natively on CPU 1. Per round: every process of the tree is zeroed
- * (`callgrind_control -z`), h2load sends exactly INSTR_N requests, every process is dumped (`callgrind_control -d`)
- * and the dumps' totals are summed: instructions of all threads (the JIT's and GC's helpers included) per request.
+ * @module Instructions per small request of one proxy command, counted by valgrind's callgrind: repeatable whatever
+ * else the machine runs, where CPU time on a shared 2-core machine moves by ±30 % (docs/performance.md).
+ * The proxy runs under callgrind (about 20-50x slower) under a load that never pauses (8 connections of small GETs);
+ * after IN_WARM requests a dump is asked for every N requests, and each segment between two dumps gives instructions
+ * per request (the requests counted at the middle of each dump's round trip). Each segment is split (see `split`) into
+ * V8's background compilation, a major GC's background work, and the rest ("core"), which is the figure to compare
+ * builds with: the first two land in one segment and not the next and move a segment's total by 20-40 %. A pause between segments (as in a zero / send N / dump loop) lets V8 do idle-time work
+ * that is then missing from the next segment: segments of N and 2N requests then disagreed by 20-30 % per request.
+ *   node bench/instructions.ts LABEL -- ARGS...   # ARGS: node's arguments; ORIGIN in them is replaced by the origin URL
+ *   e.g. node bench/instructions.ts main -- src/cli/main.ts proxy --listen 127.0.0.1:0 --upstream ORIGIN
+ * IN_N (500), IN_WARM (3000), IN_REPS (5), IN_CONNECTIONS (8), IN_IDLE (20 s). User-space instructions only (syscalls' kernel side
+ * is not counted): compare builds with it, not with wall-clock CPU figures.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeTestCert } from '../test/helpers/test-cert.ts';
-import { buildFerry, ROOT, startPinned } from './transfer.ts';
+import { Pool } from 'undici';
+import { median, ROOT, startPinned } from './transfer.ts';
 
-const MODES = ['h1', 'h2c', 'h1s', 'h2s'] as const;
-type Mode = (typeof MODES)[number];
-const N = Number(process.env.INSTR_N ?? 2000);
-const ROUNDS = Number(process.env.INSTR_ROUNDS ?? 2);
-const WARM = Number(process.env.INSTR_WARM ?? 3000);
-const CONNS = Number(process.env.INSTR_CONNS ?? 10);
-const STREAMS = Number(process.env.INSTR_STREAMS ?? 1);
-const CPU = process.env.INSTR_CPU ?? '0';
+const N = Number(process.env.IN_N ?? 500);
+const WARM = Number(process.env.IN_WARM ?? 3000);
+const REPS = Number(process.env.IN_REPS ?? 5);
+const CONNECTIONS = Number(process.env.IN_CONNECTIONS ?? 8);
+const IDLE = Number(process.env.IN_IDLE ?? 20);
 
-/** The PIDs of `root` and all its descendants (the cluster workers of `--workers N`). */
-function tree(root: number): number[] {
-  const out = [root];
-  for (let i = 0; i < out.length; i++) {
-    for (const task of safeReaddir(`/proc/${out[i]}/task`)) {
-      const kids = safeRead(`/proc/${out[i]}/task/${task}/children`).trim();
-      if (kids) out.push(...kids.split(' ').map(Number));
+/** Small GETs through `pool`, `CONNECTIONS` at a time, until `stop()` says so; `onDone` after each 200. */
+async function drive(pool: Pool, stop: () => boolean, onDone: () => void): Promise<void> {
+  const worker = async (): Promise<void> => {
+    while (!stop()) {
+      const { statusCode, body } = await pool.request({ path: '/small', method: 'GET' });
+      await body.text();
+      if (statusCode !== 200) throw new Error(`status ${statusCode}`);
+      onDone();
     }
-  }
-  return out;
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
 }
-const safeReaddir = (p: string): string[] => { try { return readdirSync(p); } catch { return []; } };
-const safeRead = (p: string): string => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
 
-/** Instructions of one callgrind dump: all, and the shares of V8's garbage collector and optimising compilers. */
-interface Counts { total: number; gc: number; compile: number }
+/** The oldest callgrind dump in `dir` not yet taken. */
+function nextDump(dir: string, seen: Set<string>): string {
+  const file = readdirSync(dir).filter((f) => !seen.has(f) && /\.\d+$/.test(f)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))[0];
+  if (!file) throw new Error('no new callgrind dump');
+  seen.add(file);
+  return join(dir, file);
+}
 
 /**
- * The garbage collector and the compilers run when their thresholds are crossed, not per request, so a round's
- * total moves with how many scavenges and major GCs fell in it (±10 % between rounds of 3 000 requests): the rest
- * (JavaScript, builtins, Node's C++ and libuv, the kernel interface) is the steady per-request figure. By symbol name.
+ * Instructions of one dump: all of them, and the part spent by V8's background jobs that a segment catches or not
+ * depending on when they run: optimising compilation (TurboFan, Maglev: warm-up, re-optimisation) and a major GC's
+ * concurrent marking and sweeping (every few thousand requests). `core` is the rest: the requests' own JavaScript
+ * and native code, and the scavenges their garbage costs.
  */
-const GC = /Scaveng|Marking|Sweep|Heap|heap::|Evacuat|RememberedSet|SlotSet|IterateObjectCache|BodyDescriptor|SizeFromMap|Worklist|MinorMS|Compactor|memset|PageMetadata|Space::|Allocat(e|ion)Observer/;
-const COMPILE = /compiler::|maglev::|turboshaft::|Zone|baseline::|interpreter::|Parser|Compile|Bytecode|AstNode|Scope::|Crankshaft|Isolate::InitializeCode/;
-
-/** Self cost per function from a callgrind dump (fn= … cost lines; the inclusive cost after each calls= line skipped). */
-function readDump(file: string): Counts {
-  const names = new Map<string, string>();
-  const counts: Counts = { total: 0, gc: 0, compile: 0 };
-  let kind: 'gc' | 'compile' | null = null;
-  let afterCall = false;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const c = line.charCodeAt(0);
-    if ((c >= 48 && c <= 57) || line[0] === '+' || line[0] === '-' || line[0] === '*') {
-      if (afterCall) { afterCall = false; continue; }
-      const n = Number(line.split(' ')[1] ?? 0);
-      counts.total += n;
-      if (kind !== null) counts[kind] += n;
-    } else if (line.startsWith('calls=')) {
-      afterCall = true;
-    } else if (line.startsWith('fn=') || line.startsWith('cfn=')) {
-      const m = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line);
-      if (!m) continue;
-      if (m[2] !== undefined) names.set(m[1]!, m[2]);
-      if (line[0] === 'f') {
-        const name = names.get(m[1]!) ?? '';
-        kind = GC.test(name) ? 'gc' : COMPILE.test(name) ? 'compile' : null;
-      }
-    }
-  }
-  return counts;
+function split(file: string): { total: number; compile: number; major: number; core: number } {
+  const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`no totals in ${file}`);
+  const total = Number(m[1]);
+  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { maxBuffer: 256 << 20 }).toString();
+  const cost = (fn: string): number => {
+    const line = text.split('\n').find((l) => l.includes(fn));
+    return line ? Number(line.trim().split(' ')[0]!.replaceAll(',', '')) : 0;
+  };
+  const compile = cost('OptimizingCompileTaskExecutor::CompileTask::Run(') + cost('MaglevConcurrentDispatcher::JobTask::Run(');
+  const major = cost('ConcurrentMarking::JobTaskMajor::Run(') + cost('Sweeper::MajorSweeperJob::Run(');
+  return { total, compile, major, core: total - compile - major };
 }
 
-/** Each PID's newest dump (callgrind numbers them cg.PID.1, .2, …). */
-function dumpCounts(dir: string, pids: number[]): Map<number, Counts> {
-  const out = new Map<number, Counts>();
-  for (const pid of pids) {
-    const dumps = readdirSync(dir).filter((f) => f.startsWith(`cg.${pid}.`)).sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
-    const last = dumps.at(-1);
-    if (last !== undefined) out.set(pid, readDump(join(dir, last)));
-  }
-  return out;
+/** Ask for a dump and wait until callgrind has written it. */
+function nextDumpAfter(pid: number): Promise<void> {
+  return new Promise((resolve, reject) => execFile('callgrind_control', ['--dump', String(pid)], (err) => (err ? reject(err) : resolve())));
 }
 
-function h2load(mode: Mode, url: string, n: number): void {
-  const args = ['-c', '1', 'h2load', '-n', String(n), '-c', String(CONNS), '-m', String(STREAMS)];
-  if (mode === 'h1' || mode === 'h1s') args.push('--h1');
-  const out = execFileSync('taskset', [...args, `${url}/small`], { encoding: 'utf8', maxBuffer: 1 << 22 });
-  const m = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed/.exec(out);
-  if (!m || Number(m[1]) !== n) throw new Error(`h2load: not every request succeeded: ${out.slice(-500)}`);
-}
-
-async function waitListening(log: string, proc: ChildProcess): Promise<string> {
-  const deadline = Date.now() + 600_000; // node under callgrind starts in 10 s to minutes on a busy machine
-  for (;;) {
-    const m = /"url":"(https?:\/\/[^"]+)"/.exec(safeRead(log));
-    if (m) return m[1]!;
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`ferry did not start: ${safeRead(log).slice(-500)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+function waitUrl(log: string, proc: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 180_000;
+    const poll = setInterval(() => {
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(readFileSync(log, 'utf8'));
+      if (m) { clearInterval(poll); resolve(m[1]!); } else if (Date.now() > deadline || proc.exitCode !== null) { clearInterval(poll); reject(new Error(`did not start: ${readFileSync(log, 'utf8').slice(-2000)}`)); }
+    }, 200);
+  });
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === 'read') { // node bench/instructions.ts read DUMP…: a kept dump's split
-    for (const f of process.argv.slice(3)) console.log(f, readDump(f));
-    return;
-  }
-  // several modes, comma-separated, are measured one after the other in the same process (`h1,h2c`, `h1s,h2s`)
-  const modes = (process.argv[2] ?? '').split(',') as Mode[];
-  const tlsModes = modes.filter((m) => m === 'h1s' || m === 'h2s').length;
-  if (!modes.every((m) => MODES.includes(m)) || (tlsModes > 0 && tlsModes < modes.length)) {
-    process.stderr.write(`usage: node bench/instructions.ts MODE[,MODE] [ferry proxy flags…]; MODE: ${MODES.join(', ')} (TLS and cleartext modes not mixed)\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const flags = process.argv.slice(3);
-  const dist = process.env.INSTR_DIST ?? buildFerry('instr/dist');
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-instr-'));
-  const procs: ChildProcess[] = [];
+  const sep = process.argv.indexOf('--');
+  const label = process.argv[2];
+  if (!label || sep < 0) { process.stderr.write('usage: node bench/instructions.ts LABEL -- NODE_ARGS... (ORIGIN is replaced)\n'); process.exitCode = 2; return; }
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-callgrind-'));
+  const origin = await startPinned('1', ['bench/peers/origin.mjs']);
+  const args = process.argv.slice(sep + 1).map((a) => a.replace('ORIGIN', origin.url));
+  const log = join(dir, 'out.log');
+  const fd = openSync(log, 'w');
+  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`, '--dump-instr=no', '--collect-systime=no', process.execPath, ...args],
+    { cwd: ROOT, stdio: ['ignore', fd, fd] });
   try {
-    const origin = await startPinned('1', ['bench/peers/origin.mjs']);
-    procs.push(origin.proc);
-    const tls = tlsModes > 0 ? makeTestCert() : null;
-    const extra = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : modes.includes('h2c') ? ['--h2c'] : [];
-    const log = join(dir, 'stdout.log');
-    const ferry = spawn('taskset', ['-c', CPU, 'valgrind', '--tool=callgrind', '--trace-children=yes', '--trace-children-skip=*/sh',
-      '--dump-instr=no', '--collect-systime=no', `--callgrind-out-file=${dir}/cg.%p`,
-      process.execPath, `${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url, ...extra, ...flags],
-    { cwd: ROOT, stdio: ['ignore', openSync(log, 'w'), openSync(join(dir, 'stderr.log'), 'w')] });
-    procs.push(ferry);
-    let url = await waitListening(log, ferry);
-    if (tls) url = url.replace(/^http:/, 'https:');
-    for (const mode of modes) {
-      h2load(mode, url, WARM);
-      const pids = tree(ferry.pid!);
-      console.log(`${mode} ${flags.join(' ') || '(defaults)'}: ${pids.length} process(es), ${N} requests per round, ${CONNS} connections × ${STREAMS}`);
-      const rounds: Counts[] = [];
-      for (let round = 1; round <= ROUNDS; round++) {
-        execFileSync('callgrind_control', ['-z', ...pids.map(String)], { stdio: 'ignore' });
-        h2load(mode, url, N);
-        execFileSync('callgrind_control', ['-d', ...pids.map(String)], { stdio: 'ignore' });
-        const counts = dumpCounts(dir, pids);
-        const sum: Counts = { total: 0, gc: 0, compile: 0 };
-        for (const c of counts.values()) { sum.total += c.total; sum.gc += c.gc; sum.compile += c.compile; }
-        rounds.push(sum);
-        const k = (n: number): string => `${Math.round(n / N / 100) / 10}k`;
-        const parts = pids.map((p, i) => `${i === 0 ? 'primary' : `child ${i}`} ${k(counts.get(p)?.total ?? 0)}`).join(', ');
-        console.log(`round ${round}: ${k(sum.total)} instructions per request: ${k(sum.total - sum.gc - sum.compile)} outside GC and compilers, GC ${k(sum.gc)}, compilers ${k(sum.compile)}${pids.length > 1 ? ` (${parts})` : ''}`);
-      }
-      const mid = (f: (c: Counts) => number): number => Math.round(rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]! / N);
-      const mean = (f: (c: Counts) => number): number => Math.round(rounds.reduce((a, c) => a + f(c), 0) / rounds.length / N);
-      console.log(`${mode}: median ${mid((c) => c.total)} (mean ${mean((c) => c.total)}) instructions per request; outside GC and compilers: median ${mid((c) => c.total - c.gc - c.compile)}; GC mean ${mean((c) => c.gc)}; compilers mean ${mean((c) => c.compile)}`);
+    const url = await waitUrl(log, proc);
+    const pool = new Pool(url, { connections: CONNECTIONS });
+    const seen = new Set<string>();
+    const segments: Array<{ file: string; requests: number; seconds: number }> = [];
+    let lastAt = 0;
+    let done = 0;
+    let last: number | null = null; // requests done at the previous dump (the middle of its round trip)
+    let dumping: Promise<void> | null = null;
+    const dump = (): Promise<void> => new Promise((resolve, reject) => {
+      const asked = done;
+      execFile('callgrind_control', ['--dump', String(proc.pid)], (err) => {
+        if (err) { reject(err); return; }
+        const at = (asked + done) / 2;
+        const file = nextDump(dir, seen);
+        const now = performance.now();
+        if (last !== null) segments.push({ file, requests: at - last, seconds: (now - lastAt) / 1000 });
+        last = at;
+        lastAt = now;
+        resolve();
+      });
+    });
+    // the load never pauses: a pause lets V8 run idle-time work (GC, the memory reducer) that no request pays for
+    const end = WARM + REPS * N;
+    await drive(pool, () => done >= end, () => {
+      done++;
+      if (done < WARM || (done - WARM) % N !== 0 || dumping !== null) return;
+      dumping = dump().finally(() => { dumping = null; });
+    });
+    await dumping;
+    // the same process idle (connections open) for IN_IDLE s: what its timers cost per second (the event-loop delay
+    // monitors, the dashboard's sampler, Node's connection checks). Under callgrind a segment lasts 20-50 times longer
+    // than it would natively, so that time-driven work weighs 20-50 times more per request: it is taken out of `core`.
+    await nextDumpAfter(proc.pid!);
+    nextDump(dir, seen); // (the load's tail up to the idle period)
+    const idleStart = performance.now();
+    await new Promise((r) => setTimeout(r, IDLE * 1000));
+    await nextDumpAfter(proc.pid!);
+    const idleRate = split(nextDump(dir, seen)).core / ((performance.now() - idleStart) / 1000); // (an idle-time GC is not a timer)
+    await pool.close();
+    const per = { total: [] as number[], compile: [] as number[], major: [] as number[], core: [] as number[] };
+    console.log(`${label}: idle ${(idleRate / 1e6).toFixed(1)} M instructions per second`);
+    for (const [i, { file, requests, seconds }] of segments.entries()) {
+      const s = split(file);
+      s.core -= idleRate * seconds;
+      for (const k of ['total', 'compile', 'major', 'core'] as const) per[k].push(s[k] / requests);
+      console.log(`${label} segment ${i + 1}: ${requests.toFixed(0)} requests; per request ${per.total.at(-1)!.toFixed(0)} instructions, of which compilation ${per.compile.at(-1)!.toFixed(0)}, major GC ${per.major.at(-1)!.toFixed(0)}, core ${per.core.at(-1)!.toFixed(0)}`);
     }
-    const lines = safeRead(log).split('\n').filter((l) => l.includes('"event":"access"')).length;
-    console.log(`${lines} access lines in the log`);
+    const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+    const range = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
+    console.log(`${label}: core ${median(per.core).toFixed(0)} instructions per request (median of ${per.core.length} segments of ~${N}, range ${range(per.core)}); all ${mean(per.total).toFixed(0)} (mean; range ${range(per.total)}); compilation ${mean(per.compile).toFixed(0)}, major GC ${mean(per.major).toFixed(0)} (means)`);
   } finally {
-    for (const p of procs.reverse()) p.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 2_000));
-    rmSync(dir, { recursive: true, force: true });
+    proc.kill('SIGKILL');
+    origin.proc.kill('SIGKILL');
   }
 }
 

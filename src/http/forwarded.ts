@@ -28,7 +28,7 @@ export function setXForwarded(headers: HeaderList, client: ClientInfo): HeaderLi
     else if (n !== 'x-forwarded-proto' && n !== 'x-forwarded-host') out.push(h);
   }
   prior.push(client.address);
-  out.push(['x-forwarded-for', prior.join(', ')]);
+  out.push(['x-forwarded-for', prior.length === 1 ? prior[0]! : prior.join(', ')]); // (the usual single entry: no join)
   out.push(['x-forwarded-proto', client.proto]);
   if (client.host !== undefined && client.host !== '') out.push(['x-forwarded-host', client.host]);
   return out;
@@ -58,6 +58,6 @@ export function addForwarded(headers: HeaderList, client: ClientInfo): HeaderLis
     else out.push(h);
   }
   prior.push(formatForwardedElement(client));
-  out.push(['forwarded', prior.join(', ')]);
+  out.push(['forwarded', prior.length === 1 ? prior[0]! : prior.join(', ')]); // (the usual single entry: no join)
   return out;
 }

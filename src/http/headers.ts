@@ -10,6 +10,36 @@ export function fromRawHeaders(raw: readonly string[]): HeaderList {
   return out;
 }
 
+/**
+ * The list of a head a client library already parsed into an object (undici: lowercase names, latin1 values, a name
+ * seen twice holding an array), when that object keeps every field in its order: `pairs` fields, none of them
+ * repeated, none with an integer-like name (an object enumerates those first). null otherwise: read the raw pairs.
+ * Spares decoding and lowercasing every raw name and value a second time (issue 18: about 5 µs per response).
+ */
+export function fromParsedHeaders(parsed: Readonly<Record<string, string | string[] | undefined>>, pairs: number): HeaderList | null {
+  const out: HeaderList = [];
+  for (const name in parsed) {
+    const value = parsed[name];
+    if (typeof value !== 'string') return null;
+    const c = name.charCodeAt(0);
+    if (c >= 0x30 && c <= 0x39) return null;
+    out.push([name, value]);
+  }
+  return out.length === pairs ? out : null;
+}
+
+/** An HTTP/2 header object (lowercase names; a repeated field holds an array) as a list, in the object's order. */
+export function fromHeaderObject(headers: Readonly<Record<string, string | string[] | undefined>>): HeaderList {
+  const out: HeaderList = [];
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined || name.startsWith(':')) continue;
+    if (typeof value === 'string') out.push([name, value]);
+    else for (const v of value) out.push([name, v]);
+  }
+  return out;
+}
+
 /** First value of a field, or undefined. */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
   for (const [n, v] of headers) if (n === name) return v;

@@ -6,8 +6,13 @@ import type { HeaderList } from './headers.ts';
  * §7.6.3 examples); the protocol name is omitted for HTTP (RFC 9110 §7.6.3: `received-protocol`).
  */
 export function formatViaEntry(httpVersion: string, pseudonym: string): string {
-  return `${httpVersion === '2.0' ? '2' : httpVersion} ${pseudonym}`;
+  // the last entry built is kept: a proxy adds the same one (`1.1 ferry`) both ways on nearly every request
+  if (httpVersion === last.version && pseudonym === last.pseudonym) return last.entry;
+  const entry = `${httpVersion === '2.0' ? '2' : httpVersion} ${pseudonym}`;
+  last = { version: httpVersion, pseudonym, entry };
+  return entry;
 }
+let last = { version: '', pseudonym: '', entry: ' ' };
 
 /**
  * A copy with our entry appended to the end of the Via list. Existing lines are joined into one so that readers
@@ -22,6 +27,6 @@ export function addVia(headers: HeaderList, httpVersion: string, pseudonym: stri
     else out.push(h);
   }
   prior.push(entry);
-  out.push(['via', prior.join(', ')]);
+  out.push(['via', prior.length === 1 ? prior[0]! : prior.join(', ')]); // (the usual single entry: no join)
   return out;
 }

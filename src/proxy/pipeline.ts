@@ -23,7 +23,7 @@ import { checkH2Head, h2RequestTrailers, isH2Request } from './h2-entry.ts';
 import type { Fetch, ProxyFilter, RequestHead, ResponseHead } from './phases.ts';
 import type { RawBody } from './raw-entry.ts';
 import { CLIENT_GONE, createContext, finish, splitPhases, type Phases, type RunContext } from './run-state.ts';
-import type { UpstreamClient } from './upstream-client.ts';
+import type { UpstreamCall, UpstreamClient } from './upstream-client.ts';
 import { sendWithTries } from './routing/upstream-tries.ts';
 
 export interface PipelineDeps {
@@ -65,22 +65,31 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       // forwarded): the connection ends with that refusal, and its bytes may be the refused request's body read
       // another way (RFC 9112 §9.6; RELIABILITY S1, S13). Node closes the socket once the refusal is written.
       if (isClosing(req.socket)) return;
-      const ctx = createContext(req, res, fromRawHeaders(req.rawHeaders), p.log);
-      const socket = req.socket;
-      trackInFlight(socket, ctx, cancelForParseError);
-      res.once('close', () => {
-        untrackInFlight(socket, ctx);
-        if (!res.writableFinished) {
-          ctx.run.abort.abort(CLIENT_GONE());
-          ctx.run.body?.destroy();
-        }
-        finish(p, ctx);
-      });
+      const ctx = createContext(req, res, fromRawHeaders(req.rawHeaders), p);
+      trackInFlight(ctx.run.socket, ctx, cancelForParseError);
+      // one listener shared by every request, the context kept on the response (issue 18: no closure and no `once`
+      // wrapper per request); a ServerResponse, or an h2 stream's, emits 'close' once
+      (res as Tracked)[RUN] = ctx;
+      res.on('close', onResponseClose);
       accept(p, deps, ctx);
     },
     upgrade(req, socket, head) { enterRaw(p, deps, req, socket, head, deps.upgradeBody); },
     connect(req, socket, head) { enterRaw(p, deps, req, socket, head, deps.connectBody); },
   };
+}
+
+const RUN = Symbol('ferry.run');
+type Tracked = ServerResponse & { [RUN]?: RunContext };
+
+/** The response went away, finished or not: cancel what is still running for it, then the logging phase. */
+function onResponseClose(this: Tracked): void {
+  const ctx = this[RUN]!;
+  untrackInFlight(ctx.run.socket, ctx);
+  if (!this.writableFinished) {
+    ctx.run.abort.abort(CLIENT_GONE());
+    ctx.run.body?.destroy();
+  }
+  finish(ctx.run.phases, ctx);
 }
 
 /** The innermost fetch: edit the head for the upstream, send it with the body, read the response head. */
@@ -100,16 +109,18 @@ function createUpstreamFetch(p: Phases, deps: PipelineDeps): Fetch {
     const trailers = h2RequestTrailers(ctx.req, ctx.run.framing);
     const started = performance.now();
     // IO: send head upstream, stream the body, await the response head (headers timeout → 504)
-    const response = await sendWithTries(client, {
+    const call: UpstreamCall = {
       origin: target.origin,
       path: target.path,
       head: out,
       body: openRequestBody(ctx, maxBodyBytes, onBodyBytes),
       signal: ctx.run.abort,
-      ...(expect ? { onContinue: () => sendContinue(res) } : {}),
       onInformation: (status, headers) => sendInterim(ctx, res, status, headers),
-      ...(trailers ? { trailers } : {}),
-    }, ctx);
+    };
+    // (assigned only when present: no object spreads once per request)
+    if (expect) call.onContinue = () => sendContinue(res);
+    if (trailers) call.trailers = trailers;
+    const response = await sendWithTries(client, call, ctx);
     ctx.upstreamTimeMs = performance.now() - started;
     let rhead: ResponseHead = response.head;
     for (const f of p.upstreamResponseFilter) rhead = f.upstreamResponseFilter!(rhead, ctx);
@@ -134,10 +145,7 @@ function accept(p: Phases, limits: PipelineDeps, ctx: RunContext): void {
   ctx.request.headers = checked.headers;
   if (h2?.kind === 'ok') { ctx.request.method = h2.method; ctx.request.target = h2.target; }
   ctx.run.framing = checked.body;
-  run(p, ctx).catch((err: unknown) => {
-    p.log.error({ event: 'internal-error', err }, 'proxy runner failed');
-    cut(ctx);
-  });
+  void run(p, ctx); // never rejects: a failure of the failure path itself is caught there (no .catch closure per request)
 }
 
 /** route → requestFilter → body; a phase may answer instead (a local reply), any throw goes to fail-to-proxy. */
@@ -158,7 +166,12 @@ async function run(p: Phases, ctx: RunContext): Promise<void> {
     const response = await p.fetch(ctx.request, ctx);
     sendResponse(p, ctx, res, response);
   } catch (err) {
-    fail(p, ctx, err);
+    try {
+      fail(p, ctx, err);
+    } catch (failed) {
+      p.log.error({ event: 'internal-error', err: failed }, 'proxy runner failed');
+      cut(ctx);
+    }
   }
 }
 
@@ -166,7 +179,7 @@ async function run(p: Phases, ctx: RunContext): Promise<void> {
 function enterRaw(p: Phases, deps: PipelineDeps, req: IncomingMessage, socket: Duplex, early: Buffer, body: RawBody | null): void {
   if (body === null) { socket.destroy(); return; }
   socket.on('error', ignoreError); // reported through 'close'; never crash on a client reset
-  const ctx = createContext(req, null, fromRawHeaders(req.rawHeaders), p.log);
+  const ctx = createContext(req, null, fromRawHeaders(req.rawHeaders), p);
   ctx.run.raw = { socket, early, body, tookOver: false };
   accept(p, deps, ctx);
 }

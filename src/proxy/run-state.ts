@@ -28,6 +28,10 @@ export interface RunState {
   interims: number;
   /** Upgrade and CONNECT: the client socket (no ServerResponse exists), its early bytes and the body; else null. */
   raw: RawEntry | null;
+  /** The pipeline's phases (the logging phase runs them from a listener shared by every request). */
+  readonly phases: Phases;
+  /** The client connection as accepted (its in-flight mark is removed from it at the end). */
+  readonly socket: IncomingMessage['socket'];
 }
 
 export type RunContext = RequestContext & { readonly run: RunState };
@@ -64,14 +68,16 @@ export const CLIENT_GONE = (): FerryError => new FerryError('FERRY_ERR_CLIENT_GO
 /** A client-supplied X-Request-Id is kept only if it is short and plain (it ends up in logs and upstream heads). */
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 
+const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' });
+
 /** `res` is null for an upgrade or a CONNECT (no ServerResponse exists; the runner writes to `run.raw.socket`). */
-export function createContext(req: IncomingMessage, res: ServerResponse | null, headers: HeaderList, log: Logger): RunContext {
+export function createContext(req: IncomingMessage, res: ServerResponse | null, headers: HeaderList, phases: Phases): RunContext {
   const given = getHeader(headers, 'x-request-id');
   return {
     id: given !== undefined && REQUEST_ID.test(given) ? given : randomUUID(),
     startedAt: Date.now(),
     startedMono: performance.now(),
-    log,
+    log: phases.log,
     request: { method: req.method ?? 'GET', target: req.url ?? '/', httpVersion: req.httpVersion, headers },
     clientAddress: normalizeAddress(req.socket.remoteAddress ?? ''),
     secure: (req.socket as { encrypted?: boolean }).encrypted === true,
@@ -80,7 +86,7 @@ export function createContext(req: IncomingMessage, res: ServerResponse | null, 
     locals: new Map(),
     req,
     res,
-    run: { framing: { kind: 'none' }, abort: new UpstreamAbort(), body: null, meter: null, logged: false, interims: 0, raw: null },
+    run: { framing: NO_BODY, abort: new UpstreamAbort(), body: null, meter: null, logged: false, interims: 0, raw: null, phases, socket: req.socket },
   };
 }
 

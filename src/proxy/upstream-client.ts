@@ -11,7 +11,7 @@ import { Agent, fullUndici } from './undici-lean.ts';
 import { proxyForOrigin, type UpstreamProxySetting } from './env-proxy.ts';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
 import { FerryError } from '../errors.ts';
-import { hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
+import { fromHeaderObject, fromParsedHeaders, hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
 import type { ProxiedResponse, RequestHead } from './phases.ts';
 import { toUpstreamError } from './upstream-errors.ts';
 import { createNodeAgents, isBodilessStatus, sendNodeHttp } from './upstream-node-http.ts';
@@ -130,24 +130,31 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const nodeHttpCannotCarry = (call: Call, h2: boolean): boolean =>
     (call.origin.startsWith('https:') && (h2 || proxyForOrigin(options.upstreamProxy ?? null, call.origin) !== null)) || hasObsText(call.head.headers);
 
-  function sendUndici(call: Call): Promise<ProxiedResponse> {
+  /**
+   * `retryClosed`: RELIABILITY R7 — a pooled connection the origin closed just as it was reused fails before any
+   * response byte; such a call (idempotent, no body) is dispatched once more, on a fresh connection. Decided in the
+   * handler rather than with a `.catch` on the promise: no second promise and closure for every GET (issue 18).
+   */
+  function sendUndici(call: Call, retryClosed: boolean): Promise<ProxiedResponse> {
+    return new Promise((resolve, reject) => { dispatchUndici(call, resolve, reject, retryClosed ? dispatchUndici : null); });
+  }
+
+  function dispatchUndici(call: Call, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, retry: Redispatch | null): void {
     const { head } = call;
-    return new Promise((resolve, reject) => {
-      const handler = new ResponseHandler(head.method === 'HEAD', call.signal, resolve, reject, call.onInformation);
-      try {
-        agent.dispatch({
-          origin: call.origin,
-          path: call.path,
-          method: head.method,
-          // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
-          headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
-          body: call.body,
-          ...(call.origin.startsWith('https:') ? tlsServername(call.origin, options.tls?.servername) : {}),
-        }, handler as never);
-      } catch (err) {
-        reject(toUpstreamError(err));
-      }
-    });
+    const handler = new ResponseHandler(head.method === 'HEAD', call, resolve, reject, retry);
+    try {
+      agent.dispatch({
+        origin: call.origin,
+        path: call.path,
+        method: head.method,
+        // undici's HTTP/1.1 client refuses Expect; a 100-continue request never takes this path
+        headers: toFlatHeaders(hasHeader(head.headers, 'expect') ? withoutHeaders(head.headers, ['expect']) : head.headers),
+        body: call.body,
+        ...(call.origin.startsWith('https:') ? tlsServername(call.origin, options.tls?.servername) : {}),
+      }, handler as never);
+    } catch (err) {
+      handler.failBeforeHead(toUpstreamError(err));
+    }
   }
 
   return {
@@ -158,20 +165,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         // §10.1.1 allows the intermediary to answer 100) and sends it through undici.
         if (nodeHttpCannotCarry(call, false)) {
           call.onContinue();
-          return sendUndici({ ...call, onContinue: undefined });
+          return sendUndici({ ...call, onContinue: undefined }, false);
         }
         return sendNodeHttp(call, nodeAgents, options);
       }
       // request trailers need node:http's chunked writer; where that path cannot carry the call, they are dropped
       if (call.trailers && call.body && !nodeHttpCannotCarry(call, options.allowH2 === true)) return sendNodeHttp(call, nodeAgents, options);
-      const first = sendUndici(call);
-      if (call.body !== null || !RETRYABLE_METHODS.has(call.head.method)) return first;
-      // RELIABILITY R7: a pooled connection the origin closed just as it was reused fails before any response byte;
-      // an idempotent request without a body is sent once more, on a fresh connection.
-      return first.catch((err: unknown) => {
-        if (err instanceof FerryError && err.code === 'FERRY_ERR_UPSTREAM_CLOSED' && !call.signal.done) return sendUndici(call);
-        throw err;
-      });
+      // RELIABILITY R7: an idempotent request without a body is sent once more when a reused connection was closed
+      return sendUndici(call, call.body === null && RETRYABLE_METHODS.has(call.head.method));
     },
     async close() {
       nodeAgents.http.destroy();
@@ -233,22 +234,44 @@ interface Controller {
  * pause the socket; read() → resume). Leaner than undici.request(), whose body stream and promise plumbing cost
  * several microseconds per request.
  */
+type Redispatch = (call: Call, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, retry: null) => void;
+
 class ResponseHandler {
   #controller: Controller | null = null;
   #body: UpstreamBody | null = null;
   #settled = false;
+  /** The final response head was handed over (the promise is resolved). */
+  #responded = false;
   readonly #head: boolean;
+  readonly #call: Call;
   readonly #signal: UpstreamAbort;
   readonly #resolve: (r: ProxiedResponse) => void;
   readonly #reject: (e: unknown) => void;
   readonly #onInformation: ((status: number, headers: HeaderList) => void) | undefined;
+  /** Send the call once more when the reused connection turns out closed (R7); null: no second try. */
+  readonly #retry: Redispatch | null;
 
-  constructor(head: boolean, signal: UpstreamAbort, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, onInformation?: (status: number, headers: HeaderList) => void) {
-    this.#onInformation = onInformation;
+  constructor(head: boolean, call: Call, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, retry: Redispatch | null) {
+    this.#onInformation = call.onInformation;
     this.#head = head;
-    this.#signal = signal;
+    this.#call = call;
+    this.#signal = call.signal;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#retry = retry;
+  }
+
+  /** No response head will come: the call fails, or is tried once more (R7) on the next turn, as a rejection's handler would be. */
+  failBeforeHead(fe: FerryError): void {
+    const retry = this.#retry;
+    if (retry !== null && fe.code === 'FERRY_ERR_UPSTREAM_CLOSED' && !this.#signal.done) {
+      const call = this.#call;
+      const resolve = this.#resolve;
+      const reject = this.#reject;
+      queueMicrotask(() => retry(call, resolve, reject, null));
+      return;
+    }
+    this.#reject(fe);
   }
 
   onRequestStart(controller: Controller): void {
@@ -257,10 +280,8 @@ class ResponseHandler {
     this.#signal.onAbort = (reason) => controller.abort(reason);
   }
 
-  onResponseStart(controller: Controller, status: number, _headers: unknown, statusText: string): void {
-    const raw = controller.rawHeaders ?? [];
-    const headers: HeaderList = [];
-    for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1')]);
+  onResponseStart(controller: Controller, status: number, parsed: Record<string, string | string[] | undefined>, statusText: string): void {
+    const headers = responseHeaderList(controller.rawHeaders, parsed);
     // undici 8 hands interim responses (RFC 9110 §15.2) to onResponseStart too; the final one follows
     if (status < 200) { if (status !== 101) this.#onInformation?.(status, headers); return; }
     let body: UpstreamBody | null = null;
@@ -275,6 +296,7 @@ class ResponseHandler {
       });
       this.#body = body;
     }
+    this.#responded = true;
     this.#resolve({ head: { status, ...(statusText ? { statusText } : {}), headers, httpVersion: '1.1' }, body });
   }
 
@@ -298,8 +320,22 @@ class ResponseHandler {
     this.#signal.onAbort = null;
     const fe = toUpstreamError(err);
     if (this.#body) { if (first) this.#body.destroy(fe); }
-    else this.#reject(fe);
+    else if (!this.#responded) this.failBeforeHead(fe); // (after a bodiless head the promise is settled already)
   }
+}
+
+/**
+ * The response head as a list: undici's parsed object when it holds every field in order (fromParsedHeaders), else
+ * the raw pairs (HTTP/1.1: Buffers, a repeated field among others). An HTTP/2 upstream's head arrives as an object.
+ */
+function responseHeaderList(raw: Controller['rawHeaders'] | Record<string, string | string[] | undefined>, parsed: Record<string, string | string[] | undefined>): HeaderList {
+  if (raw === null) return fromHeaderObject(parsed);
+  if (!Array.isArray(raw)) return fromHeaderObject(raw);
+  const fast = fromParsedHeaders(parsed, raw.length >> 1);
+  if (fast !== null) return fast;
+  const headers: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!.toString('latin1').toLowerCase(), raw[i + 1]!.toString('latin1')]);
+  return headers;
 }
 
 function trailerList(t: Record<string, string | string[] | undefined>): HeaderList | null {

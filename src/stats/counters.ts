@@ -66,11 +66,19 @@ export function recordStart(state: CounterState): void {
   state.inFlight++;
 }
 
+/** Status codes as keys, made once: a request is counted in up to four tallies, each keyed by its status as text. */
+const STATUS_KEYS: readonly string[] = Array.from({ length: 600 }, (_, i) => String(i));
+
+/** `String(status)`, without a new string (and a new hash) for the usual codes. */
+export function statusKey(status: number): string {
+  return STATUS_KEYS[status] ?? String(status);
+}
+
 /** A request is counted once it has ended (so `total` and `byStatus` always agree). */
 export function recordFinish(state: CounterState, r: FinishedRequest): void {
   state.inFlight = Math.max(0, state.inFlight - 1);
   state.total++;
-  const key = String(r.status);
+  const key = statusKey(r.status);
   state.byStatus[key] = (state.byStatus[key] ?? 0) + 1;
   state.bytesIn += r.bytesIn;
   state.bytesOut += r.bytesOut;

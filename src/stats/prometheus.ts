@@ -4,7 +4,7 @@
  * AggregatorRegistry.aggregate over each worker's JSON. No HTTP here.
  */
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { FinishedRequest } from './counters.ts';
+import { statusKey, type FinishedRequest } from './counters.ts';
 
 /** Seconds; from a fast cache hit to a slow upstream. */
 export const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -91,7 +91,7 @@ export function createPrometheusMetrics(startedAtMs: number): PrometheusMetrics 
     onStart() { tally.inFlight++; },
     onFinish(r, cacheResult) {
       tally.inFlight--;
-      const code = String(r.status);
+      const code = statusKey(r.status);
       tally.byCode.set(code, (tally.byCode.get(code) ?? 0) + 1);
       if (r.bytesIn > 0) tally.bytesIn += r.bytesIn;
       if (r.bytesOut > 0) tally.bytesOut += r.bytesOut;

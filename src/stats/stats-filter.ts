@@ -96,11 +96,12 @@ async function statsReply(stats: ProxyStats, page: Page, ctx: RequestContext, pa
 export function createStatsFilter(stats: ProxyStats, paths: StatsPaths): ProxyFilter {
   return {
     name: 'stats',
-    async route(ctx): Promise<PhaseResult> {
+    // synchronous for a proxied request: the runner awaits only a returned Promise (issue 18: no microtask hop)
+    route(ctx): PhaseResult | Promise<PhaseResult> {
       const page = matchStatsPath(ctx.request.target, paths);
       if (page !== null) {
         ctx.locals.set(LOCALS_KEY, 'local');
-        return { kind: 'respond', reply: await statsReply(stats, page, ctx, paths) };
+        return statsReply(stats, page, ctx, paths).then((reply): PhaseResult => ({ kind: 'respond', reply }));
       }
       ctx.locals.set(LOCALS_KEY, 'counted');
       if (stats.inspectorEnabled) ctx.locals.set(REQUEST_HEAD_KEY, ctx.request);

@@ -5,7 +5,7 @@
  * representation length with one HEAD request.
  */
 import { getHeader, withHeader, type HeaderList } from '../../http/headers.ts';
-import { decideRangeParam, parseRangeParam } from '../../http/range-param.ts';
+import { decideRangeParam, parseRangeParam, type RangeParam } from '../../http/range-param.ts';
 import { formatUnsatisfiedRange } from '../../http/range.ts';
 import type { RequestContext, UpstreamTarget } from '../context.ts';
 import { CONTINUE, type LocalReply, type PhaseResult, type ProxyFilter } from '../phases.ts';
@@ -56,7 +56,8 @@ export function createRangeParamFilter(options: RangeParamFilterOptions): ProxyF
   const { probe } = options;
   return {
     name: 'range-param',
-    async requestFilter(ctx: RequestContext): Promise<PhaseResult> {
+    // synchronous when there is no parameter (nearly every request): the runner awaits only a returned Promise
+    requestFilter(ctx: RequestContext): PhaseResult | Promise<PhaseResult> {
       // RFC 9110 §14.2: range handling is defined for GET only (HEAD answers as GET would); other methods keep
       // their query untouched rather than lose a parameter the application may own.
       if (!RANGE_METHODS.has(ctx.request.method)) return CONTINUE;
@@ -64,34 +65,39 @@ export function createRangeParamFilter(options: RangeParamFilterOptions): ProxyF
       if (!ctx.request.target.startsWith('/')) return CONTINUE;
       const param = parseRangeParam(ctx.request.target);
       if (param.kind === 'absent') return CONTINUE;
-      if (param.kind === 'invalid') {
-        ctx.log.info({ event: 'range-param', reason: param.reason }, 'bad range parameter');
-        return { kind: 'respond', reply: textReply(400, param.reason) };
-      }
-      const header = getHeader(ctx.request.headers, 'range');
-      const upstream = ctx.upstream === undefined ? undefined : withoutParam(ctx.upstream);
-      let decision = decideRangeParam(param.specs, header);
-      let size: number | undefined;
-      if (decision.kind === 'need-size') {
-        size = upstream === undefined ? undefined : await probe(upstream, ctx.request.headers);
-        decision = size === undefined ? { kind: 'conflict' } : decideRangeParam(param.specs, header, size);
-      }
-      if (decision.kind === 'conflict') {
-        // RFC 9110 §15.5.17: 416 with `Content-Range: bytes */N` when the length is known.
-        const cr: HeaderList = size === undefined ? [] : [['content-range', formatUnsatisfiedRange(size)]];
-        return { kind: 'respond', reply: textReply(416, 'the Range header and the range parameter ask for different bytes', cr) };
-      }
-      if (decision.kind === 'forward') {
-        ctx.request = {
-          ...ctx.request,
-          target: param.target,
-          headers: decision.range === null ? ctx.request.headers : withHeader(ctx.request.headers, 'range', decision.range),
-        };
-        if (ctx.upstream !== undefined && upstream !== undefined) ctx.upstream = upstream;
-      }
-      return CONTINUE;
+      return applyRangeParam(ctx, param, probe);
     },
   };
+}
+
+/** A request with a `?range=` parameter: 400, 416, or the Range header it becomes (with one HEAD when needed). */
+async function applyRangeParam(ctx: RequestContext, param: Exclude<RangeParam, { kind: 'absent' }>, probe: SizeProbe): Promise<PhaseResult> {
+  if (param.kind === 'invalid') {
+    ctx.log.info({ event: 'range-param', reason: param.reason }, 'bad range parameter');
+    return { kind: 'respond', reply: textReply(400, param.reason) };
+  }
+  const header = getHeader(ctx.request.headers, 'range');
+  const upstream = ctx.upstream === undefined ? undefined : withoutParam(ctx.upstream);
+  let decision = decideRangeParam(param.specs, header);
+  let size: number | undefined;
+  if (decision.kind === 'need-size') {
+    size = upstream === undefined ? undefined : await probe(upstream, ctx.request.headers);
+    decision = size === undefined ? { kind: 'conflict' } : decideRangeParam(param.specs, header, size);
+  }
+  if (decision.kind === 'conflict') {
+    // RFC 9110 §15.5.17: 416 with `Content-Range: bytes */N` when the length is known.
+    const cr: HeaderList = size === undefined ? [] : [['content-range', formatUnsatisfiedRange(size)]];
+    return { kind: 'respond', reply: textReply(416, 'the Range header and the range parameter ask for different bytes', cr) };
+  }
+  if (decision.kind === 'forward') {
+    ctx.request = {
+      ...ctx.request,
+      target: param.target,
+      headers: decision.range === null ? ctx.request.headers : withHeader(ctx.request.headers, 'range', decision.range),
+    };
+    if (ctx.upstream !== undefined && upstream !== undefined) ctx.upstream = upstream;
+  }
+  return CONTINUE;
 }
 
 /** The upstream target without the parameter (its path may carry a base path before the client's target). */

@@ -75,7 +75,9 @@ export class Pool {
     if (this.targets.length === 1) {
       // every policy picks the only target (no balancer state to move, no predicate closure per request)
       if (tried.has(0)) return -1;
-      return this.config.panic || isAvailable(this.#health[0]!, this.#now()) ? 0 : -1;
+      const h = this.#health[0]!;
+      // never ejected: no clock read (issue 18; isAvailable would compare ejectedUntil 0 with the time)
+      return this.config.panic || (h.ejectedUntil === 0 ? h.up : isAvailable(h, this.#now())) ? 0 : -1;
     }
     const now = this.#now();
     const chosen = this.#balancer.pick((i) => !tried.has(i) && isAvailable(this.#health[i]!, now), key);
@@ -102,6 +104,8 @@ export class Pool {
 
   /** One try's outcome (passive health). */
   report(index: number, outcome: Outcome): void {
+    // the usual answer changes nothing (afterOutcome's first case): no clock read, no call (issue 18)
+    if (outcome === 'ok' && this.#health[index]!.failures === 0) return;
     this.#health = afterOutcome(this.#health, index, outcome, this.#now(), this.config.ejection);
   }
 

@@ -14,7 +14,7 @@ import { routePlanOf } from '../filters/pool-route.ts';
 import type { ProxiedResponse } from '../phases.ts';
 import { UpstreamAbort, type UpstreamCall, type UpstreamClient } from '../upstream-client.ts';
 import { toUpstreamError } from '../upstream-errors.ts';
-import type { Pool } from './pool.ts';
+import type { Pool, PoolTarget } from './pool.ts';
 import { isRetryableMethod, outcomeOf, retryVerdict } from './retry-policy.ts';
 
 export interface TryRecord {
@@ -64,7 +64,11 @@ export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, 
       tries.push({ target: target.id, outcome: 'response', status, ms: Math.round(ms * 1000) / 1000 });
       if (ctx.upstream === undefined || ctx.upstream.origin !== target.origin || ctx.upstream.path !== path) ctx.upstream = { origin: target.origin, path };
       if (response.body === null) target.inFlight--;
-      else response.body.once('close', () => { target.inFlight--; });
+      else {
+        // one listener shared by every response, the target kept on the body (issue 18: no closure per request)
+        (response.body as Counted)[TARGET] = target;
+        response.body.on('close', releaseTarget);
+      }
       return response;
     } catch (err) {
       target.inFlight--;
@@ -84,6 +88,17 @@ export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, 
       index = next;
     }
   }
+}
+
+const TARGET = Symbol('ferry.target');
+type Counted = Readable & { [TARGET]?: PoolTarget };
+
+/** A response body closed (read to its end, or given up): its try no longer counts as in flight on its target. */
+function releaseTarget(this: Counted): void {
+  const target = this[TARGET];
+  if (target === undefined) return;
+  this[TARGET] = undefined; // a stream emits 'close' once; counted once in any case
+  target.inFlight--;
 }
 
 /** The next target to try, or -1 (then the last error stands). Logs why a retry was not made when it was wanted. */
