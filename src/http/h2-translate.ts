@@ -88,20 +88,8 @@ export function translateH2Request(raw: readonly string[], endStream: boolean, l
   const path = pseudo.get(':path');
   const protocol = pseudo.get(':protocol');
   if (method === undefined || !isToken(method)) return reject(400, 'missing or invalid :method');
-  let target: string;
-  if (method === 'CONNECT' && protocol === undefined) {
-    // §8.5: only :method and :authority
-    if (scheme !== undefined || path !== undefined) return reject(400, 'CONNECT with :scheme or :path');
-    if (authority === undefined) return reject(400, 'CONNECT without :authority');
-    target = authority;
-  } else {
-    if (protocol !== undefined && method !== 'CONNECT') return reject(400, ':protocol without CONNECT');
-    // §8.3.1: :method, :scheme and :path are required, :path non-empty
-    if (scheme === undefined || path === undefined || path === '') return reject(400, 'missing :scheme or :path');
-    if (path !== '*' && !path.startsWith('/')) return reject(400, 'invalid :path');
-    if (/[\s\x00-\x1f\x7f]/.test(path)) return reject(400, 'invalid characters in :path');
-    target = path;
-  }
+  const target = requestTarget(method, scheme, authority, path, protocol);
+  if (typeof target !== 'string') return target;
   if (authority !== undefined) {
     if (!isValidHostHeader(authority)) return reject(400, 'invalid :authority');
     if (host !== undefined && host.toLowerCase() !== authority.toLowerCase()) return reject(400, 'Host differs from :authority');
@@ -127,6 +115,22 @@ export function translateH2Request(raw: readonly string[], endStream: boolean, l
     headers.push(['transfer-encoding', 'chunked']);
   }
   return { kind: 'ok', head: { method, target, scheme, authority, protocol, headers, body } };
+}
+
+/** The request-target the pseudo-headers name (§8.3.1), or the authority of a CONNECT (§8.5). */
+function requestTarget(method: string, scheme: string | undefined, authority: string | undefined, path: string | undefined, protocol: string | undefined): string | H2Translation {
+  if (method === 'CONNECT' && protocol === undefined) {
+    // §8.5: only :method and :authority
+    if (scheme !== undefined || path !== undefined) return reject(400, 'CONNECT with :scheme or :path');
+    if (authority === undefined) return reject(400, 'CONNECT without :authority');
+    return authority;
+  }
+  if (protocol !== undefined && method !== 'CONNECT') return reject(400, ':protocol without CONNECT');
+  // §8.3.1: :method, :scheme and :path are required, :path non-empty
+  if (scheme === undefined || path === undefined || path === '') return reject(400, 'missing :scheme or :path');
+  if (path !== '*' && !path.startsWith('/')) return reject(400, 'invalid :path');
+  if (/[\s\x00-\x1f\x7f]/.test(path)) return reject(400, 'invalid characters in :path');
+  return path;
 }
 
 /**

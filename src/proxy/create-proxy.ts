@@ -226,6 +226,8 @@ function createTransports(options: ProxyOptions, shared?: ProxyShared): { client
   return { client, tunnelStats, tunnels, upgrades };
 }
 
+// Long by design: the factory's body is the Proxy object (each method a few lines) around one pipeline, its filters
+// and its routing, which a reload swaps and only this closure may change.
 export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared): Proxy {
   const options = resolveProxyOptions(init);
   const { client, tunnelStats, tunnels, upgrades } = createTransports(options, shared);

@@ -95,14 +95,13 @@ export interface UpstreamClient {
   destroy(): void;
 }
 
-/** RELIABILITY S13: if the origin neither answers nor sends 100 within this time, ferry lets the body flow. */
 /** RFC 9110 §9.2.2 idempotent methods (undici RetryHandler's defaults). */
 const RETRYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** RELIABILITY R7: below the 5 s keep-alive of common origins (undici's default is 4 s). */
 const POOL_IDLE_MS = 4_000;
 
-
-export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+/** undici's pooled dispatcher for the options: a keep-alive Agent, or one that reaches every origin through --upstream-proxy. */
+function createDispatcher(options: UpstreamClientOptions): UndiciAgent | ProxyAgent | EnvHttpProxyAgent {
   const lookup = options.lookup ? { lookup: options.lookup } : {};
   const agentOptions = {
     connect: { timeout: options.connectTimeoutMs, ...lookup, ...options.tls },
@@ -120,10 +119,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const proxy = options.upstreamProxy ?? null;
   // (through an upstream proxy, undici's ProxyAgent takes the origin's TLS settings as requestTls)
   const requestTls = options.tls ? { requestTls: options.tls } : {};
-  const agent: UndiciAgent | ProxyAgent | EnvHttpProxyAgent = proxy === null ? new Agent(agentOptions)
+  return proxy === null ? new Agent(agentOptions)
     : proxy instanceof URL ? createUpstreamProxyDispatcher(proxy, { ...agentOptions, ...requestTls })
     // --upstream-proxy env: undici's own per-target choice, fed the variables ferry read at startup ('' = none)
     : new (fullUndici().EnvHttpProxyAgent)({ ...agentOptions, ...requestTls, proxyTunnel: false, httpProxy: proxy.http?.href ?? '', httpsProxy: proxy.https?.href ?? '', noProxy: proxy.noProxy });
+}
+
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const agent = createDispatcher(options);
   const nodeAgents = createNodeAgents(options);
   /** node:http cannot reach an https origin through the upstream proxy (undici's CONNECT tunnel does that), and it
    * writes field values UTF-8 encoded, so obs-text bytes (RFC 9110 §5.5) would reach the origin as other bytes. */

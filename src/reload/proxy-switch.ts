@@ -51,6 +51,15 @@ export interface SwitchOptions {
   onRetired?: (info: ConfigInfo) => void;
 }
 
+/** The carried parts (key files, stores) these generations use: closing another generation leaves them open. */
+function carriedValues(generations: Iterable<Generation>): Set<Promise<unknown>> {
+  const keep = new Set<Promise<unknown>>();
+  for (const g of generations) for (const c of g.proxy.carried.values()) keep.add(c.value);
+  return keep;
+}
+
+// Long by design: the factory's body is the switch object (each method a line or a few, forwarding to the current
+// generation) around the generations and their in-flight counts, which only this closure may change.
 export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): ProxySwitch {
   const tunnelStats = { connect: createTunnelStats(), upgrade: createTunnelStats() };
   let current: Generation;
@@ -78,9 +87,7 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
     if (g === current || g.inFlight > 0 || g.retiring) return;
     g.retiring = true;
     // carried parts that a live generation still uses stay open
-    const keep = new Set<Promise<unknown>>();
-    for (const other of live) if (other !== g) for (const c of other.proxy.carried.values()) keep.add(c.value);
-    g.proxy.close(keep).catch((err: unknown) => g.proxy.options.log.warn({ event: 'config-retire', generation: g.info.generation, err }, 'closing a drained configuration failed'))
+    g.proxy.close(carriedValues([...live].filter((other) => other !== g))).catch((err: unknown) => g.proxy.options.log.warn({ event: 'config-retire', generation: g.info.generation, err }, 'closing a drained configuration failed'))
       .finally(() => { live.delete(g); opts.onRetired?.(g.info); });
   };
   /** Ends a request's (or tunnel's) count on its generation, which `enter` left on the emitter. */
@@ -129,8 +136,7 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
         await next.proxy.ready();
         await next.proxy.reload(); // carried key files are re-read (a new key signs at once, the old one stays in the JWKS)
       } catch (err) {
-        const keep = new Set<Promise<unknown>>([...current.proxy.carried.values()].map((c) => c.value));
-        await next.proxy.close(keep).catch(() => {});
+        await next.proxy.close(carriedValues([current])).catch(() => {});
         throw err;
       }
       const before = current;
@@ -145,8 +151,7 @@ export function createProxySwitch(first: ProxyOptions, opts: SwitchOptions): Pro
       const all = [...live];
       live.clear();
       for (const [i, g] of all.entries()) {
-        const keep = new Set(all.slice(i + 1).flatMap((later) => [...later.proxy.carried.values()].map((c) => c.value)));
-        await g.proxy.close(keep);
+        await g.proxy.close(carriedValues(all.slice(i + 1)));
       }
       if (stats) for (const f of [stats.first, stats.last]) (f as { close?: () => void } | null)?.close?.();
     },
