@@ -5,6 +5,7 @@
  * disturbed by a noisy machine (one round's two runs see the same background load).
  *   node bench/ab.ts REV                      # AB_ROUNDS (16), AB_SECONDS (3), AB_ARGS (extra flags for both builds)
  *   AB_CONCURRENT=1 node bench/ab.ts REV      # both builds loaded at once (25 connections each), both on CPU 0
+ *   AB_IDLE=25 node bench/ab.ts REV           # both idle 25 s before each round (what the bench's interleaving does)
  *   AB_ARGS_A='…' AB_ARGS_B='…' node bench/ab.ts .   # REV `.`: this tree against itself, A and B with their own
  *                                                     # flags (`AB_ARGS_B='--log-level warn'`: the access log's cost)
  * CPU is user + system time of the whole process tree (all threads; the workers of `--workers N` included).
@@ -26,6 +27,8 @@ const EXTRA = words(process.env.AB_ARGS);
 const EXTRA_A = words(process.env.AB_ARGS_A);
 const EXTRA_B = words(process.env.AB_ARGS_B);
 const CONCURRENT = process.env.AB_CONCURRENT === '1';
+/** Seconds both builds sit idle before each round: traffic with pauses, as a real proxy sees (idle-time GC, heap shrinking). */
+const IDLE = Number(process.env.AB_IDLE ?? 0);
 const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
 
 /** utime + stime of `pid` and its descendants (all threads: /proc/PID/stat counts the whole process). */
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
     const ratios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const us = new Map<ChildProcess, number>();
+      if (IDLE > 0) await new Promise((r) => setTimeout(r, IDLE * 1000));
       if (CONCURRENT) {
         const before = [cpuMicros(cur.proc.pid!), cpuMicros(base.proc.pid!)];
         const [nc, nb] = await Promise.all([load(`${cur.url}/small`, SECONDS, 25), load(`${base.url}/small`, SECONDS, 25)]);

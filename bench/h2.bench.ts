@@ -1,8 +1,11 @@
 /**
- * @module HTTP/2 over TLS (issue 14): ferry's TLS h2 listener against nginx 1.22 (`listen … ssl http2`) on the same
- * certificate, both in front of the bench origin over HTTP/1.1.
+ * @module HTTP/2 over TLS (issues 14, 18): ferry's TLS listener (the built CLI with its defaults: access log on,
+ * stdout to a file) against nginx 1.22 (`listen … ssl http2`) on the same certificate, both in front of the bench
+ * origin over HTTP/1.1, each over h2 and over HTTP/1.1 on the same TLS port (ALPN), so that h2's own cost is the
+ * same-run ratio of the two (issue 18: h2 CPU per request within 1.3× ferry's HTTP/1.1 figure).
  *
- * - small GET: h2load (nghttp2-client; a separate process on the load CPU), 10 connections × 10 concurrent streams,
+ * - small GET: h2load (nghttp2-client; a separate process on the load CPU), 10 connections × 10 concurrent streams
+ *   over h2, 100 connections × 1 request over HTTP/1.1 (`--h1`: the same 100 requests in flight, no pipelining),
  *   for FERRY_BENCH_SECONDS (5) after 1 s warm-up; requests per second and the proxy's CPU time per request
  *   (/proc/PID/stat utime+stime over the run / requests);
  * - TLS handshakes per second: `openssl s_time -new` (a full handshake per connection, no resumption), 3 s.
@@ -18,7 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { localhostCert } from '../test/helpers/certs.ts';
 import type { BenchContext, BenchReport } from './run.ts';
-import { median, startPinned } from './transfer.ts';
+import { buildFerry, median, startPinned, startPinnedLogToFile } from './transfer.ts';
 import { nginxPreamble } from './peers/native-proxies.ts';
 
 const run = promisify(execFile);
@@ -80,8 +83,9 @@ export function parseH2load(out: string): { rps: number; succeeded: number; fail
   return { rps: Number(rps[1]), succeeded: Number(req[1]), failed: Number(req[2]) };
 }
 
-async function h2load(port: number, seconds: number): Promise<{ rps: number; succeeded: number; failed: number }> {
-  const { stdout } = await run('taskset', ['-c', LOAD_CPU, 'h2load', '-c', '10', '-m', '10', '-D', String(seconds), '--warm-up-time=1', `https://127.0.0.1:${port}/small`], { maxBuffer: 1 << 22 });
+async function h2load(port: number, seconds: number, h1: boolean): Promise<{ rps: number; succeeded: number; failed: number }> {
+  const shape = h1 ? ['--h1', '-c', '100', '-m', '1'] : ['-c', '10', '-m', '10'];
+  const { stdout } = await run('taskset', ['-c', LOAD_CPU, 'h2load', ...shape, '-D', String(seconds), '--warm-up-time=1', `https://127.0.0.1:${port}/small`], { maxBuffer: 1 << 22 });
   return parseH2load(stdout);
 }
 
@@ -103,21 +107,25 @@ export async function run_(ctx: BenchContext): Promise<BenchReport> {
   try {
     const origin = await startPinned(LOAD_CPU, ['bench/peers/origin.mjs']);
     procs.push(origin.proc);
-    const ferry = await startPinned(PROXY_CPU, ['bench/peers/ferry-h2.ts', origin.url, cert.certFile, cert.keyFile]);
+    const dist = buildFerry('ferry-h2-bench/dist');
+    const ferry = await startPinnedLogToFile(PROXY_CPU, [`${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url, '--tls-cert', cert.certFile, '--tls-key', cert.keyFile]);
     procs.push(ferry.proc);
     const nginx = await startNginx(origin.url, cert.certFile, cert.keyFile);
     procs.push(nginx.proc);
     dirs.push(nginx.dir);
+    const ferryPort = Number(new URL(ferry.url).port);
     const candidates = [
-      { name: 'ferry (TLS, h2)', port: Number(new URL(ferry.url).port), pid: ferry.proc.pid! },
-      { name: 'nginx 1.22 (ssl http2)', port: nginx.port, pid: nginx.proc.pid! },
+      { name: 'ferry (TLS, h2)', port: ferryPort, pid: ferry.proc.pid!, h1: false },
+      { name: 'ferry (TLS, HTTP/1.1)', port: ferryPort, pid: ferry.proc.pid!, h1: true },
+      { name: 'nginx 1.22 (ssl http2)', port: nginx.port, pid: nginx.proc.pid!, h1: false },
+      { name: 'nginx 1.22 (ssl, HTTP/1.1)', port: nginx.port, pid: nginx.proc.pid!, h1: true },
     ];
     const figs = new Map(candidates.map((c) => [c.name, { rps: [] as number[], cpu: [] as number[], hs: [] as number[], failed: 0 }]));
     for (let rep = 0; rep < REPS; rep++) {
       for (const c of candidates) {
         const f = figs.get(c.name)!;
         const cpu0 = cpuMicros(c.pid);
-        const r = await h2load(c.port, SECONDS);
+        const r = await h2load(c.port, SECONDS, c.h1);
         f.rps.push(r.rps);
         // CPU over warm-up + run, per request done in both (h2load counts the measured ones; warm-up adds ~1/SECONDS)
         f.cpu.push((cpuMicros(c.pid) - cpu0) / Math.max(1, r.succeeded * (1 + 1 / SECONDS)));
@@ -139,12 +147,17 @@ export async function run_(ctx: BenchContext): Promise<BenchReport> {
       const f = figs.get(c.name)!;
       return `| ${c.name} | ${Math.round(median(f.rps)).toLocaleString('en-US')} | ${median(f.cpu).toFixed(1)} | ${Math.round(median(f.hs)).toLocaleString('en-US')} | ${f.failed} |`;
     };
+    const cpuOf = (name: string): number => median(figs.get(name)!.cpu);
+    const ratio = (a: string, b: string): string => (cpuOf(a) / cpuOf(b)).toFixed(2);
+    results.push({ name: 'ferry h2 ÷ HTTP/1.1 CPU per request (TLS)', value: cpuOf('ferry (TLS, h2)') / cpuOf('ferry (TLS, HTTP/1.1)'), unit: '×' });
     const markdown = [
-      `Small GET over HTTP/2 + TLS: h2load, 10 connections × 10 streams, ${SECONDS} s per run after 1 s warm-up; TLS handshakes: openssl s_time -new, 3 s. Median of ${REPS} interleaved runs. Same self-signed P-256 certificate for both; proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
+      `Small GET over TLS: h2load, 10 connections × 10 streams over h2, 100 connections over HTTP/1.1 (\`--h1\`), ${SECONDS} s per run after 1 s warm-up; TLS handshakes: openssl s_time -new, 3 s. Median of ${REPS} interleaved runs. Same self-signed P-256 certificate for both; ferry is the built CLI with its defaults (access log on, to a file); proxy on CPU ${PROXY_CPU}, origin + load on CPU ${LOAD_CPU}.`,
       '',
       '| candidate | small GET req/s | proxy CPU µs/req | TLS handshakes/s | failed requests |',
       '|---|---:|---:|---:|---:|',
       ...candidates.map(row),
+      '',
+      `ferry's CPU per request over h2 is ${ratio('ferry (TLS, h2)', 'ferry (TLS, HTTP/1.1)')}× its HTTP/1.1 figure on the same TLS listener (issue 18's target: at most 1.3×); nginx's ${ratio('nginx 1.22 (ssl http2)', 'nginx 1.22 (ssl, HTTP/1.1)')}×. ferry over h2 uses ${ratio('ferry (TLS, h2)', 'nginx 1.22 (ssl http2)')}× nginx's CPU per request over h2.`,
       '',
       'nginx ends an HTTP/2 connection with GOAWAY after 1,000 streams (`http2_max_requests`, nginx 1.22 default, like its keepalive_requests); h2load counts the streams in flight at that moment as failed. ferry has no per-connection stream limit. ferry\'s CPU per request is that of node:http2 (nghttp2 plus its JavaScript compatibility layer) and Node\'s TLS, on top of the same HTTP/1.1 upstream path as the `proxy` table\'s small GET.',
     ].join('\n');

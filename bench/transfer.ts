@@ -74,7 +74,7 @@ export function startPinnedLogToFile(cpu: string, args: string[]): Promise<{ pro
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 20_000;
     const poll = setInterval(() => {
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(readFileSync(log, 'utf8'));
+      const m = /"url":"(https?:\/\/[^"]+)"/.exec(readFileSync(log, 'utf8'));
       if (m) { clearInterval(poll); resolve({ proc, url: m[1]! }); } else if (Date.now() > deadline || proc.exitCode !== null) { clearInterval(poll); reject(new Error(`${args.join(' ')} did not start`)); }
     }, 50);
   });

@@ -7,7 +7,7 @@ import { resolveCommandFlags } from './config.ts';
 import { formatHelp } from './flags.ts';
 import { COMMANDS } from './registry.ts';
 import { tuneHeapForStreaming } from '../server/heap-tuning.ts';
-import { settleHeapWhenIdle } from '../server/settle-heap.ts';
+import { releaseYoungGeneration } from './startup-heap.ts';
 
 async function topHelp(): Promise<string> {
   const commands = await Promise.all(COMMANDS.map((c) => c.load()));
@@ -38,7 +38,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   tuneHeapForStreaming(process.execArgv, env.NODE_OPTIONS); // see server/heap-tuning.ts
   await command.run(flags, env, rest);
-  settleHeapWhenIdle(); // the role is up: return what loading it took (server/settle-heap.ts)
+  releaseYoungGeneration(); // the role is up: the new space may grow again (startup-heap.ts)
   return undefined; // the role keeps running until a signal stops it
 }
 

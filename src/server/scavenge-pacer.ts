@@ -7,12 +7,18 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** V8's gc() (the --expose-gc extension); `flavor: 'last-resort'` is V8's memory-reducing collection (server/settle-heap.ts). */
+/** V8's gc() (the --expose-gc extension); `flavor: 'last-resort'` is V8's memory-reducing collection. */
 export type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
 
 let gc: GcFunction | null | undefined;
 
-/** The gc() function, without exposing it to the process's own context (null when V8 refuses). */
+/**
+ * The gc() function, without exposing it to the process's own context (null when V8 refuses).
+ * Not free: in `ferry proxy`, merely loading it (the flag toggled, a second context made) once at start made small
+ * requests after each pause in traffic cost 1.5-2.2× the CPU (25 s idle, 3 s bursts; `AB_IDLE=25 AB_CONCURRENT=1
+ * node bench/ab.ts`, 6 of 6 rounds; docs/performance.md), so the proxy role never loads it; the relays' pacer does,
+ * for bulk transfers.
+ */
 export function loadGc(): GcFunction | null {
   const existing = (globalThis as { gc?: GcFunction }).gc;
   if (typeof existing === 'function') return existing;

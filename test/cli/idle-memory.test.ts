@@ -2,7 +2,8 @@
  * Idle RSS of `ferry proxy` as a user runs it (issue 18: under 70 MiB idle): the built JavaScript (tsc into
  * test-output/, as `npm run build` does; the TypeScript sources add ~25 MiB of type stripping), defaults,
  * read a second after it listens. Before the idle-memory work (docs/performance.md, "Idle memory") it idled at
- * 83-84 MiB; measured after it: 69.8-70.2 MiB. The bound leaves room for other machines and Node patch releases.
+ * 83-84 MiB; measured after it: 74-75 MiB (70 while a memory-reducing GC ran at start; removed, see
+ * cli/startup-heap.ts). The bound leaves room for other machines and Node patch releases.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
