@@ -101,10 +101,14 @@ export function createStoredPolicy(kit: PolicyKit, req: CachePolicy.HttpRequest,
   return kit.withStoredHeaders(kit.create(req, { status, headers: view }), stored);
 }
 
-/** Back to a HeaderList (set-cookie never reaches the store, so joined values are safe). */
-export function fromPolicyHeaders(headers: CachePolicy.Headers): HeaderList {
+/**
+ * Back to a HeaderList (set-cookie never reaches the store, so joined values are safe); `date`, when given, replaces
+ * the Date field's value (servedList).
+ */
+export function fromPolicyHeaders(headers: CachePolicy.Headers, date?: string): HeaderList {
   const out: HeaderList = [];
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = name === 'date' && date !== undefined ? date : headers[name];
     if (value === undefined) continue;
     if (Array.isArray(value)) for (const v of value) out.push([name, v]);
     else out.push([name, value]);
@@ -168,26 +172,13 @@ export type ReuseDecision =
   | { kind: 'unusable'; reason: string };
 
 /**
- * The library stamps `Date: now` on reused responses; RFC 9110 §6.6.1 makes Date the origin's generation time and
- * caches must not change it (cache-tests other-date-update). Age carries the time spent in caches.
+ * The stored headers as a list, with the origin's Date: the library stamps `Date: now` on reused responses, while
+ * RFC 9110 §6.6.1 makes Date the origin's generation time and caches must not change it (cache-tests
+ * other-date-update). Age carries the time spent in caches.
  */
-export function keepStoredDate(headers: HeaderList, policy: CachePolicy): HeaderList {
-  const date = storedFields(policy).headers.date;
-  if (typeof date !== 'string') return headers;
-  return headers.map(([n, v]): [string, string] => (n === 'date' ? [n, date] : [n, v]));
-}
-
-/** fromPolicyHeaders and keepStoredDate in one pass (the hit path: one list, not two). */
 function servedList(headers: CachePolicy.Headers, policy: CachePolicy): HeaderList {
   const stored = storedFields(policy).headers.date;
-  const out: HeaderList = [];
-  for (const name in headers) {
-    const value = name === 'date' && typeof stored === 'string' ? stored : headers[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
-    else out.push([name, value]);
-  }
-  return out;
+  return fromPolicyHeaders(headers, typeof stored === 'string' ? stored : undefined);
 }
 
 /** Stored headers ready to serve: current Age, the origin's Date. */
