@@ -5,16 +5,16 @@
  * instead of 80 (built JavaScript, `--log-level warn`, read after 2 and 10 s). Growth is switched back on before
  * traffic (the proxy's own cap, server/young-generation.ts, takes it from there). A memory-reducing GC at start gave
  * 71 MiB but needs gc(), and loading gc() made traffic after every pause cost up to twice the CPU (server/scavenge-pacer.ts
- * loadGc). Flags the operator gave are left alone. Plain syntax and only node:v8: main.ts imports it before the Node
- * version check.
+ * loadGc). Flags the operator gave are left alone. Plain syntax, node:v8 and server/v8-flags.ts only: main.ts imports it
+ * before the Node version check.
  */
 import v8 from 'node:v8';
+import { operatorGave } from '../server/v8-flags.ts';
 
 let held = false;
 
 function operatorChose(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  const args = execArgv.concat((nodeOptions || '').split(/\s+/)).map((a) => a.replace(/_/g, '-'));
-  return args.some((a) => /^--(semi-space-growth-factor|max-semi-space-size|min-semi-space-size)(=|$)/.test(a));
+  return ['--semi-space-growth-factor', '--max-semi-space-size', '--min-semi-space-size'].some((f) => operatorGave(execArgv, nodeOptions, f));
 }
 
 /** Before the modules load: the new space stops growing. */

@@ -14,6 +14,7 @@
  * (that is V8's young generation growing, not these settings).
  */
 import v8 from 'node:v8';
+import { operatorGave } from './v8-flags.ts';
 
 export const STREAMING_V8_FLAGS: ReadonlyArray<readonly [flag: string, value: number]> = [
   ['--heap-growing-percent', 300],
@@ -23,10 +24,9 @@ export const STREAMING_V8_FLAGS: ReadonlyArray<readonly [flag: string, value: nu
 
 /** Sets each flag the operator did not choose (as a node flag or in NODE_OPTIONS); returns the flags it set. */
 export function tuneHeapForStreaming(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].map((a) => a.replaceAll('_', '-'));
   const set: string[] = [];
   for (const [flag, value] of STREAMING_V8_FLAGS) {
-    if (given.some((a) => a === flag || a.startsWith(`${flag}=`))) continue;
+    if (operatorGave(execArgv, nodeOptions, flag)) continue;
     v8.setFlagsFromString(`${flag}=${value}`);
     set.push(flag);
   }

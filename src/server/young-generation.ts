@@ -17,12 +17,11 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { operatorGave } from './v8-flags.ts';
 
 /** The most new space (both semi-spaces) ferry proxy lets V8 grow to; it settles at a quarter of it (16 MiB). */
 export const YOUNG_GENERATION_CAP = 64 * 1024 * 1024;
 export const OLD_GROWING_PERCENT = 100;
-
-const given = (args: readonly string[], flag: string): boolean => args.some((a) => a === flag || a.startsWith(`${flag}=`));
 
 /** The new space's current size, in bytes. */
 export function newSpaceSize(): number {
@@ -34,13 +33,13 @@ export function newSpaceSize(): number {
  * chose it; returns what it set and a stop function (tests). The observer holds no handle open.
  */
 export function capYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined, capBytes = YOUNG_GENERATION_CAP): { set: string[]; stop(): void } {
-  const args = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].map((a) => a.replaceAll('_', '-'));
+  const given = (flag: string): boolean => operatorGave(execArgv, nodeOptions, flag);
   const set: string[] = [];
-  if (!given(args, '--heap-growing-percent')) {
+  if (!given('--heap-growing-percent')) {
     v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWING_PERCENT}`);
     set.push('--heap-growing-percent');
   }
-  if (given(args, '--max-semi-space-size') || given(args, '--semi-space-growth-factor')) return { set, stop: () => {} };
+  if (given('--max-semi-space-size') || given('--semi-space-growth-factor')) return { set, stop: () => {} };
   set.push('--semi-space-growth-factor');
   let growing = true;
   const check = (): void => {
