@@ -68,7 +68,6 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   const maxWin = maxWindow(o.window, o.sessionMemory ?? DEFAULT_SESSION_MEMORY, chunkSize);
   const slabs = new SlabPool(chunkSize, o.window);
   const paths = { up: newPathEstimate(), down: newPathEstimate() }; // one gateway: one path each way
-
   const stats = () => formatRelayStats('relay-client', counters, startedAt, steadyNow(), { sessionsOpen: open.size });
   const ctx: RelayClientContext = {
     log, statsPath: o.statsPath, stats,

@@ -7,8 +7,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** V8's gc() (the --expose-gc extension); `flavor: 'last-resort'` is V8's memory-reducing collection. */
-export type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
+/** V8's gc() (the --expose-gc extension). */
+type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
 let gc: GcFunction | null | undefined;
 
@@ -19,7 +19,7 @@ let gc: GcFunction | null | undefined;
  * node bench/ab.ts`, 6 of 6 rounds; docs/performance.md), so the proxy role never loads it; the relays' pacer does,
  * for bulk transfers.
  */
-export function loadGc(): GcFunction | null {
+function loadGc(): GcFunction | null {
   const existing = (globalThis as { gc?: GcFunction }).gc;
   if (typeof existing === 'function') return existing;
   try {
