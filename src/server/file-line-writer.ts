@@ -16,7 +16,7 @@
  * that stops is answered with a bounded buffer and dropped lines.
  */
 import { fstatSync, writeSync } from 'node:fs';
-import type { LineBatcher } from './line-batcher.ts';
+import { flushAtExit, type LineBatcher } from './line-batcher.ts';
 
 export interface FileLineWriterOptions {
   /** A batch is written once this many bytes are pending. */
@@ -31,10 +31,6 @@ export interface FileLineWriterOptions {
 export function isRegularFile(fd: number): boolean {
   try { return fstatSync(fd).isFile(); } catch { return false; }
 }
-
-/** Writers with lines pending at exit (one listener for all: a process may create several loggers). */
-const open = new Set<LineBatcher>();
-process.on('exit', () => { for (const w of open) w.flushSync(); });
 
 /** Room kept in the buffer beyond the batch size, so a line of up to this many bytes never needs a second write. */
 const HEADROOM = 16 * 1024;
@@ -96,6 +92,6 @@ export function createFileLineWriter(fd: number, options: FileLineWriterOptions)
       cb();
     },
   };
-  open.add(writer);
+  flushAtExit(drain); // lines still pending at exit
   return writer;
 }

@@ -59,6 +59,11 @@ export interface LineBatcher {
 const atExit = new Set<() => void>();
 process.on('exit', () => { for (const flush of atExit) flush(); });
 
+/** Run `flush` when the process exits (every log writer: this batcher and file-line-writer.ts). */
+export function flushAtExit(flush: () => void): void {
+  atExit.add(flush);
+}
+
 // About 80 lines: the batcher object (write, flush, drop accounting) over one buffer and one sink, kept private here.
 export function createLineBatcher(sink: LineSink, options: LineBatcherOptions): LineBatcher {
   const { batchChars, flushMs, fd, capBytes, reportDropped } = options;
@@ -120,7 +125,7 @@ export function createLineBatcher(sink: LineSink, options: LineBatcherOptions): 
     sink.write(batch);
     sink.flushSync();
   };
-  atExit.add(exitFlush);
+  flushAtExit(exitFlush);
 
   return {
     write(line) {
