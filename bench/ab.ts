@@ -17,7 +17,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBaseline, buildFerry, median, ROOT, startPinned } from './transfer.ts';
+import { buildBaseline, buildFerry, cpuMicros, median, ROOT, startPinned } from './transfer.ts';
 
 const REV = process.argv[2];
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 16);
@@ -29,19 +29,10 @@ const EXTRA_B = words(process.env.AB_ARGS_B);
 const CONCURRENT = process.env.AB_CONCURRENT === '1';
 /** Seconds both builds sit idle before each round: traffic with pauses, as a real proxy sees (idle-time GC, heap shrinking). */
 const IDLE = Number(process.env.AB_IDLE ?? 0);
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
 
-/** utime + stime of `pid` and its descendants (all threads: /proc/PID/stat counts the whole process). */
-function cpuMicros(pid: number): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch { /* exited meanwhile */ }
-  }
-  return (ticks / CLK_TCK) * 1e6;
+/** utime + stime of `pid` and its descendants (the workers of `--workers N`). */
+function treeCpuMicros(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + cpuMicros(p), 0);
 }
 
 function processTree(root: number): number[] {
@@ -101,14 +92,14 @@ async function main(): Promise<void> {
       const us = new Map<ChildProcess, number>();
       if (IDLE > 0) await new Promise((r) => setTimeout(r, IDLE * 1000));
       if (CONCURRENT) {
-        const before = [cpuMicros(cur.proc.pid!), cpuMicros(base.proc.pid!)];
+        const before = [treeCpuMicros(cur.proc.pid!), treeCpuMicros(base.proc.pid!)];
         const [nc, nb] = await Promise.all([load(`${cur.url}/small`, SECONDS, 25), load(`${base.url}/small`, SECONDS, 25)]);
-        us.set(cur.proc, (cpuMicros(cur.proc.pid!) - before[0]!) / Math.max(1, nc));
-        us.set(base.proc, (cpuMicros(base.proc.pid!) - before[1]!) / Math.max(1, nb));
+        us.set(cur.proc, (treeCpuMicros(cur.proc.pid!) - before[0]!) / Math.max(1, nc));
+        us.set(base.proc, (treeCpuMicros(base.proc.pid!) - before[1]!) / Math.max(1, nb));
       } else for (const c of round % 2 ? [base, cur] : [cur, base]) {
-        const before = cpuMicros(c.proc.pid!);
+        const before = treeCpuMicros(c.proc.pid!);
         const n = await load(`${c.url}/small`, SECONDS);
-        us.set(c.proc, (cpuMicros(c.proc.pid!) - before) / Math.max(1, n));
+        us.set(c.proc, (treeCpuMicros(c.proc.pid!) - before) / Math.max(1, n));
       }
       a.push(us.get(cur.proc)!); b.push(us.get(base.proc)!); ratios.push(us.get(cur.proc)! / us.get(base.proc)!);
       console.log(`round ${round}/${ROUNDS}: this tree ${a.at(-1)!.toFixed(1)} µs/req, ${REV} ${b.at(-1)!.toFixed(1)} µs/req, ratio ${ratios.at(-1)!.toFixed(3)}`);

@@ -9,36 +9,14 @@
  *   node bench/cache-cost.ts [REV]      # with REV: the same for that git revision's build first; CC_ROUNDS (5), CC_SECONDS (2)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { startCacheOrigin } from './peers/cache-origin.ts';
 import { nginxCache } from './peers/nginx-cache.ts';
-import { buildBaseline, buildFerry, median, startPinned } from './transfer.ts';
+import { buildBaseline, buildFerry, cpuMicros, median, startPinned } from './transfer.ts';
 
 const ROUNDS = Number(process.env.CC_ROUNDS ?? 5);
 const SECONDS = Number(process.env.CC_SECONDS ?? 2);
 const BODY = Buffer.alloc(1024, 'x');
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
-
-function cpuMicros(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
-}
-
-async function startOrigin(): Promise<{ url: string; close: () => void }> {
-  const server = http.createServer((req, res) => {
-    if (req.headers['if-none-match'] === '"v1"') { res.writeHead(304, { etag: '"v1"', 'cache-control': 'public, max-age=3600' }); res.end(); return; }
-    res.writeHead(200, { 'cache-control': 'public, max-age=3600', etag: '"v1"', 'content-type': 'text/plain', 'content-length': String(BODY.length) });
-    res.end(BODY);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
-}
-
 type Scenario = 'uncached' | 'hit' | 'miss' | 'revalidate' | 'nginx hit' | 'nginx static';
 
 let unique = 0;
@@ -94,7 +72,7 @@ function summary(label: string, m: Record<Scenario, number[]>): void {
 }
 
 execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
-const origin = await startOrigin();
+const origin = await startCacheOrigin(BODY);
 try {
   const rev = process.argv[2];
   const results: Array<[string, Record<Scenario, number[]>]> = [];

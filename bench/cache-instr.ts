@@ -10,13 +10,11 @@
  *                                       # CI_DIST (build folder name), CI_BUILT (an existing dist/ to measure instead)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { startCacheOrigin } from './peers/cache-origin.ts';
 import { buildBaseline, buildFerry } from './transfer.ts';
 
 const N = Number(process.env.CI_N ?? 1500);
@@ -25,14 +23,8 @@ const BODY = Buffer.alloc(1024, 'x');
 type Scenario = 'uncached' | 'hit' | 'miss' | 'revalidate';
 const SCENARIOS: Scenario[] = (process.env.CI_ONLY?.split(',') as Scenario[] | undefined) ?? ['uncached', 'hit', 'miss', 'revalidate'];
 
-const origin = http.createServer((req, res) => {
-  if (req.headers['if-none-match'] === '"v1"') { res.writeHead(304, { etag: '"v1"', 'cache-control': 'public, max-age=3600' }); res.end(); return; }
-  res.writeHead(200, { 'cache-control': 'public, max-age=3600', etag: '"v1"', 'content-type': 'text/plain', 'content-length': String(BODY.length) });
-  res.end(BODY);
-});
-origin.listen(0, '127.0.0.1');
-await once(origin, 'listening');
-const upstream = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+const origin = await startCacheOrigin(BODY);
+const upstream = origin.url;
 
 let unique = 0;
 /** Answers other than 200 (a 502 when the loaded machine starves the origin): reported, since they cost differently. */

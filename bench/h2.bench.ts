@@ -14,14 +14,14 @@
  * No target: the figures are measured and explained (bench/RESULTS.md), the performance issue sets targets.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { localhostCert } from '../test/helpers/certs.ts';
 import type { BenchContext, BenchReport } from './run.ts';
-import { buildFerry, median, startPinned, startPinnedLogToFile } from './transfer.ts';
+import { buildFerry, cpuMicros, median, startPinned, startPinnedLogToFile } from './transfer.ts';
 import { nginxPreamble } from './peers/native-proxies.ts';
 
 const run = promisify(execFile);
@@ -29,11 +29,6 @@ const SECONDS = Number(process.env.FERRY_BENCH_SECONDS ?? 5);
 const REPS = Number(process.env.FERRY_BENCH_REPS ?? 3);
 const PROXY_CPU = '0';
 const LOAD_CPU = '1';
-
-function cpuMicros(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, in clock ticks of 10 ms
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@
  * Run alone: `node bench/jwt.bench.ts`; bench/run.ts calls `run()`.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import { createJwtSigner } from '../src/proxy/filters/jwt.ts';
 import type { JwtOptions } from '../src/proxy/options.ts';
 import { startRole, type RunningRole } from '../test/helpers/cli.ts';
+import { cpuMicros } from './transfer.ts';
 
 export interface BenchResult { name: string; value: number; unit: string; notes?: string }
 
@@ -45,13 +46,6 @@ async function signing(alg: Alg, pem: string | null, inFlight: number): Promise<
   }
   const used = process.cpuUsage(cpu);
   return { rate: n / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / n };
-}
-
-/** utime + stime of a process in µs (/proc/PID/stat fields 14, 15; clock ticks of 10 ms on Linux). */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 async function proxyLoad(role: RunningRole): Promise<{ rps: number; p99: number; errors: number; cpuUsPerRequest: number }> {

@@ -16,10 +16,10 @@
  * FERRY_BENCH_BASELINE (a git revision: adds that revision's ferry rows, small GET only, for before/after).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { barChart } from './plot.ts';
-import { buildBaseline, buildFerry, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, patternFile, rss, sampleRss, upload as nodeUpload, ROOT, startPinned, startPinnedLogToFile } from './transfer.ts';
+import { buildBaseline, buildFerry, cpuMicros, curlDownload, curlUpload, download as nodeDownload, hasCurl, median, patternFile, rss, sampleRss, upload as nodeUpload, ROOT, startPinned, startPinnedLogToFile } from './transfer.ts';
 import type { BenchContext, BenchReport, BenchResult } from './run.ts';
 import { nativePeers } from './peers/native-proxies.ts';
 
@@ -36,15 +36,6 @@ interface Running { name: string; url: string; proc: ChildProcess | null }
 const FLOOR = 'node-floor';
 const WARN = 'ferry, --log-level warn';
 
-
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
-
-/** utime + stime of a process, in microseconds. */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
-}
 
 /** autocannon as its own process on the load CPU; returns its JSON summary. */
 function autocannon(url: string, seconds: number): Promise<{ rps: number; p99: number; total: number; errors: number }> {

@@ -85,6 +85,19 @@ const MIB = 1024 * 1024;
 /** The bench origin's pattern (byte i = i mod 251), a whole number of periods so blocks can be repeated. */
 const BLOCK = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => i % 251));
 
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
+
+/** utime + stime of process `pid` (all its threads: /proc/PID/stat fields 14 and 15), in µs; 0 once it has exited. */
+export function cpuMicros(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
+  } catch {
+    return 0;
+  }
+}
+
 export const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
 
 export function rss(pid: number): number {
