@@ -5,16 +5,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { functionSpans } from '../helpers/function-spans.ts';
+import { srcModules } from '../helpers/source-files.ts';
 
 const MAX_LINES = 80;
 const REASON = /\/\/ (Long by design|About \d+ lines)\b/;
-
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
-}
 
 describe('function length in src/', () => {
   it('the scanner finds a function body past braces in strings, templates, regular expressions and types', () => {
@@ -26,7 +21,7 @@ describe('function length in src/', () => {
 
   it(`every function over ${MAX_LINES} lines says why, just above it`, () => {
     const unexplained: string[] = [];
-    for (const file of sourceFiles('src')) {
+    for (const file of srcModules()) {
       const text = fs.readFileSync(file, 'utf8');
       const lines = text.split('\n');
       for (const span of functionSpans(text)) {

@@ -5,18 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../../src/proxy/undici-lean.ts';
+import { srcModules } from '../helpers/source-files.ts';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
-}
 
 /** Runs `code` as an ES module in a fresh Node (same binary, so type stripping works) and parses its stdout. */
 function inChild<T>(code: string): T {
@@ -25,7 +22,7 @@ function inChild<T>(code: string): T {
 
 describe('lean loading', () => {
   it('src/ imports node:http as a value only through http/node-http.ts', () => {
-    const offenders = sources(SRC).filter((file) => /^import(?! type )[^;]*from 'node:http';/m.test(readFileSync(file, 'utf8')) || /^export [^;]*from 'node:http';/m.test(readFileSync(file, 'utf8')));
+    const offenders = srcModules().filter((file) => { const text = readFileSync(file, 'utf8'); return /^import(?! type )[^;]*from 'node:http';/m.test(text) || /^export [^;]*from 'node:http';/m.test(text); });
     assert.deepEqual(offenders.map((f) => path.relative(SRC, f)), []);
   });
 

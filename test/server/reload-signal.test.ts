@@ -5,12 +5,13 @@
  * SIGHUP itself.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { onReloadSignal } from '../../src/server/reload-signal.ts';
+import { SRC_DIR, srcModules } from '../helpers/source-files.ts';
 
 function capture(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
@@ -45,8 +46,6 @@ test('registered parts run on SIGHUP in order, one log line each; a failing part
 });
 
 test('no module under src/ but server/reload-signal.ts listens to SIGHUP', () => {
-  const root = join(import.meta.dirname, '../../src');
-  const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
-  const listeners = files.filter((f) => /process\.(on|once|addListener|prependListener)\(\s*'SIGHUP'/.test(readFileSync(join(root, f), 'utf8')));
-  assert.deepEqual(listeners, [join('server', 'reload-signal.ts')]);
+  const listeners = srcModules().filter((f) => /process\.(on|once|addListener|prependListener)\(\s*'SIGHUP'/.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(listeners.map((f) => relative(SRC_DIR, f)), [join('server', 'reload-signal.ts')]);
 });
