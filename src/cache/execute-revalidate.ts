@@ -14,7 +14,7 @@ import type { Exchange } from './cache-executor.ts';
 import { fetchAndStore, storeResponse } from './cache-fill.ts';
 import { serveEntry, type FoundEntry } from './cache-lookup.ts';
 import { discard, policyRequestOf, wholeOf, withOutcome } from './cache-request.ts';
-import { CLIENT_CONDITIONALS, decideRevalidation, freshnessLeft, retentionMs, servedHeaders, staleIfErrorAllows, validatorHeaders } from './policy.ts';
+import { CLIENT_CONDITIONALS, decideRevalidation, freshnessLeft, retentionMs, REVALIDATE_REQUEST_FIELDS, servedHeaders, staleIfErrorAllows, storedFields, validatorHeaders } from './policy.ts';
 import { isDisconnected, staleOnDisconnectAllows } from './stale-on-disconnect.ts';
 import type { EntryRecord } from './store.ts';
 
@@ -26,7 +26,8 @@ interface Revalidation { x: Exchange; l: FoundEntry; reason: RevalidationReason;
 export async function executeRevalidate(deps: CacheDeps, x: Exchange, l: FoundEntry, reason: RevalidationReason): Promise<ProxiedResponse> {
   const r: Revalidation = { x, l, reason, policy: deps.kit.restore(l.record.policy) };
   const { head, ctx } = x;
-  const preq = policyRequestOf(head, l.parts);
+  // Without Vary the library reads only a few request fields here: normalise just those (policy.ts).
+  const preq = policyRequestOf(head, l.parts, storedFields(r.policy).headers.vary === undefined ? REVALIDATE_REQUEST_FIELDS : undefined);
   const revHead: RequestHead = { ...head, method: 'GET', headers: [...withoutHeaders(head.headers, [...CLIENT_CONDITIONALS, 'range', 'if-range']), ...validatorHeaders(r.policy, preq)] };
   let res: ProxiedResponse;
   try {

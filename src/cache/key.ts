@@ -59,9 +59,14 @@ export function parseVary(values: readonly string[]): ParsedVary {
  * order carries no meaning; Accept-Language as weighted ranges (normalizeAcceptLanguage). An absent field is
  * distinct from an empty one.
  */
+/** One list member without commas, surrounding whitespace or runs of whitespace (tabs included). */
+const ONE_PLAIN_MEMBER = /^[^\s,]+(?: [^\s,]+)*$/;
+
 export function normalizeVaryValue(name: string, headers: HeaderList): string | undefined {
   const lines = getAllHeaders(headers, name);
   if (lines.length === 0) return undefined;
+  // Most values are one line with one member and single spaces: already in the form the steps below give.
+  if (lines.length === 1 && name !== 'accept-encoding' && name !== 'accept-language' && ONE_PLAIN_MEMBER.test(lines[0]!)) return lines[0];
   const members = lines.join(',').split(',').map((m) => m.trim().replace(/\s+/g, ' ')).filter((m) => m.length > 0);
   if (name === 'accept-encoding') return members.map((m) => m.toLowerCase().replace(/\s*;\s*/g, ';')).sort().join(', ');
   if (name === 'accept-language') return normalizeAcceptLanguage(members);

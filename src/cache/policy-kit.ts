@@ -2,8 +2,9 @@
  * @module The policy kit: http-cache-semantics' CachePolicy with an injected clock, plus ferry's storability
  * deviation. The one module that reaches into the library's private fields.
  *
- * Pinned dependency: this module reads http-cache-semantics' private fields `_status`, `_rescc` and `_resHeaders`
- * and overrides its undeclared `now()`; policy.ts and stale-on-disconnect.ts read and rewrite the undocumented
+ * Pinned dependency: this module reads http-cache-semantics' private fields `_status`, `_rescc` and `_resHeaders`,
+ * calls its private `_copyWithoutHopByHopHeaders`, overrides its undeclared `now()`
+ * and redoes its `responseHeaders()` (keeping the stored Date); policy.ts and stale-on-disconnect.ts read and rewrite the undocumented
  * `toObject()` shape (`rescc`, `resh`, `a`). package.json pins http-cache-semantics to exactly 4.3.0 for that
  * reason, so an update is a deliberate step (re-run test/cache/policy.test.ts and `npm run conformance`), not a caret
  * range drifting under us.
@@ -12,6 +13,12 @@ import CachePolicy from 'http-cache-semantics';
 import { steadyNow } from '../util/clock.ts';
 
 export type PolicyObject = CachePolicy.CachePolicyObject;
+
+/** The pinned 4.3.0's private members this module uses (see the module header). */
+interface Private {
+  _resHeaders: CachePolicy.Headers;
+  _copyWithoutHopByHopHeaders(headers: CachePolicy.Headers): CachePolicy.Headers;
+}
 export type Clock = () => number;
 
 export interface PolicyKit {
@@ -59,6 +66,36 @@ export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
   class ClockedPolicy extends CachePolicy {
     // Not in @types/http-cache-semantics, but the library reads the time only through this method.
     now(): number { return clock(); }
+
+    #dateText: unknown = undefined;
+    #dateMs = 0;
+
+    /**
+     * The library parses the Date field again on every age() (several per hit: Age, freshness left, staleness);
+     * a policy's Date changes only when withStoredHeaders swaps its stored fields, so the parse is kept per value.
+     */
+    override date(): number {
+      const text = (this as unknown as Private)._resHeaders.date;
+      if (text !== this.#dateText || this.#dateText === undefined) { this.#dateMs = super.date(); this.#dateText = text; }
+      return this.#dateMs;
+    }
+
+    /**
+     * 4.3.0's responseHeaders, except that Date stays the stored one: the library stamps `Date: now` (formatting a
+     * date on every hit, ~7 500 instructions), which policy.ts servedList replaces with the origin's anyway (RFC 9110
+     * §6.6.1). Without a stored Date, the library's own answer.
+     */
+    override responseHeaders(): CachePolicy.Headers {
+      const self = this as unknown as Private;
+      const stored = self._resHeaders.date;
+      if (typeof stored !== 'string') return super.responseHeaders();
+      const headers = self._copyWithoutHopByHopHeaders(self._resHeaders);
+      // The library's Warning 113 needs heuristic freshness over a day, which this kit caps at a day
+      // (MAX_HEURISTIC_SECONDS): never added here (test/cache/policy.test.ts compares with the library).
+      headers.age = `${Math.round(this.age())}`;
+      headers.date = stored;
+      return headers;
+    }
 
     /**
      * Deviation (library): RFC 9111 §3 lets a cache store any final status it understands, and a response with

@@ -8,7 +8,7 @@
 import type CachePolicy from 'http-cache-semantics';
 import { storedFields, type PolicyKit } from './policy-kit.ts';
 import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
-import { isExplicitlyShared, normalizeCacheControl, requestDirectives, withoutQualifiedDirectives } from './cache-control.ts';
+import { isExplicitlyShared, normalizedCacheControl, requestDirectives, responseCacheControl } from './cache-control.ts';
 import { parseCdnCacheControl } from './cdn-cache-control.ts';
 import { parseSurrogateControl } from './surrogate-control.ts';
 import { normalizeVaryValue, parseVary } from './key.ts';
@@ -30,7 +30,7 @@ export function toPolicyRequest(headers: HeaderList, uri: { host: string; path: 
     out[name] = normalizeVaryValue(name, headers);
   }
   const cc = out['cache-control'];
-  if (typeof cc === 'string') out['cache-control'] = normalizeCacheControl(cc);
+  if (typeof cc === 'string') out['cache-control'] = normalizedCacheControl(cc);
   out.host = uri.host;
   return { method: 'GET', url: uri.path, headers: out };
 }
@@ -47,6 +47,15 @@ export const REUSE_REQUEST_FIELDS = ['cache-control', 'pragma'] as const;
  * path normalises only these.
  */
 export const STORE_REQUEST_FIELDS = ['cache-control', 'authorization'] as const;
+
+/**
+ * The request fields http-cache-semantics 4.3.0 reads when it revalidates a stored response without Vary: the
+ * constructor's (STORE_REQUEST_FIELDS) for the updated policy, and `revalidationHeaders`' (Accept-Ranges, If-Match,
+ * If-Unmodified-Since forbid weak validators); ferry takes only the validators out of the latter (validatorHeaders).
+ * A 304 cannot add Vary (the library updates only the fields the stored response has). The revalidation path
+ * normalises only these.
+ */
+export const REVALIDATE_REQUEST_FIELDS = [...STORE_REQUEST_FIELDS, 'accept-ranges', 'if-match', 'if-unmodified-since'] as const;
 
 /** The response as received, fields joined (set-cookie never reaches the store, so joined values are safe). */
 export function toPolicyResponse(status: number, headers: HeaderList): CachePolicy.HttpResponse {
@@ -85,11 +94,11 @@ export function policyView(headers: CachePolicy.Headers, status = 200): { view: 
   let cc = cdn ?? (typeof headers['cache-control'] === 'string' ? headers['cache-control'] : undefined);
   if (cdn !== null) { delete view.expires; delete view.pragma; }
   if (cc !== undefined) {
-    const { value, omit } = withoutQualifiedDirectives(cc);
-    for (const f of omit) { delete view[f]; delete stored[f]; }
-    cc = normalizeCacheControl(value);
+    const read = responseCacheControl(cc);
+    for (const f of read.omit) { delete view[f]; delete stored[f]; }
+    cc = read.cc;
     // RFC 9111 §5.2.2.3 (field-repair.ts): must-understand overrides no-store for a status ferry understands.
-    cc = applyMustUnderstand(cc, status) ?? `${cc}, no-store`;
+    if (cc.includes('must-understand')) cc = applyMustUnderstand(cc, status) ?? `${cc}, no-store`;
     if (cc === '') delete view['cache-control']; else view['cache-control'] = cc;
   }
   return { view, stored };

@@ -41,6 +41,14 @@ test('C5: Vary values are normalised; Accept-Encoding members sorted and lower-c
   assert.equal(normalizeVaryValue('x', [['x', '']]), '');
 });
 
+test('a one-line value of any field normalises as its members would, joined (fast-check: the one-member shortcut agrees)', () => {
+  const chars = fc.constantFrom('a', 'B', ' ', '  ', '\t', ',', ';', '=', '"', '\u00a0', 'x/1.0');
+  fc.assert(fc.property(fc.array(chars, { maxLength: 12 }).map((cs) => cs.join('')), (v) => {
+    const members = v.split(',').map((m) => m.trim().replace(/\s+/g, ' ')).filter((m) => m.length > 0);
+    assert.equal(normalizeVaryValue('user-agent', [['user-agent', v]]), members.join(', '));
+  }), { numRuns: 2000 });
+});
+
 test('Accept-Language: any order of the same weighted ranges gives the same key (fast-check)', () => {
   const range = fc.record({ tag: fc.constantFrom('en', 'de', 'fr', 'en-US', 'pt-BR', '*'), q: fc.constantFrom(undefined, '1', '0.5', '0.8', '0') });
   fc.assert(fc.property(fc.uniqueArray(range, { minLength: 1, maxLength: 5, selector: (r) => r.tag }).chain((rs) => fc.tuple(fc.constant(rs), fc.shuffledSubarray(rs, { minLength: rs.length, maxLength: rs.length }))), ([a, b]) => {

@@ -194,3 +194,60 @@ test('qualified no-cache="f" and private="f": the response is stored without the
   const q = stored(kit, [['cache-control', 'private="x", max-age=60'], ['x', 'secret']]);
   assert.equal(q.responseHeaders().x, undefined);
 });
+
+test('remembered Cache-Control readings answer as the plain reading, for repeated and new values alike', async () => {
+  const { normalizeCacheControl, normalizedCacheControl, responseCacheControl, withoutQualifiedDirectives, remembered } = await import('../../src/cache/cache-control.ts');
+  const values = ['public, max-age=3600', 'MaX-AgE="60", private="set-cookie, x-a"', 'no-cache="x-b", s-maxage=1', 'max-age=1a', ''];
+  for (let round = 0; round < 3; round++) {
+    for (const v of values) {
+      assert.equal(normalizedCacheControl(v), normalizeCacheControl(v));
+      const { value, omit } = withoutQualifiedDirectives(v);
+      assert.deepEqual(responseCacheControl(v), { cc: normalizeCacheControl(value), omit });
+    }
+  }
+  // Bounded: a full memo forgets everything and starts over; every answer stays the plain reading.
+  let reads = 0;
+  const read = remembered((v) => { reads++; return v.length; }, 2);
+  assert.deepEqual(['a', 'bb', 'a', 'ccc', 'a', 'a'].map(read), [1, 2, 1, 3, 1, 1]);
+  assert.equal(reads, 4); // a, bb, (a remembered), ccc clears, a again, (a remembered)
+  const long = 'x'.repeat(300);
+  read(long); read(long);
+  assert.equal(reads, 6); // values over 256 characters are never kept
+});
+
+test("the kit's responseHeaders is the library's with the stored Date kept (Age, hop-by-hop, heuristics over a day alike)", async () => {
+  const { default: CachePolicy } = await import('http-cache-semantics');
+  const { heuristicFraction } = await import('../../src/cache/policy-kit.ts');
+  const T0 = Date.parse('Mon, 07 Dec 2026 10:00:00 GMT');
+  let now = T0;
+  const kit = createPolicyKit(() => now);
+  class LibraryPolicy extends CachePolicy { now(): number { return now; } }
+  const req = { method: 'GET', url: '/x', headers: { host: 'h' } };
+  const cases: Record<string, string>[] = [
+    { date: 'Mon, 07 Dec 2026 09:59:00 GMT', 'cache-control': 'public, max-age=3600', etag: '"a"', 'content-type': 'text/plain' },
+    // heuristic freshness from a Last-Modified years ago, read days later (the library's Warning 113 case)
+    { date: 'Mon, 07 Dec 2026 09:00:00 GMT', 'last-modified': 'Mon, 01 Jan 2024 00:00:00 GMT', warning: '299 - "kept"' },
+    { date: 'Mon, 07 Dec 2026 09:00:00 GMT', 'cache-control': 'max-age=60', connection: 'x-drop, keep-alive', 'x-drop': '1', 'keep-alive': 'timeout=5', age: '30' },
+    { 'cache-control': 'public, max-age=3600' }, // no Date: the library's answer (Date: now)
+  ];
+  for (const resh of cases) {
+    now = T0;
+    const res = { status: 200, headers: resh };
+    const ours = kit.create(req, res);
+    const lib = new LibraryPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) });
+    for (const later of [0, 5_000, 3 * 86_400_000]) {
+      now = T0 + later;
+      const want = lib.responseHeaders();
+      const got = ours.responseHeaders();
+      assert.deepEqual(got, resh.date === undefined ? want : { ...want, date: resh.date }, `${JSON.stringify(resh)} +${later} ms`);
+      assert.deepEqual(Object.keys(got), Object.keys(want), 'same field order');
+    }
+  }
+  assert.equal(ours3DaysAge(kit, req), String(3 * 86_400 + 30));
+  function ours3DaysAge(k: typeof kit, r: typeof req): string | undefined {
+    now = T0;
+    const p = k.create(r, { status: 200, headers: { date: 'Mon, 07 Dec 2026 09:00:00 GMT', age: '30', 'cache-control': 'max-age=60' } });
+    now = T0 + 3 * 86_400_000;
+    return p.responseHeaders().age as string | undefined;
+  }
+});
