@@ -10,7 +10,7 @@ import { replyText, type GatewayTransport, type RelayReply } from './gateway-tra
 import { formatOpenRequest, H, parseErrorPayload, parseIndex, parseResponseHead, RELAY_PATHS, type DownType, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import type { SlabPool } from './slab-pool.ts';
-import { WindowController } from './window-controller.ts';
+import { WindowController, type PathEstimate } from './window-controller.ts';
 
 /** How long a partly filled up chunk waits for more bytes before it is sent. */
 const LINGER_MS = 3;
@@ -26,6 +26,8 @@ export interface ClientSessionOptions {
   slabs: SlabPool;
   /** Told the size of every body chunk moved (RelayClientOptions.onBodyBytes). */
   onBodyBytes?: ((bytes: number) => void) | undefined;
+  /** What earlier sessions to the same gateway measured, per direction: a new session's windows start from it. */
+  paths?: { up: PathEstimate; down: PathEstimate };
 }
 
 export interface DownSink {
@@ -57,8 +59,8 @@ export class ClientSession {
   constructor(options: ClientSessionOptions) {
     this.#o = options;
     const limits = { initial: options.window, max: options.maxWindow, chunkSize: options.chunkSize };
-    this.upWindow = new WindowController(limits);
-    this.downWindow = new WindowController(limits);
+    this.upWindow = new WindowController(limits, options.paths?.up ?? null);
+    this.downWindow = new WindowController(limits, options.paths?.down ?? null);
   }
 
   get signal(): AbortSignal { return this.#abort.signal; }
