@@ -8,6 +8,7 @@
  * relay-client + relay-server) per small request and per MiB, A ÷ B; the median of the per-round ratios is printed.
  *   RELAY_IDLE_ROUNDS=6 RELAY_IDLE_S=25 node bench/relay-idle.ts
  *   RELAY_IDLE_B=same ...   # B as shipped too: the spread of A ÷ B when nothing differs
+ *   RELAY_IDLE_TRACE_GC=1 ... # also count V8's collections (--trace-gc lines) per phase, relay-client + relay-server
  * Every loop is bounded (rounds, a burst's duration and request count).
  */
 import http from 'node:http';
@@ -23,11 +24,13 @@ const MAX_BURST_REQUESTS = 20_000;
 const MiB = 1024 * 1024;
 const SECRET = 'relay-idle-bench-secret-0123456789';
 const NO_GC = fileURLToPath(new URL('./peers/no-gc.mjs', import.meta.url));
+const TRACE_GC = process.env.RELAY_IDLE_TRACE_GC === '1' ? `--import=${fileURLToPath(new URL('./peers/trace-gc.mjs', import.meta.url))}` : '';
 
 interface Pair { name: string; client: RunningRole; server: RunningRole; agent: http.Agent }
 
 async function startPair(name: string, nodeOptions: string | undefined): Promise<Pair> {
-  const env = { FERRY_RELAY_SECRET: SECRET, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
+  const options = [nodeOptions ?? '', TRACE_GC].filter((o) => o !== '').join(' ');
+  const env = { FERRY_RELAY_SECRET: SECRET, ...(options ? { NODE_OPTIONS: options } : {}) };
   const server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--log-level', 'warn'], { env });
   const client = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', server.url, '--max-message', '1MiB', '--log-level', 'warn'], { env });
   return { name, client, server, agent: new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
@@ -50,6 +53,19 @@ function get(p: Pair, url: string): Promise<number> {
 }
 
 const cpu = (p: Pair) => cpuMicros(p.client.proc.pid!) + cpuMicros(p.server.proc.pid!);
+
+/** Collections so far (--trace-gc lines on stdout, kept by startRole as { raw }), both processes, by kind. */
+function gcs(p: Pair): { scavenges: number; majors: number } {
+  let scavenges = 0;
+  let majors = 0;
+  for (const r of [...p.client.logs, ...p.server.logs]) {
+    const raw = typeof r.raw === 'string' ? r.raw : '';
+    if (/ Scavenge /.test(raw)) scavenges++;
+    else if (/ Mark-Compact| Mark-sweep/i.test(raw)) majors++;
+  }
+  return { scavenges, majors };
+}
+const gcDelta = (a: { scavenges: number; majors: number }, b: { scavenges: number; majors: number }) => `${b.scavenges - a.scavenges}s/${b.majors - a.majors}m`;
 
 /** Small GETs for BURST_MS: CPU µs per request. */
 async function burst(p: Pair, origin: string): Promise<{ perRequest: number; requests: number }> {
@@ -81,9 +97,17 @@ try {
   const small: number[] = [];
   const big: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
+    const g0 = [gcs(a), gcs(b)];
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    const g1 = [gcs(a), gcs(b)];
     const [sa, sb] = await Promise.all([burst(a, origin.url), burst(b, origin.url)]);
+    const g2 = [gcs(a), gcs(b)];
     const [ba, bb] = await Promise.all([bulk(a, origin.url, 20 * MiB), bulk(b, origin.url, 20 * MiB)]);
+    const g3 = [gcs(a), gcs(b)];
+    if (TRACE_GC) {
+      console.log(`round ${i + 1} collections (scavenges/majors) idle A ${gcDelta(g0[0]!, g1[0]!)} B ${gcDelta(g0[1]!, g1[1]!)}; `
+        + `burst A ${gcDelta(g1[0]!, g2[0]!)} B ${gcDelta(g1[1]!, g2[1]!)}; 20 MiB A ${gcDelta(g2[0]!, g3[0]!)} B ${gcDelta(g2[1]!, g3[1]!)}`);
+    }
     small.push(sa.perRequest / sb.perRequest);
     big.push(ba / bb);
     console.log(`round ${i + 1}: small GET CPU µs/request A ${sa.perRequest.toFixed(0)} (${sa.requests}) B ${sb.perRequest.toFixed(0)} (${sb.requests}) ratio ${small.at(-1)!.toFixed(3)}; `
