@@ -110,3 +110,18 @@ export class WindowController {
     return this.#window;
   }
 }
+
+/**
+ * Down polls worth having in flight. A seeded window (RFC 9040 sharing, above) is the last large transfer's, and a
+ * poll past the end of a response is a wasted message (a gateway request, two HMACs, store calls, a cancelled
+ * connection): measured behind a 30 ms gateway, a 1000-byte GET after a 40 MiB download took 17.6 gateway messages
+ * instead of 6.4. So: before the response head, no more than `initial` (what a session started with before seeding);
+ * once the head gave the body's length, no more than the chunks the remaining bytes can fill, plus one for a last
+ * empty chunk. Chunks may be cut short when the target pauses, so this is only a prefetch bound: it never goes under
+ * 1, and the poll for the next chunk is always sent. Without a length (chunked, a tunnel) the window stands.
+ */
+export function downPolls(window: number, initial: number, remaining: 'before-head' | number | undefined, chunkSize: number): number {
+  if (remaining === 'before-head') return Math.min(window, initial);
+  if (remaining === undefined || !Number.isFinite(remaining)) return window;
+  return Math.min(window, Math.max(1, Math.ceil(Math.max(0, remaining) / chunkSize) + 1));
+}

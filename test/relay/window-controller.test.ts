@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { maxWindow, newPathEstimate, WindowController, type PathEstimate, type WindowLimits } from '../../src/relay/window-controller.ts';
+import { downPolls, maxWindow, newPathEstimate, WindowController, type PathEstimate, type WindowLimits } from '../../src/relay/window-controller.ts';
 
 const CHUNK = 1024 * 1024 - 8 * 1024;
 
@@ -121,4 +121,20 @@ test('a session starts from what the last session on the same path measured (RFC
   const cold = simulate(limits, 30, capacity, 40);
   const warm = simulate(limits, 30, capacity, 40, path);
   assert.ok(warm.windows[0]! > cold.windows[0]!, `warm starts at ${warm.windows[0]}, cold at ${cold.windows[0]}`);
+});
+
+test('down polls: at most --window before the head, then no more than the rest of a known body can fill, never under 1', () => {
+  // a seeded window of 20 chunks, --window 4
+  assert.equal(downPolls(20, 4, 'before-head', CHUNK), 4, 'before the head: what an unseeded session starts with');
+  assert.equal(downPolls(2, 4, 'before-head', CHUNK), 2, 'a window under --window is kept (never happens, but no growth)');
+  assert.equal(downPolls(20, 4, 1000, CHUNK), 2, 'a 1000-byte body: its chunk and a last empty one');
+  assert.equal(downPolls(20, 4, 0, CHUNK), 1, 'nothing left: the poll for the next (fin) chunk only');
+  assert.equal(downPolls(20, 4, -5, CHUNK), 1, 'more bytes than declared: still the next chunk');
+  assert.equal(downPolls(20, 4, 5 * CHUNK, CHUNK), 6);
+  assert.equal(downPolls(20, 4, 100 * CHUNK, CHUNK), 20, 'a large body: the whole window');
+  assert.equal(downPolls(20, 4, undefined, CHUNK), 20, 'no length (chunked, tunnel): the whole window');
+  fc.assert(fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: -10, max: 1e9 }), (w, initial, rest) => {
+    const n = downPolls(w, initial, rest, CHUNK);
+    assert.ok(n >= 1 && n <= w);
+  }));
 });
