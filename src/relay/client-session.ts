@@ -10,7 +10,7 @@ import { replyText, type GatewayTransport, type RelayReply } from './gateway-tra
 import { formatOpenRequest, H, parseErrorPayload, parseIndex, parseResponseHead, RELAY_PATHS, type DownType, type OpenRequest } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import type { SlabPool } from './slab-pool.ts';
-import { WindowController } from './window-controller.ts';
+import { downPolls, WindowController, type PathEstimate } from './window-controller.ts';
 
 /** How long a partly filled up chunk waits for more bytes before it is sent. */
 const LINGER_MS = 3;
@@ -26,6 +26,8 @@ export interface ClientSessionOptions {
   slabs: SlabPool;
   /** Told the size of every body chunk moved (RelayClientOptions.onBodyBytes). */
   onBodyBytes?: ((bytes: number) => void) | undefined;
+  /** What earlier sessions to the same gateway measured, per direction: a new session's windows start from it. */
+  paths?: { up: PathEstimate; down: PathEstimate };
 }
 
 export interface DownSink {
@@ -44,6 +46,12 @@ function refusal(r: RelayReply, what: string): FerryError {
   return new FerryError(r.status === 410 ? 'FERRY_ERR_RELAY_EXPIRED' : 'FERRY_ERR_RELAY', `${what}: ${reason}`, { source: 'upstream', status });
 }
 
+/** The response's Content-Length when it has exactly one valid one (RFC 9110 §8.6), else undefined. */
+function declaredLength(headers: ReadonlyArray<readonly [string, string]>): number | undefined {
+  const values = headers.filter(([n]) => n.toLowerCase() === 'content-length').map(([, v]) => v.trim());
+  return values.length === 1 && /^\d{1,15}$/.test(values[0]!) ? Number(values[0]) : undefined;
+}
+
 export class ClientSession {
   readonly id = randomUUID();
   readonly #o: ClientSessionOptions;
@@ -57,8 +65,8 @@ export class ClientSession {
   constructor(options: ClientSessionOptions) {
     this.#o = options;
     const limits = { initial: options.window, max: options.maxWindow, chunkSize: options.chunkSize };
-    this.upWindow = new WindowController(limits);
-    this.downWindow = new WindowController(limits);
+    this.upWindow = new WindowController(limits, options.paths?.up ?? null);
+    this.downWindow = new WindowController(limits, options.paths?.down ?? null);
   }
 
   get signal(): AbortSignal { return this.#abort.signal; }
@@ -123,9 +131,12 @@ export class ClientSession {
     this.signal.addEventListener('abort', onAbort, { once: true });
     const fetches = new Map<number, Promise<ReceivedChunk>>();
     let next = 0;
+    // Body bytes still to come when the head gave a length (window-controller.ts downPolls bounds the polls by it).
+    let remaining: 'before-head' | number | undefined = expectHead ? 'before-head' : undefined;
     try {
       for (;;) {
-        for (let i = next; i < next + this.downWindow.window; i++) {
+        const polls = downPolls(this.downWindow.window, this.#o.window, remaining, this.#o.chunkSize);
+        for (let i = next; i < next + polls; i++) {
           if (fetches.has(i)) continue;
           const p = this.#fetchChunk(i, () => next, prefetch.signal);
           p.catch(() => { /* awaited below, or abandoned after the end */ });
@@ -143,10 +154,12 @@ export class ClientSession {
           const head = parseResponseHead(Buffer.concat(c.parts), this.#o.chunkSize);
           if (!head.ok) throw new FerryError('FERRY_ERR_RELAY_BAD_HEAD', `invalid response head from relay-server: ${head.reason}`, { source: 'upstream', status: 502 });
           sink.head(head.value.status, head.value.headers);
+          remaining = declaredLength(head.value.headers);
         } else {
           if (expectHead && next === 1) throw new FerryError('FERRY_ERR_RELAY', 'response data before its head', { source: 'upstream', status: 502 });
           const slab = c.slab;
           const written = slab ? () => { this.#o.slabs.give(slab); } : undefined;
+          if (typeof remaining === 'number') remaining -= c.length;
           if (c.length > 0) await sink.data(c.parts, written);
           this.#o.counters.bytesDown += c.length;
           this.#o.onBodyBytes?.(c.length);

@@ -19,7 +19,7 @@ import { relayTunnel } from './relay-client-tunnel.ts';
 import { formatRelayStats, newRelayCounters } from './relay-stats.ts';
 import { SlabPool } from './slab-pool.ts';
 import { steadyNow } from '../util/clock.ts';
-import { DEFAULT_SESSION_MEMORY, maxWindow } from './window-controller.ts';
+import { DEFAULT_SESSION_MEMORY, maxWindow, newPathEstimate } from './window-controller.ts';
 
 export interface RelayClientOptions {
   gateway: URL;
@@ -67,11 +67,13 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   // more, idle, were most of the RSS left after a transfer (issue 18); a session whose window grew allocates.
   const maxWin = maxWindow(o.window, o.sessionMemory ?? DEFAULT_SESSION_MEMORY, chunkSize);
   const slabs = new SlabPool(chunkSize, o.window);
+  const paths = { up: newPathEstimate(), down: newPathEstimate() }; // one gateway: one path each way
+
   const stats = () => formatRelayStats('relay-client', counters, startedAt, steadyNow(), { sessionsOpen: open.size });
   const ctx: RelayClientContext = {
     log, statsPath: o.statsPath, stats,
     newSession() {
-      const s = new ClientSession({ transport, window: o.window, maxWindow: maxWin, chunkSize, counters, slabs, onBodyBytes: o.onBodyBytes });
+      const s = new ClientSession({ transport, window: o.window, maxWindow: maxWin, chunkSize, counters, slabs, onBodyBytes: o.onBodyBytes, paths });
       open.add(s);
       return s;
     },

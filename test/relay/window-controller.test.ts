@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { maxWindow, WindowController, type WindowLimits } from '../../src/relay/window-controller.ts';
+import { downPolls, maxWindow, newPathEstimate, WindowController, type PathEstimate, type WindowLimits } from '../../src/relay/window-controller.ts';
 
 const CHUNK = 1024 * 1024 - 8 * 1024;
 
@@ -12,8 +12,8 @@ const CHUNK = 1024 * 1024 - 8 * 1024;
  * latency/2 later. The sender keeps the controller's window in flight. Returns the delivery rate (bytes/ms) over the
  * second half of `messages` and every window the controller chose.
  */
-function simulate(limits: WindowLimits, latencyMs: number, capacity: number, messages = 400): { rate: number; windows: number[] } {
-  const c = new WindowController(limits);
+function simulate(limits: WindowLimits, latencyMs: number, capacity: number, messages = 400, path: PathEstimate | null = null): { rate: number; windows: number[] } {
+  const c = new WindowController(limits, path);
   const service = limits.chunkSize / capacity;
   let busyUntil = 0;
   let now = 0;
@@ -103,4 +103,38 @@ test('property: on any latency and capacity the window reaches ≥ 0.85× of wha
       assert.ok(windows.every((w) => w >= initial && w <= max));
     },
   ), { numRuns: 200 });
+});
+
+test('a session starts from what the last session on the same path measured (RFC 9040, temporal sharing), within the bounds', () => {
+  const limits = { initial: 4, max: 16, chunkSize: CHUNK };
+  const capacity = 160 * 1048.576;
+  const path = newPathEstimate();
+  assert.equal(new WindowController(limits, path).window, 4, 'nothing measured yet: --window');
+  const first = simulate(limits, 30, capacity, 400, path);
+  assert.ok(first.windows[0] === 4 && path.minRttMs >= 30 && path.rateBytesPerMs > 0, `first session ${first.windows[0]}, path ${JSON.stringify(path)}`);
+  const settled = first.windows.at(-1)!;
+  const next = new WindowController(limits, path);
+  assert.ok(next.window > 4 && Math.abs(next.window - settled) <= 2, `next session starts at ${next.window}, the first settled at ${settled}`);
+  // a path estimate past the memory bound still gives at most `max`
+  assert.equal(new WindowController(limits, { minRttMs: 1_000, rateBytesPerMs: capacity }).window, 16);
+  // a short transfer on the seeded path: its first 40 messages move faster than the unseeded one's
+  const cold = simulate(limits, 30, capacity, 40);
+  const warm = simulate(limits, 30, capacity, 40, path);
+  assert.ok(warm.windows[0]! > cold.windows[0]!, `warm starts at ${warm.windows[0]}, cold at ${cold.windows[0]}`);
+});
+
+test('down polls: at most --window before the head, then no more than the rest of a known body can fill, never under 1', () => {
+  // a seeded window of 20 chunks, --window 4
+  assert.equal(downPolls(20, 4, 'before-head', CHUNK), 4, 'before the head: what an unseeded session starts with');
+  assert.equal(downPolls(2, 4, 'before-head', CHUNK), 2, 'a window under --window is kept (never happens, but no growth)');
+  assert.equal(downPolls(20, 4, 1000, CHUNK), 2, 'a 1000-byte body: its chunk and a last empty one');
+  assert.equal(downPolls(20, 4, 0, CHUNK), 1, 'nothing left: the poll for the next (fin) chunk only');
+  assert.equal(downPolls(20, 4, -5, CHUNK), 1, 'more bytes than declared: still the next chunk');
+  assert.equal(downPolls(20, 4, 5 * CHUNK, CHUNK), 6);
+  assert.equal(downPolls(20, 4, 100 * CHUNK, CHUNK), 20, 'a large body: the whole window');
+  assert.equal(downPolls(20, 4, undefined, CHUNK), 20, 'no length (chunked, tunnel): the whole window');
+  fc.assert(fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: -10, max: 1e9 }), (w, initial, rest) => {
+    const n = downPolls(w, initial, rest, CHUNK);
+    assert.ok(n >= 1 && n <= w);
+  }));
 });
