@@ -20,6 +20,14 @@ export function normalizeAddress(address: string): string {
 
 /** X-Forwarded-For gets the client appended to the existing list; Proto and Host are overwritten with what we saw. */
 export function setXForwarded(headers: HeaderList, client: ClientInfo): HeaderList {
+  const host = client.host !== undefined && client.host !== '';
+  let seen = false;
+  for (const h of headers) {
+    const n = h[0];
+    if (n === 'x-forwarded-for' || n === 'x-forwarded-proto' || n === 'x-forwarded-host') { seen = true; break; }
+  }
+  // the usual request carries none of them: one copy at its final size (http/headers.ts, "Sizes")
+  if (!seen) return headers.concat(host ? [['x-forwarded-for', client.address], ['x-forwarded-proto', client.proto], ['x-forwarded-host', client.host!]] : [['x-forwarded-for', client.address], ['x-forwarded-proto', client.proto]]);
   const prior: string[] = [];
   const out: HeaderList = [];
   for (const h of headers) {

@@ -23,6 +23,12 @@ export const SINGLETON_FIELDS: ReadonlySet<string> = new Set([
   'host', 'content-length', 'authorization', 'proxy-authorization', 'content-type', 'range', 'if-range',
 ]);
 
+/** SINGLETON_FIELDS, each as one bit (checkRequestFraming's duplicate check). */
+const SINGLETON_BITS: ReadonlyMap<string, number> = new Map([...SINGLETON_FIELDS].map((name, i) => [name, 1 << i]));
+/** Connection values that are one option, a token that names no protected field (the exact spellings clients send). */
+const PLAIN_CONNECTION: ReadonlySet<string> = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close']);
+const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' });
+
 /** RFC 9110 §4.2.3 / RFC 3986 §3.2: host [":" port], host = IP-literal / IPv4address / reg-name. */
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]{0,5})?$/;
 const DIGITS = /^[0-9]+$/;
@@ -40,34 +46,42 @@ export function checkRequestFraming(httpVersion: string, headers: HeaderList, ma
   // RFC 9112 §2.3: ferry speaks HTTP/1.0 and 1.1 only. llhttp also accepts an HTTP/0.9 request-line (`GET /x`, no
   // version), and still reads field lines after it; forwarding that as HTTP/1.1 would be a reading no recipient shares.
   if (httpVersion !== '1.1' && httpVersion !== '1.0') return reject(505, `HTTP/${httpVersion} is not supported`);
-  const seen = new Map<string, number>();
+  // (once per request: the singletons seen as bits, no Map; no codings list, Host closure or Connection token list
+  // unless the head has something to check there: issue 13, bytes allocated per small request)
+  let seen = 0;
   let contentLength: string | undefined;
-  const codings: string[] = [];
+  let codings: string[] | null = null;
+  let host: string | undefined;
+  let connection = false;
   for (const [name, value] of headers) {
     if (!isToken(name)) return reject(400, `invalid field name ${JSON.stringify(name)}`);
     if (!isFieldValue(value)) return reject(400, `invalid characters in field ${name}`);
-    if (SINGLETON_FIELDS.has(name)) {
-      const n = (seen.get(name) ?? 0) + 1;
-      if (n > 1) return reject(400, `duplicate ${name} field`);
-      seen.set(name, n);
+    const bit = SINGLETON_BITS.get(name);
+    if (bit !== undefined) {
+      if ((seen & bit) !== 0) return reject(400, `duplicate ${name} field`);
+      seen |= bit;
     }
     if (name === 'content-length') contentLength = value.trim();
     else if (name === 'transfer-encoding') {
+      codings ??= [];
       for (const c of value.split(',')) codings.push(c.trim().toLowerCase());
-    }
+    } else if (name === 'host') host ??= value;
+    else if ((name === 'connection' || name === 'proxy-connection') && !PLAIN_CONNECTION.has(value)) connection = true;
   }
-  const host = headers.find(([n]) => n === 'host');
   if (host === undefined) {
     if (httpVersion !== '1.0') return reject(400, 'missing Host field'); // RFC 9112 §3.2
-  } else if (!isValidHostHeader(host[1].trim())) {
+  } else if (!isValidHostHeader(host.trim())) {
     return reject(400, 'invalid Host field');
   }
-  for (const option of parseConnectionTokens(headers)) {
-    if (PROTECTED_FROM_CONNECTION.has(option)) return reject(400, `Connection may not name ${option}`);
-    if (!isToken(option)) return reject(400, 'invalid Connection option');
+  // a Connection line of one plain option (keep-alive, close) names nothing protected and is a token: no parse
+  if (connection) {
+    for (const option of parseConnectionTokens(headers)) {
+      if (PROTECTED_FROM_CONNECTION.has(option)) return reject(400, `Connection may not name ${option}`);
+      if (!isToken(option)) return reject(400, 'invalid Connection option');
+    }
   }
-  let body: BodyFraming = { kind: 'none' };
-  if (codings.length > 0) {
+  let body: BodyFraming = NO_BODY;
+  if (codings !== null && codings.length > 0) {
     // RFC 9112 §6.1: TE in HTTP/1.0 means faulty framing; TE with CL is a smuggling attempt (§6.3 item 3).
     if (httpVersion === '1.0') return reject(400, 'Transfer-Encoding in an HTTP/1.0 request');
     if (contentLength !== undefined) return reject(400, 'both Content-Length and Transfer-Encoding');

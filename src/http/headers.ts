@@ -3,10 +3,20 @@
 /** Field names are lowercase; order and duplicates are kept as received (RFC 9110 §5.3). */
 export type HeaderList = Array<[name: string, value: string]>;
 
+/*
+ * Sizes of the copies below. A list built as `[]` and push() gets room for 17 elements at its first push and half as
+ * much again past that; a spread followed by one more element is copied twice. The head of a request is copied 6 to 8
+ * times on its way (client list, hop-by-hop, Via, X-Forwarded-*, X-Request-Id, the flat arrays for undici and
+ * writeHead), so each copy here is made at its final size: `slice(0, n)` of a list at least that long gives a packed
+ * array of n elements to overwrite, `concat` one with the added fields (issue 13: bytes allocated per small request,
+ * docs/performance.md fourth round).
+ */
+
 /** From Node's `rawHeaders` (alternating name, value). Names are lowercased; values kept as they are. */
 export function fromRawHeaders(raw: readonly string[]): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  const n = raw.length >> 1;
+  const out = raw.slice(0, n) as unknown as HeaderList; // (n slots, overwritten below: see "Sizes" above)
+  for (let i = 0; i < n; i++) out[i] = [raw[2 * i]!.toLowerCase(), raw[2 * i + 1]!];
   return out;
 }
 
@@ -70,8 +80,9 @@ export function withoutHeaders(headers: HeaderList, names: ReadonlySet<string> |
 
 /** A copy where `name` has exactly the one given value (appended at the end if it was absent). */
 export function withHeader(headers: HeaderList, name: string, value: string): HeaderList {
-  const i = headers.findIndex(([n]) => n === name);
-  if (i < 0) return [...headers, [name, value]];
+  let i = -1;
+  for (let j = 0; j < headers.length; j++) if (headers[j]![0] === name) { i = j; break; }
+  if (i < 0) return appendHeader(headers, name, value);
   const out: HeaderList = [];
   headers.forEach((h, j) => {
     if (h[0] !== name) out.push(h);
@@ -82,13 +93,17 @@ export function withHeader(headers: HeaderList, name: string, value: string): He
 
 /** A copy with one more field appended. */
 export function appendHeader(headers: HeaderList, name: string, value: string): HeaderList {
-  return [...headers, [name, value]];
+  return headers.concat([[name, value]]);
 }
 
 /** Flat [name, value, name, value, …] for `res.writeHead` / undici, which keep duplicates and order. */
 export function toFlatHeaders(headers: HeaderList): string[] {
-  const out: string[] = [];
-  for (const [n, v] of headers) out.push(n, v);
+  const out = new Array<string>(2 * headers.length); // (filled below: no holes left)
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    out[2 * i] = h[0];
+    out[2 * i + 1] = h[1];
+  }
   return out;
 }
 

@@ -51,13 +51,21 @@ export interface StripOptions {
   keepUpgrade?: boolean;
 }
 
+/** With plain connection options: a hop-by-hop field, or the field named `close` when the option was close. */
+function dropPlain(name: string, close: boolean): boolean {
+  return HOP_BY_HOP_HEADERS.has(name) || (close && name === 'close');
+}
+
+/** (a default of `{}` would be a new object per call: twice per proxied request) */
+const NO_OPTIONS: StripOptions = Object.freeze({});
+
 /**
  * A copy without the hop-by-hop fields and without every field the `Connection` lines name
  * (RFC 9110 §7.6.1: "a proxy or gateway MUST parse a received Connection header field before a message is
  * forwarded and, for each connection-option in this field, remove any header or trailer field(s) from the message
  * with the same name as the connection-option, and then remove the Connection header field itself").
  */
-export function stripHopByHop(headers: HeaderList, options: StripOptions = {}): HeaderList {
+export function stripHopByHop(headers: HeaderList, options: StripOptions = NO_OPTIONS): HeaderList {
   let fast = true;
   for (const [n] of headers) if (HOP_BY_HOP_HEADERS.has(n)) { fast = false; break; }
   // Common case: no hop-by-hop field, so no Connection line either: nothing to parse, remove or copy.
@@ -67,8 +75,11 @@ export function stripHopByHop(headers: HeaderList, options: StripOptions = {}): 
   if (plain !== 'other') {
     // Next most common: `Connection: keep-alive` or `close` (every Node response carries one). `keep-alive` is
     // hop-by-hop already; `close` still names a field called "close", if there is one.
-    const out: HeaderList = [];
-    for (const h of headers) if (!HOP_BY_HOP_HEADERS.has(h[0]) && !(plain === 'close' && h[0] === 'close')) out.push(h);
+    const close = plain === 'close';
+    let kept = 0;
+    for (let i = 0; i < headers.length; i++) if (!dropPlain(headers[i]![0], close)) kept++;
+    const out = headers.slice(0, kept); // the copy at its final size (http/headers.ts, "Sizes"), overwritten in order
+    for (let i = 0, j = 0; i < headers.length; i++) if (!dropPlain(headers[i]![0], close)) out[j++] = headers[i]!;
     return out;
   }
   const named = parseConnectionTokens(headers);

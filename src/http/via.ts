@@ -20,6 +20,10 @@ let last = { version: '', pseudonym: '', entry: ' ' };
  */
 export function addVia(headers: HeaderList, httpVersion: string, pseudonym: string): HeaderList {
   const entry = formatViaEntry(httpVersion, pseudonym);
+  let seen = false;
+  for (const h of headers) if (h[0] === 'via') { seen = true; break; }
+  // the usual message has no Via yet: one copy at its final size (http/headers.ts, "Sizes")
+  if (!seen) return headers.concat([['via', entry]]);
   const prior: string[] = [];
   const out: HeaderList = [];
   for (const h of headers) {

@@ -2,7 +2,6 @@
  * @module What the runner (proxy/pipeline.ts) keeps per request beside the public context, the phase lists compiled
  * once per pipeline, and the logging phase. No I/O beyond reading the response's state at logging time.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
@@ -15,6 +14,7 @@ import type { RequestContext } from './context.ts';
 import type { Fetch, ProxyFilter } from './phases.ts';
 import type { RawEntry } from './raw-entry.ts';
 import { UpstreamAbort } from './upstream-client.ts';
+import { randomUuid } from '../util/uuid.ts';
 
 /** What the runner keeps per request beside the public context. */
 export interface RunState {
@@ -74,7 +74,7 @@ const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' });
 export function createContext(req: IncomingMessage, res: ServerResponse | null, headers: HeaderList, phases: Phases): RunContext {
   const given = getHeader(headers, 'x-request-id');
   return {
-    id: given !== undefined && REQUEST_ID.test(given) ? given : randomUUID(),
+    id: given !== undefined && REQUEST_ID.test(given) ? given : randomUuid(), // (util/uuid.ts: one flat string, not 20 concatenations)
     startedAt: Date.now(),
     startedMono: performance.now(),
     log: phases.log,

@@ -12,7 +12,7 @@ import { proxyForOrigin, type UpstreamProxySetting } from './env-proxy.ts';
 import { createUpstreamProxyDispatcher } from './upstream-proxy.ts';
 import { FerryError } from '../errors.ts';
 import { fromHeaderObject, fromParsedHeaders, hasHeader, toFlatHeaders, withoutHeaders, type HeaderList } from '../http/headers.ts';
-import type { ProxiedResponse, RequestHead } from './phases.ts';
+import type { ProxiedResponse, RequestHead, ResponseHead } from './phases.ts';
 import { toUpstreamError } from './upstream-errors.ts';
 import { createNodeAgents, isBodilessStatus, sendNodeHttp } from './upstream-node-http.ts';
 // (re-exported: the 100-continue wait is part of this client's contract)
@@ -223,6 +223,28 @@ export class UpstreamBody extends Readable {
   complete = false;
   /** The upstream's trailer section (RFC 9110 §6.5), set before the end of the body when it sent one. */
   trailers: HeaderList | null = null;
+  readonly #source: BodySource;
+
+  /** `_read` and `_destroy` as methods that ask the source, not closures passed as options (two per response). */
+  constructor(source: BodySource) {
+    super();
+    this.#source = source;
+  }
+
+  override _read(): void {
+    this.#source.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#source.abandon(err);
+    cb(err);
+  }
+}
+
+/** What feeds an UpstreamBody: read on (the reader wants more), or give up (the reader went away). */
+export interface BodySource {
+  resume(): void;
+  abandon(err: Error | null): void;
 }
 
 interface Controller {
@@ -239,7 +261,7 @@ interface Controller {
  */
 type Redispatch = (call: Call, resolve: (r: ProxiedResponse) => void, reject: (e: unknown) => void, retry: null) => void;
 
-class ResponseHandler {
+class ResponseHandler implements BodySource {
   #controller: Controller | null = null;
   #body: UpstreamBody | null = null;
   #settled = false;
@@ -289,18 +311,24 @@ class ResponseHandler {
     if (status < 200) { if (status !== 101) this.#onInformation?.(status, headers); return; }
     let body: UpstreamBody | null = null;
     if (!this.#head && !isBodilessStatus(status)) {
-      body = new UpstreamBody({
-        read: () => controller.resume(),
-        destroy: (err, cb) => {
-          // the reader gave up (client gone, cache tee failed): stop the upstream transfer too
-          if (!this.#settled) controller.abort(err ?? new FerryError('FERRY_ERR_CLIENT_GONE', 'response body abandoned', { source: 'downstream' }));
-          cb(err);
-        },
-      });
+      this.#controller = controller;
+      body = new UpstreamBody(this);
       this.#body = body;
     }
     this.#responded = true;
-    this.#resolve({ head: { status, ...(statusText ? { statusText } : {}), headers, httpVersion: '1.1' }, body });
+    // (no spread of a one-field object per response; the same fields in the same order)
+    const head: ResponseHead = statusText ? { status, statusText, headers, httpVersion: '1.1' } : { status, headers, httpVersion: '1.1' };
+    this.#resolve({ head, body });
+  }
+
+  /** The body's reader wants more (UpstreamBody._read). */
+  resume(): void {
+    this.#controller!.resume();
+  }
+
+  /** The body's reader gave up (client gone, cache tee failed): stop the upstream transfer too (UpstreamBody._destroy). */
+  abandon(err: Error | null): void {
+    if (!this.#settled) this.#controller!.abort(err ?? new FerryError('FERRY_ERR_CLIENT_GONE', 'response body abandoned', { source: 'downstream' }));
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {

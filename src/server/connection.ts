@@ -17,7 +17,19 @@ import type { ServerResponse } from 'node:http';
 import type { ClientErrorHook } from './http-server.ts';
 
 const CLOSING = new WeakSet<object>();
-const IN_FLIGHT = new WeakMap<object, Map<object, (item: object) => void>>();
+
+/**
+ * The requests in flight on one connection. Nearly always one at a time (HTTP/1.1 without pipelining), so that one
+ * is held in fields and only further ones go to a Map: a Map that gets one entry and loses it again per request
+ * rebuilds its table every few requests (about 150 bytes per request, issue 13). `first` is the oldest whenever it
+ * is set (it is only filled while `more` is empty), so cancelling `first` then `more` keeps the order of arrival.
+ */
+interface InFlight {
+  first: object | null;
+  firstCancel: ((item: object) => void) | null;
+  more: Map<object, (item: object) => void> | null;
+}
+const IN_FLIGHT = new WeakMap<object, InFlight>();
 
 /** The reply being written ends the connection; the caller also sends `Connection: close`. */
 export function markClosing(socket: object | null): void {
@@ -31,12 +43,17 @@ export function isClosing(socket: object): boolean {
 /** `cancel` is called with `item` if the parser later refuses bytes on `socket` (pass a shared function, not a closure). */
 export function trackInFlight<T extends object>(socket: object, item: T, cancel: (item: T) => void): void {
   let inFlight = IN_FLIGHT.get(socket);
-  if (inFlight === undefined) IN_FLIGHT.set(socket, inFlight = new Map());
-  inFlight.set(item, cancel as (item: object) => void);
+  if (inFlight === undefined) IN_FLIGHT.set(socket, inFlight = { first: null, firstCancel: null, more: null });
+  if (inFlight.first === null && (inFlight.more === null || inFlight.more.size === 0)) {
+    inFlight.first = item;
+    inFlight.firstCancel = cancel as (item: object) => void;
+  } else (inFlight.more ??= new Map()).set(item, cancel as (item: object) => void);
 }
 
 export function untrackInFlight(socket: object, item: object): void {
-  IN_FLIGHT.get(socket)?.delete(item);
+  const inFlight = IN_FLIGHT.get(socket);
+  if (inFlight === undefined) return;
+  if (inFlight.first === item) { inFlight.first = null; inFlight.firstCancel = null; } else inFlight.more?.delete(item);
 }
 
 /**
@@ -48,8 +65,12 @@ export function untrackInFlight(socket: object, item: object): void {
 export function abortInFlight(socket: object): void {
   const inFlight = IN_FLIGHT.get(socket);
   if (!inFlight) return;
-  for (const [item, cancel] of inFlight) cancel(item);
-  inFlight.clear();
+  const { first, firstCancel, more } = inFlight;
+  inFlight.first = null;
+  inFlight.firstCancel = null;
+  inFlight.more = null;
+  if (first !== null) firstCancel!(first);
+  if (more !== null) for (const [item, cancel] of more) cancel(item);
 }
 
 /**

@@ -10,7 +10,7 @@ const record: EntryRecord = { kind: 'entry', policy: { v: 1 } as unknown as Entr
 
 /** An upstream body as the undici handler leaves it: chunks pushed, then (when `complete`) the end. */
 function upstream(chunks: string[], complete: boolean): UpstreamBody {
-  const b = new UpstreamBody({ read() {} });
+  const b = new UpstreamBody({ resume() {}, abandon() {} });
   for (const c of chunks) b.push(Buffer.from(c));
   if (complete) { b.complete = true; b.push(null); }
   return b;

@@ -1,5 +1,5 @@
 /** @module X-Request-Id: the id of the request (the client's when it sent a plain one) is passed upstream and echoed back. */
-import { getHeader, withHeader } from '../../http/headers.ts';
+import { appendHeader, getHeader, withHeader } from '../../http/headers.ts';
 import type { ProxyFilter } from '../phases.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -13,7 +13,7 @@ export function createRequestIdFilter(): ProxyFilter {
     },
     responseFilter(head, ctx) {
       if (getHeader(head.headers, REQUEST_ID_HEADER) !== undefined) return head;
-      return { ...head, headers: [...head.headers, [REQUEST_ID_HEADER, ctx.id]] };
+      return { ...head, headers: appendHeader(head.headers, REQUEST_ID_HEADER, ctx.id) };
     },
   };
 }

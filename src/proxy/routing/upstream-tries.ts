@@ -45,7 +45,7 @@ export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, 
   const kept = call.body !== null && retryable ? await keepBody(call, retry.bodyLimit) : null;
   const bodyKind = call.body === null ? 'none' : kept !== null ? 'kept' : 'streamed';
   const tried = single ? null : new Set<number>();
-  const tries: TryRecord[] = ctx.tries ?? (ctx.tries = []);
+  ctx.tries ??= []; // (no room reserved until a try is recorded: recordTry)
   for (;;) {
     tried?.add(index);
     const target = pool.targets[index]!;
@@ -61,7 +61,7 @@ export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, 
       const { status } = response.head;
       pool.report(index, status >= 500 ? '5xx' : 'ok');
       pool.recordTry(index, status, ms, undefined);
-      tries.push({ target: target.id, outcome: 'response', status, ms: Math.round(ms * 1000) / 1000 });
+      recordTry(ctx, { target: target.id, outcome: 'response', status, ms: Math.round(ms * 1000) / 1000 });
       if (ctx.upstream === undefined || ctx.upstream.origin !== target.origin || ctx.upstream.path !== path) ctx.upstream = { origin: target.origin, path };
       if (response.body === null) target.inFlight--;
       else {
@@ -78,9 +78,9 @@ export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, 
         const outcome = outcomeOf(fe.code);
         pool.report(index, outcome);
         pool.recordTry(index, 0, ms, upstreamErrorKind(fe.code));
-        tries.push({ target: target.id, outcome, ms: Math.round(ms * 1000) / 1000 });
+        recordTry(ctx, { target: target.id, outcome, ms: Math.round(ms * 1000) / 1000 });
       } else {
-        tries.push({ target: target.id, outcome: 'error', ms: Math.round(ms * 1000) / 1000 });
+        recordTry(ctx, { target: target.id, outcome: 'error', ms: Math.round(ms * 1000) / 1000 });
       }
       const next = tried === null ? -1 : nextTry(pool, plan.key, tried, fe, call.head.method, bodyKind, parent, ctx);
       if (next === -1) throw fe;
@@ -88,6 +88,15 @@ export async function sendWithTries(client: UpstreamClient, call: UpstreamCall, 
       index = next;
     }
   }
+}
+
+/**
+ * One more try in ctx.tries (the access log's list). The first replaces the empty list with one of exactly one entry:
+ * a push would give it room for 17 (issue 13: one list per pool-routed request, nearly always of one try).
+ */
+function recordTry(ctx: RequestContext, record: TryRecord): void {
+  if (ctx.tries === undefined || ctx.tries.length === 0) ctx.tries = [record];
+  else ctx.tries.push(record);
 }
 
 const TARGET = Symbol('ferry.target');
