@@ -16,7 +16,7 @@ export function createAccessLogFilter(): ProxyFilter {
     name: 'access-log',
     logging(ctx) {
       const quiet = ctx.error === undefined && (ctx.status ?? 0) < 500;
-      if (quiet ? !ctx.log.isLevelEnabled('info') : !ctx.log.isLevelEnabled('warn')) return; // skip building the record
+      if (quiet ? !ctx.log.isLevelEnabled('info') : !ctx.log.isLevelEnabled('warn')) return; // skip building the line
       fields.requestId = ctx.id;
       fields.method = ctx.request.method;
       fields.path = ctx.request.target;
