@@ -18,24 +18,31 @@ interface LineTarget {
   time(): string;
   /** The regular-file writer's buffer, where the proxy's line is written byte by byte (writeProxyAccessLine). */
   bytes: LineBuffer | undefined;
-  /** writeProxyAccessLine's line head per level (info, warn), encoded once per millisecond. */
-  heads: [LineHead, LineHead];
+  /** writeProxyAccessLine's line head, in three parts kept encoded (lineHead). */
+  head: LineHead;
 }
 
-/** `{"level":…,"time":…<bindings>,"event":"access","requestId":` in UTF-8, and the strings it was made from. */
+/**
+ * The line's head `{"level":…` `,"time":…` `<bindings>,"event":"access","requestId":` encoded, with the strings
+ * each part was made from: the level prefixes and the bindings encoded again only if pino's change (a level or
+ * bindings set on the logger), the time once per millisecond at most, into the same bytes (it keeps its length).
+ */
 interface LineHead {
-  prefix: string;
+  prefixes: [string, string];
+  prefixBytes: [Uint8Array, Uint8Array];
   time: string;
+  timeBytes: Uint8Array;
   bindings: string;
-  bytes: Uint8Array;
+  tailBytes: Uint8Array;
 }
 
 /** The loggers whose lines may be written directly: the ones createLogger made, with their sink and clock. */
 const DIRECT = new WeakMap<Logger, LineTarget>();
 
 export function registerDirectLines(log: Logger, sink: { write(line: string): boolean; lineBuffer?: LineBuffer }, time: () => string): void {
-  const head = (): LineHead => ({ prefix: '', time: '', bindings: '', bytes: new Uint8Array(0) });
-  DIRECT.set(log, { write: (line) => sink.write(line), time, bytes: sink.lineBuffer, heads: [head(), head()] });
+  const none = new Uint8Array(0);
+  const head: LineHead = { prefixes: ['', ''], prefixBytes: [none, none], time: '', timeBytes: none, bindings: '', tailBytes: none };
+  DIRECT.set(log, { write: (line) => sink.write(line), time, bytes: sink.lineBuffer, head });
 }
 
 const { lsCacheSym, chindingsSym } = pino.symbols as unknown as { lsCacheSym: symbol; chindingsSym: symbol };
@@ -208,17 +215,20 @@ export function writeProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>
       try { tries = JSON.stringify(f.tries); } catch { return false; } // as writeAccessLine: pino's stringify
     }
   }
-  const head = lineHead(log, target, level);
+  const head = lineHead(log, target, level === 'info' ? 0 : 1);
   // UTF-8 takes at most 3 bytes per UTF-16 unit, an escape (\u001f) 6 characters; method and path are also in msg
   const strings = f.requestId.length + 2 * (f.method.length + f.path.length) + f.clientAddress.length + f.httpVersion.length
     + (f.cacheStatus?.length ?? 0) + (f.error?.length ?? 0);
-  const max = head.length + 3 * (tries?.length ?? 0) + 6 * strings + 512;
+  const prefix = head.prefixBytes[level === 'info' ? 0 : 1];
+  const max = prefix.length + head.timeBytes.length + head.tailBytes.length + 3 * (tries?.length ?? 0) + 6 * strings + 512;
   const bytes = target.bytes;
   let o = bytes.reserve(max);
   if (o < 0) return false;
   const buf = bytes.buf;
   // constant parts copied whole (TypedArray#set: ~380 instructions for 30 bytes, a per-character loop ~1 200)
-  o = putBytes(buf, o, head);
+  o = putBytes(buf, o, prefix);
+  o = putBytes(buf, o, head.timeBytes);
+  o = putBytes(buf, o, head.tailBytes);
   o = putString(buf, o, f.requestId);
   o = putBytes(buf, o, K_METHOD);
   const method = o;
@@ -291,22 +301,36 @@ const K_ERROR = ascii(',"error":');
 const K_MSG = ascii(',"msg":');
 
 /**
- * The line's head for `level`: the level prefix, time and bindings (serialised by pino, read from it as
- * writeAccessLine does), `"event":"access"` and the requestId key, encoded again only when one of them changed (the
- * time: once per millisecond at most).
+ * The head's parts for the current level prefix, time and bindings (read from pino as writeAccessLine does),
+ * re-encoded only where the string changed. Encoding the whole head anew each millisecond (Buffer.from, a copy)
+ * cost ~8 000 instructions: a line each millisecond or slower (a proxy under light load, or under callgrind)
+ * paid it every time.
  */
-function lineHead(log: Logger, target: LineTarget, level: 'info' | 'warn'): Uint8Array {
-  const prefix = (log as unknown as Record<symbol, Record<number, string>>)[lsCacheSym]![LEVEL_VALUES[level]]!;
-  const bindings = (log as unknown as Record<symbol, string>)[chindingsSym]!;
-  const time = target.time();
-  const head = target.heads[level === 'info' ? 0 : 1];
-  if (head.time !== time || head.prefix !== prefix || head.bindings !== bindings) {
-    head.bytes = new Uint8Array(Buffer.from(`${prefix}${time}${bindings},"event":"access","requestId":`));
-    head.prefix = prefix;
-    head.time = time;
-    head.bindings = bindings;
+function lineHead(log: Logger, target: LineTarget, levelIndex: 0 | 1): LineHead {
+  const head = target.head;
+  const prefix = (log as unknown as Record<symbol, Record<number, string>>)[lsCacheSym]![levelIndex === 0 ? LEVEL_VALUES.info : LEVEL_VALUES.warn]!;
+  if (head.prefixes[levelIndex] !== prefix) {
+    head.prefixes[levelIndex] = prefix;
+    head.prefixBytes[levelIndex] = new Uint8Array(Buffer.from(prefix));
   }
-  return head.bytes;
+  const bindings = (log as unknown as Record<symbol, string>)[chindingsSym]!;
+  if (head.bindings !== bindings) {
+    head.bindings = bindings;
+    head.tailBytes = new Uint8Array(Buffer.from(`${bindings},"event":"access","requestId":`));
+  }
+  const time = target.time();
+  if (head.time !== time) {
+    head.time = time;
+    // ASCII (pino's ISO time) of the same length from one millisecond to the next: written into the same bytes
+    if (head.timeBytes.length !== time.length) head.timeBytes = new Uint8Array(time.length);
+    const t = head.timeBytes;
+    for (let i = 0; i < time.length; i++) {
+      const c = time.charCodeAt(i);
+      if (c > 0x7f) { head.timeBytes = new Uint8Array(Buffer.from(time)); break; } // another time function's text
+      t[i] = c;
+    }
+  }
+  return head;
 }
 
 function putBytes(buf: Buffer, o: number, bytes: Uint8Array): number {
