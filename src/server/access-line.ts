@@ -11,17 +11,38 @@
  * going through pino (server/access-log.ts).
  */
 import { pino, type Logger } from 'pino';
+import type { LineBuffer } from './file-line-writer.ts';
 
 interface LineTarget {
   write(line: string): boolean;
   time(): string;
+  /** The regular-file writer's buffer, where the proxy's line is written byte by byte (writeProxyAccessLine). */
+  bytes: LineBuffer | undefined;
+  /** writeProxyAccessLine's line head, in three parts kept encoded (lineHead). */
+  head: LineHead;
+}
+
+/**
+ * The line's head `{"level":…` `,"time":…` `<bindings>,"event":"access","requestId":` encoded, with the strings
+ * each part was made from: the level prefixes and the bindings encoded again only if pino's change (a level or
+ * bindings set on the logger), the time once per millisecond at most, into the same bytes (it keeps its length).
+ */
+interface LineHead {
+  prefixes: [string, string];
+  prefixBytes: [Uint8Array, Uint8Array];
+  time: string;
+  timeBytes: Uint8Array;
+  bindings: string;
+  tailBytes: Uint8Array;
 }
 
 /** The loggers whose lines may be written directly: the ones createLogger made, with their sink and clock. */
 const DIRECT = new WeakMap<Logger, LineTarget>();
 
-export function registerDirectLines(log: Logger, sink: { write(line: string): boolean }, time: () => string): void {
-  DIRECT.set(log, { write: (line) => sink.write(line), time });
+export function registerDirectLines(log: Logger, sink: { write(line: string): boolean; lineBuffer?: LineBuffer }, time: () => string): void {
+  const none = new Uint8Array(0);
+  const head: LineHead = { prefixes: ['', ''], prefixBytes: [none, none], time: '', timeBytes: none, bindings: '', tailBytes: none };
+  DIRECT.set(log, { write: (line) => sink.write(line), time, bytes: sink.lineBuffer, head });
 }
 
 const { lsCacheSym, chindingsSym } = pino.symbols as unknown as { lsCacheSym: symbol; chindingsSym: symbol };
@@ -148,4 +169,254 @@ function jsonString(str: string): string {
   }
   result = found ? result + str.slice(last) : str;
   return point < 32 ? JSON.stringify(str) : `"${result}"`;
+}
+
+/**
+ * The proxy's access record (proxy/filters/access-log.ts) with a fixed shape, so that one object can be reused for
+ * every request. Its line has the fields of the AccessRecord the filter builds otherwise, in the same order:
+ * requestId, method, path, status, bytesIn, bytesOut, durationMs, clientAddress, protocol (`HTTP/` + httpVersion),
+ * then upstreamMs, cacheStatus, tries and error when defined.
+ */
+export interface ProxyAccessFields {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  clientAddress: string;
+  httpVersion: string;
+  upstreamMs: number | undefined;
+  cacheStatus: string | undefined;
+  tries: readonly object[] | undefined;
+  error: string | undefined;
+}
+
+/**
+ * The proxy's access line written byte by byte into the regular-file writer's buffer (file-line-writer.ts): the
+ * same bytes writeAccessLine's string would encode to, without the record object, the line string, its pieces and
+ * its UTF-8 encoding per request (issue 18: those and the scavenges their garbage costs were most of the access
+ * log's ~47 k instructions a request). Printable ASCII strings are copied as they are (what pino's escaping leaves
+ * alone); any other string goes through jsonString and Buffer#write. False when `log` is not registered, its
+ * destination is not the file writer, or the line could exceed the writer's buffer: the caller then logs the
+ * record through logAccess. The caller has checked that the line's level (warn for a status of 500 or more or an
+ * error, else info) is enabled: the filter does, before it gathers the fields (pino's isLevelEnabled is ~300
+ * instructions, not to be paid twice a request).
+ */
+export function writeProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>): boolean {
+  const target = DIRECT.get(log);
+  if (target === undefined || target.bytes === undefined) return false;
+  const level = f.status >= 500 || f.error !== undefined ? 'warn' : 'info';
+  let tries: string | undefined;
+  if (f.tries !== undefined) {
+    tries = plainJson(f.tries, 0);
+    if (tries === undefined) {
+      try { tries = JSON.stringify(f.tries); } catch { return false; } // as writeAccessLine: pino's stringify
+    }
+  }
+  const head = lineHead(log, target, level === 'info' ? 0 : 1);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, an escape (\u001f) 6 characters; method and path are also in msg
+  const strings = f.requestId.length + 2 * (f.method.length + f.path.length) + f.clientAddress.length + f.httpVersion.length
+    + (f.cacheStatus?.length ?? 0) + (f.error?.length ?? 0);
+  const prefix = head.prefixBytes[level === 'info' ? 0 : 1];
+  const max = prefix.length + head.timeBytes.length + head.tailBytes.length + 3 * (tries?.length ?? 0) + 6 * strings + 512;
+  const bytes = target.bytes;
+  let o = bytes.reserve(max);
+  if (o < 0) return false;
+  const buf = bytes.buf;
+  // constant parts copied whole (TypedArray#set: ~380 instructions for 30 bytes, a per-character loop ~1 200)
+  o = putBytes(buf, o, prefix);
+  o = putBytes(buf, o, head.timeBytes);
+  o = putBytes(buf, o, head.tailBytes);
+  o = putString(buf, o, f.requestId);
+  o = putBytes(buf, o, K_METHOD);
+  const method = o;
+  o = putString(buf, o, f.method);
+  const methodEnd = o;
+  o = putBytes(buf, o, K_PATH);
+  const path = o;
+  o = putString(buf, o, f.path);
+  const pathEnd = o;
+  o = putBytes(buf, o, K_STATUS);
+  o = putNumber(buf, o, f.status);
+  o = putBytes(buf, o, K_BYTES_IN);
+  o = putNumber(buf, o, f.bytesIn);
+  o = putBytes(buf, o, K_BYTES_OUT);
+  o = putNumber(buf, o, f.bytesOut);
+  o = putBytes(buf, o, K_DURATION);
+  o = putNumber(buf, o, f.durationMs);
+  o = putBytes(buf, o, K_CLIENT);
+  o = putString(buf, o, f.clientAddress);
+  if (f.httpVersion === '1.1') {
+    o = putBytes(buf, o, K_PROTOCOL_11);
+  } else if (plainAscii(f.httpVersion)) {
+    o = putBytes(buf, o, K_PROTOCOL_HTTP);
+    o = putAscii(buf, o, f.httpVersion);
+    buf[o++] = 0x22; // "
+  } else {
+    o = putBytes(buf, o, K_PROTOCOL);
+    o = putString(buf, o, `HTTP/${f.httpVersion}`);
+  }
+  if (f.upstreamMs !== undefined) { o = putBytes(buf, o, K_UPSTREAM); o = putNumber(buf, o, f.upstreamMs); }
+  if (f.cacheStatus !== undefined) { o = putBytes(buf, o, K_CACHE); o = putString(buf, o, f.cacheStatus); }
+  if (tries !== undefined) { o = putBytes(buf, o, K_TRIES); o = putText(buf, o, tries); }
+  if (f.error !== undefined) { o = putBytes(buf, o, K_ERROR); o = putString(buf, o, f.error); }
+  o = putBytes(buf, o, K_MSG);
+  // msg is `${method} ${path} ${status}`, escaped as one string: plain when both are (status: digits), and then
+  // their bytes are already in the buffer, between their quotes (one byte per character: nothing was escaped)
+  if (methodEnd - method === f.method.length + 2 && pathEnd - path === f.path.length + 2 && isDigits(f.status)) {
+    buf.copyWithin(o, method, methodEnd - 1); // `"GET`
+    o += methodEnd - 1 - method;
+    buf[o++] = 0x20;
+    buf.copyWithin(o, path + 1, pathEnd - 1);
+    o += pathEnd - 2 - path;
+    buf[o++] = 0x20;
+    o = putNumber(buf, o, f.status);
+    buf[o++] = 0x22;
+  } else {
+    o = putString(buf, o, `${f.method} ${f.path} ${f.status}`);
+  }
+  buf[o++] = 0x7d; // }
+  buf[o++] = 0x0a; // \n
+  bytes.commit(o);
+  return true;
+}
+
+const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
+const K_METHOD = ascii(',"method":');
+const K_PATH = ascii(',"path":');
+const K_STATUS = ascii(',"status":');
+const K_BYTES_IN = ascii(',"bytesIn":');
+const K_BYTES_OUT = ascii(',"bytesOut":');
+const K_DURATION = ascii(',"durationMs":');
+const K_CLIENT = ascii(',"clientAddress":');
+const K_PROTOCOL = ascii(',"protocol":');
+const K_PROTOCOL_HTTP = ascii(',"protocol":"HTTP/');
+const K_PROTOCOL_11 = ascii(',"protocol":"HTTP/1.1"');
+const K_UPSTREAM = ascii(',"upstreamMs":');
+const K_CACHE = ascii(',"cacheStatus":');
+const K_TRIES = ascii(',"tries":');
+const K_ERROR = ascii(',"error":');
+const K_MSG = ascii(',"msg":');
+
+/**
+ * The head's parts for the current level prefix, time and bindings (read from pino as writeAccessLine does),
+ * re-encoded only where the string changed. Encoding the whole head anew each millisecond (Buffer.from, a copy)
+ * cost ~8 000 instructions: a line each millisecond or slower (a proxy under light load, or under callgrind)
+ * paid it every time.
+ */
+function lineHead(log: Logger, target: LineTarget, levelIndex: 0 | 1): LineHead {
+  const head = target.head;
+  const prefix = (log as unknown as Record<symbol, Record<number, string>>)[lsCacheSym]![levelIndex === 0 ? LEVEL_VALUES.info : LEVEL_VALUES.warn]!;
+  if (head.prefixes[levelIndex] !== prefix) {
+    head.prefixes[levelIndex] = prefix;
+    head.prefixBytes[levelIndex] = new Uint8Array(Buffer.from(prefix));
+  }
+  const bindings = (log as unknown as Record<symbol, string>)[chindingsSym]!;
+  if (head.bindings !== bindings) {
+    head.bindings = bindings;
+    head.tailBytes = new Uint8Array(Buffer.from(`${bindings},"event":"access","requestId":`));
+  }
+  const time = target.time();
+  if (head.time !== time) {
+    head.time = time;
+    // ASCII (pino's ISO time) of the same length from one millisecond to the next: written into the same bytes
+    if (head.timeBytes.length !== time.length) head.timeBytes = new Uint8Array(time.length);
+    const t = head.timeBytes;
+    for (let i = 0; i < time.length; i++) {
+      const c = time.charCodeAt(i);
+      if (c > 0x7f) { head.timeBytes = new Uint8Array(Buffer.from(time)); break; } // another time function's text
+      t[i] = c;
+    }
+  }
+  return head;
+}
+
+function putBytes(buf: Buffer, o: number, bytes: Uint8Array): number {
+  buf.set(bytes, o);
+  return o + bytes.length;
+}
+
+/** A non-negative integer below 2^53 (written as its digits, as JSON and a template literal do). */
+function isDigits(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+/** True when JSON (and pino's escaping) leaves every character of `s` as it is and it is one byte in UTF-8. */
+function plainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** Copies `s`, known to be ASCII, to `buf` at `o`; returns the offset after it. A short JS loop: cheaper than a Buffer#write call for the 5-40 characters of a field. */
+function putAscii(buf: Buffer, o: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[o++] = s.charCodeAt(i);
+  return o;
+}
+
+/** `s` (JSON text already: the level prefix, time, bindings, tries) in UTF-8; ASCII copied, anything else encoded. */
+function putText(buf: Buffer, o: number, s: string): number {
+  const start = o;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return start + buf.write(s, start, 'utf8');
+    buf[o++] = c;
+  }
+  return o;
+}
+
+/** `s` as a JSON string the way pino writes it (jsonString): printable ASCII copied between quotes, else escaped and encoded. */
+function putString(buf: Buffer, o: number, s: string): number {
+  const start = o;
+  buf[o++] = 0x22;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return start + buf.write(jsonString(s), start, 'utf8');
+    buf[o++] = c;
+  }
+  buf[o++] = 0x22;
+  return o;
+}
+
+/**
+ * A number as JSON writes it: non-negative integers and the millisecond figures (three decimals at most) digit by
+ * digit, non-finite numbers as null, anything else through its string.
+ */
+function putNumber(buf: Buffer, o: number, n: number): number {
+  if (isDigits(n)) return putDigits(buf, o, n);
+  if (!Number.isFinite(n)) return putAscii(buf, o, 'null');
+  // n = m / 1000 exactly (what round3 gives): "int.frac" with the fraction's trailing zeros dropped is the shortest
+  // text that reads back as n, which is what Number#toString writes (below 1e12: no exponent, ulp far below 0.001)
+  const m = Math.round(n * 1000);
+  if (n > 0 && n < 1e12 && m / 1000 === n) {
+    o = putDigits(buf, o, Math.floor(m / 1000));
+    let frac = m % 1000;
+    buf[o++] = 0x2e; // . (frac is not 0: n is not an integer)
+    let div = 100;
+    while (frac > 0) {
+      const d = Math.floor(frac / div);
+      buf[o++] = 0x30 + d;
+      frac -= d * div;
+      div /= 10;
+    }
+    return o;
+  }
+  return putAscii(buf, o, `${n}`);
+}
+
+/** The decimal digits of a non-negative safe integer. */
+function putDigits(buf: Buffer, o: number, n: number): number {
+  let len = 1;
+  for (let p = 10; p <= n; p *= 10) len++;
+  const end = o + len;
+  for (let i = end - 1; i >= o; i--) {
+    const q = Math.floor(n / 10);
+    buf[i] = 0x30 + (n - q * 10);
+    n = q;
+  }
+  return end;
 }

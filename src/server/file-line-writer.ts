@@ -18,6 +18,25 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { flushAtExit, type LineBatcher } from './line-batcher.ts';
 
+/**
+ * A line written straight into the writer's buffer (server/access-line.ts: the access line, issue 18), without a
+ * string built for it and then encoded: `reserve`, write the bytes into `buf` from the offset it returned, `commit`.
+ * Nothing else may write to the writer in between (all of it is synchronous).
+ */
+export interface LineBuffer {
+  /** The buffer lines are written into (the same one for the writer's life). */
+  readonly buf: Buffer;
+  /**
+   * The offset to write a line of at most `maxBytes` bytes at (the pending batch written first when it would not
+   * fit), or -1 when no line that large fits in the buffer: the caller then writes it as a string.
+   */
+  reserve(maxBytes: number): number;
+  /** The line written from reserve's offset ends at `end` (its newline included). */
+  commit(end: number): void;
+}
+
+export type FileLineWriter = LineBatcher & { readonly lineBuffer: LineBuffer };
+
 export interface FileLineWriterOptions {
   /** A batch is written once this many bytes are pending. */
   batchBytes: number;
@@ -35,7 +54,7 @@ export function isRegularFile(fd: number): boolean {
 /** Room kept in the buffer beyond the batch size, so a line of up to this many bytes never needs a second write. */
 const HEADROOM = 16 * 1024;
 
-export function createFileLineWriter(fd: number, options: FileLineWriterOptions): LineBatcher {
+export function createFileLineWriter(fd: number, options: FileLineWriterOptions): FileLineWriter {
   const { batchBytes, flushMs, reportDropped } = options;
   const buf = Buffer.allocUnsafeSlow(batchBytes + HEADROOM);
   let used = 0;
@@ -68,7 +87,15 @@ export function createFileLineWriter(fd: number, options: FileLineWriterOptions)
     }
   };
 
-  const writer: LineBatcher = {
+  /** A line is in the buffer up to `end`: the batch goes out once full, else within flushMs (one timer per batch). */
+  const added = (end: number): void => {
+    used = end;
+    lines++;
+    if (used >= batchBytes) drain();
+    else if (timer === null) timer = setTimeout(drain, flushMs).unref();
+  };
+
+  const writer: FileLineWriter = {
     write(line) {
       // a UTF-16 code unit takes at most 3 bytes in UTF-8
       if (used + line.length * 3 > buf.length) {
@@ -79,11 +106,17 @@ export function createFileLineWriter(fd: number, options: FileLineWriterOptions)
           return true;
         }
       }
-      used += buf.write(line, used);
-      lines++;
-      if (used >= batchBytes) drain();
-      else if (timer === null) timer = setTimeout(drain, flushMs).unref();
+      added(used + buf.write(line, used));
       return true;
+    },
+    lineBuffer: {
+      buf,
+      reserve(maxBytes) {
+        if (used + maxBytes <= buf.length) return used;
+        drain();
+        return used + maxBytes <= buf.length ? used : -1; // (drain may have added a log-dropped line: `used` read after it)
+      },
+      commit: added,
     },
     flushSync: drain,
     drain,

@@ -9,6 +9,11 @@
  * When the destination stops taking data (a stalled pipe reader), sonic-boom's buffer is capped (its `maxLength`)
  * and what does not fit is dropped rather than held: memory stays bounded whatever the log consumer does. The
  * dropped lines are counted and reported once batches get through again.
+ *
+ * At process.exit the pending lines are written synchronously, but a batch already in sonic-boom's asynchronous
+ * write (libuv's thread pool) cannot be waited for: it may land after them, or be lost if the process is gone first.
+ * The CLI exits only once logger.flush has called back (every batch written); an event loop running late (a loaded
+ * machine) makes that window wider: the flush timer and the exit then run in the same turn.
  */
 import { writeSync } from 'node:fs';
 

@@ -2,7 +2,7 @@
 import { pino, type Logger } from 'pino';
 import { registerDirectLines } from './access-line.ts';
 import { createLineBatcher, type LineBatcher } from './line-batcher.ts';
-import { createFileLineWriter, isRegularFile } from './file-line-writer.ts';
+import { createFileLineWriter, isRegularFile, type LineBuffer } from './file-line-writer.ts';
 
 export type { Logger };
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -20,7 +20,7 @@ export function createLogger(role: string, level: LogLevel = 'info', fd = 1): Lo
   const reportDropped = (lines: number): void => {
     logger.warn({ event: 'log-dropped', lines }, `${lines} log lines dropped: the log destination did not keep up`);
   };
-  const batcher: LineBatcher = isRegularFile(fd)
+  const batcher: LineBatcher & { lineBuffer?: LineBuffer } = isRegularFile(fd)
     ? createFileLineWriter(fd, { batchBytes: BATCH_CHARS, flushMs: FLUSH_MS, reportDropped })
     : createLineBatcher(pino.destination({ dest: fd, sync: false, maxLength: MAX_BUFFERED_BYTES }), {
       batchChars: BATCH_CHARS,

@@ -1,12 +1,13 @@
 /** The access line built directly (server/access-line.ts) is byte for byte the line pino writes for the same record. */
 import assert from 'node:assert/strict';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { registerDirectLines, writeAccessLine } from '../../src/server/access-line.ts';
+import { registerDirectLines, writeAccessLine, writeProxyAccessLine, type ProxyAccessFields } from '../../src/server/access-line.ts';
+import { createFileLineWriter } from '../../src/server/file-line-writer.ts';
 import { logAccess, type AccessRecord } from '../../src/server/access-log.ts';
 import { createLogger, isoTimeField, loggerOptions, type LogLevel } from '../../src/server/logger.ts';
 
@@ -56,6 +57,43 @@ describe('direct access line', () => {
       cycle.self = cycle;
       assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, obj: cycle }, 'GET / 200'), false);
       assert.equal(writeAccessLine(capture('info', true).log, 'info', { ...rec, big: 1n }, 'GET / 200'), false);
+    } finally { closeSync(fd); rmSync(file, { force: true }); }
+  });
+
+  it('the proxy line written into the file writer buffer equals what pino writes for the record the filter builds otherwise', () => {
+    const file = join(tmpdir(), `ferry-proxy-line-${process.pid}.log`);
+    const fd = openSync(file, 'w');
+    try {
+      // a small buffer: long fields take the string path (the line could exceed it), the others fill several batches
+      const writer = createFileLineWriter(fd, { batchBytes: 2048, flushMs: 60_000 });
+      const direct = pino({ ...loggerOptions('proxy', 'info'), timestamp: () => TIME }, writer);
+      registerDirectLines(direct, writer, () => TIME);
+      const viaPino = capture('info', false);
+      const decimal = fc.integer({ min: 0, max: 2e12 }).map((m) => Math.round(m) / 1000);
+      const fields = fc.record({
+        requestId: text, method: text, path: text, status: fc.oneof(fc.integer({ min: 0, max: 999 }), num), bytesIn: num, bytesOut: fc.oneof(fc.nat(), num),
+        durationMs: fc.oneof(decimal, num), clientAddress: text, httpVersion: fc.oneof(fc.constantFrom('1.1', '2.0', '1.0'), text),
+        upstreamMs: fc.option(fc.oneof(decimal, num), { nil: undefined }), cacheStatus: fc.option(text, { nil: undefined }), error: fc.option(text, { nil: undefined }),
+        tries: fc.option(fc.array(fc.record({ target: text, outcome: text, status: fc.option(fc.integer(), { nil: undefined }), ms: num }, { requiredKeys: ['target', 'outcome', 'ms'] }), { maxLength: 3 }), { nil: undefined }),
+      });
+      let written = 0;
+      fc.assert(fc.property(fields, (f: ProxyAccessFields) => {
+        const record: AccessRecord = { requestId: f.requestId, method: f.method, path: f.path, status: f.status, bytesIn: f.bytesIn, bytesOut: f.bytesOut,
+          durationMs: f.durationMs, clientAddress: f.clientAddress, protocol: `HTTP/${f.httpVersion}` };
+        if (f.upstreamMs !== undefined) record.upstreamMs = f.upstreamMs;
+        if (f.cacheStatus !== undefined) record.cacheStatus = f.cacheStatus;
+        if (f.tries !== undefined) record.tries = f.tries;
+        if (f.error !== undefined) record.error = f.error;
+        if (writeProxyAccessLine(direct, f)) written++;
+        else logAccess(direct, record);
+        logAccess(viaPino.log, record);
+      }), { numRuns: 2000 });
+      writer.flushSync();
+      // bytes: the file writer encodes each line to UTF-8 (a lone surrogate pino left as it is becomes U+FFFD)
+      assert.ok(readFileSync(file).equals(Buffer.from(viaPino.lines.join(''))), 'the same bytes');
+      assert.ok(written > 1500, `${written} of 2000 lines written byte by byte`);
+      assert.equal(writeProxyAccessLine(capture('info', true).log, { requestId: 'r', method: 'GET', path: '/', status: 200, bytesIn: 0, bytesOut: 0,
+        durationMs: 1, clientAddress: '', httpVersion: '1.1', upstreamMs: undefined, cacheStatus: undefined, tries: undefined, error: undefined }), false, 'a string sink: not taken');
     } finally { closeSync(fd); rmSync(file, { force: true }); }
   });
 

@@ -1,32 +1,53 @@
 /** @module logging: the one access-log line per request (server/access-log). */
 import { cacheStatusOf } from '../../cache/cache-status.ts';
+import { writeProxyAccessLine, type ProxyAccessFields } from '../../server/access-line.ts';
 import { logAccess, type AccessRecord } from '../../server/access-log.ts';
 import type { ProxyFilter } from '../phases.ts';
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 export function createAccessLogFilter(): ProxyFilter {
+  // one object for every request's fields (the line is written synchronously, before the next request can log)
+  const fields: ProxyAccessFields = {
+    requestId: '', method: '', path: '', status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0, clientAddress: '', httpVersion: '',
+    upstreamMs: undefined, cacheStatus: undefined, tries: undefined, error: undefined,
+  };
   return {
     name: 'access-log',
     logging(ctx) {
       const quiet = ctx.error === undefined && (ctx.status ?? 0) < 500;
-      if (quiet ? !ctx.log.isLevelEnabled('info') : !ctx.log.isLevelEnabled('warn')) return; // skip building the record
+      if (quiet ? !ctx.log.isLevelEnabled('info') : !ctx.log.isLevelEnabled('warn')) return; // skip building the line
+      fields.requestId = ctx.id;
+      fields.method = ctx.request.method;
+      fields.path = ctx.request.target;
+      fields.status = ctx.status ?? 0;
+      fields.bytesIn = ctx.bytesIn;
+      fields.bytesOut = ctx.bytesOut;
+      fields.durationMs = round3(performance.now() - ctx.startedMono);
+      fields.clientAddress = ctx.clientAddress;
+      fields.httpVersion = ctx.request.httpVersion;
+      fields.upstreamMs = ctx.upstreamTimeMs === undefined ? undefined : round3(ctx.upstreamTimeMs);
+      fields.cacheStatus = ctx.cache === undefined ? undefined : cacheStatusOf(ctx.cache);
+      fields.tries = ctx.tries;
+      fields.error = ctx.error?.code;
+      // stdout to a regular file (how users run it): the line straight into the file writer's buffer, no record
+      if (writeProxyAccessLine(ctx.log, fields)) return;
       // one object, optional fields assigned only when present (no spreads: this runs once per request)
       const record: AccessRecord = {
-        requestId: ctx.id,
-        method: ctx.request.method,
-        path: ctx.request.target,
-        status: ctx.status ?? 0,
-        bytesIn: ctx.bytesIn,
-        bytesOut: ctx.bytesOut,
-        durationMs: round3(performance.now() - ctx.startedMono),
-        clientAddress: ctx.clientAddress,
-        protocol: `HTTP/${ctx.request.httpVersion}`,
+        requestId: fields.requestId,
+        method: fields.method,
+        path: fields.path,
+        status: fields.status,
+        bytesIn: fields.bytesIn,
+        bytesOut: fields.bytesOut,
+        durationMs: fields.durationMs,
+        clientAddress: fields.clientAddress,
+        protocol: `HTTP/${fields.httpVersion}`,
       };
-      if (ctx.upstreamTimeMs !== undefined) record.upstreamMs = round3(ctx.upstreamTimeMs);
-      if (ctx.cache !== undefined) record.cacheStatus = cacheStatusOf(ctx.cache);
-      if (ctx.tries !== undefined) record.tries = ctx.tries;
-      if (ctx.error !== undefined) record.error = ctx.error.code;
+      if (fields.upstreamMs !== undefined) record.upstreamMs = fields.upstreamMs;
+      if (fields.cacheStatus !== undefined) record.cacheStatus = fields.cacheStatus;
+      if (fields.tries !== undefined) record.tries = fields.tries;
+      if (fields.error !== undefined) record.error = fields.error;
       logAccess(ctx.log, record);
     },
   };
