@@ -12,6 +12,7 @@
  */
 import { pino, type Logger } from 'pino';
 import type { LineBuffer } from './file-line-writer.ts';
+import type { AccessRecord } from './access-log.ts';
 
 interface LineTarget {
   write(line: string): boolean;
@@ -177,14 +178,7 @@ function jsonString(str: string): string {
  * requestId, method, path, status, bytesIn, bytesOut, durationMs, clientAddress, protocol (`HTTP/` + httpVersion),
  * then upstreamMs, cacheStatus, tries and error when defined.
  */
-export interface ProxyAccessFields {
-  requestId: string;
-  method: string;
-  path: string;
-  status: number;
-  bytesIn: number;
-  bytesOut: number;
-  durationMs: number;
+export interface ProxyAccessFields extends Pick<AccessRecord, 'requestId' | 'method' | 'path' | 'status' | 'bytesIn' | 'bytesOut' | 'durationMs'> {
   clientAddress: string;
   httpVersion: string;
   upstreamMs: number | undefined;
