@@ -261,24 +261,31 @@ export function writeProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>
   else if (triesMax > 0) { o = putBytes(buf, o, K_TRIES); o = putTryRecords(buf, o, f.tries as readonly TryFields[]); }
   if (f.error !== undefined) { o = putBytes(buf, o, K_ERROR); o = putString(buf, o, f.error); }
   o = putBytes(buf, o, K_MSG);
-  // msg is `${method} ${path} ${status}`, escaped as one string: plain when both are (status: digits), and then
-  // their bytes are already in the buffer, between their quotes (one byte per character: nothing was escaped)
-  if (methodEnd - method === f.method.length + 2 && pathEnd - path === f.path.length + 2 && isDigits(f.status)) {
-    buf.copyWithin(o, method, methodEnd - 1); // `"GET`
-    o += methodEnd - 1 - method;
-    buf[o++] = 0x20;
-    buf.copyWithin(o, path + 1, pathEnd - 1);
-    o += pathEnd - 2 - path;
-    buf[o++] = 0x20;
-    o = putNumber(buf, o, f.status);
-    buf[o++] = 0x22;
-  } else {
-    o = putString(buf, o, `${f.method} ${f.path} ${f.status}`);
-  }
+  o = putMsg(buf, o, f, method, methodEnd, path, pathEnd);
   buf[o++] = 0x7d; // }
   buf[o++] = 0x0a; // \n
   bytes.commit(o);
   return true;
+}
+
+/**
+ * msg, `${method} ${path} ${status}` escaped as one string: plain when both are (status: digits), and then their
+ * bytes are already in the buffer, between their quotes at [method, methodEnd) and [path, pathEnd) (one byte per
+ * character: nothing was escaped), so they are copied from there.
+ */
+function putMsg(buf: Buffer, o: number, f: Readonly<ProxyAccessFields>, method: number, methodEnd: number, path: number, pathEnd: number): number {
+  if (methodEnd - method !== f.method.length + 2 || pathEnd - path !== f.path.length + 2 || !isDigits(f.status)) {
+    return putString(buf, o, `${f.method} ${f.path} ${f.status}`);
+  }
+  buf.copyWithin(o, method, methodEnd - 1); // `"GET`
+  o += methodEnd - 1 - method;
+  buf[o++] = 0x20;
+  buf.copyWithin(o, path + 1, pathEnd - 1);
+  o += pathEnd - 2 - path;
+  buf[o++] = 0x20;
+  o = putNumber(buf, o, f.status);
+  buf[o++] = 0x22;
+  return o;
 }
 
 /** A routing try as upstream-tries.ts records it, in its key order; `status` absent or undefined without an answer. */
