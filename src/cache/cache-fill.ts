@@ -7,7 +7,8 @@
  * collapsed-forwarding leader hands that to its waiters (single-flight.ts); other callers ignore it.
  */
 import { pipeline } from 'node:stream';
-import { getHeader, hasHeader, withoutHeaders } from '../http/headers.ts';
+import { declaredContentLength } from '../http/framing.ts';
+import { hasHeader, withoutHeaders } from '../http/headers.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import type { Fetch, ProxiedResponse, RequestHead } from '../proxy/phases.ts';
 import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
@@ -40,7 +41,7 @@ export async function fetchAndStore(deps: CacheDeps, head: RequestHead, ctx: Req
 
 /** Store `res` (an answer to `head`) when the policy allows, and return what the client gets. */
 export async function storeResponse(deps: CacheDeps, head: RequestHead, ctx: RequestContext, l: Lookup, res: ProxiedResponse, outcome: ForwardOutcome): Promise<Filled> {
-  const expected = declaredLength(res);
+  const expected = declaredContentLength(res.head.headers);
   const decision = decideStoreWithin(deps, head, l, res, expected);
   const fill: Fill = {
     head, ctx, l,
@@ -49,11 +50,6 @@ export async function storeResponse(deps: CacheDeps, head: RequestHead, ctx: Req
   };
   if (decision.kind === 'no-store') return { res: forwardUnstored(deps, fill, res), stored: Promise.resolve('not-stored') };
   return writeToStore(deps, fill, res, decision, expected);
-}
-
-function declaredLength(res: ProxiedResponse): number | undefined {
-  const cl = getHeader(res.head.headers, 'content-length');
-  return cl !== undefined && /^\d+$/.test(cl.trim()) ? Number(cl.trim()) : undefined;
 }
 
 function decideStoreWithin(deps: CacheDeps, head: RequestHead, l: Lookup, res: ProxiedResponse, expected: number | undefined): StoreDecision {

@@ -118,3 +118,19 @@ function canonicalize(headers: HeaderList, body: BodyFraming): HeaderList {
 function reject(status: 400 | 413 | 501 | 505, reason: string): FramingResult {
   return { kind: 'reject', status, reason };
 }
+
+/**
+ * A message's body length as its one Content-Length field declares it (RFC 9110 §8.6: 1*DIGIT; at most 15 digits, as
+ * checkRequestFraming reads it), or undefined without exactly one valid field. For a response ferry already took in
+ * (the cache's fill, the relay client's prefetch bound): names compared case-insensitively, since a relayed head
+ * keeps its sender's spelling.
+ */
+export function declaredContentLength(headers: ReadonlyArray<readonly [string, string]>): number | undefined {
+  let value: string | undefined;
+  for (const [n, v] of headers) {
+    if (n.length !== 14 || n.toLowerCase() !== 'content-length') continue;
+    if (value !== undefined) return undefined;
+    value = v.trim();
+  }
+  return value !== undefined && value.length <= 15 && DIGITS.test(value) ? Number(value) : undefined;
+}

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FerryError } from '../errors.ts';
+import { declaredContentLength } from '../http/framing.ts';
 import { ChunkReader } from './chunk-reader.ts';
 import { replyText, type GatewayTransport, type RelayReply } from './gateway-transport.ts';
 import { formatOpenRequest, H, parseErrorPayload, parseIndex, parseResponseHead, RELAY_PATHS, type DownType, type OpenRequest } from './protocol.ts';
@@ -44,12 +45,6 @@ function refusal(r: RelayReply, what: string): FerryError {
   try { reason = (JSON.parse(replyText(r)) as { error?: string }).error ?? reason; } catch { /* keep */ }
   const status = r.status === 410 ? 502 : r.status >= 500 ? r.status : r.status === 403 ? 403 : 502;
   return new FerryError(r.status === 410 ? 'FERRY_ERR_RELAY_EXPIRED' : 'FERRY_ERR_RELAY', `${what}: ${reason}`, { source: 'upstream', status });
-}
-
-/** The response's Content-Length when it has exactly one valid one (RFC 9110 §8.6), else undefined. */
-function declaredLength(headers: ReadonlyArray<readonly [string, string]>): number | undefined {
-  const values = headers.filter(([n]) => n.toLowerCase() === 'content-length').map(([, v]) => v.trim());
-  return values.length === 1 && /^\d{1,15}$/.test(values[0]!) ? Number(values[0]) : undefined;
 }
 
 export class ClientSession {
@@ -154,7 +149,7 @@ export class ClientSession {
           const head = parseResponseHead(Buffer.concat(c.parts), this.#o.chunkSize);
           if (!head.ok) throw new FerryError('FERRY_ERR_RELAY_BAD_HEAD', `invalid response head from relay-server: ${head.reason}`, { source: 'upstream', status: 502 });
           sink.head(head.value.status, head.value.headers);
-          remaining = declaredLength(head.value.headers);
+          remaining = declaredContentLength(head.value.headers);
         } else {
           if (expectHead && next === 1) throw new FerryError('FERRY_ERR_RELAY', 'response data before its head', { source: 'upstream', status: 502 });
           const slab = c.slab;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { HeaderList } from '../../src/http/headers.ts';
-import { checkRequestFraming, isValidHostHeader } from '../../src/http/framing.ts';
+import { checkRequestFraming, declaredContentLength, isValidHostHeader } from '../../src/http/framing.ts';
 
 const host: [string, string] = ['host', 'a.test'];
 
@@ -69,5 +69,15 @@ describe('request framing checks (RFC 9112 §6, §3.2)', () => {
       for (const [, v] of te) assert.equal(v, 'chunked');
       assert.ok(r.headers.filter(([n]) => n === 'host').length <= 1);
     }), { numRuns: 2000 });
+  });
+});
+
+describe('declaredContentLength', () => {
+  it('reads exactly one valid Content-Length, in any spelling of the name; undefined otherwise', () => {
+    assert.equal(declaredContentLength([['content-type', 'text/plain'], ['content-length', ' 1024 ']]), 1024);
+    assert.equal(declaredContentLength([['Content-Length', '0']]), 0);
+    assert.equal(declaredContentLength([]), undefined);
+    assert.equal(declaredContentLength([['content-length', '5'], ['content-length', '5']]), undefined, 'two fields');
+    for (const bad of ['', '-1', '1.5', '0x10', '1 2', '1234567890123456']) assert.equal(declaredContentLength([['content-length', bad]]), undefined, bad);
   });
 });
