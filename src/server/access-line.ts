@@ -244,6 +244,22 @@ export function writeProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>
 }
 
 /**
+ * The AccessRecord for these fields, for a logger whose line is not written here (writeProxyAccessLine answered
+ * false): the same fields in the same order, optional ones only when present.
+ */
+export function accessRecordOf(f: Readonly<ProxyAccessFields>): AccessRecord {
+  const record: AccessRecord = {
+    requestId: f.requestId, method: f.method, path: f.path, status: f.status, bytesIn: f.bytesIn, bytesOut: f.bytesOut,
+    durationMs: f.durationMs, clientAddress: f.clientAddress, protocol: `HTTP/${f.httpVersion}`,
+  };
+  if (f.upstreamMs !== undefined) record.upstreamMs = f.upstreamMs;
+  if (f.cacheStatus !== undefined) record.cacheStatus = f.cacheStatus;
+  if (f.tries !== undefined) record.tries = f.tries;
+  if (f.error !== undefined) record.error = f.error;
+  return record;
+}
+
+/**
  * msg, `${method} ${path} ${status}` escaped as one string: plain when both are (status: digits), and then their
  * bytes are already in the buffer, between their quotes at [method, methodEnd) and [path, pathEnd) (one byte per
  * character: nothing was escaped), so they are copied from there.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { registerDirectLines, writeAccessLine, writeProxyAccessLine, type ProxyAccessFields } from '../../src/server/access-line.ts';
+import { accessRecordOf, registerDirectLines, writeAccessLine, writeProxyAccessLine, type ProxyAccessFields } from '../../src/server/access-line.ts';
 import { createFileLineWriter } from '../../src/server/file-line-writer.ts';
 import { logAccess, type AccessRecord } from '../../src/server/access-log.ts';
 import { createLogger, isoTimeField, loggerOptions, type LogLevel } from '../../src/server/logger.ts';
@@ -84,12 +84,7 @@ describe('direct access line', () => {
       });
       let written = 0;
       fc.assert(fc.property(fields, (f: ProxyAccessFields) => {
-        const record: AccessRecord = { requestId: f.requestId, method: f.method, path: f.path, status: f.status, bytesIn: f.bytesIn, bytesOut: f.bytesOut,
-          durationMs: f.durationMs, clientAddress: f.clientAddress, protocol: `HTTP/${f.httpVersion}` };
-        if (f.upstreamMs !== undefined) record.upstreamMs = f.upstreamMs;
-        if (f.cacheStatus !== undefined) record.cacheStatus = f.cacheStatus;
-        if (f.tries !== undefined) record.tries = f.tries;
-        if (f.error !== undefined) record.error = f.error;
+        const record = accessRecordOf(f);
         if (writeProxyAccessLine(direct, f)) written++;
         else logAccess(direct, record);
         logAccess(viaPino.log, record);

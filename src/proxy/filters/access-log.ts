@@ -1,7 +1,7 @@
 /** @module logging: the one access-log line per request (server/access-log). */
 import { cacheStatusOf } from '../../cache/cache-status.ts';
-import { writeProxyAccessLine, type ProxyAccessFields } from '../../server/access-line.ts';
-import { logAccess, type AccessRecord } from '../../server/access-log.ts';
+import { accessRecordOf, writeProxyAccessLine, type ProxyAccessFields } from '../../server/access-line.ts';
+import { logAccess } from '../../server/access-log.ts';
 import type { ProxyFilter } from '../phases.ts';
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
@@ -32,23 +32,7 @@ export function createAccessLogFilter(): ProxyFilter {
       fields.error = ctx.error?.code;
       // stdout to a regular file (how users run it): the line straight into the file writer's buffer, no record
       if (writeProxyAccessLine(ctx.log, fields)) return;
-      // one object, optional fields assigned only when present (no spreads: this runs once per request)
-      const record: AccessRecord = {
-        requestId: fields.requestId,
-        method: fields.method,
-        path: fields.path,
-        status: fields.status,
-        bytesIn: fields.bytesIn,
-        bytesOut: fields.bytesOut,
-        durationMs: fields.durationMs,
-        clientAddress: fields.clientAddress,
-        protocol: `HTTP/${fields.httpVersion}`,
-      };
-      if (fields.upstreamMs !== undefined) record.upstreamMs = fields.upstreamMs;
-      if (fields.cacheStatus !== undefined) record.cacheStatus = fields.cacheStatus;
-      if (fields.tries !== undefined) record.tries = fields.tries;
-      if (fields.error !== undefined) record.error = fields.error;
-      logAccess(ctx.log, record);
+      logAccess(ctx.log, accessRecordOf(fields));
     },
   };
 }
