@@ -3,8 +3,9 @@
  * the global one, so several proxies in one process stay apart). Aggregation across workers uses prom-client's
  * AggregatorRegistry.aggregate over each worker's JSON. No HTTP here.
  */
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { Counter, MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import { statusKey, type FinishedRequest } from './counters.ts';
+import { promClient } from './prom-client.ts';
 
 /** Seconds; from a fast cache hit to a slow upstream. */
 export const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -12,7 +13,11 @@ export const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 export type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
 
 export interface PrometheusMetrics {
-  readonly registry: Registry;
+  /**
+   * Adds metrics to the registry: `register` runs when the registry is made, on the first read (prom-client is loaded
+   * only then, prom-client.ts), or at once when it exists.
+   */
+  extend(register: (registry: Registry) => void): void;
   onStart(): void;
   onFinish(r: FinishedRequest, cacheResult?: string): void;
   /**
@@ -31,6 +36,7 @@ let processRegistry: Registry | null = null;
  */
 export function processMetricsRegistry(): Registry {
   if (processRegistry) return processRegistry;
+  const { Registry, collectDefaultMetrics } = promClient();
   processRegistry = new Registry();
   collectDefaultMetrics({ register: processRegistry });
   return processRegistry;
@@ -55,7 +61,45 @@ export function processMetricsJson(maxAgeMs: number): Promise<MetricsJson> {
 export function createPrometheusMetrics(startedAtMs: number): PrometheusMetrics {
   // Per request only plain numbers change (the hot path); prom-client reads them when scraped, through each metric's
   // collect() hook. prom-client's own inc/observe hash label sets and cost ~2 % of a small proxied request.
-  const tally = {
+  const tally = createTally();
+  let made: Registry | null = null;
+  const extensions: Array<(registry: Registry) => void> = [];
+  const registry = (): Registry => {
+    if (made !== null) return made;
+    made = makeRegistry(tally, startedAtMs);
+    for (const register of extensions) register(made);
+    return made;
+  };
+  return {
+    extend(register) {
+      if (made !== null) register(made);
+      else extensions.push(register);
+    },
+    onStart() { tally.inFlight++; },
+    onFinish(r, cacheResult) {
+      tally.inFlight--;
+      const code = statusKey(r.status);
+      tally.byCode.set(code, (tally.byCode.get(code) ?? 0) + 1);
+      if (r.bytesIn > 0) tally.bytesIn += r.bytesIn;
+      if (r.bytesOut > 0) tally.bytesOut += r.bytesOut;
+      if (r.upstreamError) tally.upstreamErrors++;
+      if (cacheResult !== undefined) tally.byCache.set(cacheResult, (tally.byCache.get(cacheResult) ?? 0) + 1);
+      const seconds = Math.max(0, r.durationMs) / 1000;
+      let i = 0;
+      while (i < DURATION_BUCKETS_SECONDS.length && seconds > DURATION_BUCKETS_SECONDS[i]!) i++; // `le`: bounds are inclusive
+      tally.buckets[i]!++;
+      tally.durationSum += seconds;
+      tally.durationCount++;
+    },
+    json: async (processMaxAgeMs = 0) => [...await registry().getMetricsAsJSON(), ...await processMetricsJson(processMaxAgeMs)] as MetricsJson,
+  };
+}
+
+type Tally = ReturnType<typeof createTally>;
+
+/** The figures the request path updates: plain numbers, read by prom-client only when scraped. */
+function createTally() {
+  return {
     inFlight: 0,
     byCode: new Map<string, number>(),
     bytesIn: 0,
@@ -67,6 +111,11 @@ export function createPrometheusMetrics(startedAtMs: number): PrometheusMetrics 
     durationSum: 0,
     durationCount: 0,
   };
+}
+
+/** ferry's metrics over `tally`, each read through its collect() hook when the registry is. */
+function makeRegistry(tally: Tally, startedAtMs: number): Registry {
+  const { Counter, Gauge, Registry } = promClient();
   const registry = new Registry();
   const registers = [registry];
   const countByLabel = (counter: Counter<string>, label: string, map: Map<string, number>) => {
@@ -86,26 +135,7 @@ export function createPrometheusMetrics(startedAtMs: number): PrometheusMetrics 
   registry.registerMetric(durationHistogram(tally) as never);
   // The earliest boot over workers, like process_start_time_seconds.
   new Gauge({ name: 'ferry_start_time_seconds', help: 'Start time of the proxy, seconds since the epoch', registers, aggregator: 'min' }).set(Math.floor(startedAtMs / 1000));
-  return {
-    registry,
-    onStart() { tally.inFlight++; },
-    onFinish(r, cacheResult) {
-      tally.inFlight--;
-      const code = statusKey(r.status);
-      tally.byCode.set(code, (tally.byCode.get(code) ?? 0) + 1);
-      if (r.bytesIn > 0) tally.bytesIn += r.bytesIn;
-      if (r.bytesOut > 0) tally.bytesOut += r.bytesOut;
-      if (r.upstreamError) tally.upstreamErrors++;
-      if (cacheResult !== undefined) tally.byCache.set(cacheResult, (tally.byCache.get(cacheResult) ?? 0) + 1);
-      const seconds = Math.max(0, r.durationMs) / 1000;
-      let i = 0;
-      while (i < DURATION_BUCKETS_SECONDS.length && seconds > DURATION_BUCKETS_SECONDS[i]!) i++; // `le`: bounds are inclusive
-      tally.buckets[i]!++;
-      tally.durationSum += seconds;
-      tally.durationCount++;
-    },
-    json: async (processMaxAgeMs = 0) => [...await registry.getMetricsAsJSON(), ...await processMetricsJson(processMaxAgeMs)] as MetricsJson,
-  };
+  return registry;
 }
 
 /**
@@ -142,7 +172,7 @@ function durationHistogram(tally: { buckets: number[]; durationSum: number; dura
  * open) and are set to 0, as for a worker that has exited; min/max gauges such as the start time are kept.
  */
 export async function mergeMetricsJson(parts: readonly MetricsJson[], options: { zeroSummedGauges?: boolean } = {}): Promise<MetricsJson> {
-  const merged = await AggregatorRegistry.aggregate(parts as MetricsJson[]).getMetricsAsJSON() as MetricsJson;
+  const merged = await promClient().AggregatorRegistry.aggregate(parts as MetricsJson[]).getMetricsAsJSON() as MetricsJson;
   if (!options.zeroSummedGauges) return merged;
   // (prom-client's typings declare `type` as a numeric enum; at run time it is the string 'gauge')
   return merged.map((m) => (String(m.type) === 'gauge' && (m.aggregator ?? 'sum') === 'sum' ? { ...m, values: m.values.map((v) => ({ ...v, value: 0 })) } : m)) as MetricsJson;
@@ -150,7 +180,7 @@ export async function mergeMetricsJson(parts: readonly MetricsJson[], options: {
 
 /** Prometheus text exposition of one or several workers' metrics. */
 export async function formatPrometheus(parts: readonly MetricsJson[]): Promise<{ contentType: string; text: string }> {
-  const registry = AggregatorRegistry.aggregate(parts as MetricsJson[]);
+  const registry = promClient().AggregatorRegistry.aggregate(parts as MetricsJson[]);
   // prom-client writes a NaN value (event-loop lag before its first sample) as `Nan`; the text format spells it `NaN`
   return { contentType: registry.contentType, text: (await registry.metrics()).replace(/ Nan$/gm, ' NaN') };
 }

@@ -55,8 +55,8 @@ export function createProxyStats(options: ProxyStatsOptions = {}): ProxyStats {
   const now = options.now ?? steadyNow;
   const state = createCounterState(now());
   const prom = createPrometheusMetrics(state.startedAtMs);
-  if (options.tunnels) registerTunnelMetrics(prom.registry, options.tunnels);
-  if (options.routing) registerRoutingMetrics(prom.registry, options.routing);
+  if (options.tunnels) { const tunnels = options.tunnels; prom.extend((registry) => registerTunnelMetrics(registry, tunnels)); }
+  if (options.routing) { const routing = options.routing; prom.extend((registry) => registerRoutingMetrics(registry, routing)); }
   // tunnel figures ride along with each worker's part (plain JSON over the cluster IPC)
   const local = async (processMaxAgeMs = 0): Promise<WorkerPart> => ({ counters: structuredClone(state), metrics: await prom.json(processMaxAgeMs), ...(options.tunnels ? { tunnels: options.tunnels() } : {}), ...(options.config ? { config: options.config() } : {}), ...(options.routing ? { routing: options.routing() } : {}) });
   // every request changes total or inFlight; tunnels change bytes without requests

@@ -2,12 +2,14 @@
  * @module Per-route and per-target figures for /metrics (Prometheus), read from the Routing snapshot at scrape time,
  * as the tunnel figures are: request paths only bump plain counters (proxy/routing/pool.ts, routing.ts).
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from './prom-client.ts';
 import type { RoutingSnapshot } from '../proxy/routing/routing.ts';
 
 export type RoutingProvider = () => RoutingSnapshot | null;
 
 export function registerRoutingMetrics(registry: Registry, provider: RoutingProvider): void {
+  const { Counter, Gauge } = promClient();
   const registers = [registry];
   const targets = function* (): Generator<[Record<string, string>, RoutingSnapshot['pools'][string]['targets'][number]]> {
     const s = provider();

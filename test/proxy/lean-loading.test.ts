@@ -1,7 +1,8 @@
 /**
  * What ferry proxy loads at start (docs/performance.md, "Idle memory"): no ES import of node:http anywhere in src/
  * (it makes Node load its bundled undici, http/node-http.ts), and undici's Agent without undici's index
- * (proxy/undici-lean.ts) unless an upstream proxy needs the whole of undici.
+ * (proxy/undici-lean.ts) unless an upstream proxy needs the whole of undici; prom-client only on the first scrape of
+ * /metrics (stats/prom-client.ts).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -49,5 +50,30 @@ describe('lean loading', () => {
       await Promise.all([a.close(), b.close()]);
     `);
     assert.deepEqual(r, { plain: false, proxied: true });
+  });
+
+  it('a proxy serves requests without loading prom-client; the first /metrics loads it, tunnel and route figures included', () => {
+    const r = inChild<{ before: boolean; after: boolean; status: number; names: string[] }>(`
+      import http from 'node:http';
+      import { createRequire } from 'node:module';
+      const { createProxyServer } = await import('./index.ts');
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => Object.keys(cache).some((k) => /[\\/]prom-client[\\/]/.test(k));
+      const origin = http.createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1');
+      await new Promise((ok) => origin.once('listening', ok));
+      const p = createProxyServer({ upstream: 'http://127.0.0.1:' + origin.address().port, logLevel: 'silent' });
+      await new Promise((ok) => p.server.listen(0, '127.0.0.1', ok));
+      const base = 'http://127.0.0.1:' + p.server.address().port;
+      await (await fetch(base + '/x')).text();
+      await (await fetch(base + '/stats')).text();
+      const before = loaded();
+      const res = await fetch(base + '/metrics');
+      const text = await res.text();
+      const names = ['ferry_requests_total', 'ferry_tunnels_open', 'ferry_route_requests_total', 'process_cpu_seconds_total'].filter((n) => text.includes(n + ' ') || text.includes(n + '{'));
+      console.log(JSON.stringify({ before, after: loaded(), status: res.status, names }));
+      await p.close();
+      origin.close();
+    `);
+    assert.deepEqual(r, { before: false, after: true, status: 200, names: ['ferry_requests_total', 'ferry_tunnels_open', 'ferry_route_requests_total', 'process_cpu_seconds_total'] });
   });
 });

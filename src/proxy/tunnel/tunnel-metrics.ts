@@ -3,7 +3,8 @@
  * The stats module asks a provider for this process's counters, sums them over workers, and registers the
  * Prometheus series here (collected on scrape, so the relay code only bumps plain numbers).
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from '../../stats/prom-client.ts';
 import type { TunnelStatsSnapshot } from './tunnel-stats.ts';
 
 export interface TunnelTotals {
@@ -46,6 +47,7 @@ export function formatTunnelJson(s: TunnelStatsSnapshot): TunnelStatsJson {
 
 /** ferry_tunnels_open / ferry_tunnels_total / ferry_tunnel_bytes_total, label kind = connect | upgrade. */
 export function registerTunnelMetrics(registry: Registry, provider: TunnelProvider): void {
+  const { Counter, Gauge } = promClient();
   const registers = [registry];
   const kinds = ['connect', 'upgrade'] as const;
   new Gauge({
