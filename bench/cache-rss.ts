@@ -1,5 +1,6 @@
 /**
- * @module RSS of `ferry proxy --cache memory` (default 64 MiB store) idle and after 33 000 stored 1 KiB entries (issue 18).
+ * @module RSS of `ferry proxy --cache memory` (default 64 MiB store) idle, right after 33 000 stored 1 KiB entries and
+ * at rest 10 s later (issue 18).
  *   node bench/cache-rss.ts DIST [NODE_FLAGS...]   # DIST: a build's dist directory (bench/transfer.ts buildFerry)
  *   CR_CACHE=none node bench/cache-rss.ts DIST      # the same 33 000 requests with no cache: what the traffic alone
  *                                                   # leaves (the reference); CR_CACHE=SPEC another --cache spec
@@ -26,4 +27,8 @@ const r = await autocannon({ url, connections: 32, amount: 33000, requests: [{ s
 console.log('requests', r.requests.total, 'non2xx', r.non2xx);
 await new Promise((res) => setTimeout(res, 1500));
 console.log('after 33000 entries:', status());
+// V8's memory reducer runs ~8 s after the load stops (--gc-memory-reducer-start-delay-ms): a memory-reducing major GC
+// that shrinks the new space and the old generation's slack; what a proxy holds at rest
+await new Promise((res) => setTimeout(res, 10_000));
+console.log('at rest (11.5 s after):', status());
 p.kill('SIGKILL'); origin.close();
