@@ -16,6 +16,11 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startCacheOrigin } from './peers/cache-origin.ts';
 import { buildBaseline, buildFerry } from './transfer.ts';
+import { FERRY_MALLOC_ENV } from '../src/cli/malloc-env.ts';
+
+// under valgrind: ferry's malloc settings given up front, so the CLI does not re-execute itself (cli/malloc-env.ts: valgrind
+// would not follow the new image, and the process would run uninstrumented)
+const VALGRIND_ENV = { ...process.env, ...FERRY_MALLOC_ENV };
 
 const N = Number(process.env.CI_N ?? 1500);
 const WARM = Number(process.env.CI_WARM ?? 1500);
@@ -62,7 +67,7 @@ async function measure(dist: string, s: Scenario): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-cache-instr-'));
   const args = ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, `${dist}/cli/main.js`, 'proxy',
     '--listen', '127.0.0.1:0', '--upstream', upstream, '--log-level', 'warn', ...(s === 'uncached' ? [] : ['--cache', 'memory'])];
-  const proc = spawn('valgrind', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('valgrind', args, { stdio: ['ignore', 'pipe', 'pipe'], env: VALGRIND_ENV });
   try {
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {

@@ -18,6 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { median, ROOT, startPinned } from './transfer.ts';
+import { FERRY_MALLOC_ENV } from '../src/cli/malloc-env.ts';
+
+// under valgrind: ferry's malloc settings given up front, so the CLI does not re-execute itself (cli/malloc-env.ts: valgrind
+// would not follow the new image, and the process would run uninstrumented)
+const VALGRIND_ENV = { ...process.env, ...FERRY_MALLOC_ENV };
 
 const N = Number(process.env.IN_N ?? 500);
 const WARM = Number(process.env.IN_WARM ?? 3000);
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
   const log = join(dir, 'out.log');
   const fd = openSync(log, 'w');
   const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`, '--dump-instr=no', '--collect-systime=no', process.execPath, ...args],
-    { cwd: ROOT, stdio: ['ignore', fd, fd] });
+    { cwd: ROOT, stdio: ['ignore', fd, fd], env: VALGRIND_ENV });
   try {
     const url = await waitUrl(log, proc);
     const pool = new Pool(url, { connections: CONNECTIONS });
