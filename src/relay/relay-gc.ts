@@ -40,6 +40,8 @@ export const RELAY_MAJOR_ABOVE_EXTERNAL = 32 * 1024 * 1024;
  * a 54 MiB heap, 151 MiB RSS. The relay's bytes are external (Buffers), not heap objects, so a small young generation
  * costs little: `--semi-space-growth-factor=1` (read by V8 at each resize, so setting it after startup works, unlike
  * `--max-semi-space-size`) keeps new space at its initial size. Left alone when the operator chose either flag.
+ * The CLI keeps it for the process's life (cli/registry.ts): switched back on once the role was up (cli/startup-heap.ts),
+ * new space grew to 64-128 MiB again and the peaks were 126-151 MiB (50 transfers; 121-128 MiB with the cap kept).
  */
 export const RELAY_YOUNG_GENERATION_FLAG = '--semi-space-growth-factor';
 
