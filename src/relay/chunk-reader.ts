@@ -33,6 +33,8 @@ export class ChunkReader {
       if (this.#queued >= this.#pauseAt) src.pause();
       wake();
     });
+    // reads whatever the source's state, as read() did: a source someone paused flows again
+    if (src.isPaused()) src.resume();
     src.on('end', () => { this.#ended = true; wake(); });
     src.on('error', (err) => { this.#error = err; wake(); });
     src.on('close', () => {
