@@ -1,9 +1,15 @@
 /** @module The commands of `ferry`, each loaded only when it runs (for main.ts, and for tests that cover every command). */
 import type { CliCommand } from './command.ts';
 
-/** The relay roles cap their young generation before their module graph loads (it grows the new space otherwise). */
+/**
+ * The relay roles cap their young generation before their module graph loads (it grows the new space otherwise), and
+ * for good: run.ts's releaseYoungGeneration once the role is up must not switch growth back on (it did, and the
+ * relays' new space grew to 64-128 MiB again: issue 18, relay-gc.ts).
+ */
 async function relayHeap(): Promise<void> {
-  (await import('../relay/relay-gc.ts')).capRelayYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
+  if ((await import('../relay/relay-gc.ts')).capRelayYoungGeneration(process.execArgv, process.env.NODE_OPTIONS)) {
+    (await import('./startup-heap.ts')).keepYoungGenerationHeld();
+  }
 }
 
 /** Each role's module graph (undici, ioredis, prom-client, …) is loaded only when that role runs: idle RSS matters. */

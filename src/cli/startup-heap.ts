@@ -24,7 +24,15 @@ export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: st
   held = true;
 }
 
-/** The role is up: V8's default growth again. */
+/**
+ * For a role that keeps its young generation at the initial size for good (the relays: relay/relay-gc.ts
+ * capRelayYoungGeneration): releaseYoungGeneration then leaves the flag as the role set it.
+ */
+export function keepYoungGenerationHeld(): void {
+  held = false;
+}
+
+/** The role is up: V8's default growth again (unless the role kept the hold). */
 export function releaseYoungGeneration(): void {
   if (!held) return;
   v8.setFlagsFromString('--semi-space-growth-factor=2');

@@ -16,6 +16,7 @@ import type { Logger } from '../server/logger.ts';
 import { signRelayRequest, verifyRelayResponse } from './hmac.ts';
 import { formatContentDigest, H, parseContentDigest, STATUS_CHECKSUM_MISMATCH, type RelayPath } from './protocol.ts';
 import type { RelayCounters } from './relay-stats.ts';
+import { releaseCopied } from './slab-pool.ts';
 import { signSigV4, type AwsCredentials, type CredentialSource } from './sigv4.ts';
 
 /** `credentials`: fixed, or a source asked before each message (refreshed credentials, issue 17). */
@@ -147,6 +148,7 @@ export class GatewayTransport {
         length += b.length;
         if (length > this.#o.maxMessage) throw new Error('answer longer than --max-message');
         hash.update(b);
+        if (sink) releaseCopied(b); // copied and hashed: freed now (slab-pool.ts)
       }
       if (sink) parts.push(sink.subarray(0, length));
     } catch (err) {

@@ -30,8 +30,14 @@ export const RELAY_PACE_BYTES = 8 * 1024 * 1024;
  * A/B against the tree before, same run, noisy): no major GC 181 / 167 MiB, +0-15 %; a major GC every 16 MiB relayed
  * 123 / 135 MiB, +45-50 % CPU; above 32 MiB of external memory 131 / 136 MiB, +15-50 % download CPU (kept: the memory
  * target); above 48 MiB 151 / 136 MiB, +4 % (one run). docs/relay.md "Issue 18" has the table.
+ * External memory then sat at this threshold at every peak (it is where the major GC starts, whatever the rate of
+ * garbage), so the threshold, not the garbage, set the peak. Since the pieces copied into slabs are released at once
+ * (slab-pool.ts releaseCopied) little garbage is left, and a lower threshold costs few major GCs. Measured (50
+ * transfers of 100 MiB, built JS, `bench/relay-memory.ts`, same session; peak RSS client / server, CPU seconds client /
+ * server): pieces released, above 32 MiB 119 / 118 MiB, 22.4 / 24.1 s; above 24 MiB (kept) 115 / 111 MiB, 25.7 / 26.8 s;
+ * above 16 MiB 103 / 117 MiB, 29.8 / 39.6 s. Without the release, above 24 MiB was 122 / 122 MiB, 25.9 / 32.1 s.
  */
-export const RELAY_MAJOR_ABOVE_EXTERNAL = 32 * 1024 * 1024;
+export const RELAY_MAJOR_ABOVE_EXTERNAL = 24 * 1024 * 1024;
 
 /**
  * Issue 18: the young generation a relay process keeps. V8 grows each semi-space from 1 to 16 MiB when many objects
@@ -40,6 +46,8 @@ export const RELAY_MAJOR_ABOVE_EXTERNAL = 32 * 1024 * 1024;
  * a 54 MiB heap, 151 MiB RSS. The relay's bytes are external (Buffers), not heap objects, so a small young generation
  * costs little: `--semi-space-growth-factor=1` (read by V8 at each resize, so setting it after startup works, unlike
  * `--max-semi-space-size`) keeps new space at its initial size. Left alone when the operator chose either flag.
+ * The CLI keeps it for the process's life (cli/registry.ts): switched back on once the role was up (cli/startup-heap.ts),
+ * new space grew to 64-128 MiB again and the peaks were 126-151 MiB (50 transfers; 121-128 MiB with the cap kept).
  */
 export const RELAY_YOUNG_GENERATION_FLAG = '--semi-space-growth-factor';
 

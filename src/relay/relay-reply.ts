@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { signRelayResponse } from './hmac.ts';
 import { formatContentDigest, H } from './protocol.ts';
 import type { Refusal } from './relay-decisions.ts';
+import { releaseCopied } from './slab-pool.ts';
 
 const EMPTY = Buffer.alloc(0);
 const EMPTY_DIGEST = formatContentDigest(EMPTY);
@@ -52,6 +53,7 @@ export function readBody(req: IncomingMessage, length: number, into?: Buffer): P
       if (n + c.length > length) { req.destroy(); return; }
       c.copy(buf, n);
       n += c.length;
+      releaseCopied(c);
     });
     req.on('end', () => resolve(n === length ? buf : undefined));
     req.on('error', () => resolve(undefined));

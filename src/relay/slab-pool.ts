@@ -33,3 +33,20 @@ export class SlabPool {
     this.#free.push(Buffer.from(b.buffer, 0, this.size));
   }
 }
+
+/** Pieces smaller than this are left to the GC (few bytes; not worth a call). */
+const RELEASE_AT_LEAST = 4096;
+
+/**
+ * Frees the memory of a piece the caller has copied out of and holds the only view of (a socket read or a body piece
+ * handed over by a stream), at once instead of at a later garbage collection: its ArrayBuffer is detached
+ * (`ArrayBuffer.prototype.transfer(0)`, ES2024), which frees the backing store there and then. Only a view that
+ * covers its whole ArrayBuffer is released: a piece cut from a larger buffer (a split read, a pooled small Buffer,
+ * a parser's shared buffer) shares it with other views, and is left to the GC. A buffer that cannot be detached
+ * (WebAssembly memory, one Node marked untransferable) is left to the GC too. After the call `b` is empty.
+ */
+export function releaseCopied(b: Buffer): void {
+  const ab = b.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (b.byteOffset !== 0 || b.length !== ab.byteLength || b.length < RELEASE_AT_LEAST || typeof ab.transfer !== 'function') return;
+  try { ab.transfer(0); } catch { /* not detachable: left to the GC */ }
+}

@@ -139,3 +139,19 @@ test('parseResponseHead: a well-formed head passes; hostile heads are refused wi
     assert.equal(parseErrorPayload(Buffer.from(text), 1 << 20).status, 502, text);
   }
 });
+
+test('ChunkReader.readInto: chunks fill the slab and concatenate to the source; copied pieces are released', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 20_000 }), { maxLength: 20 }), fc.integer({ min: 1, max: 9_000 }), async (sizes, max) => {
+    const pieces = sizes.map((n, i) => Buffer.allocUnsafeSlow(n).fill(i % 251));
+    const expected = Buffer.concat(pieces); // before the reader releases the pieces
+    const reader = new ChunkReader(Readable.from(pieces));
+    const got: Buffer[] = [];
+    const slab = Buffer.alloc(max);
+    for (let c = await reader.readInto(slab, 1); c !== null; c = await reader.readInto(slab, 1)) {
+      assert.ok(c.length > 0 && c.length <= max);
+      got.push(Buffer.from(c));
+    }
+    assert.deepEqual(Buffer.concat(got), expected);
+    assert.ok(pieces.every((p) => p.length === 0 || p.length < 4096)); // each piece of 4 KiB or more was freed once copied
+  }), { numRuns: 30 });
+});

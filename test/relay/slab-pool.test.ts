@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SlabPool } from '../../src/relay/slab-pool.ts';
+import { releaseCopied, SlabPool } from '../../src/relay/slab-pool.ts';
 
 test('a slab given back (through any view of it) is handed out again', () => {
   const pool = new SlabPool(1024, 2);
@@ -24,4 +24,18 @@ test('buffers the pool did not make are ignored, and at most maxFree slabs are k
   const c = pool.take();
   assert.notEqual(c.buffer, a.buffer);
   assert.notEqual(c.buffer, b.buffer);
+});
+
+test('releaseCopied frees a piece that is its whole buffer, and leaves shared or small ones alone', () => {
+  const whole = Buffer.allocUnsafeSlow(64 * 1024).fill(1);
+  releaseCopied(whole);
+  assert.equal(whole.length, 0); // detached: its memory is freed now
+  const parent = Buffer.allocUnsafeSlow(64 * 1024).fill(2);
+  const view = parent.subarray(0, 32 * 1024);
+  releaseCopied(view);
+  assert.equal(view.length, 32 * 1024);
+  assert.equal(parent[100], 2);
+  const small = Buffer.from('a small pooled piece');
+  releaseCopied(small);
+  assert.equal(small.toString(), 'a small pooled piece');
 });
