@@ -20,7 +20,8 @@ const skip = redisUnavailable();
 const BOUND_MS = 2 * REDIS_COMMAND_TIMEOUT_MS + 1_500;
 const SIZE = 300_000;
 
-interface Got { status: number; cacheStatus: string; ms: number; ok: boolean }
+/** `error`: the response was cut after its head (or, for the traffic loops, the request failed before one). */
+interface Got { status: number; cacheStatus: string; ms: number; ok: boolean; error?: string }
 
 describe('cache with a Redis that stalls and restarts', { skip: skip ?? false }, () => {
   let redis: RunningRedis;
@@ -44,12 +45,23 @@ describe('cache with a Redis that stalls and restarts', { skip: skip ?? false },
   async function get(seed: number): Promise<Got> {
     const t0 = performance.now();
     const r = await request(`${proxy.url}/random/${seed}/${SIZE}?cache=600`, { headersTimeout: 20_000, bodyTimeout: 20_000 });
-    const { bytes, sha256 } = await hashStream(r.body);
+    const cacheStatus = String(r.headers['cache-status'] ?? '');
+    let got: { bytes: number; sha256: string } | Error;
+    try { got = await hashStream(r.body); } catch (err) { got = err instanceof Error ? err : new Error(String(err)); }
     const ms = performance.now() - t0;
     longest = Math.max(longest, ms);
     checked++;
-    return { status: r.statusCode, cacheStatus: String(r.headers['cache-status'] ?? ''), ms, ok: bytes === SIZE && sha256 === seededSha256(seed, SIZE) };
+    if (got instanceof Error) return { status: r.statusCode, cacheStatus, ms, ok: false, error: got.message };
+    return { status: r.statusCode, cacheStatus, ms, ok: got.bytes === SIZE && got.sha256 === seededSha256(seed, SIZE) };
   }
+  /**
+   * get() for the background traffic loops: a failure is a result, never an unhandled rejection. One failed the test
+   * while its body ran on, and the Redis it restarted afterwards kept the file's process alive until the timeout.
+   */
+  const getRecorded = (seed: number): Promise<Got> => {
+    const t0 = performance.now();
+    return get(seed).catch((err: unknown) => ({ status: 0, cacheStatus: '', ms: performance.now() - t0, ok: false, error: err instanceof Error ? err.message : String(err) }));
+  };
   const lines = (event: string) => proxy.logs.filter((l) => l.event === event);
   const health = async () => ((await (await request(`${proxy.url}/stats`)).body.json()) as { cache: { stored: { health: { down: boolean; outages: number; bypassed: number } } } }).cache.stored.health;
 
@@ -107,7 +119,7 @@ describe('cache with a Redis that stalls and restarts', { skip: skip ?? false },
     const results: Got[] = [];
     let stop = false;
     const traffic = Promise.all(Array.from({ length: 4 }, async (_, c) => {
-      for (let i = 0; !stop && i < 2_000; i++) { results.push(await get(i % 3 === 0 ? 1 : 5000 + c * 1000 + i)); await new Promise((r) => setTimeout(r, 10)); }
+      for (let i = 0; !stop && i < 2_000; i++) { results.push(await getRecorded(i % 3 === 0 ? 1 : 5000 + c * 1000 + i)); await new Promise((r) => setTimeout(r, 10)); }
     }));
     await new Promise((r) => setTimeout(r, 300));
     await redis.stop();
@@ -120,7 +132,13 @@ describe('cache with a Redis that stalls and restarts', { skip: skip ?? false },
     const recovery = await untilHit(3, 'after the restart') + (performance.now() - restarted);
     const slowest = Math.max(...results.map((r) => r.ms));
     t.diagnostic(`restart: ${results.length} requests during it, slowest ${slowest.toFixed(0)} ms; hit again within ${recovery.toFixed(0)} ms of the restart`);
-    assert.deepEqual(results.filter((r) => !r.ok || r.status !== 200), [], 'every request 200 and byte-exact');
+    // A hit whose body was coming from Redis when Redis stopped cannot be completed: ferry cuts the client's
+    // connection, so the client sees an incomplete message (RFC 9112 §6.3), never wrong bytes as a whole response
+    // (seen once in a CI run: "other side closed" mid-body). At most the hits in flight at the stop, one per loop;
+    // every other request is 200 and byte-exact.
+    const cutHits = results.filter((r) => r.error !== undefined && r.status === 200 && /; hit/.test(r.cacheStatus));
+    assert.deepEqual(results.filter((r) => !(r.ok && r.status === 200) && !cutHits.includes(r)), [], 'every request 200 and byte-exact, or a hit cut when Redis stopped');
+    assert.ok(cutHits.length <= 4, `${cutHits.length} hits cut`);
     assert.ok(slowest < BOUND_MS, `slowest ${slowest.toFixed(0)} ms`);
     assert.ok(results.some((r) => r.cacheStatus.includes('detail=store-unavailable')), 'some requests bypassed while Redis was down');
     assert.equal(lines('cache-store-unavailable').length, 2, 'one line per outage (the pause, the restart)');
