@@ -15,12 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startCacheOrigin } from './peers/cache-origin.ts';
-import { buildBaseline, buildFerry } from './transfer.ts';
-import { FERRY_MALLOC_ENV } from '../src/cli/malloc-env.ts';
-
-// under valgrind: ferry's malloc settings given up front, so the CLI does not re-execute itself (cli/malloc-env.ts: valgrind
-// would not follow the new image, and the process would run uninstrumented)
-const VALGRIND_ENV = { ...process.env, ...FERRY_MALLOC_ENV };
+import { buildBaseline, buildFerry, VALGRIND_ENV } from './transfer.ts';
 
 const N = Number(process.env.CI_N ?? 1500);
 const WARM = Number(process.env.CI_WARM ?? 1500);

@@ -23,9 +23,7 @@ import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localhostCert } from '../test/helpers/certs.ts';
-import { buildFerry, ROOT, startPinned } from './transfer.ts';
-// ferry's malloc settings given up front: the CLI then does not re-execute itself under valgrind (cli/malloc-env.ts)
-import { FERRY_MALLOC_ENV } from '../src/cli/malloc-env.ts';
+import { buildFerry, ROOT, startPinned, VALGRIND_ENV } from './transfer.ts';
 
 const MODES = ['h1', 'h2c', 'h1s', 'h2s'] as const;
 type Mode = (typeof MODES)[number];
@@ -144,7 +142,7 @@ async function main(): Promise<void> {
     const ferry = spawn('taskset', ['-c', CPU, 'valgrind', '--tool=callgrind', '--trace-children=yes', '--trace-children-skip=*/sh',
       '--dump-instr=no', '--collect-systime=no', `--callgrind-out-file=${dir}/cg.%p`,
       process.execPath, `${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin.url, ...extra, ...flags],
-    { cwd: ROOT, stdio: ['ignore', openSync(log, 'w'), openSync(join(dir, 'stderr.log'), 'w')], env: { ...process.env, ...FERRY_MALLOC_ENV } });
+    { cwd: ROOT, stdio: ['ignore', openSync(log, 'w'), openSync(join(dir, 'stderr.log'), 'w')], env: VALGRIND_ENV });
     procs.push(ferry);
     let url = await waitListening(log, ferry);
     if (tls) url = url.replace(/^http:/, 'https:');

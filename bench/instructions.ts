@@ -17,12 +17,7 @@ import { mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { median, ROOT, startPinned } from './transfer.ts';
-import { FERRY_MALLOC_ENV } from '../src/cli/malloc-env.ts';
-
-// under valgrind: ferry's malloc settings given up front, so the CLI does not re-execute itself (cli/malloc-env.ts: valgrind
-// would not follow the new image, and the process would run uninstrumented)
-const VALGRIND_ENV = { ...process.env, ...FERRY_MALLOC_ENV };
+import { median, ROOT, startPinned, VALGRIND_ENV } from './transfer.ts';
 
 const N = Number(process.env.IN_N ?? 500);
 const WARM = Number(process.env.IN_WARM ?? 3000);

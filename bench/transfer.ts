@@ -8,8 +8,15 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FERRY_MALLOC_ENV } from '../src/cli/malloc-env.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The environment for a ferry run under valgrind: ferry's malloc settings given up front, so the CLI does not
+ * re-execute itself (cli/malloc-env.ts); valgrind would not follow the new image, which would run uninstrumented.
+ */
+export const VALGRIND_ENV: NodeJS.ProcessEnv = { ...process.env, ...FERRY_MALLOC_ENV };
 /**
  * Builds go under node_modules/.cache, per checkout: git worktrees of this repository may share one node_modules
  * (a symlink), and two of them benchmarking at once must not overwrite each other's build.
