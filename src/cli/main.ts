@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * @module The `ferry` executable. Checks the Node version before anything else loads — this module imports only
- * node:fs, node-version.ts, malloc-env.ts and startup-heap.ts, never a dependency — then loads the command line (run.ts). An older Node gets one
+ * node:fs, node-version.ts, malloc-env.ts (with registry.ts's command list) and startup-heap.ts, never a dependency — then loads the command line (run.ts). An older Node gets one
  * line naming the version found and the one needed, and exit code 1 (issue 12). Plain syntax (no top-level await,
  * no `?.`/`??`), so an old Node can parse this far.
  */

@@ -8,8 +8,9 @@
  * own. Measured (`node bench/transfer-focus.ts`, 1 GiB each way, medians of 5, same run): peak RSS 111 → 97 MiB,
  * proxy CPU per GiB 1.48 / 1.24 → 1.52 / 1.32 s (down / up, within the run's noise); docs/performance.md has the
  * table. glibc reads these variables only when the process starts, so ferry sets them and replaces itself with a
- * fresh image of the same command (`process.execve`: same PID, same stdio, ~40 ms once). Plain syntax, node:fs only:
- * main.ts calls it before anything else loads.
+ * fresh image of the same command (`process.execve`: same PID, same stdio, ~40 ms once). Plain syntax, node:fs and
+ * the command list only (registry.ts, whose commands are all serving roles): main.ts calls it before anything else
+ * loads. `ferry --help` or no command is not worth a re-exec.
  *
  * Left alone when: not Linux; Node without `process.execve` (before 22.15 / 23.11); not a serving role; the operator
  * set any malloc variable (`MALLOC_ARENA_MAX=8 ferry proxy …` keeps theirs, and the re-executed image sees ferry's
@@ -17,9 +18,8 @@
  */
 
 import { accessSync, constants } from 'node:fs';
+import { COMMANDS } from './registry.ts';
 
-/** The roles that serve traffic (cli/registry.ts): what `ferry --help` or a usage error runs is not worth a re-exec. */
-const SERVING = new Set(['proxy', 'origin', 'relay-client', 'relay-server', 'demo']);
 
 /** The operator's own malloc configuration, any of which means "keep mine". */
 const OPERATOR_KNOBS = ['MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TOP_PAD_', 'MALLOC_MMAP_MAX_', 'GLIBC_TUNABLES'];
@@ -35,12 +35,9 @@ export const FERRY_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA
 export function mallocReexecEnv(platform: string, argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> | null {
   if (platform !== 'linux') return null;
   const command = argv[2];
-  if (command === undefined || !SERVING.has(command)) return null;
+  if (!COMMANDS.some((c) => c.name === command)) return null;
   for (const knob of OPERATOR_KNOBS) if (env[knob] !== undefined) return null;
-  const out: Record<string, string | undefined> = {};
-  for (const key of Object.keys(env)) out[key] = env[key];
-  for (const key of Object.keys(FERRY_MALLOC_ENV)) out[key] = FERRY_MALLOC_ENV[key];
-  return out;
+  return { ...env, ...FERRY_MALLOC_ENV };
 }
 
 /** Replaces this process with the same command under ferry's malloc settings, when mallocReexecEnv says so. */
