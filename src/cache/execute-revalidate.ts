@@ -66,7 +66,7 @@ async function serveStale(deps: CacheDeps, r: Revalidation, status: number | und
 
 /** RFC 9111 §4.3.4: a 304 updates the stored metadata; the stored body is served. */
 async function mergeNotModified(deps: CacheDeps, r: Revalidation, policy: CachePolicy): Promise<ProxiedResponse> {
-  const record: EntryRecord = { ...r.l.record, policy: policy.toObject() };
+  const record: EntryRecord = { ...r.l.record, policy: deps.kit.record(policy) };
   await deps.store.putRecord(r.l.entryKey, record, retentionMs(policy)).catch((err: unknown) => logStoreFailure(deps, r.x.ctx, err));
   let served: ProxiedResponse;
   try {

@@ -41,7 +41,7 @@ export async function forwardHead(deps: CacheDeps, x: Exchange, found: FoundEntr
   const update = res.head.headers.filter(([n]) => n !== 'content-length');
   const d = decideRevalidation(deps.kit, policy, preq, head.headers, 304, update);
   if (d.kind !== 'not-modified') return withOutcome(ctx, res, outcome);
-  const record: EntryRecord = { ...found.record, policy: d.policy.toObject() };
+  const record: EntryRecord = { ...found.record, policy: deps.kit.record(d.policy) };
   try {
     await deps.store.putRecord(found.entryKey, record, retentionMs(d.policy));
     const served = await serveEntry(deps, head, found.entryKey, record, servedHeaders(d.policy));

@@ -44,7 +44,11 @@ export type ParsedVary =
   /** `Vary: *` or an over-long value: never matches (RFC 9111 §4.1), so not stored (C3). */
   | { kind: 'unstorable'; reason: string };
 
+const NO_VARY: ParsedVary = { kind: 'none' };
+
 export function parseVary(values: readonly string[]): ParsedVary {
+  // Most responses have no Vary: nothing to split.
+  if (values.length === 0) return NO_VARY;
   const joined = values.join(', ');
   if (joined.length > MAX_VARY_LENGTH) return { kind: 'unstorable', reason: `Vary longer than ${MAX_VARY_LENGTH} bytes` };
   const names = [...new Set(joined.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0))];

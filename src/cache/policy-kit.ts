@@ -26,6 +26,11 @@ export interface PolicyKit {
   /** The policy of a stored record; the same object for the same record (kept parsed: see createPolicyKit). */
   restore(obj: PolicyObject): CachePolicy;
   /**
+   * `policy.toObject()`, remembered as that object's parsed policy: a record stored with it restores to `policy`
+   * itself (a revalidated entry is read again right away, and would otherwise be parsed anew).
+   */
+  record(policy: CachePolicy): PolicyObject;
+  /**
    * `policy`, made from a view of the response (policy.ts policyView), now keeping `stored` as the response's
    * fields: what `restore({ ...policy.toObject(), resh: stored })` gives, without the copy and the second
    * construction (fromObject assigns `_resHeaders` from `resh` and nothing else from it). Changes `policy` in place.
@@ -42,6 +47,11 @@ export function storedFields(policy: CachePolicy): { headers: CachePolicy.Header
   return { headers: self._resHeaders, directives: self._rescc };
 }
 
+/** The stored response's status (private field of the pinned 4.3.0, as `toObject().st` without the copy). */
+export function storedStatus(policy: CachePolicy): number {
+  return (policy as unknown as { _status: number })._status;
+}
+
 /** Upper bound of heuristic freshness (RELIABILITY C4: "10 % of its age, capped"); Squid's default cap is 3 days. */
 export const MAX_HEURISTIC_SECONDS = 24 * 3600;
 
@@ -50,7 +60,10 @@ export const MAX_HEURISTIC_SECONDS = 24 * 3600;
  * library's `cacheHeuristic` fraction (it applies the fraction only when nothing explicit is given).
  */
 export function heuristicFraction(res: CachePolicy.HttpResponse): number {
-  const lm = Date.parse(String(res.headers['last-modified'] ?? ''));
+  const modified = res.headers['last-modified'];
+  // Without Last-Modified the answer is the default fraction: no date to parse (most responses).
+  if (modified === undefined) return 0.1;
+  const lm = Date.parse(String(modified));
   const date = Date.parse(String(res.headers.date ?? ''));
   const base = Number.isFinite(date) ? date : steadyNow();
   if (!Number.isFinite(lm) || base <= lm) return 0.1;
@@ -127,6 +140,11 @@ export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
       let policy = parsed.get(obj);
       if (policy === undefined) { policy = ClockedPolicy.fromObject(obj); parsed.set(obj, policy); }
       return policy;
+    },
+    record: (policy) => {
+      const obj = policy.toObject();
+      parsed.set(obj, policy);
+      return obj;
     },
     withStoredHeaders: (policy, stored) => {
       // Private field of the pinned 4.3.0 (see this module's header).

@@ -6,8 +6,8 @@
  * reuse §4, revalidation headers §4.3.1, 304 update §4.3.4, stale-while-revalidate / stale-if-error RFC 5861).
  */
 import type CachePolicy from 'http-cache-semantics';
-import { storedFields, type PolicyKit } from './policy-kit.ts';
-import { getAllHeaders, getJoinedHeader, hasHeader, type HeaderList } from '../http/headers.ts';
+import { storedFields, storedStatus, type PolicyKit } from './policy-kit.ts';
+import { getAllHeaders, hasHeader, type HeaderList } from '../http/headers.ts';
 import { isExplicitlyShared, normalizedCacheControl, requestDirectives, responseCacheControl } from './cache-control.ts';
 import { parseCdnCacheControl } from './cdn-cache-control.ts';
 import { parseSurrogateControl } from './surrogate-control.ts';
@@ -60,9 +60,11 @@ export const REVALIDATE_REQUEST_FIELDS = [...STORE_REQUEST_FIELDS, 'accept-range
 /** The response as received, fields joined (set-cookie never reaches the store, so joined values are safe). */
 export function toPolicyResponse(status: number, headers: HeaderList): CachePolicy.HttpResponse {
   const out: CachePolicy.Headers = {};
-  for (const [name] of headers) {
-    if (name in out) continue;
-    out[name] = getJoinedHeader(headers, name);
+  // One pass, joining repeated fields as they come (own fields only: a field named like an Object.prototype member
+  // is a field too).
+  for (const [name, value] of headers) {
+    const prev = out[name];
+    out[name] = typeof prev === 'string' && Object.hasOwn(out, name) ? `${prev}, ${value}` : value;
   }
   return { status, headers: out };
 }
@@ -147,7 +149,7 @@ export const UNKEYED_REQUEST_FIELDS: readonly string[] = [
  * is explicitly shareable; and something to reuse: freshness left, or a validator to revalidate with.
  */
 export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHeaders: HeaderList, status: number, resHeaders: HeaderList, unkeyed: readonly string[] = UNKEYED_REQUEST_FIELDS): StoreDecision {
-  const probe = unkeyed.find((n) => hasHeader(reqHeaders, n));
+  const probe = firstUnkeyed(reqHeaders, unkeyed);
   if (probe !== undefined) return { kind: 'no-store', reason: `unkeyed request field ${probe}` };
   if (status === 206) return { kind: 'no-store', reason: 'partial content' };
   if (hasHeader(resHeaders, 'set-cookie')) return { kind: 'no-store', reason: 'set-cookie' };
@@ -160,6 +162,16 @@ export function decideStore(kit: PolicyKit, req: CachePolicy.HttpRequest, reqHea
   const validator = hasHeader(resHeaders, 'etag') || hasHeader(resHeaders, 'last-modified');
   if (ttlMs <= 0 && !validator) return { kind: 'no-store', reason: 'stale on arrival' };
   return { kind: 'store', policy, ttlMs, varyNames: vary.kind === 'fields' ? vary.names : [] };
+}
+
+/** The first of `unkeyed` (in its order) the request carries: one pass over the request's fields. */
+function firstUnkeyed(reqHeaders: HeaderList, unkeyed: readonly string[]): string | undefined {
+  let first = -1;
+  for (const [name] of reqHeaders) {
+    const i = unkeyed.indexOf(name);
+    if (i >= 0 && (first < 0 || i < first)) first = i;
+  }
+  return first < 0 ? undefined : unkeyed[first];
 }
 
 /** Kept past its freshness so it can still be revalidated, or served to `max-stale` requests (LRU bounds the rest). */
@@ -270,12 +282,44 @@ export function decideRevalidation(kit: PolicyKit, policy: CachePolicy, req: Cac
   // none (origins that leave ETag out of 304s, against RFC 9110 §15.4.5) can only be about that one: select it.
   // (cache-tests cc-resp-must-revalidate-stale, conditional-lm-stale, conditional-etag-vary-headers)
   if (!hasHeader(update, 'etag') && !hasHeader(update, 'last-modified')) {
-    const { resh } = policy.toObject();
+    const resh = storedFields(policy).headers;
     for (const n of ['etag', 'last-modified']) if (typeof resh[n] === 'string') update.push([n, resh[n]]);
   }
-  const r = policy.revalidatedPolicy(req, toPolicyResponse(304, update));
-  if (!r.matches) return { kind: 'refetch' };
-  // The merged headers are read again through the view (CDN-Cache-Control, strict Cache-Control).
-  const merged = r.policy.toObject();
-  return { kind: 'not-modified', policy: createStoredPolicy(kit, req, merged.st, merged.resh) };
+  const stored = storedFields(policy).headers;
+  const received = toPolicyResponse(304, update).headers;
+  if (!notModifiedSelects(stored, received)) return { kind: 'refetch' };
+  // The merged headers are read again through the view (CDN-Cache-Control, strict Cache-Control): one policy built
+  // from them, where the library's revalidatedPolicy builds one more only for this function to read its fields back.
+  return { kind: 'not-modified', policy: createStoredPolicy(kit, req, storedStatus(policy), notModifiedMerge(stored, received)) };
+}
+
+/** Fields a 304 never replaces because the stored body keeps them (http-cache-semantics 4.3.0's own list). */
+const KEPT_ON_UPDATE: ReadonlySet<string> = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range']);
+
+const WEAK = /^\s*W\//;
+
+/**
+ * Does a 304 carrying `received` select the stored response with `stored` (RFC 9111 §4.3.4)? The rule of
+ * http-cache-semantics 4.3.0's revalidatedPolicy, field for field (test/cache/policy.test.ts compares the two): a
+ * strong ETag must equal the stored one (the stored one's W/ ignored); a weak one matches weakly; without ETags,
+ * Last-Modified decides; with no validator on either side, the one stored response is selected.
+ */
+export function notModifiedSelects(stored: CachePolicy.Headers, received: CachePolicy.Headers): boolean {
+  const etag = received.etag as string | undefined;
+  const storedEtag = stored.etag as string | undefined;
+  if (etag && !WEAK.test(etag)) return !!storedEtag && storedEtag.replace(WEAK, '') === etag;
+  if (storedEtag && etag) return storedEtag.replace(WEAK, '') === etag.replace(WEAK, '');
+  if (stored['last-modified']) return stored['last-modified'] === received['last-modified'];
+  return !storedEtag && !stored['last-modified'] && !etag && !received['last-modified'];
+}
+
+/**
+ * RFC 9111 §3.2 as http-cache-semantics 4.3.0 applies it: each stored field the 304 also carries takes the 304's
+ * value, except those the body keeps (KEPT_ON_UPDATE); the 304 adds no field. (The library tests `name in` the
+ * 304's fields, which also finds Object.prototype's `constructor`: own fields only here.)
+ */
+export function notModifiedMerge(stored: CachePolicy.Headers, received: CachePolicy.Headers): CachePolicy.Headers {
+  const out: CachePolicy.Headers = {};
+  for (const k in stored) out[k] = Object.hasOwn(received, k) && !KEPT_ON_UPDATE.has(k) ? received[k] : stored[k];
+  return out;
 }

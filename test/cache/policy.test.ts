@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HeaderList } from '../../src/http/headers.ts';
+import fc from 'fast-check';
+import CachePolicy from 'http-cache-semantics';
 import {
-  createPolicyKit, decideReuse, decideRevalidation, decideStore, staleIfErrorAllows, toPolicyRequest, validatorHeaders,
+  createPolicyKit, decideReuse, decideRevalidation, decideStore, notModifiedMerge, notModifiedSelects, staleIfErrorAllows, toPolicyRequest, validatorHeaders,
 } from '../../src/cache/policy.ts';
 import { parseStoreSpec } from '../../src/cache/store.ts';
 import { UsageError } from '../../src/errors.ts';
@@ -250,4 +252,30 @@ test("the kit's responseHeaders is the library's with the stored Date kept (Age,
     now = T0 + 3 * 86_400_000;
     return p.responseHeaders().age as string | undefined;
   }
+});
+
+test('a 304 selects and updates the stored response as http-cache-semantics revalidatedPolicy does (ferry builds one policy, not two)', () => {
+  const validator = fc.option(fc.constantFrom('"a"', 'W/"a"', '"b"', 'W/"b"', ' W/"a"', ''), { nil: undefined });
+  const lm = fc.option(fc.constantFrom(date(T0), date(T0 - 1000), ''), { nil: undefined });
+  const extra = fc.subarray(['content-length', 'content-encoding', 'content-range', 'x-v', 'cache-control', 'expires', 'constructor']);
+  fc.assert(fc.property(validator, lm, validator, lm, extra, extra, (se, sl, re, rl, storedNames, receivedNames) => {
+    const fields = (etag: string | undefined, modified: string | undefined, names: string[], v: string): CachePolicy.Headers => {
+      const h: CachePolicy.Headers = { 'cache-control': 'max-age=0' };
+      for (const n of names) h[n] = `${n}-${v}`;
+      if (etag !== undefined) h.etag = etag;
+      if (modified !== undefined) h['last-modified'] = modified;
+      return h;
+    };
+    const stored = fields(se, sl, storedNames, 'stored');
+    const received = fields(re, rl, receivedNames.filter((n) => n !== 'constructor'), 'new');
+    const lib = new CachePolicy({ url: '/a', headers: { host: 'h' } }, { status: 200, headers: stored }, { shared: true });
+    const r = lib.revalidatedPolicy({ url: '/a', headers: { host: 'h' } }, { status: 304, headers: received });
+    assert.equal(notModifiedSelects(stored, received), Boolean(r.matches));
+    if (!r.matches) return;
+    const ours = notModifiedMerge(stored, received);
+    const theirs = r.policy.toObject().resh;
+    // The library's `in` also finds Object.prototype's `constructor` (and then stores that function): ours keeps the field.
+    if (Object.hasOwn(stored, 'constructor')) { assert.equal(ours['constructor'], stored['constructor']); Reflect.deleteProperty(ours, 'constructor'); Reflect.deleteProperty(theirs, 'constructor'); }
+    assert.deepEqual(ours, theirs);
+  }), { numRuns: 2000 });
 });
