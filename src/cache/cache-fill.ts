@@ -17,15 +17,19 @@ import type { CacheOutcome } from './cache-status.ts';
 import { clientWantsNotModified, notModifiedHeaders } from './conditional.ts';
 import { entryKeyFor, type Lookup } from './cache-lookup.ts';
 import { storeWhole, takeWholeBody } from './fill-whole.ts';
-import { CLIENT_CONDITIONALS, decideStore, retentionMs, STORE_REQUEST_FIELDS, type StoreDecision } from './policy.ts';
+import { CLIENT_CONDITIONAL_SET, decideStore, retentionMs, STORE_REQUEST_FIELDS, type StoreDecision } from './policy.ts';
 import type { FlightOutcome } from './single-flight.ts';
-import type { EntryRecord } from './store.ts';
+import type { BodyWriter, EntryRecord } from './store.ts';
 import { createCacheTee } from './tee.ts';
+import { WholeBody } from '../proxy/whole-body.ts';
 
 export type ForwardOutcome = CacheOutcome & { kind: 'forward' };
 
-/** The client's reply, and how storing it ends (`failed`: the transfer broke, nothing stored). */
-export interface Filled { res: ProxiedResponse; stored: Promise<FlightOutcome> }
+/**
+ * The client's reply, and how storing it ends (`failed`: the transfer broke, nothing stored): the outcome itself
+ * when the store already took it (or refused it) before the reply was made, a promise when it ends with the body.
+ */
+export interface Filled { res: ProxiedResponse; stored: FlightOutcome | Promise<FlightOutcome> }
 
 /** One upstream answer to store: the request, its lookup, what the client gets told. */
 interface Fill { head: RequestHead; ctx: RequestContext; l: Lookup; fwd: ForwardOutcome; notModified: boolean }
@@ -35,12 +39,12 @@ interface Fill { head: RequestHead; ctx: RequestContext; l: Lookup; fwd: Forward
  * policy allows, teeing the body. Rejects when the upstream fails.
  */
 export async function fetchAndStore(deps: CacheDeps, head: RequestHead, ctx: RequestContext, fetch: Fetch, l: Lookup, outcome: ForwardOutcome): Promise<Filled> {
-  const res = await fetch({ ...head, headers: withoutHeaders(head.headers, CLIENT_CONDITIONALS) }, ctx);
+  const res = await fetch({ ...head, headers: withoutHeaders(head.headers, CLIENT_CONDITIONAL_SET) }, ctx);
   return storeResponse(deps, head, ctx, l, res, outcome);
 }
 
 /** Store `res` (an answer to `head`) when the policy allows, and return what the client gets. */
-export async function storeResponse(deps: CacheDeps, head: RequestHead, ctx: RequestContext, l: Lookup, res: ProxiedResponse, outcome: ForwardOutcome): Promise<Filled> {
+export function storeResponse(deps: CacheDeps, head: RequestHead, ctx: RequestContext, l: Lookup, res: ProxiedResponse, outcome: ForwardOutcome): Promise<Filled> {
   const expected = declaredContentLength(res.head.headers);
   const decision = decideStoreWithin(deps, head, l, res, expected);
   const fill: Fill = {
@@ -48,7 +52,7 @@ export async function storeResponse(deps: CacheDeps, head: RequestHead, ctx: Req
     fwd: { ...outcome, fwdStatus: res.head.status },
     notModified: res.head.status === 200 && clientWantsNotModified(head.headers, res.head.headers),
   };
-  if (decision.kind === 'no-store') return { res: forwardUnstored(deps, fill, res), stored: Promise.resolve('not-stored') };
+  if (decision.kind === 'no-store') return Promise.resolve({ res: forwardUnstored(deps, fill, res), stored: 'not-stored' });
   return writeToStore(deps, fill, res, decision, expected);
 }
 
@@ -71,34 +75,32 @@ function forwardUnstored(deps: CacheDeps, f: Fill, res: ProxiedResponse): Proxie
 async function writeToStore(deps: CacheDeps, f: Fill, res: ProxiedResponse, decision: StoreDecision & { kind: 'store' }, expected: number | undefined): Promise<Filled> {
   const retention = retentionMs(decision.policy);
   let writerKey: string;
-  try { writerKey = await entryKeyFor(deps, f.l.key, decision.varyNames, f.head, retention); } catch (err) {
+  // Without Vary the entry goes under the primary key: no store call, so no await.
+  try { writerKey = decision.varyNames.length === 0 ? f.l.key : await entryKeyFor(deps, f.l.key, decision.varyNames, f.head, retention); } catch (err) {
     logStoreFailure(deps, f.ctx, err);
-    return { res: withOutcome(f.ctx, res, f.fwd), stored: Promise.resolve('failed') };
+    return { res: withOutcome(f.ctx, res, f.fwd), stored: 'failed' };
   }
   const record: EntryRecord = { kind: 'entry', policy: decision.policy.toObject(), size: 0 };
-  const writer = deps.store.createWriter(writerKey, record, retention);
   const outcome: ForwardOutcome = { ...f.fwd, stored: true };
-  // A stored answer ends any hit-for-miss mark on the key (single-flight.ts).
-  const ended = (r: FlightOutcome): FlightOutcome => {
-    if (r === 'stored') { deps.flights.forget(f.l.key); deps.health.writeOk(f.ctx.log); }
-    const failure = writer.failure?.();
-    // A full or read-only disk, a stalled Redis: the client still gets the whole body; the condition is logged once.
-    if (r !== 'stored' && failure !== undefined) deps.health.writeFailed(f.ctx.log, failure, f.ctx.id);
-    return r;
-  };
-  if (res.body === null) {
-    const r = ended(await writer.commit().then((ok) => (ok ? 'stored' : 'not-stored'), () => 'not-stored' as const));
-    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, res, outcome), stored: Promise.resolve(r) };
+  const whole = res.body === null ? null : takeWholeBody(res.body, expected);
+  if (whole !== null && deps.store.putWhole !== undefined) {
+    // All of it is here already and the store takes it at once (memory): no writer, no await (fill-whole.ts).
+    const r = ended(deps, f, deps.store.putWhole(writerKey, record, whole, retention) ? 'stored' : 'not-stored', undefined);
+    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, { head: res.head, body: new WholeBody(whole) }, outcome), stored: r };
   }
-  const whole = takeWholeBody(res.body, expected);
+  const writer = deps.store.createWriter(writerKey, record, retention);
+  if (res.body === null) {
+    const r = ended(deps, f, await writer.commit().then((ok) => (ok ? 'stored' : 'not-stored'), () => 'not-stored' as const), writer);
+    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, res, outcome), stored: r };
+  }
   if (whole !== null) {
     // All of it is here already: one store write, one client write (fill-whole.ts).
     const { body, result } = await storeWhole(writer, whole);
-    const r = ended(result);
-    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, { head: res.head, body }, outcome), stored: Promise.resolve(r) };
+    const r = ended(deps, f, result, writer);
+    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, { head: res.head, body }, outcome), stored: r };
   }
   let teeEnded!: (r: FlightOutcome) => void;
-  const stored = new Promise<FlightOutcome>((resolve) => { teeEnded = (r) => resolve(ended(r)); });
+  const stored = new Promise<FlightOutcome>((resolve) => { teeEnded = (r) => resolve(ended(deps, f, r, writer)); });
   const tee = createCacheTee(writer, expected, teeEnded);
   pipeline(res.body, tee, () => { /* errors reach the client through `tee`; the writer is aborted by it */ });
   if (f.notModified) {
@@ -107,6 +109,15 @@ async function writeToStore(deps: CacheDeps, f: Fill, res: ProxiedResponse, deci
     return { res: notModifiedReply(f.ctx, res, outcome), stored };
   }
   return { res: withOutcome(f.ctx, { head: res.head, body: tee }, outcome), stored };
+}
+
+/** A store write ended: a stored answer ends any hit-for-miss mark on the key (single-flight.ts); failures are counted. */
+function ended(deps: CacheDeps, f: Fill, r: FlightOutcome, writer: BodyWriter | undefined): FlightOutcome {
+  if (r === 'stored') { deps.flights.forget(f.l.key); deps.health.writeOk(f.ctx.log); }
+  const failure = writer?.failure?.();
+  // A full or read-only disk, a stalled Redis: the client still gets the whole body; the condition is logged once.
+  if (r !== 'stored' && failure !== undefined) deps.health.writeFailed(f.ctx.log, failure, f.ctx.id);
+  return r;
 }
 
 function notModifiedReply(ctx: RequestContext, res: ProxiedResponse, outcome: CacheOutcome): ProxiedResponse {

@@ -22,18 +22,21 @@ export type FoundEntry = Lookup & { entryKey: string; record: EntryRecord };
 /** A store failure is an outage (store-health.ts, logged once): the request still gets its answer from the origin. */
 export async function lookupEntry(deps: CacheDeps, head: RequestHead, parts: KeyParts, ctx: RequestContext): Promise<Lookup> {
   const key = cacheKey(parts);
-  const miss: Lookup = { key, parts, entryKey: null, record: null, varyMiss: false };
-  const down = (err: unknown): Lookup => { deps.health.failed(ctx.log, err, ctx.id); return { ...miss, unavailable: true }; };
   let rec;
-  try { rec = await deps.store.get(key); } catch (err) { return down(err); }
+  try { rec = await deps.store.get(key); } catch (err) { return storeDown(deps, ctx, key, parts, err); }
   deps.health.ok(ctx.log);
-  if (rec === null) return miss;
-  if (rec.kind === 'entry') return { ...miss, entryKey: key, record: rec };
+  if (rec === null) return { key, parts, entryKey: null, record: null, varyMiss: false };
+  if (rec.kind === 'entry') return { key, parts, entryKey: key, record: rec, varyMiss: false };
   const entryKey = variantKey(key, rec.generation, varyKey(rec.names, head.headers));
   let variant;
-  try { variant = await deps.store.get(entryKey); } catch (err) { return down(err); }
-  if (variant === null || variant.kind !== 'entry') return { ...miss, varyMiss: true };
-  return { ...miss, entryKey, record: variant };
+  try { variant = await deps.store.get(entryKey); } catch (err) { return storeDown(deps, ctx, key, parts, err); }
+  if (variant === null || variant.kind !== 'entry') return { key, parts, entryKey: null, record: null, varyMiss: true };
+  return { key, parts, entryKey, record: variant, varyMiss: false };
+}
+
+function storeDown(deps: CacheDeps, ctx: RequestContext, key: string, parts: KeyParts, err: unknown): Lookup {
+  deps.health.failed(ctx.log, err, ctx.id);
+  return { key, parts, entryKey: null, record: null, varyMiss: false, unavailable: true };
 }
 
 /** Did the lookup find an entry? (A type guard: the hit path makes no second lookup object.) */

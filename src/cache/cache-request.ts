@@ -28,9 +28,11 @@ export function policyRequestOf(head: RequestHead, parts: KeyParts, only?: reado
   return toPolicyRequest(head.headers, { host: formatCacheUri({ ...parts, path: '' }).replace(/^https?:\/\//, ''), path: parts.path }, only);
 }
 
+const RANGE_FIELDS: ReadonlySet<string> = new Set(['range', 'if-range']);
+
 /** The request without Range/If-Range: a refill fetches the whole representation (the client then gets it whole). */
 export function wholeOf(head: RequestHead): RequestHead {
-  return { ...head, method: 'GET', headers: withoutHeaders(head.headers, ['range', 'if-range']) };
+  return { ...head, method: 'GET', headers: withoutHeaders(head.headers, RANGE_FIELDS) };
 }
 
 /** RFC 9111 §5.2.1.7: only-if-cached and nothing usable without contacting the origin. */

@@ -23,8 +23,9 @@ export async function executeMiss(deps: CacheDeps, x: Exchange, l: Lookup, reaso
   if (ticket.kind === 'pass') return (await fetchAndStore(deps, x.head, x.ctx, x.fetch, l, { kind: 'forward', reason })).res;
   try {
     const filled = await fetchAndStore(deps, x.head, x.ctx, x.fetch, l, { kind: 'forward', reason });
-    // The waiters learn whether the answer was stored once the tee has ended.
-    void filled.stored.then(ticket.settle);
+    // The waiters learn whether the answer was stored once the store took it (or, teed, once the tee has ended).
+    if (typeof filled.stored === 'string') ticket.settle(filled.stored);
+    else void filled.stored.then(ticket.settle);
     return filled.res;
   } catch (err) {
     ticket.settle('failed');

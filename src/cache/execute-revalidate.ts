@@ -14,7 +14,7 @@ import type { Exchange } from './cache-executor.ts';
 import { fetchAndStore, storeResponse } from './cache-fill.ts';
 import { serveEntry, type FoundEntry } from './cache-lookup.ts';
 import { discard, policyRequestOf, wholeOf, withOutcome } from './cache-request.ts';
-import { CLIENT_CONDITIONALS, decideRevalidation, freshnessLeft, retentionMs, REVALIDATE_REQUEST_FIELDS, servedHeaders, staleIfErrorAllows, storedFields, validatorHeaders } from './policy.ts';
+import { decideRevalidation, REVALIDATION_DROPPED, freshnessLeft, retentionMs, REVALIDATE_REQUEST_FIELDS, servedHeaders, staleIfErrorAllows, storedFields, validatorHeaders } from './policy.ts';
 import { isDisconnected, staleOnDisconnectAllows } from './stale-on-disconnect.ts';
 import type { EntryRecord } from './store.ts';
 
@@ -28,7 +28,7 @@ export async function executeRevalidate(deps: CacheDeps, x: Exchange, l: FoundEn
   const { head, ctx } = x;
   // Without Vary the library reads only a few request fields here: normalise just those (policy.ts).
   const preq = policyRequestOf(head, l.parts, storedFields(r.policy).headers.vary === undefined ? REVALIDATE_REQUEST_FIELDS : undefined);
-  const revHead: RequestHead = { ...head, method: 'GET', headers: [...withoutHeaders(head.headers, [...CLIENT_CONDITIONALS, 'range', 'if-range']), ...validatorHeaders(r.policy, preq)] };
+  const revHead: RequestHead = { ...head, method: 'GET', headers: [...withoutHeaders(head.headers, REVALIDATION_DROPPED), ...validatorHeaders(r.policy, preq)] };
   let res: ProxiedResponse;
   try {
     res = await x.fetch(revHead, ctx);

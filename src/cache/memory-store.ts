@@ -55,6 +55,11 @@ export function createMemoryStore(maxBytes: number): CacheStore {
         abort: () => { chunks = null; },
       };
     },
+    putWhole: (key, record, bytes, ttlMs) => {
+      if (bytes.length > maxEntryBytes) return false;
+      set(key, packEntry(record.policy, bytes.length === 0 ? [] : [bytes], bytes.length), ttlMs);
+      return lru.has(key);
+    },
     putRecord: async (key, record, ttlMs) => {
       if (record.kind === 'entry') {
         // A 304 update keeps the body; only the meta changes. The entry was just used: it stays parsed.

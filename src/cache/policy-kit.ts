@@ -10,6 +10,7 @@
  * range drifting under us.
  */
 import CachePolicy from 'http-cache-semantics';
+import { remembered } from './cache-control.ts';
 import { steadyNow } from '../util/clock.ts';
 
 export type PolicyObject = CachePolicy.CachePolicyObject;
@@ -130,12 +131,31 @@ export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
       try { return super.storable(); } finally { self._status = status; }
     }
   }
+  // The library's own Cache-Control reading (4.3.0's private parseCacheControl, reached through a policy built on the
+  // value), remembered per value: its regular-expression splits were the largest part of building a policy. The
+  // answers are shared between policies: 4.3.0 changes a reading only in its constructor (the Pragma rule below, which
+  // applies without Cache-Control, so to a fresh object; and the cargo-cult option, which ferry leaves off).
+  const libraryCacheControl = remembered((value: string) => (new CachePolicy({ headers: {} }, { headers: { 'cache-control': value } }) as unknown as { _rescc: Record<string, string | true> })._rescc);
+  const readCacheControl = (value: CachePolicy.Headers[string]): Record<string, string | true> => (value ? libraryCacheControl(String(value)) : {});
   // A store that hands back the same record object on every read (the memory store) gets the same policy back:
   // a CachePolicy is not changed by any method after construction (4.3.0: only its constructor and fromObject assign
   // fields), so one parsed policy can answer every hit. Other stores build new records per read: a miss here.
   const parsed = new WeakMap<PolicyObject, CachePolicy>();
   return {
-    create: (req, res) => new ClockedPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) }),
+    create: (req, res) => {
+      // 4.3.0's constructor with ferry's options (shared, heuristic fraction), field for field, through the
+      // deserialisation path so that its two Cache-Control readings come from the remembered ones above
+      // (test/cache/policy.test.ts compares the result with the library's constructor).
+      if (!req || !req.headers || !res || !res.headers) return new ClockedPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) });
+      const rescc = readCacheControl(res.headers['cache-control']);
+      if (res.headers['cache-control'] == null && /no-cache/.test(res.headers.pragma as string)) rescc['no-cache'] = true;
+      return ClockedPolicy.fromObject({
+        v: 1, t: clock(), sh: true, ch: heuristicFraction(res), imm: 24 * 3600 * 1000, icc: false,
+        st: 'status' in res ? res.status : 200, resh: res.headers, rescc,
+        m: 'method' in req ? req.method : 'GET', u: req.url, h: req.headers.host, a: !req.headers.authorization,
+        reqh: res.headers.vary ? req.headers : null, reqcc: readCacheControl(req.headers['cache-control']),
+      } as PolicyObject);
+    },
     restore: (obj) => {
       let policy = parsed.get(obj);
       if (policy === undefined) { policy = ClockedPolicy.fromObject(obj); parsed.set(obj, policy); }

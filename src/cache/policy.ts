@@ -18,6 +18,10 @@ export { createPolicyKit, heuristicFraction, storedFields, MAX_HEURISTIC_SECONDS
 
 /** Request fields the cache evaluates itself against the stored response; never forwarded on a cache fill. */
 export const CLIENT_CONDITIONALS = ['if-none-match', 'if-modified-since'] as const;
+/** The same as a set (headers.ts withoutHeaders takes one as it is; from a list it builds one per call). */
+export const CLIENT_CONDITIONAL_SET: ReadonlySet<string> = new Set(CLIENT_CONDITIONALS);
+/** What a revalidation leaves out of the client's request: its conditionals and its Range (ferry sends its own validators, for the whole representation). */
+export const REVALIDATION_DROPPED: ReadonlySet<string> = new Set([...CLIENT_CONDITIONALS, 'range', 'if-range']);
 
 /**
  * The request as the policy sees it: GET (a HEAD is answered from the GET entry), the key's URI and host, and every
@@ -234,9 +238,11 @@ export function decideReuse(kit: PolicyKit, policy: CachePolicy, req: CachePolic
 
 /** Validators to add when revalidating the stored response (RFC 9111 §4.3.1): If-None-Match / If-Modified-Since. */
 export function validatorHeaders(policy: CachePolicy, req: CachePolicy.HttpRequest): HeaderList {
-  const withoutClient: CachePolicy.HttpRequest = { ...req, headers: { ...req.headers } };
-  for (const n of CLIENT_CONDITIONALS) delete withoutClient.headers[n];
-  const h = policy.revalidationHeaders(withoutClient);
+  // The request without the client's own conditionals, copied field by field (a `delete` would turn the copy into a
+  // slow dictionary object, which the library then copies again).
+  const headers: CachePolicy.Headers = {};
+  for (const n in req.headers) if (!CLIENT_CONDITIONAL_SET.has(n)) headers[n] = req.headers[n];
+  const h = policy.revalidationHeaders({ ...req, headers });
   const out: HeaderList = [];
   for (const n of CLIENT_CONDITIONALS) {
     const v = h[n];

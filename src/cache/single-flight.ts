@@ -30,36 +30,58 @@ export interface SingleFlight {
 export const DEFAULT_WAIT_MS = 5_000;
 export const DEFAULT_HIT_FOR_MISS_MS = 120_000;
 
+/**
+ * One leader's flight. The promise its waiters await is made only when one comes (most misses have none): a
+ * promise and its resolver per miss were a measurable share of a miss that stores (docs/performance.md).
+ */
+class Flight {
+  settled = false;
+  #result: FlightOutcome | undefined;
+  #promise: Promise<FlightOutcome> | undefined;
+  #resolve: ((o: FlightOutcome) => void) | undefined;
+
+  outcome(): Promise<FlightOutcome> {
+    if (this.#promise === undefined) {
+      const result = this.#result;
+      this.#promise = result !== undefined ? Promise.resolve(result) : new Promise<FlightOutcome>((resolve) => { this.#resolve = resolve; });
+    }
+    return this.#promise;
+  }
+
+  settle(outcome: FlightOutcome): void {
+    this.settled = true;
+    this.#result = outcome;
+    this.#resolve?.(outcome);
+  }
+}
+
 export function createSingleFlight(options: SingleFlightOptions = {}): SingleFlight {
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
-  const flights = new Map<string, Promise<FlightOutcome>>();
+  const flights = new Map<string, Flight>();
   const hitForMiss = new LRUCache<string, true>({ max: options.maxKeys ?? 10_000, ttl: options.hitForMissMs ?? DEFAULT_HIT_FOR_MISS_MS });
   const wait = (key: string): Promise<FlightOutcome | 'timeout'> | null => {
     const running = flights.get(key);
     if (running === undefined) return null;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, waitMs, 'timeout'); timer.unref(); });
-    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([running.outcome(), timeout]).finally(() => clearTimeout(timer));
   };
   return {
     waitFor: wait,
     join(key) {
-      if (hitForMiss.has(key)) return { kind: 'pass' };
+      if (hitForMiss.size > 0 && hitForMiss.has(key)) return { kind: 'pass' };
       const result = wait(key);
       if (result !== null) return { kind: 'wait', result };
-      let settle!: (o: FlightOutcome) => void;
-      const p = new Promise<FlightOutcome>((resolve) => { settle = resolve; });
-      flights.set(key, p);
-      let done = false;
+      const flight = new Flight();
+      flights.set(key, flight);
       return {
         kind: 'lead',
         settle(outcome) {
-          if (done) return;
-          done = true;
-          if (flights.get(key) === p) flights.delete(key);
+          if (flight.settled) return;
+          if (flights.get(key) === flight) flights.delete(key);
           if (outcome === 'not-stored') hitForMiss.set(key, true);
           else if (outcome === 'stored') hitForMiss.delete(key);
-          settle(outcome);
+          flight.settle(outcome);
         },
       };
     },

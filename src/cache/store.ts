@@ -53,6 +53,11 @@ export interface CacheStore {
   openBody(key: string, record: EntryRecord): Promise<Readable>;
   /** Start storing a response body; `record.size` is filled in at commit. */
   createWriter(key: string, record: EntryRecord, ttlMs: number): BodyWriter;
+  /**
+   * Optional, for a store in this process (memory): store a whole body at once, synchronously — what createWriter, one
+   * write and commit do, without the writer and its promises (cache-fill.ts). True when stored.
+   */
+  putWhole?(key: string, record: EntryRecord, bytes: Buffer, ttlMs: number): boolean;
   /** Replace the meta of an existing entry (304 update) or put a Vary record. */
   putRecord(key: string, record: CacheRecord, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;

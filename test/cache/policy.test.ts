@@ -279,3 +279,29 @@ test('a 304 selects and updates the stored response as http-cache-semantics reva
     assert.deepEqual(ours, theirs);
   }), { numRuns: 2000 });
 });
+
+test('the kit builds the policy the library\'s constructor builds (its Cache-Control readings remembered per value)', () => {
+  const kit = createPolicyKit(() => T0);
+  const cc = fc.option(fc.constantFrom('max-age=60', 'public, max-age=3600', 'no-cache', 'private, no-store', 's-maxage=5, stale-while-revalidate=30', 'max-age="7"', 'max-age=1, max-age=2', ' no-transform ', ''), { nil: undefined });
+  const pragma = fc.option(fc.constantFrom('no-cache', 'x-no-cache-y', 'other'), { nil: undefined });
+  const vary = fc.option(fc.constantFrom('accept', '*', ''), { nil: undefined });
+  const auth = fc.option(fc.constantFrom('Bearer x', ''), { nil: undefined });
+  fc.assert(fc.property(cc, pragma, vary, cc, auth, fc.constantFrom(200, 404, 599), fc.boolean(), (rcc, rpragma, rvary, qcc, qauth, status, withStatus) => {
+    const resh: CachePolicy.Headers = { date: date(T0) };
+    if (rcc !== undefined) resh['cache-control'] = rcc;
+    if (rpragma !== undefined) resh.pragma = rpragma;
+    if (rvary !== undefined) resh.vary = rvary;
+    const reqh: CachePolicy.Headers = { host: 'example.com' };
+    if (qcc !== undefined) reqh['cache-control'] = qcc;
+    if (qauth !== undefined) reqh.authorization = qauth;
+    const req = { method: 'GET', url: '/a', headers: reqh };
+    const res = withStatus ? { status, headers: resh } : { headers: resh };
+    // Twice: the second reading comes from the remembered one, and must not carry the first policy's changes.
+    for (let i = 0; i < 2; i++) {
+      const ours = kit.create(req, res).toObject();
+      const lib = new CachePolicy(req, res, { shared: true, cacheHeuristic: 0.1 }).toObject();
+      assert.deepEqual({ ...ours, t: 0 }, { ...lib, t: 0 });
+      assert.equal(ours.t, T0);
+    }
+  }), { numRuns: 1000 });
+});
