@@ -98,8 +98,16 @@ function directives(value: string | undefined): Map<string, string | true> {
   return out;
 }
 
-export function requestDirectives(headers: HeaderList): Map<string, string | true> {
-  return directives(getJoinedHeader(headers, 'cache-control'));
+const NO_DIRECTIVES: ReadonlyMap<string, string | true> = new Map();
+const rememberedDirectives = remembered((value: string): ReadonlyMap<string, string | true> => directives(value));
+
+/**
+ * A request's Cache-Control directives, read once per value (every cache lookup asks; `remembered`) and shared:
+ * callers only read them.
+ */
+export function requestDirectives(headers: HeaderList): ReadonlyMap<string, string | true> {
+  const value = getJoinedHeader(headers, 'cache-control');
+  return value === undefined ? NO_DIRECTIVES : rememberedDirectives(value);
 }
 
 /** Explicitly shareable: `public` or `s-maxage` (RFC 9111 §5.2.2.9, §5.2.2.10). */

@@ -8,7 +8,7 @@ import type { RequestContext } from '../proxy/context.ts';
 import type { ProxiedResponse, RequestHead } from '../proxy/phases.ts';
 import type CachePolicy from 'http-cache-semantics';
 import { appendCacheStatus, formatCacheStatus, type CacheOutcome, type RecordedOutcome } from './cache-status.ts';
-import { formatCacheUri, type KeyParts } from './key.ts';
+import { cacheHost, type KeyParts } from './key.ts';
 import { toPolicyRequest } from './policy.ts';
 
 /**
@@ -25,7 +25,7 @@ export function withOutcome(ctx: RequestContext, res: ProxiedResponse, outcome: 
 
 /** The request as http-cache-semantics sees it; `only`: just those fields (policy.ts REUSE_REQUEST_FIELDS). */
 export function policyRequestOf(head: RequestHead, parts: KeyParts, only?: readonly string[]): CachePolicy.HttpRequest {
-  return toPolicyRequest(head.headers, { host: formatCacheUri({ ...parts, path: '' }).replace(/^https?:\/\//, ''), path: parts.path }, only);
+  return toPolicyRequest(head.headers, { host: cacheHost(parts), path: parts.path }, only);
 }
 
 const RANGE_FIELDS: ReadonlySet<string> = new Set(['range', 'if-range']);

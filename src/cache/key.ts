@@ -24,10 +24,14 @@ export interface KeyParts {
 
 /** `http://example.com/a?b`: lower-cased host, default port dropped, path untouched. */
 export function formatCacheUri(parts: KeyParts): string {
-  let host = parts.host.toLowerCase();
+  return `${parts.scheme}://${cacheHost(parts)}${parts.path}`;
+}
+
+/** The key's host: lower-cased, default port dropped. */
+export function cacheHost(parts: KeyParts): string {
+  const host = parts.host.toLowerCase();
   const defaultPort = parts.scheme === 'https' ? ':443' : ':80';
-  if (host.endsWith(defaultPort)) host = host.slice(0, -defaultPort.length);
-  return `${parts.scheme}://${host}${parts.path}`;
+  return host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
 }
 
 /**
