@@ -140,7 +140,12 @@ export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
   // A store that hands back the same record object on every read (the memory store) gets the same policy back:
   // a CachePolicy is not changed by any method after construction (4.3.0: only its constructor and fromObject assign
   // fields), so one parsed policy can answer every hit. Other stores build new records per read: a miss here.
-  const parsed = new WeakMap<PolicyObject, CachePolicy>();
+  // Kept on the object itself under this kit's own symbol (JSON and Object.keys do not see it), not in a WeakMap:
+  // a WeakMap insertion cost ~20x building the record (one per revalidation, one per record read from a disk or Redis
+  // store). A spread copies the mark, so it names the object it belongs to: a copy, changed or not, parses anew.
+  const PARSED = Symbol('parsed policy');
+  type Marked = PolicyObject & { [PARSED]?: { of: PolicyObject; policy: CachePolicy } };
+  const mark = (obj: PolicyObject, policy: CachePolicy): void => { (obj as Marked)[PARSED] = { of: obj, policy }; };
   return {
     create: (req, res) => {
       // 4.3.0's constructor with ferry's options (shared, heuristic fraction), field for field, through the
@@ -157,13 +162,15 @@ export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
       } as PolicyObject);
     },
     restore: (obj) => {
-      let policy = parsed.get(obj);
-      if (policy === undefined) { policy = ClockedPolicy.fromObject(obj); parsed.set(obj, policy); }
+      const kept = (obj as Marked)[PARSED];
+      if (kept !== undefined && kept.of === obj) return kept.policy;
+      const policy = ClockedPolicy.fromObject(obj);
+      mark(obj, policy);
       return policy;
     },
     record: (policy) => {
       const obj = policy.toObject();
-      parsed.set(obj, policy);
+      mark(obj, policy);
       return obj;
     },
     withStoredHeaders: (policy, stored) => {
