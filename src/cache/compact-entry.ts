@@ -21,9 +21,15 @@ export interface EntrySlot {
   meta: Buffer | undefined;
   /** The record read from the meta, while this entry is among the last PARSED_LIMIT parsed (see `createEntryReader`). */
   parsed: Parsed | undefined;
+  /** Bytes counted for a meta not written yet (a 304 update: `updatedSlot`). */
+  reserved: number;
 }
 
-interface Parsed { record: EntryRecord | undefined }
+/**
+ * A parsed record. `pending`: its slot's meta is not written yet (`updatedSlot`): it is, into `meta`, when the ring
+ * drops the record; a slot that is replaced first never needs it.
+ */
+interface Parsed { record: EntryRecord | undefined; pending: boolean; meta: Buffer | undefined }
 
 /**
  * JavaScript objects an entry keeps besides its bytes (the slot, the buffer and its ArrayBuffer, the native backing
@@ -59,7 +65,7 @@ export function bodyLength(slot: EntrySlot): number {
 
 /** What the store counts for an entry under `key`: its bytes, the key and the objects around them. */
 export function entryCost(slot: EntrySlot, key: string): number {
-  return slot.bytes.length + (slot.meta?.length ?? 0) + key.length + ENTRY_OVERHEAD_BYTES;
+  return slot.bytes.length + (slot.meta?.length ?? 0) + slot.reserved + key.length + ENTRY_OVERHEAD_BYTES;
 }
 
 /**
@@ -75,19 +81,42 @@ export function packEntry(policy: EntryRecord['policy'], chunks: readonly Buffer
   if (chunks.length === 1 && bytes >= KEEP_CHUNK_BYTES && first!.buffer.byteLength <= 2 * first!.length) {
     const meta = Buffer.allocUnsafeSlow(metaLength);
     meta.write(json, 0, 'utf8');
-    return { kind: 'entry', bytes: first!, metaLength: 0, meta, parsed: undefined };
+    return { kind: 'entry', bytes: first!, metaLength: 0, meta, parsed: undefined, reserved: 0 };
   }
   const all = Buffer.allocUnsafeSlow(metaLength + bytes);
   all.write(json, 0, 'utf8');
   let at = metaLength;
   for (const c of chunks) { c.copy(all, at); at += c.length; }
-  return { kind: 'entry', bytes: all, metaLength, meta: undefined, parsed: undefined };
+  return { kind: 'entry', bytes: all, metaLength, meta: undefined, parsed: undefined, reserved: 0 };
+}
+
+/**
+ * The slot of a 304 update (RFC 9111 §4.3.4): the same body (and buffer), new meta. The caller remembers the new
+ * record as pending (`EntryReader.remember`): its JSON is written only if the ring drops it while the slot lives, so
+ * an entry revalidated again and again (a client sending `no-cache`) is serialised and copied never, where a
+ * repacked slot cost a JSON.stringify and a buffer per 304 (docs/performance.md, sixth round). The previous slot's
+ * own pending meta is no longer needed. Counted as the previous meta's length (the new one differs by a few digits).
+ */
+export function updatedSlot(prev: EntrySlot): EntrySlot {
+  if (prev.parsed !== undefined) prev.parsed.pending = false;
+  const previousMeta = prev.parsed?.meta?.length ?? prev.meta?.length ?? prev.metaLength;
+  // The large-body layout's separate meta is the old one: dropped. The one-buffer layout keeps its old meta bytes
+  // (counted in `bytes`) ahead of the body.
+  return { kind: 'entry', bytes: prev.bytes, metaLength: prev.metaLength, meta: undefined, parsed: undefined, reserved: previousMeta };
+}
+
+function metaBuffer(policy: EntryRecord['policy']): Buffer {
+  const json = JSON.stringify(policy);
+  const meta = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
+  meta.write(json, 0, 'utf8');
+  return meta;
 }
 
 /** Reads entry slots back into records; `remember` keeps a record the caller already has as the slot's parsed one. */
 export interface EntryReader {
   read(slot: EntrySlot): EntryRecord;
-  remember(slot: EntrySlot, record: EntryRecord): void;
+  /** `pending`: the slot's meta is not written yet (`updatedSlot`); it is when the ring drops the record. */
+  remember(slot: EntrySlot, record: EntryRecord, pending?: boolean): void;
 }
 
 /**
@@ -98,10 +127,15 @@ export interface EntryReader {
 export function createEntryReader(limit: number = PARSED_LIMIT): EntryReader {
   const ring: Array<Parsed | undefined> = new Array(limit);
   let next = 0;
-  const remember = (slot: EntrySlot, record: EntryRecord): void => {
-    const holder: Parsed = { record };
+  const remember = (slot: EntrySlot, record: EntryRecord, pending = false): void => {
+    const holder: Parsed = { record, pending, meta: undefined };
     const old = ring[next];
-    if (old !== undefined) old.record = undefined;
+    if (old !== undefined) {
+      // Its slot's only meta is this record: write it out (the slot reaches it through `parsed`).
+      if (old.pending && old.record !== undefined) old.meta = metaBuffer(old.record.policy);
+      old.pending = false;
+      old.record = undefined;
+    }
     ring[next] = holder;
     next = (next + 1) % limit;
     slot.parsed = holder;
@@ -110,6 +144,8 @@ export function createEntryReader(limit: number = PARSED_LIMIT): EntryReader {
     read: (slot) => {
       const kept = slot.parsed?.record;
       if (kept !== undefined) return kept;
+      // A 304 update's meta written when the ring dropped it (`updatedSlot`) moves onto the slot itself.
+      if (slot.parsed?.meta !== undefined) slot.meta = slot.parsed.meta;
       const meta = slot.meta ?? slot.bytes.subarray(0, slot.metaLength);
       const record: EntryRecord = { kind: 'entry', policy: JSON.parse(meta.toString('utf8')) as EntryRecord['policy'], size: bodyLength(slot) };
       remember(slot, record);

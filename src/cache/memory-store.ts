@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { WholeBody } from '../proxy/whole-body.ts';
-import { bodyLength, bodyOf, createEntryReader, entryCost, packEntry, VARY_SLOT_BYTES, type EntrySlot } from './compact-entry.ts';
+import { bodyLength, bodyOf, createEntryReader, entryCost, packEntry, updatedSlot, VARY_SLOT_BYTES, type EntrySlot } from './compact-entry.ts';
 import type { BodyWriter, CacheStore, EntryRecord, StoreStats, VaryRecord } from './store.ts';
 
 type Slot = EntrySlot | { kind: 'vary'; record: VaryRecord };
@@ -62,11 +62,12 @@ export function createMemoryStore(maxBytes: number): CacheStore {
     },
     putRecord: async (key, record, ttlMs) => {
       if (record.kind === 'entry') {
-        // A 304 update keeps the body; only the meta changes. The entry was just used: it stays parsed.
+        // A 304 update keeps the body; only the meta changes. The entry was just used: it stays parsed, and its meta is
+        // written only if it stops being parsed (compact-entry.ts updatedSlot).
         const prev = lru.get(key);
         if (prev === undefined || prev.kind !== 'entry') return;
-        const slot = packEntry(record.policy, [bodyOf(prev)], bodyLength(prev));
-        reader.remember(slot, { kind: 'entry', policy: record.policy, size: bodyLength(prev) });
+        const slot = updatedSlot(prev);
+        reader.remember(slot, { kind: 'entry', policy: record.policy, size: bodyLength(prev) }, true);
         set(key, slot, ttlMs);
       } else {
         set(key, { kind: 'vary', record }, ttlMs);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { bodyOf, createEntryReader, ENTRY_OVERHEAD_BYTES, packEntry } from '../../src/cache/compact-entry.ts';
+import { bodyOf, createEntryReader, entryCost, ENTRY_OVERHEAD_BYTES, packEntry, updatedSlot } from '../../src/cache/compact-entry.ts';
 import { createMemoryStore } from '../../src/cache/memory-store.ts';
 import { createPolicyKit } from '../../src/cache/policy.ts';
 import type { EntryRecord } from '../../src/cache/store.ts';
@@ -79,5 +79,37 @@ describe('compact memory-store entries', () => {
     const slot = packEntry(policyOf(2), [chunk], chunk.length);
     assert.equal(bodyOf(slot), chunk);
     assert.ok(slot.meta !== undefined && slot.meta.buffer !== chunk.buffer);
+  });
+
+  test('a 304-updated slot keeps its body and reads back the new record, also after the ring dropped it (written out then)', () => {
+    for (const large of [false, true]) {
+      const body = large ? Buffer.alloc(64 * 1024, 7) : Buffer.from('hello world');
+      const reader = createEntryReader(2);
+      const first = packEntry(policyOf(1), [body], body.length);
+      reader.read(first);
+      const updated = updatedSlot(first);
+      const record = { kind: 'entry' as const, policy: policyOf(2), size: body.length };
+      reader.remember(updated, record, true);
+      assert.deepEqual(bodyOf(updated), body, 'the same body');
+      assert.equal(reader.read(updated), record, 'the new record, kept parsed');
+      assert.equal(updated.meta, undefined, 'nothing serialised while it stays parsed');
+      assert.ok(entryCost(updated, 'k') >= entryCost(first, 'k'), 'counted as much as the slot it replaces');
+      // Two other entries push it out of the ring: its meta is written then, and reads back as the new record.
+      for (const i of [3, 4]) reader.read(packEntry(policyOf(i), [Buffer.from('x')], 1));
+      assert.equal(updated.parsed?.record, undefined);
+      const again = reader.read(updated);
+      assert.notEqual(again, record, 'parsed afresh');
+      assert.deepEqual(again, record);
+      assert.deepEqual(bodyOf(updated), body);
+      // Updated twice: the replaced slot's pending record is never written out.
+      const second = updatedSlot(updated);
+      reader.remember(second, { kind: 'entry', policy: policyOf(5), size: body.length }, true);
+      const third = updatedSlot(second);
+      reader.remember(third, { kind: 'entry', policy: policyOf(6), size: body.length }, true);
+      reader.read(packEntry(policyOf(7), [Buffer.from('x')], 1));
+      reader.read(packEntry(policyOf(8), [Buffer.from('x')], 1));
+      assert.equal(second.parsed?.meta, undefined, 'a replaced slot is not serialised');
+      assert.deepEqual(reader.read(third).policy, policyOf(6));
+    }
   });
 });
