@@ -72,6 +72,47 @@ export function heuristicFraction(res: CachePolicy.HttpResponse): number {
   return Math.min(0.1, MAX_HEURISTIC_SECONDS / ageSeconds);
 }
 
+// The library's own Cache-Control reading (4.3.0's private parseCacheControl, reached through a policy built on the
+// value), remembered per value: its regular-expression splits were the largest part of building a policy. The
+// answers are shared between policies: 4.3.0 changes a reading only in its constructor (the Pragma rule below, which
+// applies without Cache-Control, so to a fresh object; and the cargo-cult option, which ferry leaves off).
+const libraryCacheControl = remembered((value: string) => (new CachePolicy({ headers: {} }, { headers: { 'cache-control': value } }) as unknown as { _rescc: Record<string, string | true> })._rescc);
+const readCacheControl = (value: CachePolicy.Headers[string]): Record<string, string | true> => (value ? libraryCacheControl(String(value)) : {});
+
+/**
+ * What 4.3.0's constructor gives a shared cache's policy with ferry's heuristic fraction, field for field, in the
+ * `toObject()` shape, so that the kit builds it through the deserialisation path with the Cache-Control readings
+ * remembered above (test/cache/policy.test.ts compares the result with the library's constructor).
+ */
+function constructedFields(now: number, req: CachePolicy.HttpRequest, res: CachePolicy.HttpResponse): PolicyObject {
+  const rescc = readCacheControl(res.headers['cache-control']);
+  if (res.headers['cache-control'] == null && /no-cache/.test(res.headers.pragma as string)) rescc['no-cache'] = true;
+  return {
+    v: 1, t: now, sh: true, ch: heuristicFraction(res), imm: 24 * 3600 * 1000, icc: false,
+    st: 'status' in res ? res.status : 200, resh: res.headers, rescc,
+    m: 'method' in req ? req.method : 'GET', u: req.url, h: req.headers.host, a: !req.headers.authorization,
+    reqh: res.headers.vary ? req.headers : null, reqcc: readCacheControl(req.headers['cache-control']),
+  } as PolicyObject;
+}
+
+/**
+ * A parsed policy kept on its record object itself, under a symbol of its own (one per kit: kits differ in their
+ * clock; JSON and Object.keys do not see it), not in a WeakMap: a WeakMap insertion cost ~20x building the record
+ * (one per revalidation, one per record read from a disk or Redis store). A spread copies the mark, so the mark names
+ * the object it belongs to: a copy, changed or not, is parsed anew.
+ */
+function parsedMarks(): { get(obj: PolicyObject): CachePolicy | undefined; set(obj: PolicyObject, policy: CachePolicy): CachePolicy } {
+  const PARSED = Symbol('parsed policy');
+  type Marked = PolicyObject & { [PARSED]?: { of: PolicyObject; policy: CachePolicy } };
+  return {
+    get: (obj) => {
+      const kept = (obj as Marked)[PARSED];
+      return kept !== undefined && kept.of === obj ? kept.policy : undefined;
+    },
+    set: (obj, policy) => { (obj as Marked)[PARSED] = { of: obj, policy }; return policy; },
+  };
+}
+
 /**
  * A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`).
  * Private fields and the undeclared `now()`: see the pin in this module's header.
@@ -131,46 +172,19 @@ export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
       try { return super.storable(); } finally { self._status = status; }
     }
   }
-  // The library's own Cache-Control reading (4.3.0's private parseCacheControl, reached through a policy built on the
-  // value), remembered per value: its regular-expression splits were the largest part of building a policy. The
-  // answers are shared between policies: 4.3.0 changes a reading only in its constructor (the Pragma rule below, which
-  // applies without Cache-Control, so to a fresh object; and the cargo-cult option, which ferry leaves off).
-  const libraryCacheControl = remembered((value: string) => (new CachePolicy({ headers: {} }, { headers: { 'cache-control': value } }) as unknown as { _rescc: Record<string, string | true> })._rescc);
-  const readCacheControl = (value: CachePolicy.Headers[string]): Record<string, string | true> => (value ? libraryCacheControl(String(value)) : {});
   // A store that hands back the same record object on every read (the memory store) gets the same policy back:
   // a CachePolicy is not changed by any method after construction (4.3.0: only its constructor and fromObject assign
-  // fields), so one parsed policy can answer every hit. Other stores build new records per read: a miss here.
-  // Kept on the object itself under this kit's own symbol (JSON and Object.keys do not see it), not in a WeakMap:
-  // a WeakMap insertion cost ~20x building the record (one per revalidation, one per record read from a disk or Redis
-  // store). A spread copies the mark, so it names the object it belongs to: a copy, changed or not, parses anew.
-  const PARSED = Symbol('parsed policy');
-  type Marked = PolicyObject & { [PARSED]?: { of: PolicyObject; policy: CachePolicy } };
-  const mark = (obj: PolicyObject, policy: CachePolicy): void => { (obj as Marked)[PARSED] = { of: obj, policy }; };
+  // fields), so one parsed policy can answer every hit (parsedMarks). Other stores build new records per read.
+  const marks = parsedMarks();
   return {
     create: (req, res) => {
-      // 4.3.0's constructor with ferry's options (shared, heuristic fraction), field for field, through the
-      // deserialisation path so that its two Cache-Control readings come from the remembered ones above
-      // (test/cache/policy.test.ts compares the result with the library's constructor).
       if (!req || !req.headers || !res || !res.headers) return new ClockedPolicy(req, res, { shared: true, cacheHeuristic: heuristicFraction(res) });
-      const rescc = readCacheControl(res.headers['cache-control']);
-      if (res.headers['cache-control'] == null && /no-cache/.test(res.headers.pragma as string)) rescc['no-cache'] = true;
-      return ClockedPolicy.fromObject({
-        v: 1, t: clock(), sh: true, ch: heuristicFraction(res), imm: 24 * 3600 * 1000, icc: false,
-        st: 'status' in res ? res.status : 200, resh: res.headers, rescc,
-        m: 'method' in req ? req.method : 'GET', u: req.url, h: req.headers.host, a: !req.headers.authorization,
-        reqh: res.headers.vary ? req.headers : null, reqcc: readCacheControl(req.headers['cache-control']),
-      } as PolicyObject);
+      return ClockedPolicy.fromObject(constructedFields(clock(), req, res));
     },
-    restore: (obj) => {
-      const kept = (obj as Marked)[PARSED];
-      if (kept !== undefined && kept.of === obj) return kept.policy;
-      const policy = ClockedPolicy.fromObject(obj);
-      mark(obj, policy);
-      return policy;
-    },
+    restore: (obj) => marks.get(obj) ?? marks.set(obj, ClockedPolicy.fromObject(obj)),
     record: (policy) => {
       const obj = policy.toObject();
-      mark(obj, policy);
+      marks.set(obj, policy);
       return obj;
     },
     withStoredHeaders: (policy, stored) => {
