@@ -72,6 +72,12 @@ describe('lean loading', () => {
     assert.equal(Agent, (createRequire(import.meta.url)('undici') as { Agent: unknown }).Agent);
   });
 
+  it("undici's HTTP/2 client file still exports the one function undici-lean's stand-in replaces", () => {
+    const connectH2 = createRequire(import.meta.url)('undici/lib/dispatcher/client-h2.js') as unknown;
+    assert.equal(typeof connectH2, 'function');
+    assert.equal((connectH2 as (client: unknown, socket: unknown) => unknown).length, 2);
+  });
+
   it("the default upstream client leaves undici's index unloaded; an upstream proxy loads it", () => {
     const r = inChild<{ plain: boolean; proxied: boolean }>(`
       import { createRequire } from 'node:module';
