@@ -1,13 +1,14 @@
 /** @module logging: the one access-log line per request (server/access-log). */
 import { cacheStatusOf } from '../../cache/cache-status.ts';
-import { accessRecordOf, writeProxyAccessLine, type ProxyAccessFields } from '../../server/access-line.ts';
+import { accessRecordOf, type ProxyAccessFields } from '../../server/access-line.ts';
+import { queueProxyAccessLine } from '../../server/access-line-queue.ts';
 import { logAccess } from '../../server/access-log.ts';
 import type { ProxyFilter } from '../phases.ts';
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 export function createAccessLogFilter(): ProxyFilter {
-  // one object for every request's fields (the line is written synchronously, before the next request can log)
+  // one object for every request's fields (queueProxyAccessLine copies them; logAccess writes at once)
   const fields: ProxyAccessFields = {
     requestId: '', method: '', path: '', status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0, clientAddress: '', httpVersion: '',
     upstreamMs: undefined, cacheStatus: undefined, tries: undefined, error: undefined,
@@ -30,8 +31,9 @@ export function createAccessLogFilter(): ProxyFilter {
       fields.cacheStatus = ctx.cache === undefined ? undefined : cacheStatusOf(ctx.cache);
       fields.tries = ctx.tries;
       fields.error = ctx.error?.code;
-      // stdout to a regular file (how users run it): the line straight into the file writer's buffer, no record
-      if (writeProxyAccessLine(ctx.log, fields)) return;
+      // stdout to a regular file (how users run it): the fields queued, written into the file writer's buffer
+      // with the batch's other lines (server/access-line-queue.ts); no record object
+      if (queueProxyAccessLine(ctx.log, fields)) return;
       logAccess(ctx.log, accessRecordOf(fields));
     },
   };
