@@ -3,12 +3,12 @@
  * (issue 18: the access log, on by default, against `--log-level warn`).
  *
  * Serialising a line where it is logged runs the line builder once between two requests, with its code and
- * constants gone cold from the CPU's caches: `bench/ab.ts` read ~1.6 % of the CPU per small request less when the
- * same lines were built 64 at a time (docs/performance.md, sixth round). Per request the fields are copied into a
- * slot (their values: strings and the tries list by reference, held at most until the batch goes out); the file
- * writer (file-line-writer.ts `defer`) asks for the lines before it writes anything else and within its flush
- * interval, so the order of the log's lines and their bounded delay are unchanged. Each line keeps the time it was
- * logged at. A full queue is serialised at once: memory stays SLOTS records per logger.
+ * constants gone cold from the CPU's caches: `bench/ab.ts` read 0.966 of the CPU per small request when the same
+ * lines were built up to 64 at a time (docs/performance.md, sixth round). Per request the filter's record (a new one
+ * each time; its strings and the tries list by reference) is held until the batch goes out; the file writer
+ * (file-line-writer.ts `defer`) asks for the lines before it writes anything else and within its flush interval,
+ * so the order of the log's lines and their bounded delay are unchanged. Each line keeps the time it was logged at.
+ * A full queue is serialised at once: memory stays SLOTS records per logger.
  */
 import type { Logger } from 'pino';
 import { accessRecordOf, directLineBuffer, writeProxyAccessLine, type ProxyAccessFields } from './access-line.ts';
@@ -17,14 +17,15 @@ import type { LineBuffer } from './file-line-writer.ts';
 
 const SLOTS = 64;
 
-interface QueuedLine extends ProxyAccessFields {
+interface QueuedLine {
+  readonly fields: Readonly<ProxyAccessFields>;
   /** pino's time field when the line was logged (`,"time":…`). */
-  time: string;
+  readonly time: string;
 }
 
 interface LineQueue {
-  readonly slots: QueuedLine[];
-  n: number;
+  /** A new array per batch: young like the records it holds (no write barrier per line; see the module comment). */
+  lines: QueuedLine[];
   /** The writer holds `produce` (given to `defer`) and will call it. */
   registered: boolean;
   readonly bytes: LineBuffer;
@@ -35,9 +36,9 @@ interface LineQueue {
 const QUEUES = new WeakMap<Logger, LineQueue>();
 
 /**
- * Queues the proxy's line for `f` (copied: `f` may be reused at once); false when `log` does not write to the file
- * writer (writeProxyAccessLine's condition): the caller then logs the record as it is. As for writeProxyAccessLine,
- * the caller has checked that the line's level is enabled.
+ * Queues the proxy's line for `f`, which must not change afterwards (the caller makes a record per request); false
+ * when `log` does not write to the file writer (writeProxyAccessLine's condition): the caller then logs the record
+ * as it is. As for writeProxyAccessLine, the caller has checked that the line's level is enabled.
  */
 export function queueProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>): boolean {
   let q = QUEUES.get(log);
@@ -47,22 +48,8 @@ export function queueProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>
     q = made;
     QUEUES.set(log, q);
   }
-  const slot = q.slots[q.n++]!;
-  slot.requestId = f.requestId;
-  slot.method = f.method;
-  slot.path = f.path;
-  slot.status = f.status;
-  slot.bytesIn = f.bytesIn;
-  slot.bytesOut = f.bytesOut;
-  slot.durationMs = f.durationMs;
-  slot.clientAddress = f.clientAddress;
-  slot.httpVersion = f.httpVersion;
-  slot.upstreamMs = f.upstreamMs;
-  slot.cacheStatus = f.cacheStatus;
-  slot.tries = f.tries;
-  slot.error = f.error;
-  slot.time = q.time();
-  if (q.n === SLOTS) serialize(log, q);
+  const n = q.lines.push({ fields: f, time: q.time() });
+  if (n === SLOTS) serialize(log, q);
   else if (!q.registered) {
     q.registered = true;
     q.bytes.defer(q.produce);
@@ -73,32 +60,24 @@ export function queueProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>
 function newQueue(log: Logger): LineQueue | undefined {
   const target = directLineBuffer(log);
   if (target === undefined) return undefined;
-  const slots: QueuedLine[] = [];
-  for (let i = 0; i < SLOTS; i++) {
-    slots.push({
-      requestId: '', method: '', path: '', status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0, clientAddress: '', httpVersion: '',
-      upstreamMs: undefined, cacheStatus: undefined, tries: undefined, error: undefined, time: '',
-    });
-  }
   const q: LineQueue = {
-    slots, n: 0, registered: false, bytes: target.bytes, time: () => target.time(),
+    lines: [], registered: false, bytes: target.bytes, time: () => target.time(),
     produce: () => { q.registered = false; serialize(log, q); },
   };
   return q;
 }
 
 /**
- * The queued lines written in their order; the slots let go of what they referenced. The count is cleared first:
- * writing may ask the writer to produce its deferred lines (reserve, write), which may be this queue's own.
+ * The queued lines written in their order. The batch is taken first: writing may ask the writer to produce its
+ * deferred lines (reserve, write), which may be this queue's own.
  */
 function serialize(log: Logger, q: LineQueue): void {
-  const n = q.n;
-  q.n = 0;
-  for (let i = 0; i < n; i++) {
-    const s = q.slots[i]!;
+  const lines = q.lines;
+  if (lines.length === 0) return;
+  q.lines = [];
+  for (let i = 0; i < lines.length; i++) {
+    const { fields, time } = lines[i]!;
     // a line that does not fit the writer's buffer, or tries the writer cannot take byte by byte: as a string
-    if (!writeProxyAccessLine(log, s, s.time)) logAccess(log, accessRecordOf(s), s.time);
-    s.tries = undefined;
-    s.error = undefined;
+    if (!writeProxyAccessLine(log, fields, time)) logAccess(log, accessRecordOf(fields), time);
   }
 }
