@@ -60,6 +60,8 @@ export function isRegularFile(fd: number): boolean {
 /** Room kept in the buffer beyond the batch size, so a line of up to this many bytes never needs a second write. */
 const HEADROOM = 16 * 1024;
 
+// Long by design: one writer object (write, reserve and commit, defer, drain, the drop accounting) over one buffer
+// and its state, kept private here.
 export function createFileLineWriter(fd: number, options: FileLineWriterOptions): FileLineWriter {
   const { batchBytes, flushMs, reportDropped } = options;
   const buf = Buffer.allocUnsafeSlow(batchBytes + HEADROOM);
