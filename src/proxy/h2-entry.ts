@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { constants as http2constants, type Http2ServerRequest, type Http2ServerResponse, type OutgoingHttpHeaders } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, OutgoingHttpHeaders } from 'node:http2';
+import { loadHttp2 } from '../http/lazy-builtins.ts';
 import type { BodyFraming, FramingResult } from '../http/framing.ts';
 import { extendedConnectAsUpgrade, h2ResponseHeaders, translateH2Request, type H2Limits } from '../http/h2-translate.ts';
 import { H2TunnelSocket } from './h2-tunnel.ts';
@@ -64,7 +65,7 @@ export function responseHeadersFor(res: ServerResponse, headers: HeaderList): He
 export function cutResponse(res: ServerResponse): void {
   if (isH2Response(res)) {
     const stream = (res as unknown as Http2ServerResponse).stream;
-    if (!stream.closed && !stream.destroyed) stream.close(http2constants.NGHTTP2_INTERNAL_ERROR);
+    if (!stream.closed && !stream.destroyed) stream.close(loadHttp2().constants.NGHTTP2_INTERNAL_ERROR);
   }
   res.destroy();
 }

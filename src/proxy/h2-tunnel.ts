@@ -6,7 +6,8 @@
  * §5; connection-specific fields and Sec-WebSocket-Accept go, §5 and RFC 9113 §8.2.2) and carries the bytes as
  * DATA frames with the stream's flow control as backpressure; END_STREAM is the half-close (RFC 9113 §8.5).
  */
-import http2, { type ServerHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
+import type { ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import { loadHttp2 } from '../http/lazy-builtins.ts';
 import { Duplex } from 'node:stream';
 import { h2ResponseHeaders } from '../http/h2-translate.ts';
 import type { HeaderList } from '../http/headers.ts';
@@ -37,7 +38,7 @@ export class H2TunnelSocket extends Duplex {
     this.#stream = stream;
     stream.on('data', (c: Buffer) => { if (!this.push(c)) stream.pause(); });
     stream.once('end', () => this.push(null));
-    stream.once('close', () => { if (!this.destroyed) this.destroy(stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR ? new Error(`stream reset (${stream.rstCode})`) : undefined); });
+    stream.once('close', () => { if (!this.destroyed) this.destroy(stream.rstCode !== undefined && stream.rstCode !== loadHttp2().constants.NGHTTP2_NO_ERROR ? new Error(`stream reset (${stream.rstCode})`) : undefined); });
     stream.on('error', (err: Error) => this.destroy(err));
   }
 
@@ -51,7 +52,7 @@ export class H2TunnelSocket extends Duplex {
 
   /** An error on the upstream TCP connection: RST_STREAM with CONNECT_ERROR (RFC 9113 §8.5). */
   resetAndDestroy(): this {
-    if (!this.#stream.closed && !this.#stream.destroyed) this.#stream.close(http2.constants.NGHTTP2_CONNECT_ERROR);
+    if (!this.#stream.closed && !this.#stream.destroyed) this.#stream.close(loadHttp2().constants.NGHTTP2_CONNECT_ERROR);
     return this.destroy();
   }
 
@@ -89,7 +90,7 @@ export class H2TunnelSocket extends Duplex {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const s = this.#stream;
     if (!s.closed && !s.destroyed) {
-      if (err !== null || !s.writableEnded) s.close(http2.constants.NGHTTP2_CANCEL);
+      if (err !== null || !s.writableEnded) s.close(loadHttp2().constants.NGHTTP2_CANCEL);
       else if (s.writableFinished) s.close();
       else s.once('finish', () => s.close());
     }

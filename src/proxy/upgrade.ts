@@ -9,9 +9,8 @@
 import type { UpstreamTls } from './upstream-tls.ts';
 import type { IncomingMessage, ClientRequest, OutgoingHttpHeaders } from 'node:http';
 import { http } from '../http/node-http.ts';
-import https from 'node:https';
+import { loadHttps, loadTls } from '../http/lazy-builtins.ts';
 import { isIP, type Socket } from 'node:net';
-import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { FerryError } from '../errors.ts';
 import { fromRawHeaders, getJoinedHeader, toFlatHeaders, withHeader, withoutHeaders, type HeaderList } from '../http/headers.ts';
@@ -132,13 +131,13 @@ async function openUpgradeRequest(options: UpgradeOptions, origin: string, path:
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const proxy = proxyFor(options.upstreamProxy, url.protocol, host, port);
   const tunnel = proxy !== null ? await openProxyTunnel(proxy, { host, port }, { timeoutMs: options.connectTimeoutMs, signal }) : undefined;
-  const request = secure ? https.request : http.request;
+  const request = secure ? loadHttps().request : http.request;
   return request({
     host, port, method: head.method, path, setHost: false, signal,
     headers: toFlatHeaders(head.headers) as unknown as OutgoingHttpHeaders,
     // Through --upstream-proxy: the request goes over the CONNECT tunnel (TLS inside it for https origins).
     // (agent: false would make Node ignore createConnection and connect directly.)
-    ...(tunnel ? { createConnection: () => (secure ? tls.connect({ socket: tunnel, ...(isIP(host) === 0 ? { servername: host } : {}), ...options.tls }) : tunnel) } : { agent: false }),
+    ...(tunnel ? { createConnection: () => (secure ? loadTls().connect({ socket: tunnel, ...(isIP(host) === 0 ? { servername: host } : {}), ...options.tls }) : tunnel) } : { agent: false }),
     ...(secure ? options.tls : {}),
     ...(options.lookup ? { lookup: options.lookup } : {}),
     timeout: options.upstreamTimeoutMs,

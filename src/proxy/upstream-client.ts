@@ -178,13 +178,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return sendUndici(call, call.body === null && RETRYABLE_METHODS.has(call.head.method));
     },
     async close() {
-      nodeAgents.http.destroy();
-      nodeAgents.https.destroy();
+      nodeAgents.destroy();
       await agent.close();
     },
     destroy() {
-      nodeAgents.http.destroy();
-      nodeAgents.https.destroy();
+      nodeAgents.destroy();
       void agent.destroy();
     },
   };

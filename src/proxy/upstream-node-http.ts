@@ -5,7 +5,8 @@
  */
 import type { Agent, ClientRequest, InformationEvent, OutgoingHttpHeaders } from 'node:http';
 import { http } from '../http/node-http.ts';
-import https from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
+import { loadHttps } from '../http/lazy-builtins.ts';
 import { pipeline, type Readable } from 'node:stream';
 import { proxyForOrigin } from './env-proxy.ts';
 import { FerryError } from '../errors.ts';
@@ -20,13 +21,17 @@ export const CONTINUE_AFTER_MS = 1_000;
 /** Responses that never carry content (RFC 9110 §6.4.1). */
 export const isBodilessStatus = (status: number): boolean => status === 204 || status === 304 || (status >= 100 && status < 200);
 
-export interface NodeAgents { http: Agent; https: https.Agent }
+/** The https agent is made (and node:https loaded, http/lazy-builtins.ts) by the first call to an https origin. */
+export interface NodeAgents { http: Agent; https(): HttpsAgent; destroy(): void }
 
 export function createNodeAgents(options: UpstreamClientOptions): NodeAgents {
   const lookup = options.lookup ? { lookup: options.lookup } : {};
+  const plain = new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup });
+  let secure: HttpsAgent | undefined;
   return {
-    http: new http.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup }),
-    https: new https.Agent({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup, ...options.tls }),
+    http: plain,
+    https: () => secure ??= new (loadHttps().Agent)({ keepAlive: true, timeout: options.bodyTimeoutMs, ...lookup, ...options.tls }),
+    destroy() { plain.destroy(); secure?.destroy(); },
   };
 }
 
@@ -52,8 +57,8 @@ export function sendNodeHttp(call: Call, agents: NodeAgents, options: UpstreamCl
     headers.push('proxy-authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
   }
   return new Promise((resolve, reject) => {
-    const req = (tls ? https : http).request({
-      agent: tls ? agents.https : agents.http,
+    const req = (tls ? loadHttps() : http).request({
+      agent: tls ? agents.https() : agents.http,
       host: peer.hostname.replace(/^\[|\]$/g, ''),
       port: peer.port === '' ? (tls ? 443 : 80) : Number(peer.port),
       ...(tls ? { servername: (proxy ? undefined : options.tls?.servername) ?? peer.hostname } : {}),

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { http } from '../http/node-http.ts';
-import https from 'node:https';
+import { loadHttps } from '../http/lazy-builtins.ts';
 import type { Socket } from 'node:net';
 import type { ProxyAgent } from 'undici';
 import { fullUndici } from './undici-lean.ts';
@@ -57,7 +57,7 @@ export function openProxyTunnel(proxy: URL, target: Authority, options: { timeou
   const headers: Record<string, string> = { host: authority };
   const token = proxyAuthorizationFor(proxy);
   if (token !== undefined) headers['proxy-authorization'] = token;
-  const request = proxy.protocol === 'https:' ? https.request : http.request;
+  const request = proxy.protocol === 'https:' ? loadHttps().request : http.request;
   return new Promise((resolve, reject) => {
     let done = false;
     const fail = (err: FerryError) => {

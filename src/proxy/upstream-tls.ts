@@ -3,7 +3,8 @@
  * context built once, handed to every outgoing TLS connection (undici's connector, node:https, tls.connect).
  */
 import { readFileSync } from 'node:fs';
-import tls from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { loadTls } from '../http/lazy-builtins.ts';
 import { FerryError } from '../errors.ts';
 
 export interface UpstreamTlsInit {
@@ -20,7 +21,7 @@ export interface UpstreamTlsInit {
 
 /** Options spread into tls.connect / undici's `connect` / https.request. */
 export interface UpstreamTls {
-  secureContext?: tls.SecureContext;
+  secureContext?: SecureContext;
   servername?: string;
   rejectUnauthorized: boolean;
 }
@@ -43,6 +44,7 @@ export function buildUpstreamTls(init: UpstreamTlsInit): UpstreamTls {
   const extra = (init.caFiles ?? []).map((f) => read(f, '--upstream-ca'));
   if (extra.length === 0 && init.certFile === undefined) return out;
   try {
+    const tls = loadTls();
     out.secureContext = tls.createSecureContext({
       ...(extra.length > 0 ? { ca: [...tls.getCACertificates('default'), ...extra] } : {}),
       ...(init.certFile !== undefined ? { cert: read(init.certFile, '--upstream-cert'), key: read(init.keyFile!, '--upstream-key') } : {}),

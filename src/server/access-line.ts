@@ -41,6 +41,12 @@ interface LineHead {
 /** The loggers whose lines may be written directly: the ones createLogger made, with their sink and clock. */
 const DIRECT = new WeakMap<Logger, LineTarget>();
 
+/** The file writer's buffer and the clock of a registered logger whose destination is that writer; else undefined. */
+export function directLineBuffer(log: Logger): { bytes: LineBuffer; time(): string } | undefined {
+  const target = DIRECT.get(log);
+  return target?.bytes === undefined ? undefined : target as { bytes: LineBuffer; time(): string };
+}
+
 export function registerDirectLines(log: Logger, sink: { write(line: string): boolean; lineBuffer?: LineBuffer }, time: () => string): void {
   const none = new Uint8Array(0);
   const head: LineHead = { prefixes: ['', ''], prefixBytes: [none, none], time: '', timeBytes: none, bindings: '', tailBytes: none };
@@ -55,7 +61,7 @@ const LEVEL_VALUES = { info: 30, warn: 40 } as const;
  * false when `log` is not a registered logger or a field holds what JSON.stringify cannot serialise (a cycle, a BigInt,
  * a symbol) (the caller then logs through pino).
  */
-export function writeAccessLine(log: Logger, level: 'info' | 'warn', record: Readonly<Record<string, unknown>>, msg: string): boolean {
+export function writeAccessLine(log: Logger, level: 'info' | 'warn', record: Readonly<Record<string, unknown>>, msg: string, time?: string): boolean {
   const target = DIRECT.get(log);
   if (target === undefined) return false;
   if (!log.isLevelEnabled(level)) return true;
@@ -83,7 +89,7 @@ export function writeAccessLine(log: Logger, level: 'info' | 'warn', record: Rea
   }
   const prefix = (log as unknown as Record<symbol, Record<number, string>>)[lsCacheSym]![LEVEL_VALUES[level]]!;
   const bindings = (log as unknown as Record<symbol, string>)[chindingsSym]!;
-  target.write(`${prefix}${target.time()}${bindings},"event":"access"${fields},"msg":${jsonString(msg)}}\n`);
+  target.write(`${prefix}${time ?? target.time()}${bindings},"event":"access"${fields},"msg":${jsonString(msg)}}\n`);
   return true;
 }
 
@@ -173,7 +179,7 @@ export interface ProxyAccessFields extends Pick<AccessRecord, 'requestId' | 'met
  * error, else info) is enabled: the filter does, before it gathers the fields (pino's isLevelEnabled is ~300
  * instructions, not to be paid twice a request).
  */
-export function writeProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>): boolean {
+export function writeProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>, time?: string): boolean {
   const target = DIRECT.get(log);
   if (target === undefined || target.bytes === undefined) return false;
   const level = f.status >= 500 || f.error !== undefined ? 'warn' : 'info';
@@ -187,7 +193,7 @@ export function writeProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>
       try { tries = JSON.stringify(f.tries); } catch { return false; } // as writeAccessLine: pino's stringify
     }
   }
-  const head = lineHead(log, target, level === 'info' ? 0 : 1);
+  const head = lineHead(log, target, level === 'info' ? 0 : 1, time ?? target.time());
   // UTF-8 takes at most 3 bytes per UTF-16 unit, an escape (\u001f) 6 characters; method and path are also in msg
   const strings = f.requestId.length + 2 * (f.method.length + f.path.length) + f.clientAddress.length + f.httpVersion.length
     + (f.cacheStatus?.length ?? 0) + (f.error?.length ?? 0);
@@ -352,7 +358,7 @@ const K_MSG = ascii(',"msg":');
  * cost ~8 000 instructions: a line each millisecond or slower (a proxy under light load, or under callgrind)
  * paid it every time.
  */
-function lineHead(log: Logger, target: LineTarget, levelIndex: 0 | 1): LineHead {
+function lineHead(log: Logger, target: LineTarget, levelIndex: 0 | 1, time: string): LineHead {
   const head = target.head;
   const prefix = (log as unknown as Record<symbol, Record<number, string>>)[lsCacheSym]![levelIndex === 0 ? LEVEL_VALUES.info : LEVEL_VALUES.warn]!;
   if (head.prefixes[levelIndex] !== prefix) {
@@ -364,7 +370,6 @@ function lineHead(log: Logger, target: LineTarget, levelIndex: 0 | 1): LineHead 
     head.bindings = bindings;
     head.tailBytes = new Uint8Array(Buffer.from(`${bindings},"event":"access","requestId":`));
   }
-  const time = target.time();
   if (head.time !== time) {
     head.time = time;
     // ASCII (pino's ISO time) of the same length from one millisecond to the next: written into the same bytes

@@ -38,9 +38,10 @@ function accessLogger(log: Logger): Logger {
   return child;
 }
 
-export function logAccess(log: Logger, record: AccessRecord): void {
+/** `time`: the line's time field (pino's `,"time":…`) when the line was logged earlier than it is written. */
+export function logAccess(log: Logger, record: AccessRecord, time?: string): void {
   const level = record.status >= 500 || record.error !== undefined ? 'warn' : 'info';
   const msg = `${record.method} ${record.path} ${record.status}`;
   // ferry's own loggers: the same line built directly (server/access-line.ts); any other logger: through pino
-  if (!writeAccessLine(log, level, record, msg)) accessLogger(log)[level](record, msg);
+  if (!writeAccessLine(log, level, record, msg, time)) accessLogger(log)[level](record, msg);
 }

@@ -33,6 +33,12 @@ export interface LineBuffer {
   reserve(maxBytes: number): number;
   /** The line written from reserve's offset ends at `end` (its newline included). */
   commit(end: number): void;
+  /**
+   * Lines held elsewhere (server/access-line-queue.ts: the proxy's lines queued as fields): `produce` is called
+   * once, to write them through reserve and commit, before any other line is written and before the pending batch
+   * goes out, which is within flushMs. Lines stay in the order they were logged in.
+   */
+  defer(produce: () => void): void;
 }
 
 export type FileLineWriter = LineBatcher & { readonly lineBuffer: LineBuffer };
@@ -54,6 +60,8 @@ export function isRegularFile(fd: number): boolean {
 /** Room kept in the buffer beyond the batch size, so a line of up to this many bytes never needs a second write. */
 const HEADROOM = 16 * 1024;
 
+// Long by design: one writer object (write, reserve and commit, defer, drain, the drop accounting) over one buffer
+// and its state, kept private here.
 export function createFileLineWriter(fd: number, options: FileLineWriterOptions): FileLineWriter {
   const { batchBytes, flushMs, reportDropped } = options;
   const buf = Buffer.allocUnsafeSlow(batchBytes + HEADROOM);
@@ -61,6 +69,14 @@ export function createFileLineWriter(fd: number, options: FileLineWriterOptions)
   let lines = 0;
   let dropped = 0;
   let timer: NodeJS.Timeout | null = null;
+  /** What `defer` was given since the last time lines were produced (swapped out before they run: no re-entry). */
+  let deferred: Array<() => void> = [];
+  const produceDeferred = (): void => {
+    if (deferred.length === 0) return;
+    const producers = deferred;
+    deferred = [];
+    for (const produce of producers) produce();
+  };
 
   /** Writes `data` whole (a short write is continued); false when the file refused it. */
   const writeAll = (data: Buffer, length: number): boolean => {
@@ -74,6 +90,7 @@ export function createFileLineWriter(fd: number, options: FileLineWriterOptions)
 
   const drain = (): void => {
     if (timer !== null) { clearTimeout(timer); timer = null; }
+    produceDeferred();
     if (used === 0) return;
     const ok = writeAll(buf, used);
     const n = lines;
@@ -97,6 +114,7 @@ export function createFileLineWriter(fd: number, options: FileLineWriterOptions)
 
   const writer: FileLineWriter = {
     write(line) {
+      produceDeferred();
       // a UTF-16 code unit takes at most 3 bytes in UTF-8
       if (used + line.length * 3 > buf.length) {
         drain();
@@ -112,11 +130,16 @@ export function createFileLineWriter(fd: number, options: FileLineWriterOptions)
     lineBuffer: {
       buf,
       reserve(maxBytes) {
+        produceDeferred();
         if (used + maxBytes <= buf.length) return used;
         drain();
         return used + maxBytes <= buf.length ? used : -1; // (drain may have added a log-dropped line: `used` read after it)
       },
       commit: added,
+      defer(produce) {
+        deferred.push(produce);
+        if (timer === null) timer = setTimeout(drain, flushMs).unref();
+      },
     },
     flushSync: drain,
     drain,

@@ -14,7 +14,8 @@
  * exactly `limit + 1` (test/server/h2-hardening.test.ts measures it; without this guard nghttp2 alone let ~1 200 by).
  */
 import type { EventEmitter } from 'node:events';
-import { constants, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import { loadHttp2 } from '../http/lazy-builtins.ts';
 import type { Logger } from './logger.ts';
 
 export const DEFAULT_H2_MAX_RESETS_PER_SECOND = 100;
@@ -28,6 +29,7 @@ export interface H2GuardOptions {
 /** Watch every session `server` (an http2 server, plain or secure) accepts. */
 export function guardH2Sessions(server: EventEmitter, o: H2GuardOptions): void {
   const limit = o.maxResetsPerSecond ?? DEFAULT_H2_MAX_RESETS_PER_SECOND;
+  const { constants } = loadHttp2(); // an HTTP/2 server exists, so node:http2 is loaded already
   server.on('session', (session: ServerHttp2Session) => {
     // a token bucket (limit tokens, refilled at limit per second): any burst of more than `limit` resets within a
     // second trips it, wherever the burst falls (a window counted from the session's start let a burst straddling

@@ -12,7 +12,9 @@
  * drives from JavaScript; the client's address is copied onto the session's socket for the logs and X-Forwarded-For.
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import http2, { type Http2Server, type Settings } from 'node:http2';
+import type * as http2 from 'node:http2';
+import type { Http2Server, Settings } from 'node:http2';
+import { loadHttp2 } from '../http/lazy-builtins.ts';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { guardH2Sessions } from './h2-guard.ts';
@@ -90,7 +92,7 @@ export interface H2c {
  * listener (node:http's) is kept for every connection that does not start with the preface.
  */
 export function attachH2c(server: HttpServer, h: H2Handlers, o: H2Options = {}): H2c {
-  const h2 = http2.createServer({ settings: h2Settings(o) });
+  const h2 = loadHttp2().createServer({ settings: h2Settings(o) });
   wire(h2, h, o);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('session', (s) => {

@@ -103,14 +103,16 @@ export function putNumber(buf: Buffer, o: number, n: number): number {
   const m = Math.round(n * 1000);
   if (n > 0 && n < 1e12 && m / 1000 === n) {
     o = putDigits(buf, o, Math.floor(m / 1000));
-    let frac = m % 1000;
-    buf[o++] = 0x2e; // . (frac is not 0: n is not an integer)
-    let div = 100;
-    while (frac > 0) {
-      const d = Math.floor(frac / div);
-      buf[o++] = 0x30 + d;
-      frac -= d * div;
-      div /= 10;
+    const frac = m % 1000; // 1-999 (n is not an integer): up to three digits, trailing zeros left out
+    const hundreds = (frac / 100) | 0;
+    const rest = frac - hundreds * 100;
+    const tens = (rest / 10) | 0;
+    const ones = rest - tens * 10;
+    buf[o++] = 0x2e; // .
+    buf[o++] = 0x30 + hundreds;
+    if (rest !== 0) {
+      buf[o++] = 0x30 + tens;
+      if (ones !== 0) buf[o++] = 0x30 + ones;
     }
     return o;
   }
@@ -122,6 +124,14 @@ export function putDigits(buf: Buffer, o: number, n: number): number {
   let len = 1;
   for (let p = 10; p <= n; p *= 10) len++;
   const end = o + len;
+  if (n <= 0x7fffffff) { // (the common case: small integer arithmetic, no float division)
+    for (let i = end - 1; i >= o; i--) {
+      const q = (n / 10) | 0;
+      buf[i] = 0x30 + (n - q * 10);
+      n = q;
+    }
+    return end;
+  }
   for (let i = end - 1; i >= o; i--) {
     const q = Math.floor(n / 10);
     buf[i] = 0x30 + (n - q * 10);

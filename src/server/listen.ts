@@ -1,6 +1,5 @@
 /** @module Binding a server to HOST:PORT and saying where it listens. Owns the socket bind, nothing else. */
 import type { Server } from 'node:net';
-import { Server as TlsServer } from 'node:tls';
 import { FerryError } from '../errors.ts';
 import { formatHostForUrl, type HostPort } from '../util/units.ts';
 import type { Logger } from './logger.ts';
@@ -25,12 +24,20 @@ export function listen(server: Server, at: HostPort): Promise<ListeningAddress> 
         resolve({ host: at.host, port: at.port, url: String(addr) });
         return;
       }
-      resolve({ host: addr.address, port: addr.port, url: `${server instanceof TlsServer ? 'https' : 'http'}://${formatHostForUrl(addr.address)}:${addr.port}` });
+      resolve({ host: addr.address, port: addr.port, url: `${isTlsServer(server) ? 'https' : 'http'}://${formatHostForUrl(addr.address)}:${addr.port}` });
     };
     server.once('error', onError);
     server.once('listening', onListening);
     server.listen(at.port, at.host);
   });
+}
+
+/**
+ * A tls.Server (https's and http2's secure servers are ones) without loading node:tls to ask `instanceof`
+ * (http/lazy-builtins.ts): only a TLS server has `setSecureContext`.
+ */
+function isTlsServer(server: Server): boolean {
+  return typeof (server as Server & { setSecureContext?: unknown }).setSecureContext === 'function';
 }
 
 /** The line every server prints once bound; tests and people read `url` from it. */

@@ -6,10 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { statSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import type http from 'node:http';
-import http2 from 'node:http2';
-import https from 'node:https';
+import type * as http2 from 'node:http2';
 import { basename, dirname } from 'node:path';
-import tls, { type SecureContext } from 'node:tls';
+import type * as tls from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { loadHttp2, loadHttps, loadTls } from '../http/lazy-builtins.ts';
 import { FerryError } from '../errors.ts';
 import type { Logger } from './logger.ts';
 import { h2Settings } from './h2-server.ts';
@@ -47,7 +48,7 @@ function loadPairs(options: TlsListenerOptions, ticketKeys?: Buffer): { pairs: L
       const key = readFileSync(keyFile);
       const names = certificateNames(cert);
       // createSecureContext refuses a key that does not match the certificate ("key values mismatch")
-      const context = tls.createSecureContext({ cert, key, minVersion: options.minVersion ?? 'TLSv1.2', ...(ticketKeys ? { ticketKeys } : {}) });
+      const context = loadTls().createSecureContext({ cert, key, minVersion: options.minVersion ?? 'TLSv1.2', ...(ticketKeys ? { ticketKeys } : {}) });
       pairs.push({ cert, key, names });
       entries.push({ names, value: context });
     } catch (err) {
@@ -98,7 +99,7 @@ export function createTlsServer(httpOptions: http.ServerOptions, handler: http.R
   };
   const h2 = options.http2 !== false;
   const server = h2
-    ? http2.createSecureServer({
+    ? loadHttp2().createSecureServer({
       ...httpOptions, ...tlsOptions, allowHTTP1: true,
       // the same SETTINGS as every ferry h2 listener: stream limit, RFC 8441 extended CONNECT, header list size
       settings: h2Settings({
@@ -106,7 +107,7 @@ export function createTlsServer(httpOptions: http.ServerOptions, handler: http.R
         ...(options.h2MaxConcurrentStreams !== undefined ? { maxConcurrentStreams: options.h2MaxConcurrentStreams } : {}),
       }),
     } as http2.SecureServerOptions, handler as never)
-    : https.createServer({ ...httpOptions, ...tlsOptions, ALPNProtocols: ['http/1.1'] }, handler);
+    : loadHttps().createServer({ ...httpOptions, ...tlsOptions, ALPNProtocols: ['http/1.1'] }, handler);
   if (h2) { addCloseAllConnections(server as tls.Server); guardH2Sessions(server, { log }); }
 
   const reload = (): boolean => {

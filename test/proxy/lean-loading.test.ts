@@ -2,7 +2,8 @@
  * What ferry proxy loads at start (docs/performance.md, "Idle memory"): no ES import of node:http anywhere in src/
  * (it makes Node load its bundled undici, http/node-http.ts), and undici's Agent without undici's index
  * (proxy/undici-lean.ts) unless an upstream proxy needs the whole of undici; prom-client only on the first scrape of
- * /metrics (stats/prom-client.ts).
+ * /metrics (stats/prom-client.ts); node:tls, node:https and node:http2 only when a listener or an upstream needs them
+ * (http/lazy-builtins.ts, with undici's HTTP/2 client loaded on its first call, proxy/undici-lean.ts).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -27,6 +28,41 @@ describe('lean loading', () => {
     assert.deepEqual(offenders.map((f) => path.relative(SRC, f)), []);
   });
 
+  it('src/ imports node:tls, node:https and node:http2 as values only through http/lazy-builtins.ts', () => {
+    const offenders = srcModules().filter((file) => /^(import|export)(?! type )[^;]*from 'node:(tls|https|http2)';/m.test(readFileSync(file, 'utf8')));
+    assert.deepEqual(offenders.map((f) => path.relative(SRC, f)), []);
+  });
+
+  it('ferry proxy with a plain listener and upstream serves without node:tls, node:https or node:http2; an https upstream loads node:tls', () => {
+    const r = inChild<{ status: number; plain: string[]; secure: string[] }>(`
+      import { createRequire } from 'node:module';
+      const http = createRequire(import.meta.url)('node:http');
+      const { COMMANDS } = await import('./cli/registry.ts');
+      await COMMANDS.find((c) => c.name === 'proxy').load(); // the CLI's module graph for the role
+      // not index.ts: the library's index also exports the Redis store, whose ioredis loads node:tls
+      const { createProxyServer } = await import('./proxy/create-proxy.ts');
+      const loaded = () => ['tls', 'https', 'http2'].filter((m) => process.moduleLoadList.includes('NativeModule ' + m));
+      const get = (port) => new Promise((ok, fail) => http.get({ host: '127.0.0.1', port, path: '/x' }, (res) => { res.resume(); res.on('end', () => ok(res.statusCode)); }).on('error', fail));
+      const origin = http.createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1');
+      await new Promise((ok) => origin.once('listening', ok));
+      const serve = async (upstream) => {
+        const p = createProxyServer({ upstream, logLevel: 'silent' });
+        await new Promise((ok) => p.server.listen(0, '127.0.0.1', ok));
+        const status = await get(p.server.address().port);
+        await p.close();
+        return status;
+      };
+      const status = await serve('http://127.0.0.1:' + origin.address().port);
+      const plain = loaded();
+      await serve('https://127.0.0.1:' + origin.address().port); // the TLS handshake fails (502): node:tls was needed
+      console.log(JSON.stringify({ status, plain, secure: loaded() }));
+      origin.close();
+    `);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.plain, []);
+    assert.ok(r.secure.includes('tls'), JSON.stringify(r.secure));
+  });
+
   it("the library's whole module graph leaves Node's bundled undici unloaded", () => {
     const loaded = inChild<boolean>(`await import('./index.ts'); console.log(JSON.stringify(process.moduleLoadList.includes('NativeModule internal/deps/undici/undici')));`);
     assert.equal(loaded, false);
@@ -34,6 +70,12 @@ describe('lean loading', () => {
 
   it("undici-lean's Agent is undici's own", () => {
     assert.equal(Agent, (createRequire(import.meta.url)('undici') as { Agent: unknown }).Agent);
+  });
+
+  it("undici's HTTP/2 client file still exports the one function undici-lean's stand-in replaces", () => {
+    const connectH2 = createRequire(import.meta.url)('undici/lib/dispatcher/client-h2.js') as unknown;
+    assert.equal(typeof connectH2, 'function');
+    assert.equal((connectH2 as (client: unknown, socket: unknown) => unknown).length, 2);
   });
 
   it("the default upstream client leaves undici's index unloaded; an upstream proxy loads it", () => {

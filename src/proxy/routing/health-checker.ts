@@ -4,14 +4,14 @@
  * passing when the status is in the expected range before `timeout`. State changes are logged.
  */
 import { http } from '../../http/node-http.ts';
-import https from 'node:https';
+import { loadHttps } from '../../http/lazy-builtins.ts';
 import type { Logger } from '../../server/logger.ts';
 import type { Pool } from './pool.ts';
 
 /** One check: resolves true when the target answered a status in [lo, hi] within timeoutMs. Never rejects. */
 export function probe(url: URL, timeoutMs: number, expect: readonly [number, number]): Promise<boolean> {
   return new Promise((resolve) => {
-    const get = url.protocol === 'https:' ? https.get : http.get;
+    const get = url.protocol === 'https:' ? loadHttps().get : http.get;
     const req = get(url, { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'ferry-health-check', connection: 'close' } }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
