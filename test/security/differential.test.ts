@@ -34,19 +34,42 @@ const SEED = process.env.FERRY_FUZZ_SEED === 'random' ? undefined : Number(proce
 /** Fields ferry adds, rewrites or re-frames: compared separately or not at all. */
 const ADDED = new Set(['via', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'content-length', 'transfer-encoding', 'host', 'forwarded']);
 
-interface Lane { origin: DifferentialOrigin; proxy: RunningProxy }
+interface Lane {
+  origin: DifferentialOrigin;
+  proxy: RunningProxy;
+  /** Requests the proxy's server handed to ferry (its 'request' event): each ends with one access line (or see drained). */
+  received: number;
+  /** Requests ended so far, and how far `proxy.logs` was read for them. */
+  ended: number;
+  read: number;
+}
+
+/** Whether every request ferry took has ended (its one access line logged): no upstream call is still under way. */
+function drained(lane: Lane): boolean {
+  const logs = lane.proxy.logs;
+  for (; lane.read < logs.length; lane.read++) {
+    const line = logs[lane.read]!;
+    // a request refused at accept (proxy/pipeline.ts) logs its `client-error` line with its id instead, and never
+    // goes upstream; the server's own refusals (no id) come before any 'request' event
+    if (line.event === 'access' || (line.event === 'client-error' && line.requestId !== undefined)) lane.ended++;
+  }
+  return lane.ended >= lane.received;
+}
 
 
 /**
- * Wait until the proxy holds no client connection (so every request of the case has finished or had its upstream
- * call aborted), then until the origin saw nothing for a moment: the next case on this lane starts from a clean slate.
- * The bounds are generous (10 s, 3 s): the 48 lanes share one process, and on a loaded machine (load average 15 on
- * 2 cores) a case's connection outlived the former 2 s bound, so its request reached the origin during the next
- * case and was counted against it ("1 upstream requests from 0 client requests").
+ * Wait until the proxy holds no client connection and every request it took has ended (its access line logged: the
+ * upstream call finished or was aborted), then until the origin saw nothing for a moment: the next case on this
+ * lane starts from a clean slate. The bounds are generous (10 s each, 3 s): the 48 lanes share one process, and on
+ * a loaded machine (load average 8-15 on 2 cores) a case's request reached the origin during the next case and was
+ * counted against it ("1 upstream requests from 0 client requests"): first because its connection outlived a 2 s
+ * bound; later, with the client connection gone but ferry's upstream call still under way past the origin's quiet
+ * period, which only the end of every request rules out.
  */
 async function settle(lane: Lane): Promise<void> {
   const open = () => new Promise<number>((resolve) => lane.proxy.proxyServer.server.getConnections((_err, n) => resolve(n)));
   for (let i = 0; i < 2000 && (await open()) > 0; i++) await delay(5);
+  for (let i = 0; i < 2000 && !drained(lane); i++) await delay(5);
   for (let i = 0; i < 600 && performance.now() - lane.origin.lastActivity() < 15; i++) await delay(5);
 }
 
@@ -99,7 +122,9 @@ describe(`differential (HTTP Garden method): ${RUNS} mutated requests through fe
   before(async () => {
     for (let i = 0; i < LANES; i++) {
       const origin = await startDifferentialOrigin();
-      lanes.push({ origin, proxy: await startProxy({ upstream: origin.url }) });
+      const lane: Lane = { origin, proxy: await startProxy({ upstream: origin.url }), received: 0, ended: 0, read: 0 };
+      lane.proxy.proxyServer.server.on('request', () => { lane.received++; });
+      lanes.push(lane);
     }
   });
   after(async () => { for (const l of lanes) { await l.proxy.close(); await l.origin.close(); } });
@@ -119,6 +144,7 @@ describe(`differential (HTTP Garden method): ${RUNS} mutated requests through fe
     const forwarded = lanes.reduce((n, l) => n + l.origin.requests.length, 0);
     console.log(`differential: ${done} cases in ${s.toFixed(1)} s (${(done / s).toFixed(0)}/s), ${forwarded} requests reached the origins, 0 disagreements`);
     assert.ok(done >= RUNS);
+    for (const l of lanes) assert.ok(drained(l), `every request ferry took ended with its access line or its refusal (${l.ended} of ${l.received})`);
     assert.ok(forwarded > 0, 'some mutated requests are valid and forwarded');
   });
 });
