@@ -86,18 +86,18 @@ async function writeToStore(deps: CacheDeps, f: Fill, res: ProxiedResponse, deci
   if (whole !== null && deps.store.putWhole !== undefined) {
     // All of it is here already and the store takes it at once (memory): no writer, no await (fill-whole.ts).
     const r = ended(deps, f, deps.store.putWhole(writerKey, record, whole, retention) ? 'stored' : 'not-stored', undefined);
-    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, { head: res.head, body: new WholeBody(whole) }, outcome), stored: r };
+    return { res: storedReply(f, res, new WholeBody(whole), outcome), stored: r };
   }
   const writer = deps.store.createWriter(writerKey, record, retention);
   if (res.body === null) {
     const r = ended(deps, f, await writer.commit().then((ok) => (ok ? 'stored' : 'not-stored'), () => 'not-stored' as const), writer);
-    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, res, outcome), stored: r };
+    return { res: storedReply(f, res, null, outcome), stored: r };
   }
   if (whole !== null) {
     // All of it is here already: one store write, one client write (fill-whole.ts).
     const { body, result } = await storeWhole(writer, whole);
     const r = ended(deps, f, result, writer);
-    return { res: f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, { head: res.head, body }, outcome), stored: r };
+    return { res: storedReply(f, res, body, outcome), stored: r };
   }
   let teeEnded!: (r: FlightOutcome) => void;
   const stored = new Promise<FlightOutcome>((resolve) => { teeEnded = (r) => resolve(ended(deps, f, r, writer)); });
@@ -118,6 +118,11 @@ function ended(deps: CacheDeps, f: Fill, r: FlightOutcome, writer: BodyWriter | 
   // A full or read-only disk, a stalled Redis: the client still gets the whole body; the condition is logged once.
   if (r !== 'stored' && failure !== undefined) deps.health.writeFailed(f.ctx.log, failure, f.ctx.id);
   return r;
+}
+
+/** What the client gets once the whole answer is stored: a 304 when its conditionals match, else `body` under the head. */
+function storedReply(f: Fill, res: ProxiedResponse, body: ProxiedResponse['body'], outcome: ForwardOutcome): ProxiedResponse {
+  return f.notModified ? notModifiedReply(f.ctx, res, outcome) : withOutcome(f.ctx, { head: res.head, body }, outcome);
 }
 
 function notModifiedReply(ctx: RequestContext, res: ProxiedResponse, outcome: CacheOutcome): ProxiedResponse {

@@ -23,6 +23,11 @@ export function createMemoryStore(maxBytes: number): CacheStore {
   const set = (key: string, slot: Slot, ttlMs: number): void => {
     lru.set(key, slot, { ttl: ttlMs > 0 ? Math.ceil(ttlMs) : 1 });
   };
+  /** An entry packed from its body's chunks; false when the LRU did not keep it (larger than it holds). */
+  const putEntry = (key: string, record: EntryRecord, chunks: readonly Buffer[], bytes: number, ttlMs: number): boolean => {
+    set(key, packEntry(record.policy, chunks, bytes), ttlMs);
+    return lru.has(key);
+  };
   return {
     kind: 'memory',
     maxEntryBytes,
@@ -48,17 +53,16 @@ export function createMemoryStore(maxBytes: number): CacheStore {
         },
         commit: async () => {
           if (chunks === null) return false;
-          set(key, packEntry(record.policy, chunks, bytes), ttlMs);
+          const stored = putEntry(key, record, chunks, bytes, ttlMs);
           chunks = null;
-          return lru.has(key);
+          return stored;
         },
         abort: () => { chunks = null; },
       };
     },
     putWhole: (key, record, bytes, ttlMs) => {
       if (bytes.length > maxEntryBytes) return false;
-      set(key, packEntry(record.policy, bytes.length === 0 ? [] : [bytes], bytes.length), ttlMs);
-      return lru.has(key);
+      return putEntry(key, record, bytes.length === 0 ? [] : [bytes], bytes.length, ttlMs);
     },
     putRecord: async (key, record, ttlMs) => {
       if (record.kind === 'entry') {
