@@ -28,8 +28,8 @@ interface LineQueue {
   lines: QueuedLine[];
   /** The writer holds `produce` (given to `defer`) and will call it. */
   registered: boolean;
-  readonly bytes: LineBuffer;
-  readonly time: () => string;
+  /** The file writer's buffer and the logger's clock (access-line.ts directLineBuffer). */
+  readonly target: { readonly bytes: LineBuffer; time(): string };
   readonly produce: () => void;
 }
 
@@ -48,11 +48,11 @@ export function queueProxyAccessLine(log: Logger, f: Readonly<ProxyAccessFields>
     q = made;
     QUEUES.set(log, q);
   }
-  const n = q.lines.push({ fields: f, time: q.time() });
+  const n = q.lines.push({ fields: f, time: q.target.time() });
   if (n === SLOTS) serialize(log, q);
   else if (!q.registered) {
     q.registered = true;
-    q.bytes.defer(q.produce);
+    q.target.bytes.defer(q.produce);
   }
   return true;
 }
@@ -61,7 +61,7 @@ function newQueue(log: Logger): LineQueue | undefined {
   const target = directLineBuffer(log);
   if (target === undefined) return undefined;
   const q: LineQueue = {
-    lines: [], registered: false, bytes: target.bytes, time: () => target.time(),
+    lines: [], registered: false, target,
     produce: () => { q.registered = false; serialize(log, q); },
   };
   return q;

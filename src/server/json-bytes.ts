@@ -124,16 +124,9 @@ export function putDigits(buf: Buffer, o: number, n: number): number {
   let len = 1;
   for (let p = 10; p <= n; p *= 10) len++;
   const end = o + len;
-  if (n <= 0x7fffffff) { // (the common case: small integer arithmetic, no float division)
-    for (let i = end - 1; i >= o; i--) {
-      const q = (n / 10) | 0;
-      buf[i] = 0x30 + (n - q * 10);
-      n = q;
-    }
-    return end;
-  }
   for (let i = end - 1; i >= o; i--) {
-    const q = Math.floor(n / 10);
+    // small integer arithmetic where it fits (the usual figures), a float division past 2^31
+    const q = n <= 0x7fffffff ? (n / 10) | 0 : Math.floor(n / 10);
     buf[i] = 0x30 + (n - q * 10);
     n = q;
   }
