@@ -12,6 +12,8 @@ import v8 from 'node:v8';
 import { operatorGave } from '../server/v8-flags.ts';
 
 let held = false;
+/** A role set the young generation's growth for its own life (keepYoungGenerationHeld): release leaves it. */
+let kept = false;
 
 function operatorChose(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   return ['--semi-space-growth-factor', '--max-semi-space-size', '--min-semi-space-size'].some((f) => operatorGave(execArgv, nodeOptions, f));
@@ -29,12 +31,12 @@ export function holdYoungGeneration(execArgv: readonly string[], nodeOptions: st
  * capRelayYoungGeneration): releaseYoungGeneration then leaves the flag as the role set it.
  */
 export function keepYoungGenerationHeld(): void {
-  held = false;
+  kept = true;
 }
 
 /** The role is up: V8's default growth again (unless the role kept the hold). */
 export function releaseYoungGeneration(): void {
-  if (!held) return;
+  if (!held || kept) return;
   v8.setFlagsFromString('--semi-space-growth-factor=2');
   held = false;
 }

@@ -12,6 +12,7 @@
  * server's and client's `onBodyBytes` hook, so a process that embeds them keeps its own heap behaviour and flags.
  */
 import v8 from 'node:v8';
+import { operatorGave } from '../server/v8-flags.ts';
 
 /** Measured (bench/relay.bench.ts, A/B in one run). With V8's default marking trigger, 16 MiB (the proxy's
  * pace) → 4 MiB → 2 MiB cut the server's upload CPU 0.83 → 0.78 → 0.72 s per 100 MiB. Since the marking trigger
@@ -53,8 +54,7 @@ export const RELAY_YOUNG_GENERATION_FLAG = '--semi-space-growth-factor';
 
 /** Sets RELAY_YOUNG_GENERATION_FLAG=1 unless the operator set it or `--max-semi-space-size`; true when it was set. */
 export function capRelayYoungGeneration(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].map((a) => a.replaceAll('_', '-'));
-  if (given.some((a) => /^--(semi-space-growth-factor|max-semi-space-size)(=|$)/.test(a))) return false;
+  if (['--semi-space-growth-factor', '--max-semi-space-size'].some((f) => operatorGave(execArgv, nodeOptions, f))) return false;
   v8.setFlagsFromString(`${RELAY_YOUNG_GENERATION_FLAG}=1`);
   return true;
 }
