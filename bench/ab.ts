@@ -8,6 +8,7 @@
  *   AB_IDLE=25 node bench/ab.ts REV           # both idle 25 s before each round (what the bench's interleaving does)
  *   AB_ARGS_A='…' AB_ARGS_B='…' node bench/ab.ts .   # REV `.`: this tree against itself, A and B with their own
  *                                                     # flags (`AB_ARGS_B='--log-level warn'`: the access log's cost)
+ *   AB_NODE_A='…' AB_NODE_B='…' node bench/ab.ts .   # node's own flags per side (a V8 setting's cost)
  * CPU is user + system time of the whole process tree (all threads; the workers of `--workers N` included).
  * Concurrent rounds see the very same background load, where alternating ones see the load of two moments: on a
  * shared machine (load average 3-7 on 2 cores) alternated per-round ratios spread over 0.7-1.4 while concurrent ones
@@ -26,6 +27,9 @@ const words = (v: string | undefined): string[] => (v ? v.split(' ').filter(Bool
 const EXTRA = words(process.env.AB_ARGS);
 const EXTRA_A = words(process.env.AB_ARGS_A);
 const EXTRA_B = words(process.env.AB_ARGS_B);
+/** Node's own flags (before the script) for A and B: `AB_NODE_B='--max-semi-space-size=16'`, a V8 setting's cost. */
+const NODE_A = words(process.env.AB_NODE_A);
+const NODE_B = words(process.env.AB_NODE_B);
 const CONCURRENT = process.env.AB_CONCURRENT === '1';
 /** Seconds both builds sit idle before each round: traffic with pauses, as a real proxy sees (idle-time GC, heap shrinking). */
 const IDLE = Number(process.env.AB_IDLE ?? 0);
@@ -49,8 +53,8 @@ function processTree(root: number): number[] {
 }
 
 /** A ferry proxy pinned to CPU 0 whose stdout (the access log) goes to a file, as users run it. */
-function startFerry(dist: string, origin: string, log: string, extra: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn('taskset', ['-c', '0', process.execPath, `${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin, ...EXTRA, ...extra],
+function startFerry(dist: string, origin: string, log: string, extra: string[], nodeFlags: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn('taskset', ['-c', '0', process.execPath, ...nodeFlags, `${dist}/cli/main.js`, 'proxy', '--listen', '127.0.0.1:0', '--upstream', origin, ...EXTRA, ...extra],
     { cwd: ROOT, stdio: ['ignore', openSync(log, 'w'), 'inherit'] });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 20_000;
@@ -81,8 +85,8 @@ async function main(): Promise<void> {
   try {
     const origin = await startPinned('1', ['bench/peers/origin.mjs']);
     procs.push(origin.proc);
-    const cur = await startFerry(current, origin.url, join(tmpdir(), `ferry-ab-current-${process.pid}.log`), EXTRA_A);
-    const base = await startFerry(baseline, origin.url, join(tmpdir(), `ferry-ab-baseline-${process.pid}.log`), EXTRA_B);
+    const cur = await startFerry(current, origin.url, join(tmpdir(), `ferry-ab-current-${process.pid}.log`), EXTRA_A, NODE_A);
+    const base = await startFerry(baseline, origin.url, join(tmpdir(), `ferry-ab-baseline-${process.pid}.log`), EXTRA_B, NODE_B);
     procs.push(cur.proc, base.proc);
     for (const c of [cur, base]) await load(`${c.url}/small`, 2); // warm-up
     const a: number[] = [];

@@ -12,6 +12,9 @@
  * streams already reset are freed only at setImmediate, so streams past the concurrency limit are refused inside
  * nghttp2 (cheap: no trip into the runner). A sustained flood is therefore cut after a few hundred streams, not at
  * exactly `limit + 1` (test/server/h2-hardening.test.ts measures it; without this guard nghttp2 alone let ~1 200 by).
+ * nghttp2's own limit stays behind it as a backstop: a process starved of CPU long enough for 1 000+ resets to
+ * wait in one socket read has them all counted by nghttp2 before this guard's turn, and the session ends with its
+ * GOAWAY(INTERNAL_ERROR) and no log line; the connection is closed either way.
  */
 import type { EventEmitter } from 'node:events';
 import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
