@@ -122,53 +122,58 @@ function parsedMarks(): { get(obj: PolicyObject): CachePolicy | undefined; set(o
 }
 
 /**
+ * Numbers the library reads again from the stored fields on every call (a parseInt each; for an absent field a call
+ * into the runtime), several per hit. They depend on the stored fields only, never on the clock, and the fields
+ * change only when withStoredHeaders swaps `_resHeaders` (`_rescc` is set once, at construction): each is kept per
+ * fields object. A memory-store hit reuses one policy, so it reads them from here. Private members: see the pin in
+ * this module's header.
+ */
+class KeptNumbersPolicy extends CachePolicy {
+  #maxAgeOf: unknown = undefined;
+  #maxAge = 0;
+  #ageOf: unknown = undefined;
+  #ageValue = 0;
+  #windowsOf: unknown = undefined;
+  #staleIfError = 0;
+  #staleWhileRevalidate = 0;
+
+  override maxAge(): number {
+    const fields = (this as unknown as Private)._resHeaders;
+    if (fields !== this.#maxAgeOf) { this.#maxAge = super.maxAge(); this.#maxAgeOf = fields; }
+    return this.#maxAge;
+  }
+
+  /** 4.3.0's private `_ageValue` (the stored Age field as a number), kept per fields object. */
+  _ageValue(): number {
+    const fields = (this as unknown as Private)._resHeaders;
+    if (fields !== this.#ageOf) { this.#ageValue = toNumberOrZero(fields.age); this.#ageOf = fields; }
+    return this.#ageValue;
+  }
+
+  /** 4.3.0's `timeToLive`, its stale-if-error and stale-while-revalidate windows read once per directives object. */
+  override timeToLive(): number {
+    const rescc = (this as unknown as Private)._rescc;
+    if (rescc !== this.#windowsOf) {
+      this.#staleIfError = toNumberOrZero(rescc['stale-if-error']);
+      this.#staleWhileRevalidate = toNumberOrZero(rescc['stale-while-revalidate']);
+      this.#windowsOf = rescc;
+    }
+    const age = this.maxAge() - this.age();
+    return Math.round(Math.max(0, age, age + this.#staleIfError, age + this.#staleWhileRevalidate) * 1000);
+  }
+}
+
+/**
  * A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`).
  * Private fields and the undeclared `now()`: see the pin in this module's header.
  */
 export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
-  class ClockedPolicy extends CachePolicy {
+  class ClockedPolicy extends KeptNumbersPolicy {
     // Not in @types/http-cache-semantics, but the library reads the time only through this method.
     now(): number { return clock(); }
 
     #dateText: unknown = undefined;
     #dateMs = 0;
-
-    // Numbers the library reads again from the stored fields on every call (a parseInt each; for an absent field a
-    // call into the runtime), several per hit. They depend on the stored fields only, never on the clock, and the
-    // fields change only when withStoredHeaders swaps `_resHeaders` (`_rescc` is set once, at construction): each
-    // is kept per fields object. A memory-store hit reuses one policy, so it reads them from here.
-    #maxAgeOf: unknown = undefined;
-    #maxAge = 0;
-    #ageOf: unknown = undefined;
-    #ageValue = 0;
-    #windowsOf: unknown = undefined;
-    #staleIfError = 0;
-    #staleWhileRevalidate = 0;
-
-    override maxAge(): number {
-      const fields = (this as unknown as Private)._resHeaders;
-      if (fields !== this.#maxAgeOf) { this.#maxAge = super.maxAge(); this.#maxAgeOf = fields; }
-      return this.#maxAge;
-    }
-
-    /** 4.3.0's private `_ageValue` (the stored Age field as a number), kept per fields object. */
-    _ageValue(): number {
-      const fields = (this as unknown as Private)._resHeaders;
-      if (fields !== this.#ageOf) { this.#ageValue = toNumberOrZero(fields.age); this.#ageOf = fields; }
-      return this.#ageValue;
-    }
-
-    /** 4.3.0's `timeToLive`, its stale-if-error and stale-while-revalidate windows read once per directives object. */
-    override timeToLive(): number {
-      const rescc = (this as unknown as Private)._rescc;
-      if (rescc !== this.#windowsOf) {
-        this.#staleIfError = toNumberOrZero(rescc['stale-if-error']);
-        this.#staleWhileRevalidate = toNumberOrZero(rescc['stale-while-revalidate']);
-        this.#windowsOf = rescc;
-      }
-      const age = this.maxAge() - this.age();
-      return Math.round(Math.max(0, age, age + this.#staleIfError, age + this.#staleWhileRevalidate) * 1000);
-    }
 
     /**
      * The library parses the Date field again on every age() (several per hit: Age, freshness left, staleness);
