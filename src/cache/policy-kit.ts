@@ -3,8 +3,8 @@
  * deviation. The one module that reaches into the library's private fields.
  *
  * Pinned dependency: this module reads http-cache-semantics' private fields `_status`, `_rescc` and `_resHeaders`,
- * calls its private `_copyWithoutHopByHopHeaders`, overrides its undeclared `now()` and private `_ageValue()`, keeps
- * `maxAge()` and redoes `timeToLive()` per stored fields (see ClockedPolicy)
+ * calls its private `_copyWithoutHopByHopHeaders`, overrides its undeclared `now()` and its private `_ageValue()`,
+ * keeps `maxAge()` and redoes `timeToLive()` per stored fields (KeptNumbersPolicy)
  * and redoes its `responseHeaders()` (keeping the stored Date); policy.ts and stale-on-disconnect.ts read and rewrite the undocumented
  * `toObject()` shape (`rescc`, `resh`, `a`). package.json pins http-cache-semantics to exactly 4.3.0 for that
  * reason, so an update is a deliberate step (re-run test/cache/policy.test.ts and `npm run conformance`), not a caret
