@@ -17,7 +17,7 @@ import type { CacheOutcome } from './cache-status.ts';
 import { clientWantsNotModified, notModifiedHeaders } from './conditional.ts';
 import { entryKeyFor, type Lookup } from './cache-lookup.ts';
 import { storeWhole, takeWholeBody } from './fill-whole.ts';
-import { CLIENT_CONDITIONAL_SET, decideStore, retentionMs, STORE_REQUEST_FIELDS, type StoreDecision } from './policy.ts';
+import { CLIENT_CONDITIONAL_SET, decideStore, retentionForTtl, STORE_REQUEST_FIELDS, type StoreDecision } from './policy.ts';
 import type { FlightOutcome } from './single-flight.ts';
 import type { BodyWriter, EntryRecord } from './store.ts';
 import { createCacheTee } from './tee.ts';
@@ -73,7 +73,7 @@ function forwardUnstored(deps: CacheDeps, f: Fill, res: ProxiedResponse): Proxie
 }
 
 async function writeToStore(deps: CacheDeps, f: Fill, res: ProxiedResponse, decision: StoreDecision & { kind: 'store' }, expected: number | undefined): Promise<Filled> {
-  const retention = retentionMs(decision.policy);
+  const retention = retentionForTtl(decision.ttlMs);
   let writerKey: string;
   // Without Vary the entry goes under the primary key: no store call, so no await.
   try { writerKey = decision.varyNames.length === 0 ? f.l.key : await entryKeyFor(deps, f.l.key, decision.varyNames, f.head, retention); } catch (err) {

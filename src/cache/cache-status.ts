@@ -9,7 +9,7 @@
  * read it from there (the field is formatted here, once per request).
  */
 import { serializeTokenOrString } from '../http/structured-fields.ts';
-import { getJoinedHeader, withHeader, type HeaderList } from '../http/headers.ts';
+import { appendHeader, getJoinedHeader, hasHeader, withHeader, type HeaderList } from '../http/headers.ts';
 
 /** RFC 9211 §2.2 forward reasons ferry reports. */
 export type ForwardReason = 'bypass' | 'method' | 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale' | 'partial';
@@ -39,23 +39,25 @@ export const CACHE_NAME = 'ferry';
 
 /** `ferry; hit; ttl=42`, `ferry; fwd=miss; fwd-status=200; stored`. */
 export function formatCacheStatus(outcome: CacheOutcome, name: string = CACHE_NAME): string {
-  const params: string[] = [name];
+  // Appended as it goes (every cached request formats one: no list to join).
+  let member = name;
   if (outcome.kind === 'hit') {
-    params.push('hit');
+    member += '; hit';
   } else {
-    params.push(`fwd=${outcome.reason}`);
-    if (outcome.fwdStatus !== undefined) params.push(`fwd-status=${outcome.fwdStatus}`);
-    if (outcome.stored) params.push('stored');
-    if (outcome.collapsed) params.push('collapsed');
+    member += `; fwd=${outcome.reason}`;
+    if (outcome.fwdStatus !== undefined) member += `; fwd-status=${outcome.fwdStatus}`;
+    if (outcome.stored) member += '; stored';
+    if (outcome.collapsed) member += '; collapsed';
   }
-  if (outcome.ttl !== undefined && Number.isFinite(outcome.ttl)) params.push(`ttl=${Math.round(outcome.ttl)}`);
+  if (outcome.ttl !== undefined && Number.isFinite(outcome.ttl)) member += `; ttl=${Math.round(outcome.ttl)}`;
   // §2.8: detail is a String or Token, serialised by the RFC 8941 library (a test parses the whole member back).
-  if (outcome.detail !== undefined) params.push(`detail=${serializeTokenOrString(outcome.detail)}`);
-  return params.join('; ');
+  if (outcome.detail !== undefined) member += `; detail=${serializeTokenOrString(outcome.detail)}`;
+  return member;
 }
 
 /** Append ferry's member to any Cache-Status the response already carries. */
 export function appendCacheStatus(headers: HeaderList, value: string): HeaderList {
-  const prior = getJoinedHeader(headers, 'cache-status');
-  return withHeader(headers, 'cache-status', prior === undefined ? value : `${prior}, ${value}`);
+  // Usually the first member: appended without gathering the (absent) earlier ones.
+  if (!hasHeader(headers, 'cache-status')) return appendHeader(headers, 'cache-status', value);
+  return withHeader(headers, 'cache-status', `${getJoinedHeader(headers, 'cache-status')!}, ${value}`);
 }

@@ -7,7 +7,7 @@
 import { LRUCache } from 'lru-cache';
 import { WholeBody } from '../proxy/whole-body.ts';
 import { bodyLength, bodyOf, createEntryReader, entryCost, packEntry, updatedSlot, VARY_SLOT_BYTES, type EntrySlot } from './compact-entry.ts';
-import type { BodyWriter, CacheStore, EntryRecord, StoreStats, VaryRecord } from './store.ts';
+import type { BodyWriter, CacheRecord, CacheStore, EntryRecord, StoreStats, VaryRecord } from './store.ts';
 
 type Slot = EntrySlot | { kind: 'vary'; record: VaryRecord };
 
@@ -28,19 +28,23 @@ export function createMemoryStore(maxBytes: number): CacheStore {
     set(key, packEntry(record.policy, chunks, bytes), ttlMs);
     return lru.has(key);
   };
+  const getNow = (key: string): CacheRecord | null => {
+    const slot = lru.get(key);
+    if (slot === undefined) return null;
+    return slot.kind === 'entry' ? reader.read(slot) : slot.record;
+  };
+  const openNow = (key: string, record: EntryRecord): WholeBody => {
+    const slot = lru.get(key);
+    if (slot === undefined || slot.kind !== 'entry' || bodyLength(slot) !== record.size) throw new Error('entry gone');
+    return new WholeBody(bodyOf(slot));
+  };
   return {
     kind: 'memory',
     maxEntryBytes,
-    get: async (key) => {
-      const slot = lru.get(key);
-      if (slot === undefined) return null;
-      return slot.kind === 'entry' ? reader.read(slot) : slot.record;
-    },
-    openBody: async (key, record) => {
-      const slot = lru.get(key);
-      if (slot === undefined || slot.kind !== 'entry' || bodyLength(slot) !== record.size) throw new Error('entry gone');
-      return new WholeBody(bodyOf(slot));
-    },
+    get: async (key) => getNow(key),
+    getNow,
+    openBody: async (key, record) => openNow(key, record),
+    openNow,
     createWriter(key, record: EntryRecord, ttlMs): BodyWriter {
       let chunks: Buffer[] | null = [];
       let bytes = 0;

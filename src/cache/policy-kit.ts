@@ -3,7 +3,8 @@
  * deviation. The one module that reaches into the library's private fields.
  *
  * Pinned dependency: this module reads http-cache-semantics' private fields `_status`, `_rescc` and `_resHeaders`,
- * calls its private `_copyWithoutHopByHopHeaders`, overrides its undeclared `now()`
+ * calls its private `_copyWithoutHopByHopHeaders`, overrides its undeclared `now()` and its private `_ageValue()`,
+ * keeps `maxAge()` and redoes `timeToLive()` per stored fields (KeptNumbersPolicy)
  * and redoes its `responseHeaders()` (keeping the stored Date); policy.ts and stale-on-disconnect.ts read and rewrite the undocumented
  * `toObject()` shape (`rescc`, `resh`, `a`). package.json pins http-cache-semantics to exactly 4.3.0 for that
  * reason, so an update is a deliberate step (re-run test/cache/policy.test.ts and `npm run conformance`), not a caret
@@ -15,9 +16,16 @@ import { steadyNow } from '../util/clock.ts';
 
 export type PolicyObject = CachePolicy.CachePolicyObject;
 
+/** 4.3.0's reading of a numeric field or directive (its private `toNumberOrZero`). */
+function toNumberOrZero(value: unknown): number {
+  const n = parseInt(value as string, 10);
+  return Number.isFinite(n) ? n : 0;
+}
+
 /** The pinned 4.3.0's private members this module uses (see the module header). */
 interface Private {
   _resHeaders: CachePolicy.Headers;
+  _rescc: Record<string, string | true>;
   _copyWithoutHopByHopHeaders(headers: CachePolicy.Headers): CachePolicy.Headers;
 }
 export type Clock = () => number;
@@ -114,11 +122,53 @@ function parsedMarks(): { get(obj: PolicyObject): CachePolicy | undefined; set(o
 }
 
 /**
+ * Numbers the library reads again from the stored fields on every call (a parseInt each; for an absent field a call
+ * into the runtime), several per hit. They depend on the stored fields only, never on the clock, and the fields
+ * change only when withStoredHeaders swaps `_resHeaders` (`_rescc` is set once, at construction): each is kept per
+ * fields object. A memory-store hit reuses one policy, so it reads them from here. Private members: see the pin in
+ * this module's header.
+ */
+class KeptNumbersPolicy extends CachePolicy {
+  #maxAgeOf: unknown = undefined;
+  #maxAge = 0;
+  #ageOf: unknown = undefined;
+  #ageValue = 0;
+  #windowsOf: unknown = undefined;
+  #staleIfError = 0;
+  #staleWhileRevalidate = 0;
+
+  override maxAge(): number {
+    const fields = (this as unknown as Private)._resHeaders;
+    if (fields !== this.#maxAgeOf) { this.#maxAge = super.maxAge(); this.#maxAgeOf = fields; }
+    return this.#maxAge;
+  }
+
+  /** 4.3.0's private `_ageValue` (the stored Age field as a number), kept per fields object. */
+  _ageValue(): number {
+    const fields = (this as unknown as Private)._resHeaders;
+    if (fields !== this.#ageOf) { this.#ageValue = toNumberOrZero(fields.age); this.#ageOf = fields; }
+    return this.#ageValue;
+  }
+
+  /** 4.3.0's `timeToLive`, its stale-if-error and stale-while-revalidate windows read once per directives object. */
+  override timeToLive(): number {
+    const rescc = (this as unknown as Private)._rescc;
+    if (rescc !== this.#windowsOf) {
+      this.#staleIfError = toNumberOrZero(rescc['stale-if-error']);
+      this.#staleWhileRevalidate = toNumberOrZero(rescc['stale-while-revalidate']);
+      this.#windowsOf = rescc;
+    }
+    const age = this.maxAge() - this.age();
+    return Math.round(Math.max(0, age, age + this.#staleIfError, age + this.#staleWhileRevalidate) * 1000);
+  }
+}
+
+/**
  * A CachePolicy class whose notion of "now" is `clock` (the library reads time only through `now()`).
  * Private fields and the undeclared `now()`: see the pin in this module's header.
  */
 export function createPolicyKit(clock: Clock = steadyNow): PolicyKit {
-  class ClockedPolicy extends CachePolicy {
+  class ClockedPolicy extends KeptNumbersPolicy {
     // Not in @types/http-cache-semantics, but the library reads the time only through this method.
     now(): number { return clock(); }
 

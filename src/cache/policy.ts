@@ -183,7 +183,12 @@ export const STALE_RETENTION_MS = 3_600_000;
 
 /** How long the store should keep an entry: freshness plus stale-* windows, plus STALE_RETENTION_MS. */
 export function retentionMs(policy: CachePolicy): number {
-  return Math.max(policy.timeToLive(), 0) + STALE_RETENTION_MS;
+  return retentionForTtl(policy.timeToLive());
+}
+
+/** `retentionMs` from a time to live already read (decideStore's `ttlMs`): the library recomputes it per call. */
+export function retentionForTtl(ttlMs: number): number {
+  return Math.max(ttlMs, 0) + STALE_RETENTION_MS;
 }
 
 export type ReuseDecision =

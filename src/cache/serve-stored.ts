@@ -11,7 +11,8 @@ import { formatContentRange, formatUnsatisfiedRange, parseRangeHeader, resolveRa
 import type { ProxiedResponse } from '../proxy/phases.ts';
 import { clientWantsNotModified, notModifiedHeaders, storedIfRangeHolds } from './conditional.ts';
 
-export type OpenStoredBody = () => Promise<Readable>;
+/** The stored body; a store in this process gives it at once (store.ts openNow). */
+export type OpenStoredBody = () => Promise<Readable> | Readable;
 
 /** The bytes `first..last` of a stored body; stops reading (and closes the source) past `last`. */
 export async function* sliceBody(source: Readable, range: ByteRange): AsyncGenerator<Buffer> {
@@ -42,7 +43,8 @@ export async function answerFromStore(a: StoredAnswer): Promise<ProxiedResponse>
   // headers-store-Content-Range): served whole it is kept, a 206/416 made here replaces it.
   let headers = withoutHeaders(a.headers, FRAMING_FIELDS);
   if (clientWantsNotModified(a.requestHeaders, a.headers)) return { head: { status: 304, headers: notModifiedHeaders(headers) }, body: null };
-  const full = (): HeaderList => withHeader(headers, 'content-length', String(a.size));
+  // `headers` is this call's own copy and has no Content-Length: the whole answer's is pushed onto it (once).
+  const full = (): HeaderList => { headers.push(['content-length', String(a.size)]); return headers; };
   const rangeValue = getHeader(a.requestHeaders, 'range');
   if (rangeValue !== undefined && a.status === 200 && storedIfRangeHolds(a.requestHeaders, a.headers)) {
     const parsed = parseRangeHeader(rangeValue);
@@ -72,5 +74,8 @@ export async function answerFromStore(a: StoredAnswer): Promise<ProxiedResponse>
   }
   if (a.method === 'HEAD') return { head: { status: a.status, headers: full() }, body: null };
   const bodiless = a.status === 204 || a.status === 304 || a.size === 0;
-  return { head: { status: a.status, headers: a.status === 204 ? headers : full() }, body: bodiless ? null : await a.open() };
+  const head = { status: a.status, headers: a.status === 204 ? headers : full() };
+  if (bodiless) return { head, body: null };
+  const body = a.open();
+  return { head, body: body instanceof Promise ? await body : body };
 }

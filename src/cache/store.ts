@@ -49,8 +49,15 @@ export interface CacheStore {
   /** Largest body the store accepts; bigger ones stream through uncached. */
   readonly maxEntryBytes: number;
   get(key: string): Promise<CacheRecord | null>;
+  /**
+   * Optional, for a store in this process (memory): `get` answered at once, without a promise for the caller to
+   * await (cache-lookup.ts; a hit and a miss each look up once).
+   */
+  getNow?(key: string): CacheRecord | null;
   /** The stored body of an entry record from `get` (integrity-checked where the store can). */
   openBody(key: string, record: EntryRecord): Promise<Readable>;
+  /** Optional, for a store in this process (memory): `openBody` answered at once (throws where it would reject). */
+  openNow?(key: string, record: EntryRecord): Readable;
   /** Start storing a response body; `record.size` is filled in at commit. */
   createWriter(key: string, record: EntryRecord, ttlMs: number): BodyWriter;
   /**

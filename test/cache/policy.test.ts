@@ -305,3 +305,46 @@ test('the kit builds the policy the library\'s constructor builds (its Cache-Con
     }
   }), { numRuns: 1000 });
 });
+
+test("the kit's kept maxAge, Age field and timeToLive answer as the library's own methods, over time and across a 304's new fields", () => {
+  let now = T0;
+  const kit = createPolicyKit(() => now);
+  const cc = fc.option(fc.constantFrom('max-age=60', 'public, max-age=3600', 's-maxage=5, stale-while-revalidate=30', 'max-age=10, stale-if-error=600', 'max-age=-5', 'no-cache', 'max-age=0, stale-while-revalidate=x'), { nil: undefined });
+  const age = fc.option(fc.constantFrom('0', '30', '7200', 'x', '-3'), { nil: undefined });
+  const expires = fc.option(fc.constantFrom(-60, 0, 120, 86_400), { nil: undefined });
+  const lastModified = fc.option(fc.constantFrom(3_600, 864_000), { nil: undefined });
+  const fields = (c: string | undefined, a: string | undefined, e: number | undefined, lm: number | undefined, at: number): CachePolicy.Headers => {
+    const h: CachePolicy.Headers = { date: date(at) };
+    if (c !== undefined) h['cache-control'] = c;
+    if (a !== undefined) h.age = a;
+    if (e !== undefined) h.expires = date(at + e * 1000);
+    if (lm !== undefined) h['last-modified'] = date(at - lm * 1000);
+    return h;
+  };
+  /** The library's own answers for `p` now, computed afresh (its methods, not the kit's kept values). */
+  const library = (p: CachePolicy) => {
+    const maxAge = CachePolicy.prototype.maxAge.call(p);
+    const ageField = Number.isFinite(parseInt(p.toObject().resh.age as string, 10)) ? parseInt(p.toObject().resh.age as string, 10) : 0;
+    const age = ageField + (now - p.toObject().t) / 1000;
+    const rescc = p.toObject().rescc;
+    const n = (v: unknown) => (Number.isFinite(parseInt(v as string, 10)) ? parseInt(v as string, 10) : 0);
+    const left = maxAge - age;
+    return { maxAge, age, ttl: Math.round(Math.max(0, left, left + n(rescc['stale-if-error']), left + n(rescc['stale-while-revalidate'])) * 1000) };
+  };
+  fc.assert(fc.property(cc, age, expires, lastModified, cc, age, expires, lastModified, fc.integer({ min: 0, max: 90_000 }), (c1, a1, e1, lm1, c2, a2, e2, lm2, later) => {
+    now = T0;
+    const p = kit.create({ method: 'GET', url: '/a', headers: { host: 'example.com' } }, { status: 200, headers: fields(c1, a1, e1, lm1, T0) });
+    const check = () => {
+      const lib = library(p);
+      assert.equal(p.maxAge(), lib.maxAge);
+      assert.equal(p.age(), lib.age);
+      assert.equal(p.timeToLive(), lib.ttl);
+    };
+    check();
+    now = T0 + later * 1000;
+    check();
+    // A 304's merged fields replace the stored ones (policy.ts decideRevalidation → withStoredHeaders): read anew.
+    kit.withStoredHeaders(p, fields(c2 ?? c1, a2, e2, lm2, now));
+    check();
+  }), { numRuns: 500 });
+});
