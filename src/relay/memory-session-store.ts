@@ -36,6 +36,7 @@ export class MemorySessionStore implements SessionStore {
     const e = this.#sessions.get(meta.id);
     if (e) return { kind: 'exists', meta: e.meta };
     this.#sessions.set(meta.id, { meta, lastSeenMs: this.#now(), upFingerprints: new Map(), up: new Map(), down: new Map() });
+    this.notify(meta.id); // wakes messages that overtook their open (relay-decisions.ts decideArrival)
     return { kind: 'created' };
   }
 
