@@ -41,6 +41,19 @@ export const RELAY_PACE_BYTES = 8 * 1024 * 1024;
 export const RELAY_MAJOR_ABOVE_EXTERNAL = 24 * 1024 * 1024;
 
 /**
+ * The major-GC threshold the relay commands use: RELAY_MAJOR_ABOVE_EXTERNAL above the chunk slabs the process holds
+ * (`lent`: SlabPool.lentBytes), counting at most `sessionMemory` of them. The threshold is about garbage; slabs in a
+ * window are live, and no collection frees them. A window grown to 16 chunks each way behind a gateway with latency
+ * (window-controller.ts) held 16-32 MiB of slabs, so external memory sat above 24 MiB and every pace step (8 MiB) was a
+ * major GC that freed nothing: at +30 ms a 100 MiB download cost 1.10 s of CPU (client + server) against 1.01 s at
+ * +0 ms and 0.83 s with no major GC (same run, load 6). Counting at most `sessionMemory` (one session's bound) keeps
+ * the threshold bounded when slabs are left to the GC without being given back (an aborted session's prefetched chunks).
+ */
+export function relayMajorThreshold(lent: () => number, sessionMemory: number): () => number {
+  return () => RELAY_MAJOR_ABOVE_EXTERNAL + Math.min(Math.max(0, lent()), sessionMemory);
+}
+
+/**
  * Issue 18: the young generation a relay process keeps. V8 grows each semi-space from 1 to 16 MiB when many objects
  * survive a scavenge (they do while a window of chunks is in flight), and a relay's peak RSS carried 32 MiB of new
  * space for a heap of ~20 MiB live: measured at the peak of 6 transfers of 100 MiB, relay-client new space 32 MiB of

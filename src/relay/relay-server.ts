@@ -51,6 +51,8 @@ export interface RelayServerOptions {
 export interface RelayServer {
   server: Server;
   stats(): Promise<Record<string, unknown>>;
+  /** Bytes of chunk slabs in use now (SlabPool.lentBytes; the `ferry` command's GC pacer reads it, relay-gc.ts). */
+  slabBytesLent(): number;
   close(): Promise<void>;
   destroy(): void;
 }
@@ -115,6 +117,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   return {
     server,
     stats,
+    slabBytesLent: () => ctx.slabs.lentBytes,
     async close() {
       clearInterval(sweeper);
       // Graceful: no new sessions; open ones are served until they end (the grace timer calls destroy()).
