@@ -190,6 +190,8 @@ export class ClientSession {
     } finally {
       this.signal.removeEventListener('abort', onAbort);
       prefetch.abort();
+      // Chunks fetched ahead and never delivered (the response ended, or failed): nothing reads their slabs.
+      for (const p of fetches.values()) p.then((c) => { if (c.slab) this.#o.slabs.give(c.slab); }, () => { /* gave its own back */ });
     }
   }
 

@@ -118,7 +118,7 @@ async function onUp(c: EndpointContext, res: ServerResponse, id: string, index: 
   const fp = upFingerprint(m.digest, fin);
   const out = await poll(c, id, signal, async (left) => {
     // The store gives the slab back when it no longer holds the body (busy: we still have it, to try again).
-    const r = await c.store.putUp(id, index, fp, m.body, c.window, () => c.slabs.give(m.body));
+    const r = await c.store.putUp(id, index, fp, m.body, c.window, c.slabs.releaseOf(m.body));
     return decideUpProgress(r, index, left, signal.aborted);
   }, deadline);
   if (typeof out === 'object') return c.refuse(res, out, m.nonce, id);

@@ -33,6 +33,16 @@ export class SlabPool {
     return fresh;
   }
 
+  /** The slab behind `b` will not come back (left to the GC, something may still read it): no longer counted as lent. */
+  forget(b: Buffer): void {
+    if (this.#ours.has(b.buffer) && this.#lent > 0) this.#lent--;
+  }
+
+  /** A store's Release for the slab behind `b` (session-store.ts): back to this pool, or, if abandoned, forgotten. */
+  releaseOf(b: Buffer): (() => void) & { abandon: () => void } {
+    return Object.assign(() => this.give(b), { abandon: () => this.forget(b) });
+  }
+
   /** Give back the slab behind `b` (any view of it); ignored for buffers this pool did not make. */
   give(b: Buffer): void {
     if (!this.#ours.has(b.buffer)) return;

@@ -55,3 +55,20 @@ test('lentBytes: slabs taken and not given back, whatever became of them (kept, 
   pool.give(c);
   assert.equal(pool.lentBytes, 1024);
 });
+
+test('forget: a slab left to the GC is no longer lent, and never handed out again; releaseOf gives back or forgets', () => {
+  const pool = new SlabPool(1024, 4);
+  const [a, b] = [pool.take(), pool.take()];
+  pool.forget(a.subarray(3));
+  assert.equal(pool.lentBytes, 1024);
+  pool.forget(Buffer.alloc(1024)); // not ours
+  assert.equal(pool.lentBytes, 1024);
+  const c = pool.take();
+  assert.notEqual(c.buffer, a.buffer, 'a forgotten slab is not reused');
+  const release = pool.releaseOf(b);
+  release.abandon();
+  assert.equal(pool.lentBytes, 1024);
+  pool.releaseOf(c)();
+  assert.equal(pool.lentBytes, 0);
+  assert.equal(pool.take().buffer, c.buffer, 'given back: reused');
+});

@@ -2,6 +2,7 @@
 import { UsageError } from '../../errors.ts';
 import { createRelayClient } from '../../relay/relay-client.ts';
 import { RELAY_PACE_BYTES, relayMajorThreshold } from '../../relay/relay-gc.ts';
+import { chunkPayloadSize } from '../../relay/protocol.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
 import { awsCredentialSource } from '../../relay/sigv4.ts';
 import { listen, logListening } from '../../server/listen.ts';
@@ -51,7 +52,7 @@ export const relayClientCommand: CliCommand = {
     const gatewayTls = resolveUpstreamTlsFlags(flags, log);
     // the pacer's major-GC threshold follows the slabs the relay holds (relay-gc.ts); it runs only once bytes flow
     let lent = () => 0;
-    const onBodyBytes = createScavengePacer(RELAY_PACE_BYTES, relayMajorThreshold(() => lent(), common.sessionMemory));
+    const onBodyBytes = createScavengePacer(RELAY_PACE_BYTES, relayMajorThreshold(() => lent(), common.sessionMemory, 2 * common.window * chunkPayloadSize(common.maxMessage)));
     const client = createRelayClient({ ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, gateway, secret, sigv4, retries, log, tls, gatewayTls, onBodyBytes });
     lent = client.slabBytesLent;
     const address = await listen(client.server, flags.listen as HostPort);

@@ -4,6 +4,7 @@ import { MemorySessionStore } from '../../relay/memory-session-store.ts';
 import { RedisSessionStore } from '../../relay/redis-session-store.ts';
 import { isRedisUrl, parseRedisUrl, REDIS_URL_FORMS } from '../../util/redis-connect.ts';
 import { RELAY_PACE_BYTES, relayMajorThreshold } from '../../relay/relay-gc.ts';
+import { chunkPayloadSize } from '../../relay/protocol.ts';
 import { createRelayServer } from '../../relay/relay-server.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
 import type { SessionStore } from '../../relay/session-store.ts';
@@ -63,7 +64,7 @@ export const relayServerCommand: CliCommand = {
     let lent = () => 0;
     const relay = createRelayServer({
       ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, store, secret, insecureGatewayAuthOnly: insecure, connectPorts, log, tls,
-      onBodyBytes: createScavengePacer(RELAY_PACE_BYTES, relayMajorThreshold(() => lent(), common.sessionMemory)),
+      onBodyBytes: createScavengePacer(RELAY_PACE_BYTES, relayMajorThreshold(() => lent(), common.sessionMemory, 2 * common.window * chunkPayloadSize(common.maxMessage))),
     });
     lent = relay.slabBytesLent;
     const address = await listen(relay.server, flags.listen as HostPort);
