@@ -53,6 +53,12 @@ export class ClientSession {
   readonly #abort = new AbortController();
   /** Whether anything was sent for this session (a session cancelled before its open sends no close either). */
   #started = false;
+  /**
+   * Until the open is answered, chunks and polls are sent marked early (`x-ferry-early`, relay-decisions.ts
+   * decideArrival), so relay-server holds one that overtook its open instead of refusing it; at most --window of each
+   * direction go before that answer (the server holds them; see EARLY_MAX_MESSAGES).
+   */
+  #openAnswered = false;
   /** One window per direction, each adapted to what its messages measure (window-controller.ts). */
   readonly upWindow: WindowController;
   readonly downWindow: WindowController;
@@ -70,16 +76,36 @@ export class ClientSession {
     if (!this.#abort.signal.aborted) this.#abort.abort(reason);
   }
 
-  /** Open on the server; resolves on success, throws a FerryError carrying the status to show otherwise. */
-  async open(open: OpenRequest): Promise<void> {
+  /**
+   * Open on the server. The head is checked at once (a head too large for one message throws here, before anything is
+   * sent); the promise resolves on success, or rejects with a FerryError carrying the status to show. Chunks and polls
+   * may be sent before it resolves (a download's first poll then rides right behind the open instead of one gateway
+   * round trip later); they wait on relay-server for the open, and fail with it.
+   */
+  beginOpen(open: OpenRequest): Promise<void> {
     const body = formatOpenRequest(open);
     if (body.length > this.#o.chunkSize) {
       throw new FerryError('FERRY_ERR_RELAY_HEAD', `request head of ${body.length} bytes does not fit in one relay message (--max-message)`, { source: 'downstream', status: 431 });
     }
     this.#started = true;
+    return this.#open(body);
+  }
+
+  /** Open and wait for the answer before sending anything else (CONNECT: the application waits for the 200 anyway). */
+  async open(open: OpenRequest): Promise<void> {
+    await this.beginOpen(open);
+  }
+
+  async #open(body: Buffer): Promise<void> {
     const r = await this.#o.transport.call(RELAY_PATHS.open, { [H.session]: this.id }, body, this.signal);
     if (r.status !== 200) throw refusal(r, 'relay open refused');
+    this.#openAnswered = true;
     this.#o.counters.sessionsOpened++;
+  }
+
+  /** The fields every chunk and poll carries: the session, and `early` while the open is unanswered. */
+  #fields(): Record<string, string> {
+    return this.#openAnswered ? { [H.session]: this.id } : { [H.session]: this.id, [H.early]: '1' };
   }
 
   /** Stream `src` up as numbered chunks, `window` in flight; the last one (possibly empty) has fin. */
@@ -89,7 +115,7 @@ export class ClientSession {
     let failure: unknown;
     let index = 0;
     for (;;) {
-      while (inflight.size >= this.upWindow.window) await Promise.race(inflight);
+      while (inflight.size >= (this.#openAnswered ? this.upWindow.window : this.#o.window)) await Promise.race(inflight);
       if (failure !== undefined) throw failure;
       if (this.signal.aborted) return;
       // Each chunk is copied into a reused slab: the source's 64 KiB pieces die young, and the slabs, at most
@@ -110,7 +136,7 @@ export class ClientSession {
 
   async #sendChunk(index: number, data: Buffer, fin: boolean): Promise<void> {
     const sentMs = performance.now();
-    const r = await this.#o.transport.call(RELAY_PATHS.up, { [H.session]: this.id, [H.index]: String(index), [H.fin]: fin ? '1' : '0' }, data, this.signal);
+    const r = await this.#o.transport.call(RELAY_PATHS.up, { ...this.#fields(), [H.index]: String(index), [H.fin]: fin ? '1' : '0' }, data, this.signal);
     if (r.status !== 200) throw refusal(r, `up chunk ${index} refused`);
     this.upWindow.answered({ sentMs, answeredMs: performance.now(), bytes: data.length });
     this.#o.counters.chunksUp++;
@@ -164,6 +190,8 @@ export class ClientSession {
     } finally {
       this.signal.removeEventListener('abort', onAbort);
       prefetch.abort();
+      // Chunks fetched ahead and never delivered (the response ended, or failed): nothing reads their slabs.
+      for (const p of fetches.values()) p.then((c) => { if (c.slab) this.#o.slabs.give(c.slab); }, () => { /* gave its own back */ });
     }
   }
 
@@ -186,7 +214,7 @@ export class ClientSession {
   async #fetchInto(index: number, ack: () => number, signal: AbortSignal, slabFor: () => Buffer): Promise<ReceivedChunk> {
     for (;;) {
       const sentMs = performance.now();
-      const r = await this.#o.transport.call(RELAY_PATHS.down, { [H.session]: this.id, [H.index]: String(index), [H.ack]: String(Math.min(ack(), index)) }, Buffer.alloc(0), signal, slabFor);
+      const r = await this.#o.transport.call(RELAY_PATHS.down, { ...this.#fields(), [H.index]: String(index), [H.ack]: String(Math.min(ack(), index)) }, Buffer.alloc(0), signal, slabFor);
       if (r.status === 204) { continue; } // the long poll ended without data: ask again
       if (r.status !== 200) throw refusal(r, `down chunk ${index} refused`);
       const type = r.headers[H.type];

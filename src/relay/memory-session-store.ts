@@ -36,6 +36,7 @@ export class MemorySessionStore implements SessionStore {
     const e = this.#sessions.get(meta.id);
     if (e) return { kind: 'exists', meta: e.meta };
     this.#sessions.set(meta.id, { meta, lastSeenMs: this.#now(), upFingerprints: new Map(), up: new Map(), down: new Map() });
+    this.notify(meta.id); // wakes messages that overtook their open (relay-decisions.ts decideArrival)
     return { kind: 'created' };
   }
 
@@ -102,7 +103,13 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async remove(id: string): Promise<void> {
-    if (this.#sessions.delete(id)) this.notify(id);
+    const e = this.#sessions.get(id);
+    if (!e) return;
+    this.#sessions.delete(id);
+    // left to the GC (see above), and no longer counted as in use by their pool
+    for (const c of e.up.values()) c.release.abandon?.();
+    for (const d of e.down.values()) d.release.abandon?.();
+    this.notify(id);
   }
 
   async claimNonce(nonce: string, ttlMs: number): Promise<boolean> {

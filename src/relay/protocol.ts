@@ -28,6 +28,8 @@ export const H = {
   index: 'x-ferry-index',
   fin: 'x-ferry-fin',
   ack: 'x-ferry-ack',
+  /** `1`: sent before the session's open was answered; relay-server holds it until the open arrives (bounded). */
+  early: 'x-ferry-early',
   type: 'x-ferry-type',
   error: 'x-ferry-error',
   auth: 'x-ferry-auth',

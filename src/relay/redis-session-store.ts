@@ -155,7 +155,10 @@ export class RedisSessionStore implements SessionStore {
   async create(meta: SessionMeta): Promise<CreateResult> {
     const fields = Object.entries(meta).flatMap(([f, v]) => [f, String(v)]);
     const r = await this.#do(this.#redis.eval(CREATE, 1, k.meta(meta.id), this.#ttlMs, ...fields)) as string | string[];
-    if (r === 'created') return { kind: 'created' };
+    if (r === 'created') {
+      this.notify(meta.id); // wakes messages that overtook their open, on any instance (relay-decisions.ts decideArrival)
+      return { kind: 'created' };
+    }
     const h: Record<string, string> = {};
     const arr = r as string[];
     for (let i = 0; i + 1 < arr.length; i += 2) h[arr[i]!] = arr[i + 1]!;

@@ -70,6 +70,7 @@ export async function relayRequest(c: RelayClientContext, req: IncomingMessage, 
   const counted = { bytesOut: 0 };
   let failed = false;
   let upError: unknown;
+  let openError: unknown;
   let appGone = false;
   const onAppClose = () => { if (!res.writableFinished) { appGone = true; s.abort(new Error('application went away')); } };
   res.on('close', onAppClose);
@@ -80,12 +81,17 @@ export async function relayRequest(c: RelayClientContext, req: IncomingMessage, 
     if (s.signal.aborted) throw s.signal.reason;
     // This hop's `Expect: 100-continue` is answered here, once the head passed; the target must not wait for one.
     if (getHeader(checked.headers, 'expect')?.trim().toLowerCase() === '100-continue') res.writeContinue();
-    await s.open({ kind: 'http', method: req.method ?? 'GET', url: url, headers: withoutHeaders(stripHopByHop(checked.headers), ['expect']), hasBody });
+    // The body and the first down polls go right behind the open, not one gateway round trip after its answer
+    // (issue 18: at +30 ms that round trip was most of a small transfer's time); relay-server holds them until the
+    // open arrives. A refused open aborts them, and is the failure reported.
+    const opened = s.beginOpen({ kind: 'http', method: req.method ?? 'GET', url: url, headers: withoutHeaders(stripHopByHop(checked.headers), ['expect']), hasBody });
+    opened.catch((e: unknown) => { openError = e; s.abort(e as Error); });
     const up = hasBody ? s.sendUp(req) : Promise.resolve();
     up.catch((e: unknown) => { upError = e; }); // it aborts the session; reported below as the cause
     await s.receiveDown(responseSink(res, counted), true);
+    await opened;
   } catch (caught) {
-    failed = reportFailure(c.log, s, url, res, upError ?? caught, appGone);
+    failed = reportFailure(c.log, s, url, res, openError ?? upError ?? caught, appGone);
   } finally {
     untrackInFlight(req.socket, s);
     s.abort(new Error('done'));

@@ -48,6 +48,8 @@ export interface RelayClientOptions {
 export interface RelayClient {
   server: http.Server;
   stats(): Record<string, unknown>;
+  /** Bytes of chunk slabs in use now (SlabPool.lentBytes; the `ferry` command's GC pacer reads it, relay-gc.ts). */
+  slabBytesLent(): number;
   close(): Promise<void>;
   destroy(): void;
 }
@@ -106,6 +108,7 @@ export function createRelayClient(o: RelayClientOptions): RelayClient {
   return {
     server,
     stats,
+    slabBytesLent: () => slabs.lentBytes,
     async close() {
       await closeServer(server);
       await transport.close();

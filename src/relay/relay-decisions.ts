@@ -17,7 +17,7 @@ import type { PutUpResult } from './session-store.ts';
 /** Every `x-ferry-error` relay-server sends. */
 export type RelayErrorCode =
   | 'not-found' | 'method' | 'length' | 'auth' | 'skew' | 'replay' | 'checksum' | 'session' | 'open' | 'port'
-  | 'index' | 'closing' | 'conflict' | 'gone' | 'target' | 'busy' | 'stale' | 'store' | 'internal';
+  | 'index' | 'closing' | 'conflict' | 'gone' | 'target' | 'busy' | 'stale' | 'store' | 'internal' | 'unopened' | 'early';
 
 export interface Refusal {
   kind: 'refuse'; code: RelayErrorCode; status: number; reason: string;
@@ -32,8 +32,8 @@ export function refusal(code: RelayErrorCode, status: number, reason: string, si
 /** What an authenticated message asks for, its fields parsed. */
 export type RelayRequest =
   | { endpoint: typeof RELAY_PATHS.open; open: OpenRequest }
-  | { endpoint: typeof RELAY_PATHS.up; index: number; fin: boolean }
-  | { endpoint: typeof RELAY_PATHS.down; index: number; ack: number }
+  | { endpoint: typeof RELAY_PATHS.up; index: number; fin: boolean; early: boolean }
+  | { endpoint: typeof RELAY_PATHS.down; index: number; ack: number; early: boolean }
   | { endpoint: typeof RELAY_PATHS.close };
 
 export type Dispatch = { kind: 'dispatch'; session: string; request: RelayRequest };
@@ -101,13 +101,13 @@ function parseRequest(endpoint: RelayPath, get: FieldGetter, body: Buffer, conne
     case RELAY_PATHS.up: {
       const index = parseIndex(get(H.index));
       if (index === undefined) return refusal('index', 400, 'missing or invalid x-ferry-index');
-      return { endpoint, index, fin: get(H.fin) === '1' };
+      return { endpoint, index, fin: get(H.fin) === '1', early: get(H.early) === '1' };
     }
     case RELAY_PATHS.down: {
       const index = parseIndex(get(H.index));
       const ack = parseIndex(get(H.ack) ?? '0');
       if (index === undefined || ack === undefined || ack > index) return refusal('index', 400, 'missing or invalid x-ferry-index / x-ferry-ack');
-      return { endpoint, index, ack };
+      return { endpoint, index, ack, early: get(H.early) === '1' };
     }
     case RELAY_PATHS.close: return { endpoint };
   }
@@ -119,6 +119,33 @@ function parseRequest(endpoint: RelayPath, get: FieldGetter, body: Buffer, conne
 export type Progress<T> = { kind: 'done'; value: T } | Refusal | { kind: 'wait'; waitMs: number };
 
 const GONE = refusal('gone', 410, 'session expired or closed');
+
+/**
+ * A message sent before its session's open was answered (`x-ferry-early: 1`) may overtake the open: on the way through
+ * the gateway, or to another instance. It waits for the session to exist, re-reading the store at least every
+ * EARLY_RECHECK_MS (a lost notification costs no more), until its deadline (the same --poll-timeout as any long wait,
+ * so under the gateway's integration timeout); then it is refused `unopened`: nothing was stored for it. Only
+ * early messages wait: a message for a session that is gone (closed, expired) is still refused at once.
+ */
+export function decideArrival(meta: SessionMeta | undefined, leftMs: number, aborted: boolean): Progress<'arrived'> {
+  if (meta) return { kind: 'done', value: 'arrived' };
+  if (leftMs <= 0 || aborted) return refusal('unopened', 404, 'session not opened within the poll bound (its open never arrived)');
+  return { kind: 'wait', waitMs: Math.min(leftMs, EARLY_RECHECK_MS) };
+}
+
+export const EARLY_RECHECK_MS = 100;
+
+/**
+ * How much one relay-server holds in early messages at once: at most EARLY_MAX_MESSAGES of them, and up-chunk bodies
+ * of at most `maxBytes` together (2 × --session-memory: the client sends no more than --window of each direction
+ * before its open is answered, client-session.ts, so that is 16 sessions' first up chunks at once at the defaults). Past either an early message is refused `early` (503): the client retries it after its backoff, by when
+ * the open has usually arrived. Without the caps held bodies would be bounded only by time.
+ */
+export const EARLY_MAX_MESSAGES = 512;
+
+export function admitEarly(held: { messages: number; bytes: number }, bytes: number, maxBytes: number): boolean {
+  return held.messages < EARLY_MAX_MESSAGES && held.bytes + bytes <= maxBytes;
+}
 
 /** An open waits until the owner connected to the target (or failed), within the poll deadline. */
 export function decideOpenProgress(meta: SessionMeta | undefined, leftMs: number): Progress<'open'> {

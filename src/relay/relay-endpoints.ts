@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '../server/logger.ts';
 import { H, RELAY_PATHS, type OpenRequest } from './protocol.ts';
 import type { Dispatch, Progress, Refusal } from './relay-decisions.ts';
-import { decideDownProgress, decideOpenProgress, decideUpProgress, refusal } from './relay-decisions.ts';
+import { admitEarly, decideArrival, decideDownProgress, decideOpenProgress, decideUpProgress, refusal } from './relay-decisions.ts';
 import type { ReplyWriter } from './relay-reply.ts';
 import type { RelayCounters } from './relay-stats.ts';
 import { newSessionMeta, upFingerprint } from './session.ts';
@@ -33,6 +33,9 @@ export interface EndpointContext {
   now(): number;
   /** RelayServerOptions.onBodyBytes, handed to each target session. */
   onBodyBytes: ((bytes: number) => void) | undefined;
+  /** Early messages held now, waiting for their session's open (relay-decisions.ts admitEarly), and the bytes cap. */
+  early: { messages: number; bytes: number };
+  earlyMaxBytes: number;
   /** Counts, logs and writes a refusal (relay-message.ts noteRefusal is the one place for counting and logging). */
   refuse(res: ServerResponse, r: Refusal, nonce: string, session?: string, remote?: string): void;
 }
@@ -44,15 +47,45 @@ export async function runEndpoint(c: EndpointContext, res: ServerResponse, d: Di
   const r = d.request;
   switch (r.endpoint) {
     case RELAY_PATHS.open: return await onOpen(c, res, d.session, r.open, m);
-    case RELAY_PATHS.up: return await onUp(c, res, d.session, r.index, r.fin, m, signal);
-    case RELAY_PATHS.down: return await onDown(c, res, d.session, r.index, r.ack, m.nonce, signal);
+    case RELAY_PATHS.up: {
+      const deadline = c.now() + c.pollTimeoutMs;
+      if (r.early && !(await arrived(c, res, d.session, m, deadline, signal))) { c.slabs.give(m.body); return; }
+      return await onUp(c, res, d.session, r.index, r.fin, m, signal, deadline);
+    }
+    case RELAY_PATHS.down: {
+      const deadline = c.now() + c.pollTimeoutMs;
+      if (r.early && !(await arrived(c, res, d.session, m, deadline, signal))) return;
+      return await onDown(c, res, d.session, r.index, r.ack, m.nonce, signal, deadline);
+    }
     case RELAY_PATHS.close: return await onClose(c, res, d.session, m.nonce);
   }
 }
 
-/** Loop a store read through its pure decision until it is done or refused. */
-async function poll<T>(c: EndpointContext, id: string, signal: AbortSignal | undefined, step: (leftMs: number) => Promise<Progress<T>>): Promise<T | Refusal> {
-  const deadline = c.now() + c.pollTimeoutMs;
+/**
+ * A message sent before its open was answered waits, held, for the session to exist (relay-decisions.ts decideArrival),
+ * within `deadline`, which the rest of its handling shares: however long it waited, it is answered within one
+ * --poll-timeout. True once the session exists; otherwise the message was refused (and nothing of it stored).
+ */
+async function arrived(c: EndpointContext, res: ServerResponse, id: string, m: Message, deadline: number, signal: AbortSignal): Promise<boolean> {
+  if (!admitEarly(c.early, m.body.length, c.earlyMaxBytes)) {
+    c.refuse(res, refusal('early', 503, 'too many messages waiting for their session to open; retry'), m.nonce, id);
+    return false;
+  }
+  c.early.messages++;
+  c.early.bytes += m.body.length;
+  try {
+    const out = await poll(c, id, signal, async (left) => decideArrival(await c.store.get(id), left, signal.aborted), deadline);
+    if (typeof out !== 'object') return true;
+    c.refuse(res, out, m.nonce, id);
+    return false;
+  } finally {
+    c.early.messages--;
+    c.early.bytes -= m.body.length;
+  }
+}
+
+/** Loop a store read through its pure decision until it is done or refused (by `deadline`: one --poll-timeout). */
+async function poll<T>(c: EndpointContext, id: string, signal: AbortSignal | undefined, step: (leftMs: number) => Promise<Progress<T>>, deadline = c.now() + c.pollTimeoutMs): Promise<T | Refusal> {
   for (;;) {
     const p = await step(deadline - c.now());
     if (p.kind !== 'wait') return p.kind === 'done' ? p.value : p;
@@ -80,26 +113,26 @@ async function onOpen(c: EndpointContext, res: ServerResponse, id: string, open:
   c.writer.reply(res, 200, m.nonce, { [H.session]: id });
 }
 
-async function onUp(c: EndpointContext, res: ServerResponse, id: string, index: number, fin: boolean, m: Message, signal: AbortSignal): Promise<void> {
+async function onUp(c: EndpointContext, res: ServerResponse, id: string, index: number, fin: boolean, m: Message, signal: AbortSignal, deadline: number): Promise<void> {
   await c.store.touch(id);
   const fp = upFingerprint(m.digest, fin);
   const out = await poll(c, id, signal, async (left) => {
     // The store gives the slab back when it no longer holds the body (busy: we still have it, to try again).
-    const r = await c.store.putUp(id, index, fp, m.body, c.window, () => c.slabs.give(m.body));
+    const r = await c.store.putUp(id, index, fp, m.body, c.window, c.slabs.releaseOf(m.body));
     return decideUpProgress(r, index, left, signal.aborted);
-  });
+  }, deadline);
   if (typeof out === 'object') return c.refuse(res, out, m.nonce, id);
   if (out === 'duplicate') c.counters.duplicates++;
   else c.counters.chunksUp++;
   c.writer.reply(res, 200, m.nonce, { [H.session]: id, [H.index]: String(index), [H.fin]: fin ? '1' : '0' });
 }
 
-async function onDown(c: EndpointContext, res: ServerResponse, id: string, index: number, ack: number, nonce: string, signal: AbortSignal): Promise<void> {
+async function onDown(c: EndpointContext, res: ServerResponse, id: string, index: number, ack: number, nonce: string, signal: AbortSignal, deadline: number): Promise<void> {
   await c.store.touch(id);
   await c.store.ackDown(id, ack);
   // The poll itself is the demand: the owner produces this chunk only once a client asked for it (session.mayProduce).
   await c.store.update(id, { downWanted: index + 1 });
-  const out = await poll(c, id, signal, async (left) => decideDownProgress(await c.store.get(id), index, left, signal.aborted));
+  const out = await poll(c, id, signal, async (left) => decideDownProgress(await c.store.get(id), index, left, signal.aborted), deadline);
   if (typeof out === 'object') return c.refuse(res, out, nonce, id);
   if (out === 'empty') {
     c.counters.emptyPolls++;

@@ -41,6 +41,21 @@ export const RELAY_PACE_BYTES = 8 * 1024 * 1024;
 export const RELAY_MAJOR_ABOVE_EXTERNAL = 24 * 1024 * 1024;
 
 /**
+ * The major-GC threshold the relay commands use: RELAY_MAJOR_ABOVE_EXTERNAL above the chunk slabs the process holds
+ * beyond what --window's windows hold (`lent`: SlabPool.lentBytes; `base`: 2 × --window chunks), counting at most
+ * `sessionMemory` of them. The threshold is about garbage; slabs in a window are live, and no collection frees them. A
+ * window grown to 16 chunks each way behind a gateway with latency (window-controller.ts) held 16-32 MiB of slabs, so
+ * external memory sat above 24 MiB and every pace step (8 MiB) was a major GC that freed nothing: at +30 ms a 100 MiB
+ * download cost 1.10 s of CPU (client + server) against 1.01 s at +0 ms and 0.83 s with no major GC (same run, load 6).
+ * Below `base` nothing changes (the windows of --window are what the 24 MiB was measured with: counting them too raised
+ * the peak RSS after 50 transfers from 106-113 to 119-122 MiB); the `sessionMemory` bound keeps the threshold bounded
+ * if slabs are lost without being given back or forgotten.
+ */
+export function relayMajorThreshold(lent: () => number, sessionMemory: number, base = 0): () => number {
+  return () => RELAY_MAJOR_ABOVE_EXTERNAL + Math.min(Math.max(0, lent() - base), sessionMemory);
+}
+
+/**
  * Issue 18: the young generation a relay process keeps. V8 grows each semi-space from 1 to 16 MiB when many objects
  * survive a scavenge (they do while a window of chunks is in flight), and a relay's peak RSS carried 32 MiB of new
  * space for a heap of ~20 MiB live: measured at the peak of 6 transfers of 100 MiB, relay-client new space 32 MiB of

@@ -51,6 +51,8 @@ export interface RelayServerOptions {
 export interface RelayServer {
   server: Server;
   stats(): Promise<Record<string, unknown>>;
+  /** Bytes of chunk slabs in use now (SlabPool.lentBytes; the `ferry` command's GC pacer reads it, relay-gc.ts). */
+  slabBytesLent(): number;
   close(): Promise<void>;
   destroy(): void;
 }
@@ -76,6 +78,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     // free slabs: more, idle, were most of the RSS left after a transfer (issue 18); a larger window allocates.
     slabs: new SlabPool(o.maxMessage, o.window),
     writer, closing: () => closing, now, onBodyBytes: o.onBodyBytes,
+    early: { messages: 0, bytes: 0 }, earlyMaxBytes: 2 * (o.sessionMemory ?? DEFAULT_SESSION_MEMORY),
     secret: o.secret, statsPath: o.statsPath, maxMessage: o.maxMessage, connectPorts: o.connectPorts, waiting,
     refuse(res: ServerResponse, r: Refusal, nonce: string, session?: string, remote?: string) {
       if (r.code === 'store') storeRefusals++;
@@ -98,6 +101,8 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
     return formatRelayStats('relay-server', counters, startedAt, steadyNow(), {
       sessionsOpen: owned.size,
       store: { kind: o.store.kind, available: census !== undefined, refused: storeRefusals, ...census },
+      // messages held now waiting for their session's open, and their body bytes (relay-decisions.ts admitEarly)
+      early: { held: ctx.early.messages, bytes: ctx.early.bytes },
     });
   }
 
@@ -112,6 +117,7 @@ export function createRelayServer(o: RelayServerOptions): RelayServer {
   return {
     server,
     stats,
+    slabBytesLent: () => ctx.slabs.lentBytes,
     async close() {
       clearInterval(sweeper);
       // Graceful: no new sessions; open ones are served until they end (the grace timer calls destroy()).

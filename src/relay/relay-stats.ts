@@ -28,7 +28,7 @@ export function newRelayCounters(): RelayCounters {
 
 export function formatRelayStats(
   role: 'relay-client' | 'relay-server', c: RelayCounters, startedAtMs: number, nowMs: number,
-  extra: { sessionsOpen: number; store?: Record<string, unknown> },
+  extra: { sessionsOpen: number; store?: Record<string, unknown>; early?: Record<string, number> },
 ): Record<string, unknown> {
   return {
     role,
@@ -39,5 +39,6 @@ export function formatRelayStats(
     bytes: { up: c.bytesUp, down: c.bytesDown },
     auth: { refused: c.authRefused, replays: c.replays },
     ...(extra.store ? { store: extra.store } : {}),
+    ...(extra.early ? { early: extra.early } : {}),
   };
 }

@@ -21,7 +21,14 @@ export interface UpChunk { fin: boolean; data: Buffer; release: Release }
  * chunk is taken and written (up) or confirmed by the client (down), a store that copies the bytes elsewhere (Redis)
  * as soon as the copy is made. No caller needs to know which store it has.
  */
-export type Release = () => void;
+export type Release = (() => void) & {
+  /**
+   * Called instead, at most once, when the store drops the bytes without knowing that nothing reads them (a removed or
+   * expired session: a reply may still be writing them): they go to the GC, not back to their pool, which then stops
+   * counting them as in use (SlabPool.forget; relay-gc.ts reads that count).
+   */
+  abandon?: () => void;
+};
 export const NO_RELEASE: Release = () => {};
 
 /**

@@ -12,6 +12,8 @@ export class SlabPool {
   readonly #max: number;
   readonly #free: Buffer[] = [];
   readonly #ours = new WeakSet<ArrayBufferLike>();
+  /** Slabs taken and not given back: the window's chunks in flight (and any a caller left to the GC instead). */
+  #lent = 0;
 
   /** `size`: bytes per slab; `maxFree`: slabs kept for reuse (the rest are left to the GC). */
   constructor(size: number, maxFree: number) {
@@ -19,7 +21,11 @@ export class SlabPool {
     this.#max = maxFree;
   }
 
+  /** Bytes of the slabs taken and not given back: live chunk memory no collection can free (relay-gc.ts). */
+  get lentBytes(): number { return this.#lent * this.size; }
+
   take(): Buffer {
+    this.#lent++;
     const b = this.#free.pop();
     if (b) return b;
     const fresh = Buffer.allocUnsafeSlow(this.size);
@@ -27,9 +33,21 @@ export class SlabPool {
     return fresh;
   }
 
+  /** The slab behind `b` will not come back (left to the GC, something may still read it): no longer counted as lent. */
+  forget(b: Buffer): void {
+    if (this.#ours.has(b.buffer) && this.#lent > 0) this.#lent--;
+  }
+
+  /** A store's Release for the slab behind `b` (session-store.ts): back to this pool, or, if abandoned, forgotten. */
+  releaseOf(b: Buffer): (() => void) & { abandon: () => void } {
+    return Object.assign(() => this.give(b), { abandon: () => this.forget(b) });
+  }
+
   /** Give back the slab behind `b` (any view of it); ignored for buffers this pool did not make. */
   give(b: Buffer): void {
-    if (!this.#ours.has(b.buffer) || this.#free.length >= this.#max) return;
+    if (!this.#ours.has(b.buffer)) return;
+    if (this.#lent > 0) this.#lent--;
+    if (this.#free.length >= this.#max) return;
     this.#free.push(Buffer.from(b.buffer, 0, this.size));
   }
 }

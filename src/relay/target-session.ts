@@ -248,7 +248,7 @@ export class TargetSession {
     } else for (const p of data) { hash.update(p); length += p.length; }
     const digest = `sha-256=:${hash.digest('base64')}:`;
     const held = slab;
-    await this.#o.store.putDown(this.#o.id, index, { type, fin, digest, data, length }, held ? () => pool!.give(held) : undefined);
+    await this.#o.store.putDown(this.#o.id, index, { type, fin, digest, data, length }, held ? pool!.releaseOf(held) : undefined);
     if (type === 'data') { this.#o.counters.bytesDown += length; this.#o.onBodyBytes?.(length); }
     return true;
   }

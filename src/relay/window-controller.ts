@@ -71,6 +71,11 @@ export class WindowController {
     this.#limits = limits;
     this.#path = path;
     this.#window = path === null ? limits.initial : this.#fit(path.rateBytesPerMs * path.minRttMs);
+    // The shared rate counts as this session's first round: a session's own first round also measures its start (the
+    // open, the wait for the response head), so alone it reads low, and the window fell from the seeded value to
+    // climb back over the next rounds (measured at +30 ms: 13 → 6 → 14 in a 100 MiB download). It ages out after
+    // RATE_ROUNDS rounds like any other.
+    if (path !== null && Number.isFinite(path.rateBytesPerMs) && path.rateBytesPerMs > 0) this.#rates.push(path.rateBytesPerMs);
   }
 
   /** The window for a bandwidth-delay product (bytes), within [initial, max]. */

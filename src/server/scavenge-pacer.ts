@@ -36,16 +36,18 @@ function loadGc(): GcFunction | null {
 /**
  * A byte counter that runs a scavenge every `paceBytes` counted (both directions, all requests of the process), or,
  * when V8's external memory (Buffer contents) is above `majorAboveExternal`, a major GC started incrementally instead
- * (relay-gc.ts says why the relay wants one).
+ * (relay-gc.ts says why the relay wants one). A function is asked at each step (the relay's threshold follows the chunk
+ * bytes its windows hold).
  */
-export function createScavengePacer(paceBytes: number, majorAboveExternal = Number.POSITIVE_INFINITY): (relayedBytes: number) => void {
+export function createScavengePacer(paceBytes: number, majorAboveExternal: number | (() => number) = Number.POSITIVE_INFINITY): (relayedBytes: number) => void {
   let since = 0;
   return (n) => {
     since += n;
     if (since < paceBytes) return;
     since = 0;
     if (gc === undefined) gc = loadGc();
-    if (majorAboveExternal !== Number.POSITIVE_INFINITY && v8.getHeapStatistics().external_memory > majorAboveExternal) gc?.({ type: 'major', execution: 'async' });
+    const above = typeof majorAboveExternal === 'function' ? majorAboveExternal() : majorAboveExternal;
+    if (above !== Number.POSITIVE_INFINITY && v8.getHeapStatistics().external_memory > above) gc?.({ type: 'major', execution: 'async' });
     else gc?.({ type: 'minor' });
   };
 }

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { signRelayRequest } from '../../src/relay/hmac.ts';
 import { formatContentDigest, formatOpenRequest, H, RELAY_PATHS, type RelayPath } from '../../src/relay/protocol.ts';
+import fc from 'fast-check';
 import {
-  acceptMessage, decideDispatch, decideDownProgress, decideOpenProgress, decideRoute, decideUpProgress, type RelayErrorCode,
+  acceptMessage, admitEarly, decideArrival, decideDispatch, decideDownProgress, decideOpenProgress, decideRoute, decideUpProgress,
+  EARLY_MAX_MESSAGES, EARLY_RECHECK_MS, type RelayErrorCode,
 } from '../../src/relay/relay-decisions.ts';
 import { newSessionMeta, type SessionMeta } from '../../src/relay/session.ts';
 import type { PutUpResult } from '../../src/relay/session-store.ts';
@@ -82,7 +84,14 @@ test('decideDispatch: session id, then the endpoint fields', () => {
   ];
   for (const [endpoint, f, body, want] of table) assert.equal(outcome(decideDispatch(endpoint, fields(f), body, [443])), want, `${endpoint} ${JSON.stringify(f)}`);
   assert.deepEqual(decideDispatch(RELAY_PATHS.up, fields({ [H.index]: '3', [H.fin]: '1' }), Buffer.alloc(0), undefined),
-    { kind: 'dispatch', session: SESSION, request: { endpoint: RELAY_PATHS.up, index: 3, fin: true } });
+    { kind: 'dispatch', session: SESSION, request: { endpoint: RELAY_PATHS.up, index: 3, fin: true, early: false } });
+  // x-ferry-early: 1, and only 1, marks a chunk or poll sent before its open was answered
+  assert.deepEqual(decideDispatch(RELAY_PATHS.up, fields({ [H.index]: '0', [H.early]: '1' }), Buffer.alloc(0), undefined),
+    { kind: 'dispatch', session: SESSION, request: { endpoint: RELAY_PATHS.up, index: 0, fin: false, early: true } });
+  assert.deepEqual(decideDispatch(RELAY_PATHS.down, fields({ [H.index]: '2', [H.early]: '1' }), Buffer.alloc(0), undefined),
+    { kind: 'dispatch', session: SESSION, request: { endpoint: RELAY_PATHS.down, index: 2, ack: 0, early: true } });
+  assert.deepEqual(decideDispatch(RELAY_PATHS.down, fields({ [H.index]: '2', [H.early]: 'yes' }), Buffer.alloc(0), undefined),
+    { kind: 'dispatch', session: SESSION, request: { endpoint: RELAY_PATHS.down, index: 2, ack: 0, early: false } });
   assert.equal(outcome(decideDispatch(RELAY_PATHS.open, fields({}), formatOpenRequest({ kind: 'connect', host: 'a', port: 22 }), undefined)), 'dispatch', 'no port list: any port');
 });
 
@@ -119,4 +128,36 @@ test('decideDownProgress: ready, stale, gone, empty at the deadline, else wait',
   for (const [x, index, left, aborted, want] of table) assert.equal(outcome(decideDownProgress(x, index, left, aborted)), want, `${index} ${left} ${aborted}`);
   assert.deepEqual(decideDownProgress(m, 5, 0, false), { kind: 'done', value: 'empty' });
   assert.deepEqual(decideDownProgress(m, 5, 5000, false), { kind: 'wait', waitMs: 1000 });
+});
+
+test('decideArrival: an early message goes on once its session exists, waits (re-reading often) until its deadline, then unopened', () => {
+  const table: Array<[SessionMeta | undefined, number, boolean, string]> = [
+    [meta({ state: 'opening' }), 100, false, 'done'], [meta({ state: 'open' }), 0, false, 'done'], [meta({ state: 'open' }), 100, true, 'done'],
+    [undefined, 100, false, 'wait'], [undefined, 0, false, 'unopened 404'], [undefined, -5, false, 'unopened 404'], [undefined, 100, true, 'unopened 404'],
+  ];
+  for (const [m, left, aborted, want] of table) assert.equal(outcome(decideArrival(m, left, aborted)), want, `${m?.state} ${left} ${aborted}`);
+  assert.deepEqual(decideArrival(undefined, 5000, false), { kind: 'wait', waitMs: EARLY_RECHECK_MS });
+  assert.deepEqual(decideArrival(undefined, 30, false), { kind: 'wait', waitMs: 30 });
+  // property: never waits past the deadline, never refuses what exists, always refuses at or after the deadline
+  fc.assert(fc.property(fc.boolean(), fc.integer({ min: -1000, max: 60_000 }), fc.boolean(), (exists, left, aborted) => {
+    const d = decideArrival(exists ? meta({}) : undefined, left, aborted);
+    if (exists) return d.kind === 'done';
+    if (left <= 0 || aborted) return d.kind === 'refuse' && d.code === 'unopened' && d.signed;
+    return d.kind === 'wait' && d.waitMs > 0 && d.waitMs <= left && d.waitMs <= EARLY_RECHECK_MS;
+  }));
+});
+
+test('admitEarly: bounded in messages and in held body bytes', () => {
+  const max = 64 * 1024 * 1024;
+  assert.equal(admitEarly({ messages: 0, bytes: 0 }, 1024 * 1024, max), true);
+  assert.equal(admitEarly({ messages: 0, bytes: max - 10 }, 10, max), true);
+  assert.equal(admitEarly({ messages: 0, bytes: max - 10 }, 11, max), false);
+  assert.equal(admitEarly({ messages: EARLY_MAX_MESSAGES - 1, bytes: 0 }, 0, max), true);
+  assert.equal(admitEarly({ messages: EARLY_MAX_MESSAGES, bytes: 0 }, 0, max), false);
+  // property: admitting while admitted never passes either bound
+  fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 2 * 1024 * 1024 }), { maxLength: 2000 }), (sizes) => {
+    const held = { messages: 0, bytes: 0 };
+    for (const n of sizes) if (admitEarly(held, n, max)) { held.messages++; held.bytes += n; }
+    return held.messages <= EARLY_MAX_MESSAGES && held.bytes <= max;
+  }));
 });

@@ -39,3 +39,36 @@ test('releaseCopied frees a piece that is its whole buffer, and leaves shared or
   releaseCopied(small);
   assert.equal(small.toString(), 'a small pooled piece');
 });
+
+test('lentBytes: slabs taken and not given back, whatever became of them (kept, or over the cap and dropped)', () => {
+  const pool = new SlabPool(1024, 1);
+  assert.equal(pool.lentBytes, 0);
+  const [a, b, c] = [pool.take(), pool.take(), pool.take()];
+  assert.equal(pool.lentBytes, 3 * 1024);
+  pool.give(a); // kept
+  pool.give(b.subarray(5)); // over the cap: dropped, but no longer lent either
+  assert.equal(pool.lentBytes, 1024);
+  pool.give(Buffer.alloc(1024)); // not ours: no change
+  assert.equal(pool.lentBytes, 1024);
+  pool.take(); // the kept one, lent again
+  assert.equal(pool.lentBytes, 2 * 1024);
+  pool.give(c);
+  assert.equal(pool.lentBytes, 1024);
+});
+
+test('forget: a slab left to the GC is no longer lent, and never handed out again; releaseOf gives back or forgets', () => {
+  const pool = new SlabPool(1024, 4);
+  const [a, b] = [pool.take(), pool.take()];
+  pool.forget(a.subarray(3));
+  assert.equal(pool.lentBytes, 1024);
+  pool.forget(Buffer.alloc(1024)); // not ours
+  assert.equal(pool.lentBytes, 1024);
+  const c = pool.take();
+  assert.notEqual(c.buffer, a.buffer, 'a forgotten slab is not reused');
+  const release = pool.releaseOf(b);
+  release.abandon();
+  assert.equal(pool.lentBytes, 1024);
+  pool.releaseOf(c)();
+  assert.equal(pool.lentBytes, 0);
+  assert.equal(pool.take().buffer, c.buffer, 'given back: reused');
+});

@@ -69,3 +69,22 @@ describe('the store owns the lifetime of lent bytes', () => {
     it('copies the bytes, and gives them back at once', async () => { await checkLifetime(store, true); });
   });
 });
+
+describe('a removed session: what the store still held is abandoned (left to the GC), never released', () => {
+  it('memory store: each held chunk abandoned once, none released', async () => {
+    const store = new MemorySessionStore({ ttlMs: 5_000 });
+    const id = 's-removed';
+    await store.create(newSessionMeta(id, 'http', 'd', 'o'));
+    const calls: string[] = [];
+    const lent = (name: string) => Object.assign(() => { calls.push(`release ${name}`); }, { abandon: () => { calls.push(`abandon ${name}`); } });
+    const a = Buffer.from('up 0');
+    assert.deepEqual(await store.putUp(id, 0, fp(a), a, 4, lent('up 0')), { kind: 'stored' });
+    await store.putDown(id, 0, { type: 'data', fin: false, digest: 'x', data: [Buffer.from('down 0')], length: 6 }, lent('down 0'));
+    await store.putDown(id, 1, { type: 'data', fin: true, digest: 'x', data: [Buffer.from('down 1')], length: 6 }, lent('down 1'));
+    await store.ackDown(id, 1);
+    assert.deepEqual(calls, ['release down 0']);
+    await store.remove(id);
+    await store.remove(id);
+    assert.deepEqual(calls.sort(), ['abandon down 1', 'abandon up 0', 'release down 0']);
+  });
+});

@@ -123,6 +123,27 @@ test('a session starts from what the last session on the same path measured (RFC
   assert.ok(warm.windows[0]! > cold.windows[0]!, `warm starts at ${warm.windows[0]}, cold at ${cold.windows[0]}`);
 });
 
+test('a seeded session keeps its window through a first round slowed by its own start (the open, the response head)', () => {
+  const limits = { initial: 4, max: 16, chunkSize: CHUNK };
+  const path = newPathEstimate();
+  simulate(limits, 30, 160 * 1048.576, 400, path);
+  const c = new WindowController(limits, path);
+  const seeded = c.window;
+  assert.ok(seeded > 4, `seeded at ${seeded}`);
+  // the first round: the poll for the head answered after one round trip (35 ms), the data polls sent then and answered
+  // a round trip later, 5 ms apart (the bottleneck), as the server produces only what the client has polled for
+  c.answered({ sentMs: 0, answeredMs: 35, bytes: 300 });
+  for (let i = 1; i < seeded; i++) c.answered({ sentMs: 35, answeredMs: 70 + 5 * i, bytes: CHUNK });
+  assert.ok(c.window >= seeded, `the window fell from ${seeded} to ${c.window} after a slow first round`);
+  // the shared estimate ages out: rounds that really are slower (the path got slower) bring the window down
+  for (let round = 0; round < 12; round++) {
+    const w = c.window;
+    const start = 1000 + round * 1000;
+    for (let i = 0; i < w; i++) c.answered({ sentMs: start, answeredMs: start + 35 + 100 * i, bytes: CHUNK });
+  }
+  assert.ok(c.window < seeded, `still ${c.window} after 12 rounds at a tenth of the rate`);
+});
+
 test('down polls: at most --window before the head, then no more than the rest of a known body can fill, never under 1', () => {
   // a seeded window of 20 chunks, --window 4
   assert.equal(downPolls(20, 4, 'before-head', CHUNK), 4, 'before the head: what an unseeded session starts with');

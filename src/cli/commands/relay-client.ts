@@ -1,7 +1,8 @@
 /** @module `ferry relay-client`: resolves flags into options and starts the role. */
 import { UsageError } from '../../errors.ts';
 import { createRelayClient } from '../../relay/relay-client.ts';
-import { RELAY_MAJOR_ABOVE_EXTERNAL, RELAY_PACE_BYTES } from '../../relay/relay-gc.ts';
+import { RELAY_PACE_BYTES, relayMajorThreshold } from '../../relay/relay-gc.ts';
+import { chunkPayloadSize } from '../../relay/protocol.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
 import { awsCredentialSource } from '../../relay/sigv4.ts';
 import { listen, logListening } from '../../server/listen.ts';
@@ -49,7 +50,11 @@ export const relayClientCommand: CliCommand = {
     const retries = flags.retries as number;
     const tls = resolveTlsListenerFlags(flags, log);
     const gatewayTls = resolveUpstreamTlsFlags(flags, log);
-    const client = createRelayClient({ ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, gateway, secret, sigv4, retries, log, tls, gatewayTls, onBodyBytes: createScavengePacer(RELAY_PACE_BYTES, RELAY_MAJOR_ABOVE_EXTERNAL) });
+    // the pacer's major-GC threshold follows the slabs the relay holds (relay-gc.ts); it runs only once bytes flow
+    let lent = () => 0;
+    const onBodyBytes = createScavengePacer(RELAY_PACE_BYTES, relayMajorThreshold(() => lent(), common.sessionMemory, 2 * common.window * chunkPayloadSize(common.maxMessage)));
+    const client = createRelayClient({ ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, gateway, secret, sigv4, retries, log, tls, gatewayTls, onBodyBytes });
+    lent = client.slabBytesLent;
     const address = await listen(client.server, flags.listen as HostPort);
     logListening(log, 'relay-client', address, { gateway: `${gateway.origin}${gateway.pathname}`, maxMessage: common.maxMessage, sigv4: sigv4 !== undefined });
     // --admin-listen: /stats, /metrics, /healthz, /readyz, /config there (admin/admin-server.ts)

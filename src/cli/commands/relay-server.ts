@@ -3,7 +3,8 @@ import { UsageError } from '../../errors.ts';
 import { MemorySessionStore } from '../../relay/memory-session-store.ts';
 import { RedisSessionStore } from '../../relay/redis-session-store.ts';
 import { isRedisUrl, parseRedisUrl, REDIS_URL_FORMS } from '../../util/redis-connect.ts';
-import { RELAY_MAJOR_ABOVE_EXTERNAL, RELAY_PACE_BYTES } from '../../relay/relay-gc.ts';
+import { RELAY_PACE_BYTES, relayMajorThreshold } from '../../relay/relay-gc.ts';
+import { chunkPayloadSize } from '../../relay/protocol.ts';
 import { createRelayServer } from '../../relay/relay-server.ts';
 import { loadRelaySecret, resolveCommonRelayFlags } from '../../relay/relay-options.ts';
 import type { SessionStore } from '../../relay/session-store.ts';
@@ -59,10 +60,13 @@ export const relayServerCommand: CliCommand = {
         throw new UsageError(`--store ${storeSpec.replace(/\/\/[^@/]*@/, '//***@')}: cannot connect to Redis (${(err as Error).message})`);
       }
     } else throw new UsageError(`--store must be "memory" or a Redis URL (${REDIS_URL_FORMS}), not "${storeSpec}"`);
+    // the pacer's major-GC threshold follows the slabs the relay holds (relay-gc.ts); it runs only once bytes flow
+    let lent = () => 0;
     const relay = createRelayServer({
       ...common, statsPath: flags.adminListen !== undefined ? '' : common.statsPath, store, secret, insecureGatewayAuthOnly: insecure, connectPorts, log, tls,
-      onBodyBytes: createScavengePacer(RELAY_PACE_BYTES, RELAY_MAJOR_ABOVE_EXTERNAL),
+      onBodyBytes: createScavengePacer(RELAY_PACE_BYTES, relayMajorThreshold(() => lent(), common.sessionMemory, 2 * common.window * chunkPayloadSize(common.maxMessage))),
     });
+    lent = relay.slabBytesLent;
     const address = await listen(relay.server, flags.listen as HostPort);
     logListening(log, 'relay-server', address, { store: store.kind, maxMessage: common.maxMessage, authenticated: secret !== undefined });
     // --admin-listen: /stats, /metrics, /healthz, /readyz, /config there (admin/admin-server.ts)
