@@ -107,7 +107,7 @@ export function createUpgradeBody(options: UpgradeOptions): UpgradeBody {
     s.tookOver();
     const status = res.statusCode ?? 502;
     ctx.status = status;
-    const rheaders = addVia(withoutHeaders(fromRawHeaders(res.rawHeaders), [...HOP_BY_HOP_HEADERS]), res.httpVersion, options.viaName);
+    const rheaders = addVia(withoutHeaders(fromRawHeaders(res.rawHeaders), HOP_BY_HOP_HEADERS), res.httpVersion, options.viaName);
     client.write(formatHead(`HTTP/1.1 ${status} ${res.statusMessage ?? ''}`, [...rheaders, ['connection', 'close']]));
     res.on('data', (b: Buffer) => { ctx.bytesOut += b.length; });
     res.pipe(client);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { fromHeaderObject, fromParsedHeaders, fromRawHeaders } from '../../src/http/headers.ts';
+import { fromHeaderObject, fromParsedHeaders, fromRawHeaders, getHeader, hasHeader, withoutHeaders } from '../../src/http/headers.ts';
 
 /** What undici's parseHeaders builds from raw pairs (lowercase names; a repeated name's values in an array). */
 function parsedLikeUndici(raw: readonly string[]): Record<string, string | string[]> {
@@ -41,4 +41,13 @@ test('fromParsedHeaders: a repeated field among others (its values joined in an 
 test('fromHeaderObject: an HTTP/2 header object, repeated fields expanded, pseudo-headers left out', () => {
   assert.deepEqual(fromHeaderObject({ ':status': '200', 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], x: undefined }),
     [['content-type', 'text/plain'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']]);
+});
+
+test('withoutHeaders drops exactly the named fields, named by a list of any length or a set; hasHeader agrees with getHeader', () => {
+  const name = fc.constantFrom('a', 'b', 'expect', 'x-jwt', 'via');
+  fc.assert(fc.property(fc.array(fc.tuple(name, fc.string())), fc.array(name, { maxLength: 3 }), fc.boolean(), (headers, names, asSet) => {
+    const out = withoutHeaders(headers, asSet ? new Set(names) : names);
+    assert.deepEqual(out, headers.filter(([n]) => !names.includes(n)));
+    for (const n of ['a', 'b', 'expect', 'x-jwt', 'via']) assert.equal(hasHeader(headers, n), getHeader(headers, n) !== undefined && headers.some(([m]) => m === n));
+  }));
 });
