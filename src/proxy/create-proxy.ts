@@ -284,7 +284,11 @@ export function createProxy(init: ProxyInit | ProxyOptions, shared?: ProxyShared
     },
     connect(req, socket, head) {
       // CONNECT is a forward-proxy method: without --forward it is refused, never tunnelled (RFC 9110 §9.3.6).
-      if (!tunnels) { writeRawReply(socket, CONNECT_NOT_ALLOWED); return; }
+      if (!tunnels) {
+        options.log.info({ event: 'client-error', method: 'CONNECT', target: req.url, status: 405, clientAddress: req.socket.remoteAddress, reason: 'CONNECT needs --forward' }, 'rejected request');
+        writeRawReply(socket, CONNECT_NOT_ALLOWED);
+        return;
+      }
       if (pipeline) { pipeline.connect(req, socket, head); return; }
       ready.then(() => pipeline!.connect(req, socket, head), () => socket.destroy());
     },

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli, startRole, type RunningRole } from '../../helpers/cli.ts';
+import { waitFor } from '../../helpers/wait.ts';
 import { formatBasicCredentials } from '../../../src/proxy/forward/basic-auth.ts';
 import { localhostCert } from '../../helpers/certs.ts';
 import { closeServer, connectThrough, listenLocal, portOf, rawExchange, readAll } from './helpers.ts';
@@ -197,6 +198,8 @@ describe('ferry proxy --forward (CLI)', () => {
     roles.push(plain);
     const c = await connectThrough(plain.port, `127.0.0.1:${tlsPort}`);
     assert.equal(c.status, 405);
+    // the refusal is logged (it never reaches the pipeline, so no access line stands for it)
+    await waitFor(() => plain.logs.some((l) => l.event === 'client-error' && l.method === 'CONNECT' && l.status === 405 && l.target === `127.0.0.1:${tlsPort}`), 'the CONNECT refusal logged');
     const a = await viaProxy(plain.port, `http://127.0.0.1:${otherPort}/`);
     assert.equal(a.status, 400);
   });
