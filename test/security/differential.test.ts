@@ -15,6 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HOP_BY_HOP_HEADERS } from '../../src/http/hop-by-hop.ts';
+import { isClosing } from '../../src/server/connection.ts';
 import { startDifferentialOrigin, type DifferentialOrigin, type LlhttpRequest } from '../fixtures/differential-origin.ts';
 import { startProxy, type RunningProxy } from '../fixtures/proxy.ts';
 import { exchange } from '../fixtures/raw-client.ts';
@@ -37,7 +38,11 @@ const ADDED = new Set(['via', 'x-forwarded-for', 'x-forwarded-proto', 'x-forward
 interface Lane {
   origin: DifferentialOrigin;
   proxy: RunningProxy;
-  /** Requests the proxy's server handed to ferry (its 'request' event): each ends with one access line (or see drained). */
+  /**
+   * Requests the proxy's server handed to ferry ('request', 'upgrade' and 'connect' events) and that it processes:
+   * each ends with one log line (see drained). One pipelined behind a refusal with Connection: close is dropped
+   * unprocessed and unlogged (proxy/pipeline.ts), so it is not counted.
+   */
   received: number;
   /** Requests ended so far, and how far `proxy.logs` was read for them. */
   ended: number;
@@ -50,8 +55,10 @@ function drained(lane: Lane): boolean {
   for (; lane.read < logs.length; lane.read++) {
     const line = logs[lane.read]!;
     // a request refused at accept (proxy/pipeline.ts) logs its `client-error` line with its id instead, and never
-    // goes upstream; the server's own refusals (no id) come before any 'request' event
-    if (line.event === 'access' || (line.event === 'client-error' && line.requestId !== undefined)) lane.ended++;
+    // goes upstream, as does a CONNECT (refused without --forward, proxy/create-proxy.ts); the server's own refusals
+    // (no id) come before any event. Upgrades end with an access line: uncounted, one would stand in for a request
+    // still under way, and its late upstream request was counted against the lane's next case.
+    if (line.event === 'access' || (line.event === 'client-error' && (line.requestId !== undefined || line.method === 'CONNECT'))) lane.ended++;
   }
   return lane.ended >= lane.received;
 }
@@ -123,7 +130,10 @@ describe(`differential (HTTP Garden method): ${RUNS} mutated requests through fe
     for (let i = 0; i < LANES; i++) {
       const origin = await startDifferentialOrigin();
       const lane: Lane = { origin, proxy: await startProxy({ upstream: origin.url }), received: 0, ended: 0, read: 0 };
-      lane.proxy.proxyServer.server.on('request', () => { lane.received++; });
+      const server = lane.proxy.proxyServer.server;
+      server.on('request', (req: { socket: object }) => { if (!isClosing(req.socket)) lane.received++; });
+      server.on('upgrade', () => { lane.received++; });
+      server.on('connect', () => { lane.received++; });
       lanes.push(lane);
     }
   });
