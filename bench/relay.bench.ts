@@ -10,6 +10,8 @@
  * the CPU seconds (user + system, /proc) relay-client and relay-server spend per 100 MiB, the least noisy
  * measure of the relay's own cost. And a reference in the same rounds: two chained peers/hashing-hop.mjs, the
  * leanest Node hops (hash every byte, nothing else) in the relay's four-process layout: the floor of that layout here.
+ * The roles run from a build (JavaScript compiled as `npm run build` does, what `npx ferry` runs), not from the
+ * TypeScript sources: type stripping alone adds ~25 MiB of RSS at start, which the memory target would count.
  * Run alone: `node bench/relay.bench.ts`; bench/run.ts calls `run()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +22,7 @@ import { startRole, type RunningRole } from '../test/helpers/cli.ts';
 import { startGateway } from '../test/fixtures/gateway.ts';
 import { patternStream } from '../test/relay/harness.ts';
 import { measureRelayMemory } from './relay-memory.ts';
+import { buildFerry } from './transfer.ts';
 
 export interface BenchResult { name: string; value: number; unit: string; notes?: string }
 
@@ -83,16 +86,18 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
   const runs = Number(process.env.FERRY_RELAY_BENCH_RUNS ?? RUNS);
   const roles: RunningRole[] = [];
   const env = { FERRY_RELAY_SECRET: SECRET };
-  const origin = await startRole(['origin', '--listen', '127.0.0.1:0', '--log-level', 'warn']);
+  const main = process.env.FERRY_MAIN ?? `${buildFerry('ferry-relay-bench/dist')}/cli/main.js`;
+  log(`relay bench: ferry from ${main}`);
+  const origin = await startRole(['origin', '--listen', '127.0.0.1:0', '--log-level', 'warn'], { main });
   roles.push(origin);
-  const server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--log-level', 'warn'], { env });
+  const server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--log-level', 'warn'], { env, main });
   roles.push(server);
   const gateway = await startGateway({ targets: [server.url], maxMessage: MiB });
   const slow = await Promise.all(LATENCIES.map((latencyMs) => startGateway({ targets: [server.url], maxMessage: MiB, latencyMs })));
   const farHop = await startHop();
   const nearHop = await startHop(farHop.url);
   const client = async (gw: string, extra: string[] = []) => {
-    const r = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', gw, '--max-message', '1MiB', '--log-level', 'warn', ...extra], { env });
+    const r = await startRole(['relay-client', '--listen', '127.0.0.1:0', '--gateway', gw, '--max-message', '1MiB', '--log-level', 'warn', ...extra], { env, main });
     roles.push(r);
     return r;
   };
@@ -164,7 +169,7 @@ export async function run(ctx?: { log(m: string): void }): Promise<BenchResult[]
   // Peak RSS after many transfers (issue 18), with fresh relay processes (bench/relay-memory.ts).
   const transfers = Number(process.env.FERRY_RELAY_MEMORY_TRANSFERS ?? 50);
   if (transfers > 0) {
-    const m = await measureRelayMemory(transfers);
+    const m = await measureRelayMemory(transfers, [], main);
     log(`memory: ${JSON.stringify(m)}`);
     const notes = `${transfers} transfers of 100 MiB (half down, half up) in ${m.seconds.toFixed(0)} s; target < 120 MiB`;
     results.push(

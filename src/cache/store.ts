@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { UsageError } from '../errors.ts';
-import { isRedisUrl, parseRedisUrl, REDIS_URL_FORMS } from '../util/redis-connect.ts';
+import { isRedisUrl, parseRedisUrl, REDIS_URL_FORMS } from '../util/redis-url.ts';
 import { parseSize } from '../util/units.ts';
 import type { PolicyObject } from './policy.ts';
 

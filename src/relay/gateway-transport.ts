@@ -10,7 +10,8 @@
 import type { UpstreamTls } from '../proxy/upstream-tls.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import type { Agent as UndiciAgent } from 'undici';
+import { Agent, requestVia } from '../proxy/undici-lean.ts';
 import { FerryError } from '../errors.ts';
 import type { Logger } from '../server/logger.ts';
 import { signRelayRequest, verifyRelayResponse } from './hmac.ts';
@@ -68,7 +69,7 @@ function refusalDetail(r: RelayReply): string {
 
 export class GatewayTransport {
   readonly #o: GatewayTransportOptions;
-  readonly #agent: Agent;
+  readonly #agent: UndiciAgent;
   readonly #now: () => number;
 
   constructor(options: GatewayTransportOptions) {
@@ -121,7 +122,7 @@ export class GatewayTransport {
     }
     let res;
     try {
-      res = await request(url, { method: 'POST', headers, body, dispatcher: this.#agent, ...(signal ? { signal } : {}) });
+      res = await requestVia(this.#agent, url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new TransientError(`gateway request failed: ${(err as Error).message}`);

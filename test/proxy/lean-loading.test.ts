@@ -72,6 +72,27 @@ describe('lean loading', () => {
     assert.equal(Agent, (createRequire(import.meta.url)('undici') as { Agent: unknown }).Agent);
   });
 
+  it("undici-lean's requestVia is the request every dispatcher gets from undici's index, and the relay client leaves the index unloaded", () => {
+    const undici = createRequire(import.meta.url)('undici') as { Dispatcher: { prototype: { request: unknown } } };
+    assert.equal(undici.Dispatcher.prototype.request, createRequire(import.meta.url)('undici/lib/api/api-request.js'));
+    const r = inChild<{ status: number; body: string; index: boolean }>(`
+      import { createRequire } from 'node:module';
+      const http = createRequire(import.meta.url)('node:http');
+      const { Agent, requestVia } = await import('./proxy/undici-lean.ts');
+      await import('./relay/gateway-transport.ts');
+      const origin = http.createServer((req, res) => res.end(req.method + ' ' + req.url)).listen(0, '127.0.0.1');
+      await new Promise((ok) => origin.once('listening', ok));
+      const agent = new Agent();
+      const res = await requestVia(agent, new URL('http://127.0.0.1:' + origin.address().port + '/relay/down?x=1'), { method: 'POST', body: 'b' });
+      const body = await res.body.text();
+      const cache = createRequire(import.meta.url).cache;
+      console.log(JSON.stringify({ status: res.statusCode, body, index: Object.keys(cache).some((k) => /[\\/]undici[\\/]index\.js$/.test(k)) }));
+      await agent.close();
+      origin.close();
+    `);
+    assert.deepEqual(r, { status: 200, body: 'POST /relay/down?x=1', index: false });
+  });
+
   it("undici's HTTP/2 client file still exports the one function undici-lean's stand-in replaces", () => {
     const connectH2 = createRequire(import.meta.url)('undici/lib/dispatcher/client-h2.js') as unknown;
     assert.equal(typeof connectH2, 'function');

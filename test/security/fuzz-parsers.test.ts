@@ -26,7 +26,7 @@ import { parseAuthHeader, signRelayRequest, verifyRelayRequest } from '../../src
 import { parseCredentialsFile, signSigV4 } from '../../src/relay/sigv4.ts';
 import { parseStoreSpec } from '../../src/cache/store.ts';
 import { formatCacheStatus } from '../../src/cache/cache-status.ts';
-import { parseRedisUrl } from '../../src/util/redis-connect.ts';
+import { parseRedisUrl } from '../../src/util/redis-url.ts';
 import { parseList, serializeDictionary, Token } from 'structured-headers';
 import { configLayer, parseFlagValue, resolveFlags, type FlagSpec, type FlagType } from '../../src/cli/flags.ts';
 import { loadConfigFile } from '../../src/cli/config.ts';

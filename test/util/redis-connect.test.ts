@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseStoreSpec } from '../../src/cache/store.ts';
 import { UsageError } from '../../src/errors.ts';
-import { parseRedisUrl } from '../../src/util/redis-connect.ts';
+import { parseRedisUrl } from '../../src/util/redis-url.ts';
 import { runCli } from '../helpers/cli.ts';
 
 test('Redis URL forms: single, Sentinel (sentinels, master, db, credentials), Cluster (seed nodes)', () => {

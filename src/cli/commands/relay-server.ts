@@ -1,8 +1,7 @@
 /** @module `ferry relay-server`: resolves flags into options and starts the role. */
 import { UsageError } from '../../errors.ts';
 import { MemorySessionStore } from '../../relay/memory-session-store.ts';
-import { RedisSessionStore } from '../../relay/redis-session-store.ts';
-import { isRedisUrl, parseRedisUrl, REDIS_URL_FORMS } from '../../util/redis-connect.ts';
+import { isRedisUrl, parseRedisUrl, REDIS_URL_FORMS } from '../../util/redis-url.ts';
 import { RELAY_PACE_BYTES, relayMajorThreshold } from '../../relay/relay-gc.ts';
 import { chunkPayloadSize } from '../../relay/protocol.ts';
 import { createRelayServer } from '../../relay/relay-server.ts';
@@ -56,6 +55,8 @@ export const relayServerCommand: CliCommand = {
     else if (isRedisUrl(storeSpec)) {
       const parsed = parseRedisUrl(storeSpec);
       if (!parsed.ok) throw new UsageError(`--store ${storeSpec.replace(/\/\/[^@/]*@/, '//***@')}: ${parsed.reason}`);
+      // loaded only here: the memory store's relay-server never loads ioredis (util/redis-url.ts)
+      const { RedisSessionStore } = await import('../../relay/redis-session-store.ts');
       try { store = await RedisSessionStore.connect(storeSpec, common.sessionTtlMs, { log }); } catch (err) {
         throw new UsageError(`--store ${storeSpec.replace(/\/\/[^@/]*@/, '//***@')}: cannot connect to Redis (${(err as Error).message})`);
       }
