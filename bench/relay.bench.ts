@@ -11,7 +11,7 @@
  * measure of the relay's own cost. And a reference in the same rounds: two chained peers/hashing-hop.mjs, the
  * leanest Node hops (hash every byte, nothing else) in the relay's four-process layout: the floor of that layout here.
  * The roles run from a build (JavaScript compiled as `npm run build` does, what `npx ferry` runs), not from the
- * TypeScript sources: type stripping alone adds ~25 MiB of RSS at start, which the memory target would count.
+ * TypeScript sources: type stripping alone adds ~18 MiB of RSS at start (92 against 74 MiB), which the memory target would count.
  * Run alone: `node bench/relay.bench.ts`; bench/run.ts calls `run()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
