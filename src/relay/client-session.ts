@@ -55,8 +55,10 @@ export class ClientSession {
   #started = false;
   /**
    * Until the open is answered, chunks and polls are sent marked early (`x-ferry-early`, relay-decisions.ts
-   * decideArrival), so relay-server holds one that overtook its open instead of refusing it; at most --window of each
-   * direction go before that answer (the server holds them; see EARLY_MAX_MESSAGES).
+   * decideArrival), so relay-server holds one that overtook its open instead of refusing it. Before that answer at
+   * most --window down polls go, and up chunks as many as the up window (seeded from the path's last measured rate,
+   * within --session-memory); past its bound on held messages relay-server refuses one `early`, and the transport
+   * sends it again once the open may have landed, costing no retry (gateway-transport.ts).
    */
   #openAnswered = false;
   /** One window per direction, each adapted to what its messages measure (window-controller.ts). */
@@ -115,7 +117,9 @@ export class ClientSession {
     let failure: unknown;
     let index = 0;
     for (;;) {
-      while (inflight.size >= (this.#openAnswered ? this.upWindow.window : this.#o.window)) await Promise.race(inflight);
+      // Before the open's answer too: the window starts from the path's last measured rate (window-controller.ts),
+      // within --session-memory, which also bounds what relay-server holds early (relay-decisions.ts admitEarly).
+      while (inflight.size >= this.upWindow.window) await Promise.race(inflight);
       if (failure !== undefined) throw failure;
       if (this.signal.aborted) return;
       // Each chunk is copied into a reused slab: the source's 64 KiB pieces die young, and the slabs, at most

@@ -52,6 +52,8 @@ export function replyText(r: RelayReply): string {
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504, STATUS_CHECKSUM_MISMATCH]);
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 2_000;
+/** Between two sends of a message refused `early` (its session's open is on its way). */
+const EARLY_RETRY_MS = 20;
 
 class TransientError extends Error {}
 
@@ -174,6 +176,7 @@ export class GatewayTransport {
   /** Send until a definitive answer: 2xx or a non-retryable refusal. Throws FerryError when retries run out. */
   async call(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal, into?: (length: number) => Buffer): Promise<RelayReply> {
     let failures = 0;
+    let earlySince = 0;
     const digest = formatContentDigest(body); // once, not per attempt
     for (;;) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
@@ -182,6 +185,16 @@ export class GatewayTransport {
         const r = await this.once(endpoint, fields, body, signal, digest, into);
         const kind = r.headers[H.error];
         if (r.status === 503 && kind === 'busy' && r.headers[H.responseAuth] !== undefined) continue; // long wait ended; not a failure
+        // relay-server holds no more early messages now (relay-decisions.ts admitEarly): the message waits for its open,
+        // which is in flight, costing no retry; sent again once the open has landed, it is taken at once. Bounded by
+        // --poll-timeout, the longest an open may take to be answered; then it counts as a failure like any other.
+        if (r.status === 503 && kind === 'early' && r.headers[H.responseAuth] !== undefined) {
+          earlySince ||= performance.now();
+          if (performance.now() - earlySince < this.#o.pollTimeoutMs) {
+            await sleep(EARLY_RETRY_MS, undefined, signal ? { signal } : undefined).catch((err: unknown) => { throw signal?.reason ?? err; });
+            continue;
+          }
+        }
         if (r.status === 401 && kind === 'skew') {
           throw new FerryError('FERRY_ERR_RELAY_CLOCK', 'relay-server refused our timestamp: this clock is more than 300 s away from the server clock', { source: 'upstream', status: 502 });
         }

@@ -137,9 +137,10 @@ export const EARLY_RECHECK_MS = 100;
 
 /**
  * How much one relay-server holds in early messages at once: at most EARLY_MAX_MESSAGES of them, and up-chunk bodies
- * of at most `maxBytes` together (2 × --session-memory: the client sends no more than --window of each direction
- * before its open is answered, client-session.ts, so that is 16 sessions' first up chunks at once at the defaults). Past either an early message is refused `early` (503): the client retries it after its backoff, by when
- * the open has usually arrived. Without the caps held bodies would be bounded only by time.
+ * of at most `maxBytes` together (2 × --session-memory: before its open is answered a client sends at most --window down
+ * polls and an up window of chunks, itself within --session-memory, client-session.ts). Past either an early message
+ * is refused `early` (503): the client sends it again shortly, without counting a retry, by when the open has usually
+ * arrived (gateway-transport.ts; bounded by --poll-timeout). Without the caps held bodies would be bounded only by time.
  */
 export const EARLY_MAX_MESSAGES = 512;
 

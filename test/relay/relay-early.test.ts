@@ -121,6 +121,41 @@ describe('one relay-server (memory store)', () => {
   });
 });
 
+describe('relay-server at its bound on early messages', () => {
+  let target: Target;
+  let server: RunningRole;
+  let t: GatewayTransport;
+  before(async () => {
+    target = await startTarget();
+    // early bodies held at once: at most 2 × --session-memory = 128 KiB
+    server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--session-memory', '64KiB', '--log-level', 'warn'], { env: { FERRY_RELAY_SECRET: SECRET } });
+    t = transportTo(server.url); // no retries: a refusal `early` must not cost one
+  });
+  after(async () => {
+    await t.close();
+    await server.stop();
+    await target.close();
+  });
+
+  test('a chunk refused `early` (the bound reached) waits for its open without spending a retry, then is taken once', async () => {
+    const id = randomUUID();
+    const piece = (i: number) => Buffer.alloc(50 * 1024, 0x61 + i);
+    const send = (i: number) => t.call(RELAY_PATHS.up, { ...early(id), [H.index]: String(i), [H.fin]: i === 2 ? '1' : '0' }, piece(i));
+    const c0 = send(0);
+    const c1 = send(1);
+    await held(server.url, 2);
+    let settled = false;
+    const c2 = send(2).finally(() => { settled = true; });
+    await sleep(300);
+    assert.equal(settled, false, 'the third chunk, over the bound, waits (refused and sent again), neither held nor failed');
+    assert.equal((await getJson(`${server.url}/stats`)).early.held, 2);
+    assert.equal((await t.call(RELAY_PATHS.open, { [H.session]: id }, openEcho(target))).status, 200);
+    for (const c of [c0, c1, c2]) assert.equal((await c).status, 200);
+    const r = await download(t, id, 0);
+    assert.equal(r.body, Buffer.concat([piece(0), piece(1), piece(2)]).toString());
+  });
+});
+
 const skip = redisUnavailable();
 
 describe('two relay-servers on one Redis', { skip: skip ?? false }, () => {

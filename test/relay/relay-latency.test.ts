@@ -30,13 +30,15 @@ async function transfers(p: RelayPair): Promise<void> {
   assert.equal(up.sha256, patternSha256(SIZE));
 }
 
-test('60 ms per message: the window grows past --window 4 (more messages in flight), bytes exact both ways', async () => {
+test('60 ms per message: the window grows past --window 4 (more messages in flight), bytes exact both ways', async (t) => {
   const p = await startRelayPair({ latencyMs: 60 });
   pairs.push(p);
   await transfers(p);
+  t.diagnostic(`most messages held at once: ${p.gateway.counts.maxInFlight}`);
   // one session at a time: with the fixed window 4 per direction the gateway holds at most 4 polls + 4 up chunks, the
-  // open they ride behind (client-session.ts beginOpen), and the last session's close
-  assert.ok(p.gateway.counts.maxInFlight > 10, `the gateway held at most ${p.gateway.counts.maxInFlight} messages at once`);
+  // open they ride behind (client-session.ts beginOpen), the last session's close and its one poll past the end of
+  // its response (cancelled by the client, still held until the close reaches relay-server)
+  assert.ok(p.gateway.counts.maxInFlight > 11, `the gateway held at most ${p.gateway.counts.maxInFlight} messages at once`);
   assert.ok(p.gateway.largestRequest() <= MiB && p.gateway.largestResponse() <= MiB);
 });
 
@@ -44,5 +46,5 @@ test('--session-memory bounds the window: 2 MiB leaves it at --window 4, bytes e
   const p = await startRelayPair({ latencyMs: 60, clientArgs: ['--session-memory', '2MiB'], serverArgs: ['--session-memory', '2MiB'] });
   pairs.push(p);
   await transfers(p);
-  assert.ok(p.gateway.counts.maxInFlight <= 10, `the gateway held ${p.gateway.counts.maxInFlight} messages at once`);
+  assert.ok(p.gateway.counts.maxInFlight <= 11, `the gateway held ${p.gateway.counts.maxInFlight} messages at once`);
 });
