@@ -52,8 +52,9 @@ export function replyText(r: RelayReply): string {
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504, STATUS_CHECKSUM_MISMATCH]);
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 2_000;
-/** Between two sends of a message refused `early` (its session's open is on its way). */
+/** Between two sends of a message refused `early` (its session's open is on its way): doubling from 20 ms to 640. */
 const EARLY_RETRY_MS = 20;
+const EARLY_RETRY_CAP_MS = 640;
 
 class TransientError extends Error {}
 
@@ -177,6 +178,7 @@ export class GatewayTransport {
   async call(endpoint: RelayPath, fields: Record<string, string>, body: Buffer, signal?: AbortSignal, into?: (length: number) => Buffer): Promise<RelayReply> {
     let failures = 0;
     let earlySince = 0;
+    let earlyTries = 0;
     const digest = formatContentDigest(body); // once, not per attempt
     for (;;) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
@@ -191,7 +193,9 @@ export class GatewayTransport {
         if (r.status === 503 && kind === 'early' && r.headers[H.responseAuth] !== undefined) {
           earlySince ||= performance.now();
           if (performance.now() - earlySince < this.#o.pollTimeoutMs) {
-            await sleep(EARLY_RETRY_MS, undefined, signal ? { signal } : undefined).catch((err: unknown) => { throw signal?.reason ?? err; });
+            // 20, 40, … 640 ms apart: quick once the open lands, ~40 messages at most over a 20 s --poll-timeout
+            const wait = Math.min(EARLY_RETRY_CAP_MS, EARLY_RETRY_MS * 2 ** earlyTries++);
+            await sleep(wait, undefined, signal ? { signal } : undefined).catch((err: unknown) => { throw signal?.reason ?? err; });
             continue;
           }
         }
