@@ -121,15 +121,20 @@ export class RedisSessionStore implements SessionStore {
     return store;
   }
 
-  /** Run one Redis call: failures become StoreUnavailableError; the first failure and the first success after are logged. */
+  /**
+   * Run one Redis call: failures become StoreUnavailableError; the first failure and the first success after are
+   * logged. Only a call sent after the outage began shows it is over: one sent before may still be answered after
+   * another's failure was seen, and counting it logged the outage twice, 5 ms apart (seen in CI).
+   */
   async #do<T>(call: Promise<T>): Promise<T> {
+    const sentAt = performance.now();
     let value: T;
     try {
       value = await call;
     } catch (err) {
       throw this.#failed(err as Error);
     }
-    if (this.#downSince !== undefined) this.#recovered();
+    if (this.#downSince !== undefined && sentAt > this.#downSince) this.#recovered();
     return value;
   }
 
