@@ -11,7 +11,7 @@ import type { ProxiedResponse, RequestHead } from '../proxy/phases.ts';
 import type CachePolicy from 'http-cache-semantics';
 import { logStoreFailure, type CacheDeps } from './cache-deps.ts';
 import type { Exchange } from './cache-executor.ts';
-import { fetchAndStore, storeResponse } from './cache-fill.ts';
+import { fetchAndStore, storeResponse, type Filled } from './cache-fill.ts';
 import { serveEntry, type FoundEntry } from './cache-lookup.ts';
 import { discard, policyRequestOf, wholeOf, withOutcome } from './cache-request.ts';
 import { decideRevalidation, REVALIDATION_DROPPED, freshnessLeft, retentionMs, REVALIDATE_REQUEST_FIELDS, servedHeaders, staleIfErrorAllows, storedFields, validatorHeaders } from './policy.ts';
@@ -21,10 +21,13 @@ import type { EntryRecord } from './store.ts';
 export type RevalidationReason = 'stale' | 'request';
 
 /** One revalidation: the exchange, the entry it revalidates and the policy restored from that entry. */
-interface Revalidation { x: Exchange; l: FoundEntry; reason: RevalidationReason; policy: CachePolicy }
+interface Revalidation { x: Exchange; l: FoundEntry; reason: RevalidationReason; policy: CachePolicy; onStored?: StoredSink }
 
-export async function executeRevalidate(deps: CacheDeps, x: Exchange, l: FoundEntry, reason: RevalidationReason): Promise<ProxiedResponse> {
-  const r: Revalidation = { x, l, reason, policy: deps.kit.restore(l.record.policy) };
+/** Told the outcome of the store write a new full answer starts (it settles once the write has ended). */
+type StoredSink = (stored: Filled['stored']) => void;
+
+export async function executeRevalidate(deps: CacheDeps, x: Exchange, l: FoundEntry, reason: RevalidationReason, onStored?: StoredSink): Promise<ProxiedResponse> {
+  const r: Revalidation = { x, l, reason, policy: deps.kit.restore(l.record.policy), ...(onStored ? { onStored } : {}) };
   const { head, ctx } = x;
   // Without Vary the library reads only a few request fields here: normalise just those (policy.ts).
   const preq = policyRequestOf(head, l.parts, storedFields(r.policy).headers.vary === undefined ? REVALIDATE_REQUEST_FIELDS : undefined);
@@ -51,7 +54,7 @@ export async function executeRevalidate(deps: CacheDeps, x: Exchange, l: FoundEn
       return refill(deps, r);
     case 'replaced':
       // A full new answer (a Range request gets it whole: RFC 9110 §14.2 lets a server ignore Range).
-      return (await storeResponse(deps, head, ctx, l, res, { kind: 'forward', reason })).res;
+      return storedThen(r, await storeResponse(deps, head, ctx, l, res, { kind: 'forward', reason }));
   }
 }
 
@@ -81,7 +84,12 @@ async function mergeNotModified(deps: CacheDeps, r: Revalidation, policy: CacheP
 
 /** Fetch the whole representation again, unconditionally, and store it. */
 async function refill(deps: CacheDeps, r: Revalidation): Promise<ProxiedResponse> {
-  return (await fetchAndStore(deps, wholeOf(r.x.head), r.x.ctx, r.x.fetch, r.l, { kind: 'forward', reason: r.reason })).res;
+  return storedThen(r, await fetchAndStore(deps, wholeOf(r.x.head), r.x.ctx, r.x.fetch, r.l, { kind: 'forward', reason: r.reason }));
+}
+
+function storedThen(r: Revalidation, filled: Filled): ProxiedResponse {
+  r.onStored?.(filled.stored);
+  return filled.res;
 }
 
 /** Stale-while-revalidate (RFC 5861 §3): the client already has its answer; refresh the entry behind it. */
@@ -92,9 +100,13 @@ export function refreshInBackground(deps: CacheDeps, x: Exchange, l: FoundEntry)
   // The client's request was answered from the store and is logged as such: the refresh records its own outcome
   // (ctx.cache, upstream timing) on a shadow of the context that reads through to it but keeps its writes.
   const shadow = Object.create(ctx) as RequestContext;
-  executeRevalidate(deps, { ...x, ctx: shadow, head: wholeOf(x.head) }, l, 'stale')
+  let stored: Filled['stored'] | undefined;
+  executeRevalidate(deps, { ...x, ctx: shadow, head: wholeOf(x.head) }, l, 'stale', (s) => { stored = s; })
     // Nobody reads this body but the store: drain it (the tee stores it) before the next revalidation may start.
     .then((res) => res.body === null ? undefined : new Promise<void>((resolve) => { res.body!.on('error', () => resolve()).on('end', resolve).resume(); }))
+    // … and let the store write end too: a request arriving between the body's end and a disk or Redis commit still
+    // found the stale entry and started a second refresh, whose answer then replaced the first (seen in CI)
+    .then(() => stored)
     .catch((err: unknown) => ctx.log.info({ event: 'cache-background-revalidation-failed', requestId: ctx.id, err }, 'background revalidation failed'))
     .finally(() => deps.refreshing.delete(l.entryKey));
 }
