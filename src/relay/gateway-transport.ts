@@ -194,8 +194,7 @@ export class GatewayTransport {
           earlySince ||= performance.now();
           if (performance.now() - earlySince < this.#o.pollTimeoutMs) {
             // 20, 40, … 640 ms apart: quick once the open lands, ~40 messages at most over a 20 s --poll-timeout
-            const wait = Math.min(EARLY_RETRY_CAP_MS, EARLY_RETRY_MS * 2 ** earlyTries++);
-            await sleep(wait, undefined, signal ? { signal } : undefined).catch((err: unknown) => { throw signal?.reason ?? err; });
+            await pause(Math.min(EARLY_RETRY_CAP_MS, EARLY_RETRY_MS * 2 ** earlyTries++), signal);
             continue;
           }
         }
@@ -215,9 +214,12 @@ export class GatewayTransport {
       this.#o.counters.retries++;
       this.#o.log.debug({ event: 'relay-retry', endpoint, attempt: failures, why }, 'retrying relay message');
       const delay = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
-      // an abort during the back-off reports why the session ended (node's AbortError only says "aborted")
-      await sleep(delay / 2 + Math.random() * (delay / 2), undefined, signal ? { signal } : undefined)
-        .catch((err: unknown) => { throw signal?.reason ?? err; });
+      await pause(delay / 2 + Math.random() * (delay / 2), signal);
     }
   }
+}
+
+/** Wait `ms`; an abort meanwhile rejects with why the session ended (node's AbortError only says "aborted"). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return sleep(ms, undefined, signal ? { signal } : undefined).catch((err: unknown) => { throw signal?.reason ?? err; });
 }

@@ -52,106 +52,99 @@ async function download(t: GatewayTransport, id: string, from: number, first?: R
 
 const openEcho = (target: Target) => formatOpenRequest({ kind: 'http', method: 'POST', url: `${target.url}/echo`, headers: [['host', new URL(target.url).host]], hasBody: true });
 
-describe('one relay-server (memory store)', () => {
-  let target: Target;
-  let server: RunningRole;
-  let t: GatewayTransport;
+/** A target and one relay-server (memory store, `args` added) for the enclosing describe, with a transport to it. */
+function oneServer(args: string[]): { target: Target; server: RunningRole; t: GatewayTransport } {
+  const one = {} as { target: Target; server: RunningRole; t: GatewayTransport };
   before(async () => {
-    target = await startTarget();
-    server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--poll-timeout', '2s', '--log-level', 'warn'], { env: { FERRY_RELAY_SECRET: SECRET } });
-    t = transportTo(server.url);
+    one.target = await startTarget();
+    one.server = await startRole(['relay-server', '--listen', '127.0.0.1:0', ...args, '--log-level', 'warn'], { env: { FERRY_RELAY_SECRET: SECRET } });
+    one.t = transportTo(one.server.url);
   });
   after(async () => {
-    await t.close();
-    await server.stop();
-    await target.close();
+    await one.t.close();
+    await one.server.stop();
+    await one.target.close();
   });
+  return one;
+}
+
+describe('one relay-server (memory store)', () => {
+  const one = oneServer(['--poll-timeout', '2s']);
 
   test('a down poll and an up chunk sent before their open are held, then served once the open arrives', async () => {
     const id = randomUUID();
-    const poll = t.call(RELAY_PATHS.down, { ...early(id), [H.index]: '0', [H.ack]: '0' }, Buffer.alloc(0));
-    const chunk = t.call(RELAY_PATHS.up, { ...early(id), [H.index]: '0', [H.fin]: '1' }, Buffer.from('hello early'));
-    await held(server.url, 2);
-    const opened = await t.call(RELAY_PATHS.open, { [H.session]: id }, openEcho(target));
+    const poll = one.t.call(RELAY_PATHS.down, { ...early(id), [H.index]: '0', [H.ack]: '0' }, Buffer.alloc(0));
+    const chunk = one.t.call(RELAY_PATHS.up, { ...early(id), [H.index]: '0', [H.fin]: '1' }, Buffer.from('hello early'));
+    await held(one.server.url, 2);
+    const opened = await one.t.call(RELAY_PATHS.open, { [H.session]: id }, openEcho(one.target));
     assert.equal(opened.status, 200);
     assert.equal((await chunk).status, 200);
     const first = await poll;
     assert.equal(first.headers[H.type], 'head');
-    const r = await download(t, id, 0, first);
+    const r = await download(one.t, id, 0, first);
     assert.equal((r.head as { status: number }).status, 200);
     assert.equal(r.body, 'hello early');
-    const stats = await held(server.url, 0);
+    const stats = await held(one.server.url, 0);
     assert.equal(stats.early.bytes, 0);
   });
 
   test('an early chunk sent twice (a retry) is held twice and delivered once', async () => {
     const id = randomUUID();
-    const before = (await getJson(`${server.url}/stats`)).chunks.duplicates as number;
+    const before = (await getJson(`${one.server.url}/stats`)).chunks.duplicates as number;
     const fields = { ...early(id), [H.index]: '0', [H.fin]: '1' };
-    const a = t.call(RELAY_PATHS.up, fields, Buffer.from('once'));
-    const b = t.call(RELAY_PATHS.up, fields, Buffer.from('once'));
-    await held(server.url, 2);
-    assert.equal((await t.call(RELAY_PATHS.open, { [H.session]: id }, openEcho(target))).status, 200);
+    const a = one.t.call(RELAY_PATHS.up, fields, Buffer.from('once'));
+    const b = one.t.call(RELAY_PATHS.up, fields, Buffer.from('once'));
+    await held(one.server.url, 2);
+    assert.equal((await one.t.call(RELAY_PATHS.open, { [H.session]: id }, openEcho(one.target))).status, 200);
     assert.equal((await a).status, 200);
     assert.equal((await b).status, 200);
-    assert.equal((await download(t, id, 0)).body, 'once', 'the target received the bytes once');
-    assert.equal((await getJson(`${server.url}/stats`)).chunks.duplicates, before + 1);
+    assert.equal((await download(one.t, id, 0)).body, 'once', 'the target received the bytes once');
+    assert.equal((await getJson(`${one.server.url}/stats`)).chunks.duplicates, before + 1);
   });
 
   test('messages for a session that never opens: unopened (404) after --poll-timeout, nothing held or stored after', async () => {
     const id = randomUUID();
-    const was = (await getJson(`${server.url}/stats`)).store; // the earlier tests' sessions, not closed
+    const was = (await getJson(`${one.server.url}/stats`)).store; // the earlier tests' sessions, not closed
     const [poll, chunk] = await Promise.all([
-      t.call(RELAY_PATHS.down, { ...early(id), [H.index]: '0', [H.ack]: '0' }, Buffer.alloc(0)),
-      t.call(RELAY_PATHS.up, { ...early(id), [H.index]: '0', [H.fin]: '0' }, Buffer.alloc(64 * 1024, 1)),
+      one.t.call(RELAY_PATHS.down, { ...early(id), [H.index]: '0', [H.ack]: '0' }, Buffer.alloc(0)),
+      one.t.call(RELAY_PATHS.up, { ...early(id), [H.index]: '0', [H.fin]: '0' }, Buffer.alloc(64 * 1024, 1)),
     ]);
     for (const r of [poll, chunk]) {
       assert.equal(r.status, 404);
       assert.equal(r.headers[H.error], 'unopened');
       assert.match(replyText(r), /not opened/);
     }
-    const stats = await held(server.url, 0);
+    const stats = await held(one.server.url, 0);
     assert.equal(stats.early.bytes, 0);
     assert.equal(stats.store.sessions, was.sessions);
     assert.equal(stats.store.chunks, was.chunks);
     assert.equal(stats.store.bytes, was.bytes);
     // without the mark nothing waits: a message for an unknown (closed, expired) session is refused at once
-    const plain = await t.call(RELAY_PATHS.down, { [H.session]: id, [H.index]: '0', [H.ack]: '0' }, Buffer.alloc(0));
+    const plain = await one.t.call(RELAY_PATHS.down, { [H.session]: id, [H.index]: '0', [H.ack]: '0' }, Buffer.alloc(0));
     assert.equal(plain.status, 410);
   });
 });
 
 describe('relay-server at its bound on early messages', () => {
-  let target: Target;
-  let server: RunningRole;
-  let t: GatewayTransport;
-  before(async () => {
-    target = await startTarget();
-    // early bodies held at once: at most 2 × --session-memory = 128 KiB
-    server = await startRole(['relay-server', '--listen', '127.0.0.1:0', '--session-memory', '64KiB', '--log-level', 'warn'], { env: { FERRY_RELAY_SECRET: SECRET } });
-    t = transportTo(server.url); // no retries: a refusal `early` must not cost one
-  });
-  after(async () => {
-    await t.close();
-    await server.stop();
-    await target.close();
-  });
+  // early bodies held at once: at most 2 × --session-memory = 128 KiB; the transport has no retries, so a refusal
+  // `early` must not cost one
+  const one = oneServer(['--session-memory', '64KiB']);
 
   test('a chunk refused `early` (the bound reached) waits for its open without spending a retry, then is taken once', async () => {
     const id = randomUUID();
     const piece = (i: number) => Buffer.alloc(50 * 1024, 0x61 + i);
-    const send = (i: number) => t.call(RELAY_PATHS.up, { ...early(id), [H.index]: String(i), [H.fin]: i === 2 ? '1' : '0' }, piece(i));
+    const send = (i: number) => one.t.call(RELAY_PATHS.up, { ...early(id), [H.index]: String(i), [H.fin]: i === 2 ? '1' : '0' }, piece(i));
     const c0 = send(0);
     const c1 = send(1);
-    await held(server.url, 2);
+    await held(one.server.url, 2);
     let settled = false;
     const c2 = send(2).finally(() => { settled = true; });
     await sleep(300);
     assert.equal(settled, false, 'the third chunk, over the bound, waits (refused and sent again), neither held nor failed');
-    assert.equal((await getJson(`${server.url}/stats`)).early.held, 2);
-    assert.equal((await t.call(RELAY_PATHS.open, { [H.session]: id }, openEcho(target))).status, 200);
+    assert.equal((await getJson(`${one.server.url}/stats`)).early.held, 2);
+    assert.equal((await one.t.call(RELAY_PATHS.open, { [H.session]: id }, openEcho(one.target))).status, 200);
     for (const c of [c0, c1, c2]) assert.equal((await c).status, 200);
-    const r = await download(t, id, 0);
+    const r = await download(one.t, id, 0);
     assert.equal(r.body, Buffer.concat([piece(0), piece(1), piece(2)]).toString());
   });
 });
